@@ -1,0 +1,81 @@
+package partnerd
+
+import (
+	"context"
+	"time"
+)
+
+// Account statuses.
+const (
+	StatusActive    = "active"
+	StatusSuspended = "suspended"
+	StatusClosed    = "closed"
+)
+
+// Account is a partner's customer: a SIP-enabled sub-account with a wallet.
+type Account struct {
+	AuthID      string
+	PartnerID   string
+	Name        string
+	Email       string
+	Phone       string
+	Country     string
+	Description *string
+	Company     *string
+	Address     *string
+	City        *string
+	State       *string
+	ZipCode     *string
+	Timezone    string
+	GSTIN       *string
+	GSTStatus   *string
+	AccountType string
+	Status      string
+	Currency    string
+	Balance     int64
+	// AuthToken is the customer's API token in plain text. It is filled only
+	// when the account is read by its owning partner, and on creation.
+	AuthToken        string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	BalanceUpdatedAt time.Time
+}
+
+// AccountInput is the body of POST /accounts. Optional fields are nil when
+// absent. Validate normalizes the fields in place.
+type AccountInput struct {
+	Name        string
+	Email       string
+	Password    string
+	Phone       string
+	Country     string
+	Description *string
+	Company     *string
+	Address     *string
+	City        *string
+	State       *string
+	ZipCode     *string
+	Timezone    *string
+	GSTIN       *string
+	GSTStatus   *string
+	AccountType *string
+}
+
+// AccountFilter selects a page of a partner's accounts, newest first.
+type AccountFilter struct {
+	Search string
+	Page   Page
+}
+
+// AccountService manages a partner's customer accounts. Every method is
+// scoped to partnerID: another partner's account is ErrAccountNotFound.
+type AccountService interface {
+	CreateAccount(ctx context.Context, partnerID string, in AccountInput) (*Account, error)
+	ListAccounts(ctx context.Context, partnerID string, f AccountFilter) ([]*Account, int, error)
+	Account(ctx context.Context, partnerID, authID string) (*Account, error)
+}
+
+// ErrAccountNotFound answers for unknown and foreign customer ids alike.
+func ErrAccountNotFound(authID string) *Error {
+	return Errorf(ECAccountNotFound, "No customer account %q exists under this partner.", authID)
+}

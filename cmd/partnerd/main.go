@@ -1,0 +1,68 @@
+// Command partnerd is the partner API server and its operator commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "partnerd:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError marks errors in the command line; they exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	if _, ok := err.(usageError); ok {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage:
+  partnerd [serve] [--addr HOST:PORT] [--db PATH|sqlite:///abs/path]
+  partnerd migrate --db …
+  partnerd partner create --db … --name N --email E [--company C] [--currency INR]
+  partnerd partner list --db …
+
+Environment: PARTNERD_ADDR, PARTNERD_DB, PARTNERD_SECRET_KEY (else a key file beside the database).`
+
+// run is the whole program; main only adds the process around it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' {
+		return serve(ctx, args, getenv, stdout, stderr)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "partner":
+		if len(args) < 2 {
+			return usageError{"partner needs a subcommand: create, list\n" + usage}
+		}
+		switch args[1] {
+		case "create":
+			return partnerCreate(ctx, args[2:], getenv, stdout, stderr)
+		case "list":
+			return partnerList(ctx, args[2:], getenv, stdout, stderr)
+		}
+		return usageError{fmt.Sprintf("unknown partner subcommand %q\n%s", args[1], usage)}
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
+}

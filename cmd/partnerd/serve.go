@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/httpapi"
+	"github.com/partnerd/partnerd/internal/secret"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+)
+
+// defaultDB is the embedded default: a SQLite file in the working directory.
+const defaultDB = "./partnerd.db"
+
+// newFlags returns a flag set that reports errors as usage errors and
+// knows --db with its environment fallback.
+func newFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbDefault := getenv("PARTNERD_DB")
+	if dbDefault == "" {
+		dbDefault = defaultDB
+	}
+	db := fs.String("db", dbDefault, "database: a SQLite file path or sqlite:///abs/path (env PARTNERD_DB)")
+	return fs, db
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return usageError{"help requested"}
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// openStore opens (and migrates) the database; withKey also loads the
+// secret key that encrypts customer tokens.
+func openStore(ctx context.Context, dsn string, getenv func(string) string, log *slog.Logger, withKey bool) (*sqlstore.DB, error) {
+	src, err := sqlstore.ParseSource(dsn)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	opts := sqlstore.Options{Logger: log}
+	if withKey {
+		key, err := secret.LoadKey(getenv("PARTNERD_SECRET_KEY"), src.KeyFile())
+		if err != nil {
+			return nil, fmt.Errorf("secret key: %w", err)
+		}
+		opts.SecretKey = key
+	}
+	return sqlstore.Open(ctx, src, opts)
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, dbFlag := newFlags("serve", getenv, stderr)
+	addrDefault := getenv("PARTNERD_ADDR")
+	if addrDefault == "" {
+		addrDefault = "127.0.0.1:8080"
+	}
+	addr := fs.String("addr", addrDefault, "listen address (env PARTNERD_ADDR)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+
+	db, err := openStore(ctx, *dbFlag, getenv, log, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	if err := firstStart(ctx, db, ln.Addr().String(), stdout); err != nil {
+		ln.Close()
+		return err
+	}
+
+	srv := &http.Server{
+		Handler:           httpapi.NewServer(httpapi.Config{Accounts: db, Partners: db, Logger: log, Ping: db.Ping}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "db", *dbFlag)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	// In-flight requests get a bounded time to finish; then the store
+	// closes, which commits or fails every queued write before returning.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown", "error", err.Error())
+	}
+	return nil
+}
+
+// firstStart creates a partner on an empty database and prints its
+// credentials once, with a curl command to try.
+func firstStart(ctx context.Context, db *sqlstore.DB, addr string, stdout io.Writer) error {
+	partners, err := db.ListPartners(ctx)
+	if err != nil || len(partners) > 0 {
+		return err
+	}
+	p, token, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Default partner", Email: "partner@example.com"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `partnerd: created the first partner on this empty database. Save its token now: it is not shown again.
+
+  X-Auth-ID:    %s
+  X-Auth-Token: %s
+
+Try it:
+
+  curl -s http://%s/api/v1/partner/me -H "X-Auth-ID: %s" -H "X-Auth-Token: %s" -H "Accept: application/json"
+
+`, p.ID, token, addr, p.ID, token)
+	return nil
+}

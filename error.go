@@ -1,0 +1,115 @@
+package partnerd
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes: stable snake_case strings that clients branch on.
+const (
+	ECValidation          = "validation_error"
+	ECInvalidJSON         = "invalid_json"
+	ECInsufficientBalance = "insufficient_balance"
+	ECCurrencyMismatch    = "currency_mismatch"
+	ECAccountClosed       = "account_closed"
+	ECMissingCredentials  = "missing_credentials"
+	ECInvalidCredentials  = "invalid_credentials"
+	ECPartnerInactive     = "partner_inactive"
+	ECForbidden           = "forbidden"
+	ECAccountNotFound     = "account_not_found"
+	ECNotFound            = "not_found"
+	ECRouteNotFound       = "route_not_found"
+	ECMethodNotAllowed    = "method_not_allowed"
+	ECEmailTaken          = "email_taken"
+	ECIdempotencyInUse    = "idempotency_key_in_use"
+	ECPayloadTooLarge     = "payload_too_large"
+	ECUnsupportedMedia    = "unsupported_media_type"
+	ECIdempotencyReused   = "idempotency_key_reused"
+	ECRateLimited         = "rate_limited"
+	ECInternal            = "internal_error"
+	ECUnavailable         = "unavailable"
+)
+
+// Error is the one error type of partnerd. Code is stable, Message is safe to
+// show to the caller, Details become extra keys of the error body, and Err is
+// an internal cause that is logged but never shown.
+type Error struct {
+	Code    string
+	Message string
+	Fields  []FieldError
+	Details map[string]any
+	Err     error
+}
+
+// FieldError describes one invalid input field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err if it is (or wraps) an *Error, and
+// internal_error otherwise.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ECInternal
+}
+
+// FieldErrors collects invalid fields so validation can report all at once.
+type FieldErrors []FieldError
+
+// Add records one invalid field.
+func (fe *FieldErrors) Add(field, code, message string) {
+	*fe = append(*fe, FieldError{Field: field, Code: code, Message: message})
+}
+
+// Has reports whether field already has an error.
+func (fe FieldErrors) Has(field string) bool {
+	for _, f := range fe {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Err returns a validation_error listing every field, or nil if there are none.
+func (fe FieldErrors) Err() error {
+	switch len(fe) {
+	case 0:
+		return nil
+	case 1:
+		return &Error{Code: ECValidation, Message: fe[0].Message + ".", Fields: fe}
+	}
+	return &Error{Code: ECValidation, Message: fmt.Sprintf("%d fields are invalid.", len(fe)), Fields: fe}
+}
+
+// Field error codes used in validation_error bodies.
+const (
+	FCRequired      = "required"
+	FCInvalidFormat = "invalid_format"
+	FCInvalidType   = "invalid_type"
+	FCInvalidValue  = "invalid_value"
+	FCTooLong       = "too_long"
+	FCTooWeak       = "too_weak"
+	FCUnknownField  = "unknown_field"
+	FCOutOfRange    = "out_of_range"
+	FCNotAllowed    = "not_allowed"
+)

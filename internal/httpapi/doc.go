@@ -1,0 +1,5 @@
+// Package httpapi serves the partner API over HTTP: routing (routes.go),
+// middleware (request ids, logging, recovery, authentication), JSON
+// decoding and encoding, and one file of handlers per resource. Handlers
+// return errors; one adapter turns every error into the flat error body.
+package httpapi

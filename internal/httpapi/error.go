@@ -1,0 +1,62 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+
+	"github.com/partnerd/partnerd"
+)
+
+// statusOf maps each error code to its HTTP status.
+var statusOf = map[string]int{
+	partnerd.ECValidation:          http.StatusBadRequest,
+	partnerd.ECInvalidJSON:         http.StatusBadRequest,
+	partnerd.ECInsufficientBalance: http.StatusBadRequest,
+	partnerd.ECCurrencyMismatch:    http.StatusBadRequest,
+	partnerd.ECAccountClosed:       http.StatusBadRequest,
+	partnerd.ECMissingCredentials:  http.StatusUnauthorized,
+	partnerd.ECInvalidCredentials:  http.StatusUnauthorized,
+	partnerd.ECPartnerInactive:     http.StatusForbidden,
+	partnerd.ECForbidden:           http.StatusForbidden,
+	partnerd.ECAccountNotFound:     http.StatusNotFound,
+	partnerd.ECNotFound:            http.StatusNotFound,
+	partnerd.ECRouteNotFound:       http.StatusNotFound,
+	partnerd.ECMethodNotAllowed:    http.StatusMethodNotAllowed,
+	partnerd.ECEmailTaken:          http.StatusConflict,
+	partnerd.ECIdempotencyInUse:    http.StatusConflict,
+	partnerd.ECPayloadTooLarge:     http.StatusRequestEntityTooLarge,
+	partnerd.ECUnsupportedMedia:    http.StatusUnsupportedMediaType,
+	partnerd.ECIdempotencyReused:   http.StatusUnprocessableEntity,
+	partnerd.ECRateLimited:         http.StatusTooManyRequests,
+	partnerd.ECInternal:            http.StatusInternalServerError,
+	partnerd.ECUnavailable:         http.StatusServiceUnavailable,
+}
+
+// writeError writes the flat error body. Errors that are not *partnerd.Error
+// are internal: the caller sees a generic message, the log has the cause
+// under the same request id.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *partnerd.Error
+	if !errors.As(err, &e) {
+		e = &partnerd.Error{Code: partnerd.ECInternal, Message: "An internal error occurred; quote the request_id when reporting it.", Err: err}
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+	}
+	body := map[string]any{}
+	maps.Copy(body, e.Details)
+	body["error"] = e.Code
+	body["message"] = e.Message
+	body["request_id"] = requestID(r.Context())
+	if len(e.Fields) > 0 {
+		body["fields"] = e.Fields
+	}
+	writeJSON(w, status, body)
+}

@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/partnerd/partnerd"
+)
+
+// Server is the HTTP face of partnerd.
+type Server struct {
+	mux      *http.ServeMux
+	accounts partnerd.AccountService
+	partners partnerd.PartnerService
+	log      *slog.Logger
+	ping     func(context.Context) error
+}
+
+// Config wires the services the server needs.
+type Config struct {
+	Accounts partnerd.AccountService
+	Partners partnerd.PartnerService
+	Logger   *slog.Logger
+	// Ping checks the database for /readyz.
+	Ping func(context.Context) error
+}
+
+// NewServer returns the handler for the whole API.
+func NewServer(c Config) *Server {
+	s := &Server{mux: http.NewServeMux(), accounts: c.Accounts, partners: c.Partners, log: c.Logger, ping: c.Ping}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.routes()
+	return s
+}
+
+// ServeHTTP runs every request through request ids, logging and recovery,
+// then the router.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.observe(http.HandlerFunc(s.route)).ServeHTTP(w, r)
+}
+
+// route dispatches to the mux; unknown routes and wrong methods get the
+// JSON error body instead of the mux's plain text.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok {
+		info.route = pattern
+	}
+	if pattern != "" {
+		// ServeHTTP, not h: the mux sets the path values on the way.
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// Let the mux decide between 404 and 405 (and compute Allow), but
+	// write our own body.
+	probe := &statusProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		s.writeError(w, r, partnerd.Errorf(partnerd.ECMethodNotAllowed, "Method %s is not allowed on %s.", r.Method, r.URL.Path))
+		return
+	}
+	s.writeError(w, r, partnerd.Errorf(partnerd.ECRouteNotFound, "No route matches %s %s.", r.Method, r.URL.Path))
+}
+
+// statusProbe records what the mux's fallback handler would answer.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(status int)      { p.status = status }
+
+// handlerFunc is the shape of every handler: it writes a success response
+// or returns an error for the adapter to write.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts a handlerFunc to http.Handler.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}

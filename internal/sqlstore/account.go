@@ -1,0 +1,198 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/secret"
+)
+
+var _ partnerd.AccountService = (*DB)(nil)
+
+// errIDCollision asks CreateAccount to retry with a fresh auth_id.
+var errIDCollision = errors.New("auth_id collision")
+
+// CreateAccount provisions a customer account with an empty wallet in the
+// partner's currency and returns it with its new auth_token.
+func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.AccountInput) (*partnerd.Account, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if db.box == nil {
+		return nil, errors.New("sqlstore: no secret key configured")
+	}
+	// Hashing is slow on purpose (argon2id), so it runs before the write
+	// transaction, never inside it.
+	pwHash, err := secret.HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	token := secret.NewToken()
+	now := db.now()
+	a := &partnerd.Account{
+		PartnerID: partnerID, Name: in.Name, Email: in.Email, Phone: in.Phone, Country: in.Country,
+		Description: in.Description, Company: in.Company, Address: in.Address, City: in.City,
+		State: in.State, ZipCode: in.ZipCode, Timezone: *in.Timezone, GSTIN: in.GSTIN,
+		GSTStatus: in.GSTStatus, AccountType: *in.AccountType, Status: partnerd.StatusActive,
+		AuthToken: token, CreatedAt: now, UpdatedAt: now, BalanceUpdatedAt: now,
+	}
+	for attempt := 0; ; attempt++ {
+		a.AuthID = partnerd.NewAccountID()
+		// The ciphertext is bound to the auth_id, so it cannot be moved to
+		// another account's row.
+		tokenEnc := db.box.SealWith([]byte(token), []byte(a.AuthID))
+		err = db.update(ctx, func(tx *txn) error {
+			if err := tx.queryRow(`SELECT currency FROM partners WHERE id = ?`, partnerID).Scan(&a.Currency); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.queryRow(`SELECT COUNT(*) FROM accounts WHERE email = ?`, a.Email).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return errEmailTaken(a.Email)
+			}
+			if err := tx.queryRow(`SELECT COUNT(*) FROM wallets WHERE id = ?`, a.AuthID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return errIDCollision
+			}
+			_, err := tx.exec(`INSERT INTO accounts (auth_id, partner_id, name, email, password_hash, phone, country,
+					description, company, address, city, state, zip_code, timezone, gstin, gst_status, account_type,
+					status, token_hash, token_enc, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				a.AuthID, partnerID, a.Name, a.Email, pwHash, a.Phone, a.Country,
+				a.Description, a.Company, a.Address, a.City, a.State, a.ZipCode, a.Timezone, a.GSTIN, a.GSTStatus, a.AccountType,
+				a.Status, secret.HashToken(token), tokenEnc, now.Unix(), now.Unix())
+			if isUniqueViolation(err) {
+				// Another instance won a race the checks above could not see.
+				return errEmailTaken(a.Email)
+			}
+			if err != nil {
+				return err
+			}
+			_, err = tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'customer', ?, 0, ?)`,
+				a.AuthID, a.Currency, now.Unix())
+			return err
+		})
+		if errors.Is(err, errIDCollision) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+}
+
+func errEmailTaken(email string) error {
+	return &partnerd.Error{
+		Code:    partnerd.ECEmailTaken,
+		Message: fmt.Sprintf("An account with email %s already exists.", email),
+		Fields:  []partnerd.FieldError{{Field: "email", Code: "taken", Message: "email is already in use"}},
+	}
+}
+
+// accountColumns is the select list scanAccount reads.
+const accountColumns = `a.auth_id, a.partner_id, a.name, a.email, a.phone, a.country, a.description, a.company,
+	a.address, a.city, a.state, a.zip_code, a.timezone, a.gstin, a.gst_status, a.account_type, a.status,
+	a.created_at, a.updated_at, w.currency, w.balance, w.updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanAccount(s scanner, extra ...any) (*partnerd.Account, error) {
+	var a partnerd.Account
+	var created, updated, balUpdated int64
+	dest := []any{&a.AuthID, &a.PartnerID, &a.Name, &a.Email, &a.Phone, &a.Country, &a.Description, &a.Company,
+		&a.Address, &a.City, &a.State, &a.ZipCode, &a.Timezone, &a.GSTIN, &a.GSTStatus, &a.AccountType, &a.Status,
+		&created, &updated, &a.Currency, &a.Balance, &balUpdated}
+	if err := s.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	a.CreatedAt = time.Unix(created, 0).UTC()
+	a.UpdatedAt = time.Unix(updated, 0).UTC()
+	a.BalanceUpdatedAt = time.Unix(balUpdated, 0).UTC()
+	return &a, nil
+}
+
+// Account returns one of the partner's accounts with its decrypted token.
+func (db *DB) Account(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
+	var enc []byte
+	a, err := scanAccount(db.queryRow(ctx, `SELECT `+accountColumns+`, a.token_enc
+		FROM accounts a JOIN wallets w ON w.id = a.auth_id
+		WHERE a.auth_id = ? AND a.partner_id = ?`, authID, partnerID), &enc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, partnerd.ErrAccountNotFound(authID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if db.box == nil {
+		return nil, errors.New("sqlstore: no secret key configured")
+	}
+	token, err := db.box.OpenWith(enc, []byte(a.AuthID))
+	if err != nil {
+		return nil, fmt.Errorf("decrypt token of %s (is PARTNERD_SECRET_KEY the key this database was created with?): %w", a.AuthID, err)
+	}
+	a.AuthToken = string(token)
+	return a, nil
+}
+
+// minTrigram is the shortest search term the trigram index can answer.
+const minTrigram = 3
+
+// ListAccounts returns one page of the partner's accounts, newest first, and
+// the total number matching the filter.
+func (db *DB) ListAccounts(ctx context.Context, partnerID string, f partnerd.AccountFilter) ([]*partnerd.Account, int, error) {
+	where := `a.partner_id = ?`
+	args := []any{partnerID}
+	if term := strings.TrimSpace(f.Search); term != "" {
+		if utf8.RuneCountInString(term) >= minTrigram {
+			// The trigram index finds the rowids whose name or email contains
+			// the term (case-insensitively); an exact auth_id also matches.
+			where += ` AND a.seq IN (SELECT rowid FROM accounts_search WHERE accounts_search MATCH ?
+				UNION ALL SELECT seq FROM accounts WHERE auth_id = ?)`
+			args = append(args, `"`+strings.ReplaceAll(term, `"`, `""`)+`"`, term)
+		} else {
+			// Too short for trigrams: scan this partner's rows.
+			like := "%" + escapeLike(strings.ToLower(term)) + "%"
+			where += ` AND (lower(a.name) LIKE ? ESCAPE '\' OR a.email LIKE ? ESCAPE '\')`
+			args = append(args, like, like)
+		}
+	}
+	var total int
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM accounts a WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	if total == 0 || f.Page.Offset() >= total {
+		return []*partnerd.Account{}, total, nil
+	}
+	rows, err := db.query(ctx, `SELECT `+accountColumns+` FROM accounts a JOIN wallets w ON w.id = a.auth_id
+		WHERE `+where+` ORDER BY a.seq DESC LIMIT ? OFFSET ?`, append(args, f.Page.Size, f.Page.Offset())...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := make([]*partnerd.Account, 0, f.Page.Size)
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, a)
+	}
+	return out, total, rows.Err()
+}
+
+// escapeLike escapes LIKE's wildcards so the term matches literally.
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}

@@ -1,0 +1,224 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/secret"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// DB is a partnerd store on one database. It implements the partnerd
+// service interfaces.
+type DB struct {
+	dialect dialect
+	// write has exactly one connection on SQLite: all writes are serialized
+	// through the writer goroutine, so concurrent writers never wait on
+	// SQLITE_BUSY. read is a separate pool for queries.
+	write  *sql.DB
+	read   *sql.DB
+	writer *writer
+	box    *secret.Box
+	log    *slog.Logger
+
+	readStmts stmtCache
+
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// Options configure Open.
+type Options struct {
+	// SecretKey is the 32-byte AES-256 key that encrypts customer tokens.
+	SecretKey []byte
+	Logger    *slog.Logger
+}
+
+// Source is a parsed --db value.
+type Source struct {
+	Driver string // "sqlite" or "postgres"
+	Path   string // SQLite file path
+	DSN    string // the original value
+}
+
+// ParseSource accepts a file path, sqlite:///abs/path or a postgres:// URL.
+func ParseSource(dsn string) (Source, error) {
+	switch {
+	case dsn == "":
+		return Source{}, errors.New("no database given: use --db PATH or sqlite:///abs/path")
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return Source{Driver: "postgres", DSN: dsn}, nil
+	case strings.HasPrefix(dsn, "sqlite://"):
+		u, err := url.Parse(dsn)
+		if err != nil || u.Path == "" || (u.Host != "" && u.Host != "localhost") {
+			return Source{}, fmt.Errorf("bad sqlite URL %q: want sqlite:///absolute/path", dsn)
+		}
+		return Source{Driver: "sqlite", Path: u.Path, DSN: dsn}, nil
+	case strings.Contains(dsn, "://"):
+		return Source{}, fmt.Errorf("unsupported database URL scheme in %q: use a file path, sqlite:// or postgres://", dsn)
+	}
+	return Source{Driver: "sqlite", Path: dsn, DSN: dsn}, nil
+}
+
+// KeyFile is where the secret key is kept when PARTNERD_SECRET_KEY is unset:
+// beside the SQLite database.
+func (s Source) KeyFile() string {
+	if s.Driver != "sqlite" {
+		return ""
+	}
+	return s.Path + ".key"
+}
+
+// Open opens and migrates the database named by src.
+func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
+	if src.Driver != "sqlite" {
+		return nil, fmt.Errorf("the %s backend is not available in this build yet; use a SQLite file path", src.Driver)
+	}
+	db := &DB{dialect: sqliteDialect, log: opts.Logger, Now: time.Now}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.SecretKey != nil {
+		box, err := secret.NewBox(opts.SecretKey)
+		if err != nil {
+			return nil, err
+		}
+		db.box = box
+	}
+	if err := db.openSQLite(ctx, src.Path); err != nil {
+		return nil, err
+	}
+	db.readStmts = stmtCache{db: db.read, dialect: db.dialect}
+	db.writer = newWriter(db.write, db.dialect, db.log)
+	return db, nil
+}
+
+// sqlitePragmas apply to every connection. WAL lets readers run beside the
+// one writer; synchronous=FULL makes every acknowledged commit survive power
+// loss; busy_timeout covers other processes (operator commands) that take
+// the write lock briefly.
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+
+func (db *DB) openSQLite(ctx context.Context, path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("database directory: %w", err)
+		}
+	}
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + sqlitePragmas
+	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
+	// has to upgrade a read lock (the source of "database is locked" storms).
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := migrateSQLite(ctx, base+"&_txlock=immediate", path); err != nil {
+		w.Close()
+		return err
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return err
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	db.write, db.read = w, r
+	return nil
+}
+
+// Close stops the writer and closes the database.
+func (db *DB) Close() error {
+	db.writer.close()
+	db.readStmts.close()
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// update runs fn in a write transaction, possibly shared with other
+// concurrent updates (each in its own savepoint). fn's error is returned
+// as is; its effects are rolled back.
+func (db *DB) update(ctx context.Context, fn func(tx *txn) error) error {
+	err := db.writer.do(ctx, fn)
+	var pe *partnerd.Error
+	if err != nil && !errors.As(err, &pe) && isBusy(err) {
+		return &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is busy; retry shortly.", Err: err}
+	}
+	return err
+}
+
+// queryRow runs a cached prepared query on the read pool.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.readStmts.get(ctx, query)
+	if err != nil {
+		return db.read.QueryRowContext(ctx, db.dialect.rebind(query), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// query runs a cached prepared query on the read pool.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.readStmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// stmtCache prepares each query once per *sql.DB; database/sql then
+// re-prepares it lazily on each pooled connection that runs it.
+type stmtCache struct {
+	db      *sql.DB
+	dialect dialect
+	mu      sync.Mutex
+	m       map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, c.dialect.rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = make(map[string]*sql.Stmt)
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = nil
+}

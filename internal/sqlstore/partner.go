@@ -1,0 +1,126 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/secret"
+)
+
+var _ partnerd.PartnerService = (*DB)(nil)
+
+// CreatePartner stores a new active partner with an empty master wallet.
+func (db *DB) CreatePartner(ctx context.Context, in partnerd.PartnerInput) (*partnerd.Partner, string, error) {
+	if err := in.Validate(); err != nil {
+		return nil, "", err
+	}
+	token := secret.NewToken()
+	now := db.now()
+	p := &partnerd.Partner{
+		Name: in.Name, Email: in.Email, Company: in.Company, Status: partnerd.StatusActive,
+		Currency: in.Currency, CreatedAt: now,
+	}
+	err := db.update(ctx, func(tx *txn) error {
+		for {
+			p.ID = partnerd.NewPartnerID()
+			var n int
+			if err := tx.queryRow(`SELECT COUNT(*) FROM wallets WHERE id = ?`, p.ID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+		}
+		if _, err := tx.exec(`INSERT INTO partners (id, name, email, company, status, currency, token_hash, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Name, p.Email, p.Company, p.Status, p.Currency, secret.HashToken(token), now.Unix(), now.Unix()); err != nil {
+			return err
+		}
+		_, err := tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'partner', ?, 0, ?)`,
+			p.ID, p.Currency, now.Unix())
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return p, token, nil
+}
+
+// invalidCredentials is the one answer for an unknown id and a wrong token.
+func invalidCredentials() error {
+	return partnerd.Errorf(partnerd.ECInvalidCredentials, "The X-Auth-ID and X-Auth-Token do not match any partner.")
+}
+
+// dummyHash keeps the work of a failed lookup equal to that of a wrong token.
+var dummyHash = secret.HashToken("sk_live_dummy")
+
+// Authenticate checks a partner's id and token in constant time.
+func (db *DB) Authenticate(ctx context.Context, id, token string) (*partnerd.Partner, error) {
+	var hash []byte
+	var p partnerd.Partner
+	var created int64
+	err := db.queryRow(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.token_hash, p.created_at, w.balance
+		FROM partners p JOIN wallets w ON w.id = p.id WHERE p.id = ?`, id).
+		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &hash, &created, &p.Balance)
+	if errors.Is(err, sql.ErrNoRows) {
+		secret.TokenMatches(dummyHash, token)
+		return nil, invalidCredentials()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !secret.TokenMatches(hash, token) {
+		return nil, invalidCredentials()
+	}
+	if p.Status != partnerd.StatusActive {
+		return nil, partnerd.Errorf(partnerd.ECPartnerInactive, "Partner %s is %s.", p.ID, p.Status)
+	}
+	p.CreatedAt = time.Unix(created, 0).UTC()
+	return &p, nil
+}
+
+// Partner returns one partner with its balance and account count.
+func (db *DB) Partner(ctx context.Context, id string) (*partnerd.Partner, error) {
+	var p partnerd.Partner
+	var created int64
+	err := db.queryRow(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance,
+			(SELECT COUNT(*) FROM accounts a WHERE a.partner_id = p.id)
+		FROM partners p JOIN wallets w ON w.id = p.id WHERE p.id = ?`, id).
+		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &created, &p.Balance, &p.AccountCount)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.CreatedAt = time.Unix(created, 0).UTC()
+	return &p, nil
+}
+
+// ListPartners returns every partner, oldest first.
+func (db *DB) ListPartners(ctx context.Context) ([]*partnerd.Partner, error) {
+	rows, err := db.query(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance,
+			(SELECT COUNT(*) FROM accounts a WHERE a.partner_id = p.id)
+		FROM partners p JOIN wallets w ON w.id = p.id ORDER BY p.created_at, p.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*partnerd.Partner
+	for rows.Next() {
+		var p partnerd.Partner
+		var created int64
+		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &created, &p.Balance, &p.AccountCount); err != nil {
+			return nil, err
+		}
+		p.CreatedAt = time.Unix(created, 0).UTC()
+		out = append(out, &p)
+	}
+	return out, rows.Err()
+}
+
+// now is the store's clock at second precision, the precision of the API.
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Second) }

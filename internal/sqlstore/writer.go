@@ -1,0 +1,230 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+)
+
+// maxBatch bounds how many write requests share one database transaction.
+const maxBatch = 256
+
+var errClosed = errors.New("sqlstore: database is closed")
+
+// writer owns the write path. Concurrent update calls queue here; the loop
+// takes every request waiting, runs them in one transaction, each inside a
+// savepoint so a failing request rolls back alone, and commits once. Callers
+// are answered only after the commit, so an acknowledged write is durable.
+type writer struct {
+	db      *sql.DB
+	dialect dialect
+	log     *slog.Logger
+	reqs    chan *writeReq
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+type writeReq struct {
+	ctx context.Context
+	fn  func(*txn) error
+	err chan error
+}
+
+func newWriter(db *sql.DB, d dialect, log *slog.Logger) *writer {
+	w := &writer{
+		db:      db,
+		dialect: d,
+		log:     log,
+		reqs:    make(chan *writeReq, maxBatch),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go w.loop()
+	return w
+}
+
+// do queues fn and waits for its outcome. Once queued, it always waits for
+// the answer even if ctx ends: returning early could report failure for a
+// write that then commits.
+func (w *writer) do(ctx context.Context, fn func(*txn) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, err: make(chan error, 1)}
+	select {
+	case w.reqs <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.quit:
+		return errClosed
+	}
+	return <-req.err
+}
+
+func (w *writer) close() {
+	w.once.Do(func() { close(w.quit) })
+	<-w.done
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	batch := make([]*writeReq, 0, maxBatch)
+	for {
+		select {
+		case req := <-w.reqs:
+			batch = append(batch[:0], req)
+		case <-w.quit:
+			w.drain()
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-w.reqs:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		w.run(batch)
+		clear(batch)
+	}
+}
+
+// drain answers requests that raced with close.
+func (w *writer) drain() {
+	for {
+		select {
+		case req := <-w.reqs:
+			req.err <- errClosed
+		default:
+			return
+		}
+	}
+}
+
+// run executes one batch in one transaction and answers every request.
+func (w *writer) run(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for _, r := range batch {
+			r.err <- err
+		}
+	}
+	sqlTx, err := w.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	tx := &txn{Tx: sqlTx, dialect: w.dialect}
+	defer tx.closeStmts()
+	single := len(batch) == 1
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		// The request's own deadline must not abort a statement half-way
+		// through a shared transaction.
+		ctx := context.WithoutCancel(r.ctx)
+		tx.ctx = ctx
+		if single {
+			errs[i] = runSafely(tx, r.fn)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			sqlTx.Rollback()
+			fail(fmt.Errorf("savepoint: %w", err))
+			return
+		}
+		if errs[i] = runSafely(tx, r.fn); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
+				sqlTx.Rollback()
+				fail(fmt.Errorf("rollback to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+			sqlTx.Rollback()
+			fail(fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if single && errs[0] != nil {
+		sqlTx.Rollback()
+		batch[0].err <- errs[0]
+		return
+	}
+	if err := sqlTx.Commit(); err != nil {
+		err = fmt.Errorf("commit: %w", err)
+		for i, r := range batch {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+			r.err <- errs[i]
+		}
+		return
+	}
+	for i, r := range batch {
+		r.err <- errs[i]
+	}
+}
+
+// runSafely turns a panic in fn into an error, so one bad request cannot
+// take down the writer and its batch.
+func runSafely(tx *txn, fn func(*txn) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in write transaction: %v", p)
+		}
+	}()
+	return fn(tx)
+}
+
+// txn is a write transaction with a per-transaction statement cache: the
+// writer's one connection is busy inside the transaction, so statements are
+// prepared on the transaction and reused by every request of the batch.
+type txn struct {
+	*sql.Tx
+	ctx     context.Context
+	dialect dialect
+	stmts   map[string]*sql.Stmt
+}
+
+func (t *txn) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.PrepareContext(t.ctx, t.dialect.rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = make(map[string]*sql.Stmt)
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+func (t *txn) exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
+}
+
+func (t *txn) queryRow(query string, args ...any) *sql.Row {
+	st, err := t.stmt(query)
+	if err != nil {
+		return t.QueryRowContext(t.ctx, t.dialect.rebind(query), args...)
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
+
+func (t *txn) closeStmts() {
+	for _, st := range t.stmts {
+		st.Close()
+	}
+}
