@@ -36,6 +36,8 @@ const usage = `usage:
   partnerd migrate --db …
   partnerd partner create --db … --name N --email E [--company C] [--currency INR]
   partnerd partner list --db …
+  partnerd partner fund --db … [--description D] PA_… AMOUNT
+  partnerd ledger verify --db …
 
 Environment: PARTNERD_ADDR, PARTNERD_DB, PARTNERD_SECRET_KEY (else a key file beside the database).`
 
@@ -51,15 +53,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrateCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "partner":
 		if len(args) < 2 {
-			return usageError{"partner needs a subcommand: create, list\n" + usage}
+			return usageError{"partner needs a subcommand: create, fund, list\n" + usage}
 		}
 		switch args[1] {
 		case "create":
 			return partnerCreate(ctx, args[2:], getenv, stdout, stderr)
 		case "list":
 			return partnerList(ctx, args[2:], getenv, stdout, stderr)
+		case "fund":
+			return partnerFund(ctx, args[2:], getenv, stdout, stderr)
 		}
 		return usageError{fmt.Sprintf("unknown partner subcommand %q\n%s", args[1], usage)}
+	case "ledger":
+		if len(args) < 2 || args[1] != "verify" {
+			return usageError{"usage: partnerd ledger verify --db …"}
+		}
+		return ledgerVerify(ctx, args[2:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -92,7 +92,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	srv := &http.Server{
-		Handler:           httpapi.NewServer(httpapi.Config{Accounts: db, Partners: db, Logger: log, Ping: db.Ping}),
+		Handler: httpapi.NewServer(httpapi.Config{
+			Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -100,6 +102,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	go purgeIdempotencyKeys(ctx, db, log)
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbFlag)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -141,4 +144,23 @@ Try it:
 
 `, p.ID, token, addr, p.ID, token)
 	return nil
+}
+
+// purgeIdempotencyKeys deletes expired idempotency keys at start and then
+// hourly, until ctx ends.
+func purgeIdempotencyKeys(ctx context.Context, db *sqlstore.DB, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := db.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("purge idempotency keys", "error", err.Error())
+		} else if n > 0 {
+			log.Info("purged idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/partnerd/partnerd"
@@ -92,16 +93,17 @@ func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) err
 	if err := o.validate(&in); err != nil {
 		return err
 	}
-	a, err := s.accounts.CreateAccount(r.Context(), partnerFrom(r.Context()).ID, in)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, accountCreated{
+	return commit(w, r, http.StatusCreated, renderAccountCreated, func(ctx context.Context) (*partnerd.Account, error) {
+		return s.accounts.CreateAccount(ctx, partnerFrom(ctx).ID, in)
+	})
+}
+
+func renderAccountCreated(a *partnerd.Account) any {
+	return accountCreated{
 		AuthID: a.AuthID, AuthToken: a.AuthToken, Name: a.Name, Email: a.Email, Status: a.Status,
 		Balance: balanceOf(a), Currency: a.Currency, Country: a.Country, Timezone: a.Timezone,
 		CreatedAt: timestamp(a.CreatedAt),
-	})
-	return nil
+	}
 }
 
 func (s *Server) handleAccountList(w http.ResponseWriter, r *http.Request) error {

@@ -168,3 +168,16 @@ type listBody[T any] struct {
 
 // timestamp formats t as RFC 3339 UTC with second precision.
 func timestamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
+
+func contains(list []string, v string) bool { return slices.Contains(list, v) }
+
+func joinQuoted(list []string) string {
+	out := ""
+	for i, v := range list {
+		if i > 0 {
+			out += ", "
+		}
+		out += strconv.Quote(v)
+	}
+	return out
+}

@@ -7,9 +7,14 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /readyz", s.handle(s.handleReady))
 
 	s.mux.Handle("GET "+p+"/me", s.partner(s.handleMe))
+	s.mux.Handle("GET "+p+"/me/transactions", s.partner(s.handleMeTransactions))
 
-	s.mux.Handle("POST "+p+"/accounts", s.partner(s.handleAccountCreate))
+	s.mux.Handle("POST "+p+"/accounts", s.partner(s.idempotent(s.handleAccountCreate)))
 	s.mux.Handle("GET "+p+"/accounts", s.partner(s.handleAccountList))
 	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}", s.partner(s.handleAccountGet))
 	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/balance", s.partner(s.handleAccountBalance))
+	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/transfer-balance", s.partner(s.idempotent(s.handleTransfer)))
+	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/withdraw-balance", s.partner(s.idempotent(s.handleWithdraw)))
+	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/transactions", s.partner(s.handleAccountTransactions))
+	s.mux.Handle("GET "+p+"/transactions", s.partner(s.handleTransactions))
 }

@@ -13,22 +13,29 @@ type Server struct {
 	mux      *http.ServeMux
 	accounts partnerd.AccountService
 	partners partnerd.PartnerService
-	log      *slog.Logger
-	ping     func(context.Context) error
+	ledger   partnerd.LedgerService
+	// idempotency is optional: without it Idempotency-Key is ignored.
+	idempotency partnerd.IdempotencyService
+	log         *slog.Logger
+	ping        func(context.Context) error
 }
 
 // Config wires the services the server needs.
 type Config struct {
 	Accounts partnerd.AccountService
 	Partners partnerd.PartnerService
-	Logger   *slog.Logger
+	Ledger   partnerd.LedgerService
+	// Idempotency stores Idempotency-Key responses.
+	Idempotency partnerd.IdempotencyService
+	Logger      *slog.Logger
 	// Ping checks the database for /readyz.
 	Ping func(context.Context) error
 }
 
 // NewServer returns the handler for the whole API.
 func NewServer(c Config) *Server {
-	s := &Server{mux: http.NewServeMux(), accounts: c.Accounts, partners: c.Partners, log: c.Logger, ping: c.Ping}
+	s := &Server{mux: http.NewServeMux(), accounts: c.Accounts, partners: c.Partners,
+		ledger: c.Ledger, idempotency: c.Idempotency, log: c.Logger, ping: c.Ping}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

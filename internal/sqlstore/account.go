@@ -42,6 +42,7 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 		GSTStatus: in.GSTStatus, AccountType: *in.AccountType, Status: partnerd.StatusActive,
 		AuthToken: token, CreatedAt: now, UpdatedAt: now, BalanceUpdatedAt: now,
 	}
+	claim := partnerd.IdempotencyClaimFrom(ctx)
 	for attempt := 0; ; attempt++ {
 		a.AuthID = partnerd.NewAccountID()
 		// The ciphertext is bound to the auth_id, so it cannot be moved to
@@ -78,9 +79,11 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 			if err != nil {
 				return err
 			}
-			_, err = tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'customer', ?, 0, ?)`,
-				a.AuthID, a.Currency, now.Unix())
-			return err
+			if _, err := tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'customer', ?, 0, ?)`,
+				a.AuthID, a.Currency, now.Unix()); err != nil {
+				return err
+			}
+			return db.completeClaim(tx, claim, a)
 		})
 		if errors.Is(err, errIDCollision) && attempt < 10 {
 			continue

@@ -14,9 +14,14 @@ type dialect struct {
 	name string
 	// dollarParams rewrites ? placeholders to $1, $2, … (PostgreSQL).
 	dollarParams bool
+	// triggerExistsQuery counts the triggers named ?.
+	triggerExistsQuery string
 }
 
-var sqliteDialect = dialect{name: "sqlite"}
+var sqliteDialect = dialect{
+	name:               "sqlite",
+	triggerExistsQuery: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?`,
+}
 
 // rebind rewrites the portable ? placeholders for the dialect. Queries are
 // written without ? inside string literals, so a plain scan is enough.

@@ -1,0 +1,161 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/partnerd/partnerd"
+)
+
+var _ partnerd.IdempotencyService = (*DB)(nil)
+
+func errKeyReused(key string) error {
+	return partnerd.Errorf(partnerd.ECIdempotencyReused,
+		"Idempotency-Key %q was already used with a different request; use a new key for a new request.", key)
+}
+
+func errKeyInUse(key string) error {
+	return partnerd.Errorf(partnerd.ECIdempotencyInUse,
+		"A request with Idempotency-Key %q is still in progress; retry after it completes.", key)
+}
+
+// responseAAD binds a stored response to its partner and key.
+func responseAAD(partnerID, key string) []byte { return []byte(partnerID + "\x00" + key) }
+
+// ClaimIdempotencyKey implements partnerd.IdempotencyService. A completed
+// key is answered from the read pool without touching the writer, so
+// replays cost one indexed read.
+func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyRequest) (*partnerd.StoredResponse, *partnerd.IdempotencyClaim, error) {
+	if db.box == nil {
+		return nil, nil, errors.New("sqlstore: no secret key configured")
+	}
+	var fp, resp []byte
+	var status int
+	err := db.queryRow(ctx, `SELECT fingerprint, status, response FROM idempotency_keys WHERE partner_id = ? AND key = ?`,
+		req.PartnerID, req.Key).Scan(&fp, &status, &resp)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, nil, err
+	case status > 0:
+		return db.replay(req, fp, status, resp)
+	}
+
+	var b [16]byte
+	rand.Read(b[:])
+	claim := &partnerd.IdempotencyClaim{IdempotencyRequest: req, Token: hex.EncodeToString(b[:])}
+	var stored *partnerd.StoredResponse
+	err = db.update(ctx, func(tx *txn) error {
+		now := db.Now().Unix()
+		var lockedUntil int64
+		var oldClaim string
+		err := tx.queryRow(`SELECT fingerprint, status, response, claim, locked_until FROM idempotency_keys
+			WHERE partner_id = ? AND key = ?`, req.PartnerID, req.Key).Scan(&fp, &status, &resp, &oldClaim, &lockedUntil)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err := tx.exec(`INSERT INTO idempotency_keys (partner_id, key, fingerprint, claim, status, locked_until, created_at)
+				VALUES (?, ?, ?, ?, 0, ?, ?)`, req.PartnerID, req.Key, req.Fingerprint, claim.Token,
+				now+int64(partnerd.IdempotencyLease/time.Second), now)
+			if isUniqueViolation(err) {
+				// Another instance claimed it between our read and insert.
+				return errKeyInUse(req.Key)
+			}
+			return err
+		case err != nil:
+			return err
+		case status > 0:
+			var rerr error
+			stored, _, rerr = db.replay(req, fp, status, resp)
+			return rerr
+		case !bytes.Equal(fp, req.Fingerprint):
+			return errKeyReused(req.Key)
+		case lockedUntil > now:
+			return errKeyInUse(req.Key)
+		}
+		// The first request's lease expired (it died): take the key over.
+		_, err = tx.exec(`UPDATE idempotency_keys SET claim = ?, locked_until = ?, created_at = ?
+			WHERE partner_id = ? AND key = ? AND claim = ?`, claim.Token,
+			now+int64(partnerd.IdempotencyLease/time.Second), now, req.PartnerID, req.Key, oldClaim)
+		return err
+	})
+	if err != nil || stored != nil {
+		return stored, nil, err
+	}
+	return nil, claim, nil
+}
+
+func (db *DB) replay(req partnerd.IdempotencyRequest, fp []byte, status int, enc []byte) (*partnerd.StoredResponse, *partnerd.IdempotencyClaim, error) {
+	if !bytes.Equal(fp, req.Fingerprint) {
+		return nil, nil, errKeyReused(req.Key)
+	}
+	body, err := db.box.OpenWith(enc, responseAAD(req.PartnerID, req.Key))
+	if err != nil {
+		return nil, nil, fmt.Errorf("decrypt stored response: %w", err)
+	}
+	return &partnerd.StoredResponse{Status: status, Body: body}, nil, nil
+}
+
+// ReleaseIdempotencyKey forgets the in-flight marker of a request that did
+// not succeed, so the key stays unused.
+func (db *DB) ReleaseIdempotencyKey(ctx context.Context, c *partnerd.IdempotencyClaim) error {
+	return db.update(ctx, func(tx *txn) error {
+		_, err := tx.exec(`DELETE FROM idempotency_keys WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`,
+			c.PartnerID, c.Key, c.Token)
+		return err
+	})
+}
+
+// completeClaim stores the response of a claimed request in the
+// transaction that makes its effect. If the claim was lost (its lease ran
+// out and another request took the key), the effect is refused, so a key
+// never has two effects.
+func (db *DB) completeClaim(tx *txn, c *partnerd.IdempotencyClaim, result any) error {
+	if c == nil || c.Respond == nil {
+		return nil
+	}
+	status, body, err := c.Respond(result)
+	if err != nil {
+		return err
+	}
+	res, err := tx.exec(`UPDATE idempotency_keys SET status = ?, response = ?, locked_until = 0
+		WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`,
+		status, db.box.SealWith(body, responseAAD(c.PartnerID, c.Key)), c.PartnerID, c.Key, c.Token)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errKeyInUse(c.Key)
+	}
+	return nil
+}
+
+// claimKeyOf is the key a ledger transaction records, if any.
+func claimKeyOf(c *partnerd.IdempotencyClaim) *string {
+	if c == nil {
+		return nil
+	}
+	return &c.Key
+}
+
+// PurgeIdempotencyKeys deletes completed keys older than the retention and
+// markers whose lease ran out long ago. It returns how many it deleted.
+func (db *DB) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
+	cutoff := db.Now().Add(-partnerd.IdempotencyRetention).Unix()
+	var n int64
+	err := db.update(ctx, func(tx *txn) error {
+		res, err := tx.exec(`DELETE FROM idempotency_keys WHERE created_at < ? AND (status > 0 OR locked_until < ?)`,
+			cutoff, cutoff)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -1,0 +1,112 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/partnerd/partnerd"
+)
+
+// ledgerTx is the header row of one movement of money.
+type ledgerTx struct {
+	id          string
+	partnerID   string
+	kind        string
+	description *string
+	initiatedBy string
+	reference   *string
+	createdAt   time.Time
+}
+
+// posting is one wallet's side of a ledger transaction.
+type posting struct {
+	walletID   string
+	walletKind string  // partner, customer or system
+	partnerID  *string // owner partner; nil for system wallets
+	typ        string  // the transaction type as this wallet's log shows it
+	amount     int64   // signed
+}
+
+// errOverdraft reports that a posting would take a non-system wallet below
+// zero; the caller turns it into insufficient_balance with its own figures.
+type errOverdraft struct {
+	walletID string
+	balance  int64
+}
+
+func (e *errOverdraft) Error() string { return "overdraft of " + e.walletID }
+
+// post writes a balanced ledger transaction and applies each posting to its
+// wallet with a guarded update, in the caller's database transaction. It
+// returns each wallet's balance after its posting.
+func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]int64, error) {
+	var sum int64
+	for _, p := range postings {
+		sum += p.amount
+	}
+	if sum != 0 || len(postings) < 2 {
+		return nil, fmt.Errorf("unbalanced ledger transaction %s: sum %d over %d postings", t.id, sum, len(postings))
+	}
+	now := t.createdAt.Unix()
+	if _, err := tx.exec(`INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, reference, idempotency_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.id, t.partnerID, t.kind, t.description, t.initiatedBy, t.reference, idemKey, now); err != nil {
+		return nil, err
+	}
+	afters := make([]int64, len(postings))
+	for i, p := range postings {
+		var after int64
+		var err error
+		if p.walletKind == "system" || p.amount > 0 {
+			err = tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE id = ? RETURNING balance`,
+				p.amount, now, p.walletID).Scan(&after)
+		} else {
+			// The guard makes the no-negative rule atomic with the debit:
+			// no row comes back when the wallet holds too little.
+			err = tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE id = ? AND balance + ? >= 0 RETURNING balance`,
+				p.amount, now, p.walletID, p.amount).Scan(&after)
+			if errors.Is(err, sql.ErrNoRows) {
+				var bal int64
+				if err := tx.queryRow(`SELECT balance FROM wallets WHERE id = ?`, p.walletID).Scan(&bal); err != nil {
+					return nil, fmt.Errorf("wallet %s: %w", p.walletID, err)
+				}
+				return nil, &errOverdraft{walletID: p.walletID, balance: bal}
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("wallet %s: %w", p.walletID, err)
+		}
+		if _, err := tx.exec(`INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
+				balance_before, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.id, p.walletID, p.partnerID, p.walletKind, p.typ, p.amount, after-p.amount, after, now); err != nil {
+			return nil, err
+		}
+		afters[i] = after
+	}
+	return afters, nil
+}
+
+// systemWallet returns the id of a system wallet for currency, creating it
+// on first use. System wallets may go negative: money enters the system
+// from "external" and usage charges leave to "usage".
+func systemWallet(tx *txn, name, currency string, now time.Time) (string, error) {
+	id := name + ":" + currency
+	_, err := tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'system', ?, 0, ?)
+		ON CONFLICT (id) DO NOTHING`, id, currency, now.Unix())
+	return id, err
+}
+
+func insufficient(who string, balance, requested int64, currency, action string) error {
+	return &partnerd.Error{
+		Code: partnerd.ECInsufficientBalance,
+		Message: fmt.Sprintf("%s balance %s %s is insufficient for a %s of %s %s.", who,
+			partnerd.FormatMinor(balance, currency), currency, action, partnerd.FormatMinor(requested, currency), currency),
+		Details: map[string]any{
+			"current_balance":  partnerd.Money{Minor: balance, Currency: currency},
+			"requested_amount": partnerd.Money{Minor: requested, Currency: currency},
+			"currency":         currency,
+		},
+	}
+}

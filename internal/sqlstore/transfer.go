@@ -1,0 +1,121 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/partnerd/partnerd"
+)
+
+var _ partnerd.LedgerService = (*DB)(nil)
+
+// Transfer moves money from the partner's master wallet to its customer.
+func (db *DB) Transfer(ctx context.Context, partnerID string, in partnerd.TransferInput) (*partnerd.Transfer, error) {
+	return db.move(ctx, partnerID, in, true)
+}
+
+// Withdraw moves money from a customer back to its partner.
+func (db *DB) Withdraw(ctx context.Context, partnerID string, in partnerd.TransferInput) (*partnerd.Transfer, error) {
+	return db.move(ctx, partnerID, in, false)
+}
+
+func (db *DB) move(ctx context.Context, partnerID string, in partnerd.TransferInput, toCustomer bool) (*partnerd.Transfer, error) {
+	if in.Amount <= 0 {
+		return nil, partnerd.FieldErrors{{Field: "amount", Code: "must_be_positive", Message: "amount must be greater than zero"}}.Err()
+	}
+	now := db.now()
+	t := &partnerd.Transfer{
+		TransactionID: partnerd.NewTransactionID(now), Amount: in.Amount, Description: in.Description,
+		Status: "completed", Timestamp: now,
+	}
+	kind, partnerType, customerType, sign := "transfer", partnerd.TxTransferOut, partnerd.TxRecharge, int64(1)
+	t.FromAccount, t.ToAccount = partnerID, in.AuthID
+	if !toCustomer {
+		kind, partnerType, customerType, sign = "withdrawal", partnerd.TxTransferIn, partnerd.TxWithdrawal, -1
+		t.FromAccount, t.ToAccount = in.AuthID, partnerID
+	}
+	claim := partnerd.IdempotencyClaimFrom(ctx)
+	err := db.update(ctx, func(tx *txn) error {
+		var status string
+		err := tx.queryRow(`SELECT a.status, w.currency FROM accounts a JOIN wallets w ON w.id = a.auth_id
+			WHERE a.auth_id = ? AND a.partner_id = ?`, in.AuthID, partnerID).Scan(&status, &t.Currency)
+		if errors.Is(err, sql.ErrNoRows) {
+			return partnerd.ErrAccountNotFound(in.AuthID)
+		}
+		if err != nil {
+			return err
+		}
+		if status == partnerd.StatusClosed {
+			return partnerd.Errorf(partnerd.ECAccountClosed, "Customer account %s is closed.", in.AuthID)
+		}
+		pid := partnerID
+		afters, err := db.post(tx, ledgerTx{
+			id: t.TransactionID, partnerID: partnerID, kind: kind, description: in.Description,
+			initiatedBy: partnerID, createdAt: now,
+		}, claimKeyOf(claim), []posting{
+			{walletID: partnerID, walletKind: "partner", partnerID: &pid, typ: partnerType, amount: -sign * in.Amount},
+			{walletID: in.AuthID, walletKind: "customer", partnerID: &pid, typ: customerType, amount: sign * in.Amount},
+		})
+		var od *errOverdraft
+		if errors.As(err, &od) {
+			if toCustomer {
+				return insufficient("Partner", od.balance, in.Amount, t.Currency, "transfer")
+			}
+			return insufficient("Customer", od.balance, in.Amount, t.Currency, "withdrawal")
+		}
+		if err != nil {
+			return err
+		}
+		t.PartnerBalanceAfter, t.CustomerBalanceAfter = afters[0], afters[1]
+		return db.completeClaim(tx, claim, t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// FundPartner credits a partner's master wallet with money from outside the
+// system (the operator's `partner fund`).
+func (db *DB) FundPartner(ctx context.Context, partnerID string, amount int64, description *string) (*partnerd.Entry, error) {
+	if amount <= 0 {
+		return nil, partnerd.FieldErrors{{Field: "amount", Code: "must_be_positive", Message: "amount must be greater than zero"}}.Err()
+	}
+	now := db.now()
+	e := &partnerd.Entry{
+		TransactionID: partnerd.NewTransactionID(now), AccountAuthID: partnerID, Type: partnerd.TxFund,
+		Amount: amount, Description: description, InitiatedBy: partnerd.InitiatedByOperator, CreatedAt: now,
+	}
+	err := db.update(ctx, func(tx *txn) error {
+		err := tx.queryRow(`SELECT currency FROM wallets WHERE id = ? AND kind = 'partner'`, partnerID).Scan(&e.Currency)
+		if errors.Is(err, sql.ErrNoRows) {
+			return partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", partnerID)
+		}
+		if err != nil {
+			return err
+		}
+		external, err := systemWallet(tx, "external", e.Currency, now)
+		if err != nil {
+			return err
+		}
+		pid := partnerID
+		afters, err := db.post(tx, ledgerTx{
+			id: e.TransactionID, partnerID: partnerID, kind: "fund", description: description,
+			initiatedBy: partnerd.InitiatedByOperator, createdAt: now,
+		}, nil, []posting{
+			{walletID: external, walletKind: "system", typ: partnerd.TxFund, amount: -amount},
+			{walletID: partnerID, walletKind: "partner", partnerID: &pid, typ: partnerd.TxFund, amount: amount},
+		})
+		if err != nil {
+			return err
+		}
+		e.BalanceAfter = afters[1]
+		e.BalanceBefore = afters[1] - amount
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}

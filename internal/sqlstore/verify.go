@@ -1,0 +1,171 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/partnerd/partnerd"
+)
+
+// ledgerTriggers are the triggers that make the ledger append-only.
+var ledgerTriggers = []string{
+	"ledger_transactions_no_update", "ledger_transactions_no_delete",
+	"ledger_entries_no_update", "ledger_entries_no_delete",
+}
+
+// VerifyLedger checks every ledger invariant in one consistent snapshot,
+// printing each check to out. It returns an error naming the first wallet
+// or transaction that breaks one.
+func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) error {
+	// One read transaction: a running server may be writing, and every
+	// check must see the same state.
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	checks := []struct {
+		name  string
+		check func(*sql.Tx) (string, error)
+	}{
+		{"I1 all ledger entries sum to zero", verifyTotalZero},
+		{"I2 no partner or customer wallet is below zero", verifyNoNegative},
+		{"I3 every wallet balance equals the sum of its entries", verifyBalances},
+		{"I4 every transaction's entries sum to zero (two or more entries each)", verifyTransactions},
+		{"I4b each wallet's entries chain: balance_before is the previous balance_after", verifyChains},
+		{"I5 one idempotency key made at most one transaction", verifyIdempotency},
+		{"I6 ledger tables reject UPDATE and DELETE (triggers present)", db.verifyTriggers},
+	}
+	for _, c := range checks {
+		problem, err := c.check(tx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		if problem != "" {
+			fmt.Fprintf(out, "FAIL %s: %s\n", c.name, problem)
+			return fmt.Errorf("ledger invariant broken: %s: %s", c.name, problem)
+		}
+		fmt.Fprintf(out, "ok   %s\n", c.name)
+	}
+	var wallets, txns, entries int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM wallets), (SELECT COUNT(*) FROM ledger_transactions),
+		(SELECT COUNT(*) FROM ledger_entries)`).Scan(&wallets, &txns, &entries); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "checked %d wallets, %d transactions, %d entries\n", wallets, txns, entries)
+	return nil
+}
+
+func verifyTotalZero(tx *sql.Tx) (string, error) {
+	var sum int64
+	if err := tx.QueryRow(`SELECT COALESCE(SUM(amount), 0) FROM ledger_entries`).Scan(&sum); err != nil {
+		return "", err
+	}
+	if sum != 0 {
+		return fmt.Sprintf("entries sum to %d minor units", sum), nil
+	}
+	return "", nil
+}
+
+func verifyNoNegative(tx *sql.Tx) (string, error) {
+	var id string
+	var bal int64
+	err := tx.QueryRow(`SELECT id, balance FROM wallets WHERE kind <> 'system' AND balance < 0 ORDER BY id LIMIT 1`).Scan(&id, &bal)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("wallet %s has balance %d", id, bal), nil
+}
+
+func verifyBalances(tx *sql.Tx) (string, error) {
+	var id string
+	var bal, sum int64
+	err := tx.QueryRow(`SELECT w.id, w.balance, COALESCE(e.total, 0) FROM wallets w
+		LEFT JOIN (SELECT wallet_id, SUM(amount) AS total FROM ledger_entries GROUP BY wallet_id) e ON e.wallet_id = w.id
+		WHERE w.balance <> COALESCE(e.total, 0) ORDER BY w.id LIMIT 1`).Scan(&id, &bal, &sum)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("wallet %s has balance %d but its entries sum to %d", id, bal, sum), nil
+}
+
+func verifyTransactions(tx *sql.Tx) (string, error) {
+	var id string
+	var sum int64
+	var n int
+	err := tx.QueryRow(`SELECT t.id, COALESCE(SUM(e.amount), 0), COUNT(e.seq) FROM ledger_transactions t
+		LEFT JOIN ledger_entries e ON e.transaction_id = t.id
+		GROUP BY t.id HAVING COALESCE(SUM(e.amount), 0) <> 0 OR COUNT(e.seq) < 2 ORDER BY t.id LIMIT 1`).Scan(&id, &sum, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("transaction %s has %d entries summing to %d", id, n, sum), nil
+}
+
+func verifyChains(tx *sql.Tx) (string, error) {
+	rows, err := tx.Query(`SELECT wallet_id, transaction_id, balance_before, balance_after FROM ledger_entries ORDER BY wallet_id, seq`)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var prevWallet string
+	var prevAfter int64
+	for rows.Next() {
+		var w, t string
+		var before, after int64
+		if err := rows.Scan(&w, &t, &before, &after); err != nil {
+			return "", err
+		}
+		if w != prevWallet {
+			prevWallet, prevAfter = w, 0
+		}
+		if before != prevAfter {
+			return fmt.Sprintf("wallet %s: transaction %s starts at %d, but the previous entry ended at %d", w, t, before, prevAfter), nil
+		}
+		prevAfter = after
+	}
+	return "", rows.Err()
+}
+
+func verifyIdempotency(tx *sql.Tx) (string, error) {
+	// Keys are forgotten after the retention period and may then be used
+	// again, so only two uses within that window break the rule.
+	var partner, key, a, b string
+	err := tx.QueryRow(`SELECT t1.partner_id, t1.idempotency_key, t1.id, t2.id FROM ledger_transactions t1
+		JOIN ledger_transactions t2 ON t2.partner_id = t1.partner_id AND t2.idempotency_key = t1.idempotency_key
+			AND t2.seq > t1.seq AND t2.created_at - t1.created_at < ?
+		WHERE t1.idempotency_key IS NOT NULL LIMIT 1`, int64(partnerd.IdempotencyRetention/time.Second)).Scan(&partner, &key, &a, &b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("partner %s key %q made transactions %s and %s", partner, key, a, b), nil
+}
+
+func (db *DB) verifyTriggers(tx *sql.Tx) (string, error) {
+	for _, name := range ledgerTriggers {
+		var n int
+		if err := tx.QueryRow(db.dialect.triggerExistsQuery, name).Scan(&n); err != nil {
+			return "", err
+		}
+		if n == 0 {
+			return fmt.Sprintf("trigger %s is missing", name), nil
+		}
+	}
+	return "", nil
+}

@@ -1,0 +1,89 @@
+package partnerd
+
+import (
+	"context"
+	"time"
+)
+
+// Transaction types as they appear in a wallet's log.
+const (
+	// Customer side.
+	TxRecharge   = "recharge"   // partner → customer
+	TxWithdrawal = "withdrawal" // customer → partner
+	TxDebit      = "debit"      // usage charged to the customer
+	TxRefund     = "refund"
+	TxAdjustment = "adjustment"
+	// Partner master wallet side.
+	TxFund        = "fund"         // operator credit from outside
+	TxTransferOut = "transfer_out" // partner → customer
+	TxTransferIn  = "transfer_in"  // customer → partner
+)
+
+// CustomerTransactionTypes are the values of transaction_type on customer logs.
+var CustomerTransactionTypes = []string{TxRecharge, TxWithdrawal, TxDebit, TxRefund, TxAdjustment}
+
+// PartnerTransactionTypes are the values of transaction_type on the partner's log.
+var PartnerTransactionTypes = []string{TxFund, TxTransferOut, TxTransferIn}
+
+// InitiatedByOperator marks ledger transactions made by operator commands.
+const InitiatedByOperator = "operator"
+
+// TransferInput moves Amount (minor units, > 0) between a partner and one
+// of its customers.
+type TransferInput struct {
+	AuthID      string
+	Amount      int64
+	Description *string
+}
+
+// Transfer is the outcome of a transfer or a withdrawal.
+type Transfer struct {
+	TransactionID        string
+	FromAccount          string
+	ToAccount            string
+	Amount               int64
+	Currency             string
+	Description          *string
+	Status               string
+	PartnerBalanceAfter  int64
+	CustomerBalanceAfter int64
+	Timestamp            time.Time
+}
+
+// Entry is one wallet's side of a ledger transaction.
+type Entry struct {
+	TransactionID string
+	AccountAuthID string // the wallet's owner
+	Type          string
+	Amount        int64 // signed: credits positive, debits negative
+	Currency      string
+	BalanceBefore int64
+	BalanceAfter  int64
+	Description   *string
+	InitiatedBy   string
+	Reference     *string
+	CreatedAt     time.Time
+}
+
+// EntryFilter selects a page of a ledger log, newest first. From and To are
+// inclusive UTC days; zero means unbounded.
+type EntryFilter struct {
+	From, To time.Time
+	Type     string
+	Page     Page
+}
+
+// LedgerService moves money and reads the logs. Every method is scoped to
+// partnerID.
+type LedgerService interface {
+	// Transfer moves money from the partner's master wallet to a customer.
+	Transfer(ctx context.Context, partnerID string, in TransferInput) (*Transfer, error)
+	// Withdraw moves money from a customer back to the partner.
+	Withdraw(ctx context.Context, partnerID string, in TransferInput) (*Transfer, error)
+	// AccountEntries is one customer's log.
+	AccountEntries(ctx context.Context, partnerID, authID string, f EntryFilter) ([]*Entry, int, error)
+	// CustomerEntries is the log of every customer of the partner.
+	CustomerEntries(ctx context.Context, partnerID string, f EntryFilter) ([]*Entry, int, error)
+	// PartnerEntries is the partner's master wallet log.
+	PartnerEntries(ctx context.Context, partnerID string, f EntryFilter) ([]*Entry, int, error)
+}
