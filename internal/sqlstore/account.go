@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/secret"
@@ -148,27 +147,15 @@ func (db *DB) Account(ctx context.Context, partnerID, authID string) (*partnerd.
 	return a, nil
 }
 
-// minTrigram is the shortest search term the trigram index can answer.
-const minTrigram = 3
-
 // ListAccounts returns one page of the partner's accounts, newest first, and
 // the total number matching the filter.
 func (db *DB) ListAccounts(ctx context.Context, partnerID string, f partnerd.AccountFilter) ([]*partnerd.Account, int, error) {
 	where := `a.partner_id = ?`
 	args := []any{partnerID}
 	if term := strings.TrimSpace(f.Search); term != "" {
-		if utf8.RuneCountInString(term) >= minTrigram {
-			// The trigram index finds the rowids whose name or email contains
-			// the term (case-insensitively); an exact auth_id also matches.
-			where += ` AND a.seq IN (SELECT rowid FROM accounts_search WHERE accounts_search MATCH ?
-				UNION ALL SELECT seq FROM accounts WHERE auth_id = ?)`
-			args = append(args, `"`+strings.ReplaceAll(term, `"`, `""`)+`"`, term)
-		} else {
-			// Too short for trigrams: scan this partner's rows.
-			like := "%" + escapeLike(strings.ToLower(term)) + "%"
-			where += ` AND (lower(a.name) LIKE ? ESCAPE '\' OR a.email LIKE ? ESCAPE '\')`
-			args = append(args, like, like)
-		}
+		clause, more := db.dialect.search(term)
+		where += ` AND ` + clause
+		args = append(args, more...)
 	}
 	var total int
 	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM accounts a WHERE `+where, args...).Scan(&total); err != nil {
@@ -192,10 +179,4 @@ func (db *DB) ListAccounts(ctx context.Context, partnerID string, f partnerd.Acc
 		out = append(out, a)
 	}
 	return out, total, rows.Err()
-}
-
-// escapeLike escapes LIKE's wildcards so the term matches literally.
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
 }

@@ -15,7 +15,8 @@ import (
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/secret"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 )
 
 // DB is a partnerd store on one database. It implements the partnerd
@@ -81,10 +82,10 @@ func (s Source) KeyFile() string {
 
 // Open opens and migrates the database named by src.
 func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
-	if src.Driver != "sqlite" {
-		return nil, fmt.Errorf("the %s backend is not available in this build yet; use a SQLite file path", src.Driver)
-	}
 	db := &DB{dialect: sqliteDialect, log: opts.Logger, Now: time.Now}
+	if src.Driver == "postgres" {
+		db.dialect = postgresDialect
+	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
@@ -95,7 +96,13 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		}
 		db.box = box
 	}
-	if err := db.openSQLite(ctx, src.Path); err != nil {
+	var err error
+	if src.Driver == "postgres" {
+		err = db.openPostgres(ctx, src.DSN)
+	} else {
+		err = db.openSQLite(ctx, src.Path)
+	}
+	if err != nil {
 		return nil, err
 	}
 	db.readStmts = stmtCache{db: db.read, dialect: db.dialect}
@@ -145,6 +152,35 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 	return nil
 }
 
+// openPostgres opens the pools on a PostgreSQL database. Each instance has
+// one writer (one connection at a time, batching its concurrent writes);
+// several instances may share the database.
+func (db *DB) openPostgres(ctx context.Context, dsn string) error {
+	if err := migratePostgres(ctx, dsn); err != nil {
+		return err
+	}
+	w, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
+	r, err := sql.Open("pgx", dsn)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	r.SetMaxOpenConns(16)
+	r.SetMaxIdleConns(16)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	db.write, db.read = w, r
+	return nil
+}
+
 // Close stops the writer and closes the database.
 func (db *DB) Close() error {
 	db.writer.close()
@@ -164,8 +200,8 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) update(ctx context.Context, fn func(tx *txn) error) error {
 	err := db.writer.do(ctx, fn)
 	var pe *partnerd.Error
-	if err != nil && !errors.As(err, &pe) && isBusy(err) {
-		return &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is busy; retry shortly.", Err: err}
+	if err != nil && !errors.As(err, &pe) && isUnavailable(err) {
+		return &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is unavailable or busy; retry shortly.", Err: err}
 	}
 	return err
 }

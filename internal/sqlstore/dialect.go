@@ -1,26 +1,95 @@
 package sqlstore
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"net"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// dialect holds the few places where SQLite and PostgreSQL differ.
+// dialect holds the few places where SQLite and PostgreSQL differ. Every
+// query elsewhere is written once, with ? placeholders.
 type dialect struct {
-	name string
+	name  string
+	goose goose.Dialect
+	// migrations is the directory of embedded migrations.
+	migrations string
 	// dollarParams rewrites ? placeholders to $1, $2, … (PostgreSQL).
 	dollarParams bool
+	// prepareInTx prepares each statement once per write transaction and
+	// reuses it across the batch. pgx caches prepared statements per
+	// connection by itself, so PostgreSQL does not need it.
+	prepareInTx bool
 	// triggerExistsQuery counts the triggers named ?.
 	triggerExistsQuery string
+	// ledgerTriggers are the triggers that make the ledger append-only.
+	ledgerTriggers []string
+	// snapshot is the isolation level that gives a read transaction one
+	// consistent view (SQLite's transactions always do).
+	snapshot sql.IsolationLevel
+	// search returns the WHERE clause (on accounts a) and arguments that
+	// match a search term.
+	search func(term string) (string, []any)
 }
 
 var sqliteDialect = dialect{
 	name:               "sqlite",
+	goose:              goose.DialectSQLite3,
+	migrations:         "migrations/sqlite",
+	prepareInTx:        true,
 	triggerExistsQuery: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?`,
+	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
+		"ledger_entries_no_update", "ledger_entries_no_delete"},
+	search: func(term string) (string, []any) {
+		if utf8.RuneCountInString(term) >= minTrigram {
+			// The FTS5 trigram index finds the rowids whose name or email
+			// contains the term, case-insensitively; an exact auth_id
+			// also matches.
+			return `a.seq IN (SELECT rowid FROM accounts_search WHERE accounts_search MATCH ?
+				UNION ALL SELECT seq FROM accounts WHERE auth_id = ?)`,
+				[]any{`"` + strings.ReplaceAll(term, `"`, `""`) + `"`, term}
+		}
+		// Too short for trigrams: scan this partner's rows.
+		return likeSearch(term)
+	},
+}
+
+var postgresDialect = dialect{
+	name:               "postgres",
+	goose:              goose.DialectPostgres,
+	migrations:         "migrations/postgres",
+	dollarParams:       true,
+	snapshot:           sql.LevelRepeatableRead,
+	triggerExistsQuery: `SELECT COUNT(*) FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal`,
+	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
+		"ledger_transactions_no_truncate", "ledger_entries_no_update", "ledger_entries_no_delete",
+		"ledger_entries_no_truncate"},
+	// pg_trgm GIN indexes on lower(name) and email serve these LIKEs for
+	// terms of 3+ characters; shorter ones scan the partner's rows.
+	search: likeSearch,
+}
+
+// minTrigram is the shortest search term a trigram index can answer.
+const minTrigram = 3
+
+// likeSearch matches a case-insensitive substring of name or email, or an
+// exact auth_id.
+func likeSearch(term string) (string, []any) {
+	like := "%" + escapeLike(strings.ToLower(term)) + "%"
+	return `(lower(a.name) LIKE ? ESCAPE '\' OR a.email LIKE ? ESCAPE '\' OR a.auth_id = ?)`, []any{like, like, term}
+}
+
+// escapeLike escapes LIKE's wildcards so the term matches literally.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // rebind rewrites the portable ? placeholders for the dialect. Queries are
@@ -49,16 +118,37 @@ func isUniqueViolation(err error) bool {
 	if errors.As(err, &se) {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
 	return false
 }
 
-// isBusy reports whether err is SQLite's "database is locked" (another
-// process holds the write lock beyond busy_timeout).
-func isBusy(err error) bool {
+// isRetryable reports whether a write failed only because of contention
+// with another transaction (a deadlock victim or a serialization failure
+// on PostgreSQL), so running it again may succeed.
+func isRetryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40P01" || pe.Code == "40001"
+	}
+	return false
+}
+
+// isUnavailable reports whether err means the database cannot be reached
+// or is locked by another process beyond the busy timeout: a 503, not a 500.
+func isUnavailable(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		c := se.Code() & 0xff
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
 	}
-	return false
+	var ne net.Error
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exceptions; 57P0x: the server is shutting down.
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0")
+	}
+	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || pgconn.SafeToRetry(err)
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations
@@ -36,15 +37,33 @@ func migrateSQLite(ctx context.Context, dsn, path string) error {
 		return err
 	}
 	defer db.Close()
-	return migrate(ctx, db, goose.DialectSQLite3, "migrations/sqlite")
+	return migrate(ctx, db, sqliteDialect)
 }
 
-func migrate(ctx context.Context, db *sql.DB, d goose.Dialect, dir string) error {
-	fsys, err := fs.Sub(migrations, dir)
+// migratePostgres applies pending migrations under a PostgreSQL advisory
+// lock, so instances starting at once take turns.
+func migratePostgres(ctx context.Context, dsn string) error {
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(d, db, fsys)
+	defer db.Close()
+	if err := db.PingContext(ctx); err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return err
+	}
+	return migrate(ctx, db, postgresDialect, goose.WithSessionLocker(locker))
+}
+
+func migrate(ctx context.Context, db *sql.DB, d dialect, opts ...goose.ProviderOption) error {
+	fsys, err := fs.Sub(migrations, d.migrations)
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(d.goose, db, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

@@ -11,26 +11,21 @@ import (
 	"github.com/partnerd/partnerd"
 )
 
-// ledgerTriggers are the triggers that make the ledger append-only.
-var ledgerTriggers = []string{
-	"ledger_transactions_no_update", "ledger_transactions_no_delete",
-	"ledger_entries_no_update", "ledger_entries_no_delete",
-}
-
 // VerifyLedger checks every ledger invariant in one consistent snapshot,
 // printing each check to out. It returns an error naming the first wallet
 // or transaction that breaks one.
 func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) error {
 	// One read transaction: a running server may be writing, and every
 	// check must see the same state.
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	sqlTx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: db.dialect.snapshot})
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer sqlTx.Rollback()
+	tx := &readTx{Tx: sqlTx, dialect: db.dialect}
 	checks := []struct {
 		name  string
-		check func(*sql.Tx) (string, error)
+		check func(*readTx) (string, error)
 	}{
 		{"I1 all ledger entries sum to zero", verifyTotalZero},
 		{"I2 no partner or customer wallet is below zero", verifyNoNegative},
@@ -52,7 +47,7 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "ok   %s\n", c.name)
 	}
 	var wallets, txns, entries int
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM wallets), (SELECT COUNT(*) FROM ledger_transactions),
+	if err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM wallets), (SELECT COUNT(*) FROM ledger_transactions),
 		(SELECT COUNT(*) FROM ledger_entries)`).Scan(&wallets, &txns, &entries); err != nil {
 		return err
 	}
@@ -60,7 +55,7 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-func verifyTotalZero(tx *sql.Tx) (string, error) {
+func verifyTotalZero(tx *readTx) (string, error) {
 	var sum int64
 	if err := tx.QueryRow(`SELECT COALESCE(SUM(amount), 0) FROM ledger_entries`).Scan(&sum); err != nil {
 		return "", err
@@ -71,7 +66,7 @@ func verifyTotalZero(tx *sql.Tx) (string, error) {
 	return "", nil
 }
 
-func verifyNoNegative(tx *sql.Tx) (string, error) {
+func verifyNoNegative(tx *readTx) (string, error) {
 	var id string
 	var bal int64
 	err := tx.QueryRow(`SELECT id, balance FROM wallets WHERE kind <> 'system' AND balance < 0 ORDER BY id LIMIT 1`).Scan(&id, &bal)
@@ -84,7 +79,7 @@ func verifyNoNegative(tx *sql.Tx) (string, error) {
 	return fmt.Sprintf("wallet %s has balance %d", id, bal), nil
 }
 
-func verifyBalances(tx *sql.Tx) (string, error) {
+func verifyBalances(tx *readTx) (string, error) {
 	var id string
 	var bal, sum int64
 	err := tx.QueryRow(`SELECT w.id, w.balance, COALESCE(e.total, 0) FROM wallets w
@@ -99,7 +94,7 @@ func verifyBalances(tx *sql.Tx) (string, error) {
 	return fmt.Sprintf("wallet %s has balance %d but its entries sum to %d", id, bal, sum), nil
 }
 
-func verifyTransactions(tx *sql.Tx) (string, error) {
+func verifyTransactions(tx *readTx) (string, error) {
 	var id string
 	var sum int64
 	var n int
@@ -115,7 +110,7 @@ func verifyTransactions(tx *sql.Tx) (string, error) {
 	return fmt.Sprintf("transaction %s has %d entries summing to %d", id, n, sum), nil
 }
 
-func verifyChains(tx *sql.Tx) (string, error) {
+func verifyChains(tx *readTx) (string, error) {
 	rows, err := tx.Query(`SELECT wallet_id, transaction_id, balance_before, balance_after FROM ledger_entries ORDER BY wallet_id, seq`)
 	if err != nil {
 		return "", err
@@ -140,7 +135,7 @@ func verifyChains(tx *sql.Tx) (string, error) {
 	return "", rows.Err()
 }
 
-func verifyIdempotency(tx *sql.Tx) (string, error) {
+func verifyIdempotency(tx *readTx) (string, error) {
 	// Keys are forgotten after the retention period and may then be used
 	// again, so only two uses within that window break the rule.
 	var partner, key, a, b string
@@ -157,8 +152,8 @@ func verifyIdempotency(tx *sql.Tx) (string, error) {
 	return fmt.Sprintf("partner %s key %q made transactions %s and %s", partner, key, a, b), nil
 }
 
-func (db *DB) verifyTriggers(tx *sql.Tx) (string, error) {
-	for _, name := range ledgerTriggers {
+func (db *DB) verifyTriggers(tx *readTx) (string, error) {
+	for _, name := range db.dialect.ledgerTriggers {
 		var n int
 		if err := tx.QueryRow(db.dialect.triggerExistsQuery, name).Scan(&n); err != nil {
 			return "", err
@@ -168,4 +163,18 @@ func (db *DB) verifyTriggers(tx *sql.Tx) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// readTx rebinds the portable queries of the checks for the dialect.
+type readTx struct {
+	*sql.Tx
+	dialect dialect
+}
+
+func (t *readTx) QueryRow(query string, args ...any) *sql.Row {
+	return t.Tx.QueryRow(t.dialect.rebind(query), args...)
+}
+
+func (t *readTx) Query(query string, args ...any) (*sql.Rows, error) {
+	return t.Tx.Query(t.dialect.rebind(query), args...)
 }

@@ -51,16 +51,26 @@ func newWriter(db *sql.DB, d dialect, log *slog.Logger) *writer {
 // the answer even if ctx ends: returning early could report failure for a
 // write that then commits.
 func (w *writer) do(ctx context.Context, fn func(*txn) error) error {
-	req := &writeReq{ctx: ctx, fn: fn, err: make(chan error, 1)}
-	select {
-	case w.reqs <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-w.quit:
-		return errClosed
+	for attempt := 1; ; attempt++ {
+		req := &writeReq{ctx: ctx, fn: fn, err: make(chan error, 1)}
+		select {
+		case w.reqs <- req:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.quit:
+			return errClosed
+		}
+		err := <-req.err
+		// A deadlock victim was rolled back to its savepoint (or with its
+		// whole transaction): it had no effect and can simply run again.
+		if err == nil || !isRetryable(err) || attempt == maxAttempts {
+			return err
+		}
 	}
-	return <-req.err
 }
+
+// maxAttempts bounds how often a write that lost a deadlock is retried.
+const maxAttempts = 5
 
 func (w *writer) close() {
 	w.once.Do(func() { close(w.quit) })
@@ -193,6 +203,9 @@ type txn struct {
 }
 
 func (t *txn) stmt(query string) (*sql.Stmt, error) {
+	if !t.dialect.prepareInTx {
+		return nil, nil
+	}
 	if st, ok := t.stmts[query]; ok {
 		return st, nil
 	}
@@ -212,12 +225,15 @@ func (t *txn) exec(query string, args ...any) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st == nil {
+		return t.ExecContext(t.ctx, t.dialect.rebind(query), args...)
+	}
 	return st.ExecContext(t.ctx, args...)
 }
 
 func (t *txn) queryRow(query string, args ...any) *sql.Row {
 	st, err := t.stmt(query)
-	if err != nil {
+	if err != nil || st == nil {
 		return t.QueryRowContext(t.ctx, t.dialect.rebind(query), args...)
 	}
 	return st.QueryRowContext(t.ctx, args...)
