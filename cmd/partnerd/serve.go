@@ -29,7 +29,7 @@ func newFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.
 	if dbDefault == "" {
 		dbDefault = defaultDB
 	}
-	db := fs.String("db", dbDefault, "database: a SQLite file path or sqlite:///abs/path (env PARTNERD_DB)")
+	db := fs.String("db", dbDefault, "database: a SQLite file path, sqlite:///abs/path or postgres://… (env PARTNERD_DB)")
 	return fs, db
 }
 
@@ -52,6 +52,10 @@ func openStore(ctx context.Context, dsn string, getenv func(string) string, log 
 	}
 	opts := sqlstore.Options{Logger: log}
 	if withKey {
+		if src.Driver == "postgres" && getenv("PARTNERD_SECRET_KEY") == "" {
+			return nil, usageError{"PostgreSQL needs PARTNERD_SECRET_KEY (64 hex characters; the same on every instance), " +
+				"since there is no database file to keep a key file beside"}
+		}
 		key, err := secret.LoadKey(getenv("PARTNERD_SECRET_KEY"), src.KeyFile())
 		if err != nil {
 			return nil, fmt.Errorf("secret key: %w", err)
@@ -125,12 +129,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // firstStart creates a partner on an empty database and prints its
 // credentials once, with a curl command to try.
 func firstStart(ctx context.Context, db *sqlstore.DB, addr string, stdout io.Writer) error {
-	partners, err := db.ListPartners(ctx)
-	if err != nil || len(partners) > 0 {
-		return err
-	}
-	p, token, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Default partner", Email: "partner@example.com"})
-	if err != nil {
+	p, token, err := db.CreateFirstPartner(ctx, partnerd.PartnerInput{Name: "Default partner", Email: "partner@example.com"})
+	if err != nil || p == nil {
 		return err
 	}
 	fmt.Fprintf(stdout, `partnerd: created the first partner on this empty database. Save its token now: it is not shown again.

@@ -32,6 +32,9 @@ type dialect struct {
 	triggerExistsQuery string
 	// ledgerTriggers are the triggers that make the ledger append-only.
 	ledgerTriggers []string
+	// lockPartners serializes first-start partner creation across
+	// processes; SQLite's write lock already does.
+	lockPartners string
 	// snapshot is the isolation level that gives a read transaction one
 	// consistent view (SQLite's transactions always do).
 	snapshot sql.IsolationLevel
@@ -68,6 +71,7 @@ var postgresDialect = dialect{
 	migrations:         "migrations/postgres",
 	dollarParams:       true,
 	snapshot:           sql.LevelRepeatableRead,
+	lockPartners:       `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`,
 	triggerExistsQuery: `SELECT COUNT(*) FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal`,
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_transactions_no_truncate", "ledger_entries_no_update", "ledger_entries_no_delete",

@@ -14,6 +14,20 @@ var _ partnerd.PartnerService = (*DB)(nil)
 
 // CreatePartner stores a new active partner with an empty master wallet.
 func (db *DB) CreatePartner(ctx context.Context, in partnerd.PartnerInput) (*partnerd.Partner, string, error) {
+	return db.createPartner(ctx, in, false)
+}
+
+// CreateFirstPartner creates a partner only if the database has none, and
+// returns nil without error otherwise. Several instances starting at once
+// on an empty database create exactly one.
+func (db *DB) CreateFirstPartner(ctx context.Context, in partnerd.PartnerInput) (*partnerd.Partner, string, error) {
+	return db.createPartner(ctx, in, true)
+}
+
+// errPartnersExist stops a first-start creation that another process won.
+var errPartnersExist = errors.New("partners exist")
+
+func (db *DB) createPartner(ctx context.Context, in partnerd.PartnerInput, onlyFirst bool) (*partnerd.Partner, string, error) {
 	if err := in.Validate(); err != nil {
 		return nil, "", err
 	}
@@ -24,6 +38,20 @@ func (db *DB) CreatePartner(ctx context.Context, in partnerd.PartnerInput) (*par
 		Currency: in.Currency, CreatedAt: now,
 	}
 	err := db.update(ctx, func(tx *txn) error {
+		if onlyFirst {
+			if db.dialect.lockPartners != "" {
+				if _, err := tx.exec(db.dialect.lockPartners); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.queryRow(`SELECT COUNT(*) FROM partners`).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return errPartnersExist
+			}
+		}
 		for {
 			p.ID = partnerd.NewPartnerID()
 			var n int
@@ -43,6 +71,9 @@ func (db *DB) CreatePartner(ctx context.Context, in partnerd.PartnerInput) (*par
 			p.ID, p.Currency, now.Unix())
 		return err
 	})
+	if errors.Is(err, errPartnersExist) {
+		return nil, "", nil
+	}
 	if err != nil {
 		return nil, "", err
 	}
