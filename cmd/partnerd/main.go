@@ -32,12 +32,13 @@ func exitCode(err error) int {
 }
 
 const usage = `usage:
-  partnerd [serve] [--addr HOST:PORT] [--db PATH|sqlite:///abs/path]
+  partnerd [serve] [--addr HOST:PORT] [--db PATH|sqlite:///abs/path|postgres://…]
   partnerd migrate --db …
   partnerd partner create --db … --name N --email E [--company C] [--currency INR]
   partnerd partner list --db …
   partnerd partner fund --db … [--description D] PA_… AMOUNT
   partnerd ledger verify --db …
+  partnerd copy --from sqlite:///path/partnerd.db --to postgres://user:pass@host:port/db
 
 Environment: PARTNERD_ADDR, PARTNERD_DB, PARTNERD_SECRET_KEY (else a key file beside the database).`
 
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return partnerFund(ctx, args[2:], getenv, stdout, stderr)
 		}
 		return usageError{fmt.Sprintf("unknown partner subcommand %q\n%s", args[1], usage)}
+	case "copy":
+		return copyCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "ledger":
 		if len(args) < 2 || args[1] != "verify" {
 			return usageError{"usage: partnerd ledger verify --db …"}

@@ -35,6 +35,11 @@ type dialect struct {
 	// lockPartners serializes first-start partner creation across
 	// processes; SQLite's write lock already does.
 	lockPartners string
+	// overridingIdentity lets an INSERT set a generated sequence column,
+	// and resetIdentity (a format of table, table) moves the sequence past
+	// the copied rows.
+	overridingIdentity string
+	resetIdentity      string
 	// snapshot is the isolation level that gives a read transaction one
 	// consistent view (SQLite's transactions always do).
 	snapshot sql.IsolationLevel
@@ -72,6 +77,8 @@ var postgresDialect = dialect{
 	dollarParams:       true,
 	snapshot:           sql.LevelRepeatableRead,
 	lockPartners:       `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`,
+	overridingIdentity: `OVERRIDING SYSTEM VALUE`,
+	resetIdentity:      `SELECT setval(pg_get_serial_sequence('%s', 'seq'), COALESCE((SELECT MAX(seq) FROM %s), 0) + 1, false)`,
 	triggerExistsQuery: `SELECT COUNT(*) FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal`,
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_transactions_no_truncate", "ledger_entries_no_update", "ledger_entries_no_delete",

@@ -1,0 +1,130 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// copyTables are the tables Copy moves, parents before children, each with
+// the key that orders its rows and whether that key is a generated sequence.
+var copyTables = []struct {
+	name     string
+	orderBy  string
+	identity bool
+}{
+	{"partners", "id", false},
+	{"wallets", "id", false},
+	{"accounts", "seq", true},
+	{"ledger_transactions", "seq", true},
+	{"ledger_entries", "seq", true},
+	{"idempotency_keys", "partner_id, key", false},
+}
+
+// copyBatch is how many rows one INSERT statement carries.
+const copyBatch = 200
+
+// Copy moves every row of src into dst, which must be empty, in one
+// transaction of dst: either the whole installation arrives or nothing
+// does. Sequence values are kept, so "newest first" orders survive.
+// Progress lines go to progress.
+func Copy(ctx context.Context, src, dst *DB, progress io.Writer) error {
+	for _, t := range copyTables {
+		var n int
+		if err := dst.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("the target database is not empty: table %s has %d rows", t.name, n)
+		}
+	}
+	// One snapshot of the source, even if a server is still writing to it.
+	stx, err := src.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: src.dialect.snapshot})
+	if err != nil {
+		return err
+	}
+	defer stx.Rollback()
+	dtx, err := dst.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer dtx.Rollback()
+	for _, t := range copyTables {
+		if err := copyTable(ctx, stx, dtx, dst.dialect, t.name, t.orderBy, t.identity, progress); err != nil {
+			return fmt.Errorf("copy %s: %w", t.name, err)
+		}
+	}
+	return dtx.Commit()
+}
+
+func copyTable(ctx context.Context, stx, dtx *sql.Tx, d dialect, table, orderBy string, identity bool, progress io.Writer) error {
+	var total int
+	if err := stx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&total); err != nil {
+		return err
+	}
+	rows, err := stx.QueryContext(ctx, `SELECT * FROM `+table+` ORDER BY `+orderBy)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	overriding := ""
+	if identity {
+		overriding = d.overridingIdentity
+	}
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	insert := func(batch [][]any) error {
+		if len(batch) == 0 {
+			return nil
+		}
+		values := strings.TrimSuffix(strings.Repeat(one+", ", len(batch)), ", ")
+		args := make([]any, 0, len(batch)*len(cols))
+		for _, r := range batch {
+			args = append(args, r...)
+		}
+		_, err := dtx.ExecContext(ctx, d.rebind(`INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) `+overriding+` VALUES `+values), args...)
+		return err
+	}
+	var batch [][]any
+	done := 0
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		batch = append(batch, vals)
+		if len(batch) == copyBatch {
+			if err := insert(batch); err != nil {
+				return err
+			}
+			done += len(batch)
+			batch = batch[:0]
+			if done%50_000 == 0 {
+				fmt.Fprintf(progress, "  %s: %d/%d rows\n", table, done, total)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := insert(batch); err != nil {
+		return err
+	}
+	done += len(batch)
+	if identity && d.resetIdentity != "" {
+		if _, err := dtx.ExecContext(ctx, fmt.Sprintf(d.resetIdentity, table, table)); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(progress, "%s: %d rows copied\n", table, done)
+	return nil
+}
