@@ -64,11 +64,11 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 			if n > 0 {
 				return errIDCollision
 			}
-			_, err := tx.exec(`INSERT INTO accounts (auth_id, partner_id, name, email, password_hash, phone, country,
+			_, err := tx.exec(`INSERT INTO accounts (auth_id, partner_id, name, name_lower, email, password_hash, phone, country,
 					description, company, address, city, state, zip_code, timezone, gstin, gst_status, account_type,
 					status, token_hash, token_enc, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				a.AuthID, partnerID, a.Name, a.Email, pwHash, a.Phone, a.Country,
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				a.AuthID, partnerID, a.Name, strings.ToLower(a.Name), a.Email, pwHash, a.Phone, a.Country,
 				a.Description, a.Company, a.Address, a.City, a.State, a.ZipCode, a.Timezone, a.GSTIN, a.GSTStatus, a.AccountType,
 				a.Status, secret.HashToken(token), tokenEnc, now.Unix(), now.Unix())
 			if isUniqueViolation(err) {

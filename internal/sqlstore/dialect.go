@@ -83,7 +83,7 @@ var postgresDialect = dialect{
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_transactions_no_truncate", "ledger_entries_no_update", "ledger_entries_no_delete",
 		"ledger_entries_no_truncate"},
-	// pg_trgm GIN indexes on lower(name) and email serve these LIKEs for
+	// pg_trgm GIN indexes on name_lower and email serve these LIKEs for
 	// terms of 3+ characters; shorter ones scan the partner's rows.
 	search: likeSearch,
 }
@@ -95,7 +95,7 @@ const minTrigram = 3
 // exact auth_id.
 func likeSearch(term string) (string, []any) {
 	like := "%" + escapeLike(strings.ToLower(term)) + "%"
-	return `(lower(a.name) LIKE ? ESCAPE '\' OR a.email LIKE ? ESCAPE '\' OR a.auth_id = ?)`, []any{like, like, term}
+	return `(a.name_lower LIKE ? ESCAPE '\' OR a.email LIKE ? ESCAPE '\' OR a.auth_id = ?)`, []any{like, like, term}
 }
 
 // escapeLike escapes LIKE's wildcards so the term matches literally.

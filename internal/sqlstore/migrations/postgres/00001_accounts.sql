@@ -32,6 +32,9 @@ CREATE TABLE accounts (
     auth_id       TEXT NOT NULL UNIQUE,
     partner_id    TEXT NOT NULL REFERENCES partners (id),
     name          TEXT NOT NULL,
+    -- name lower-cased by the application (Unicode-aware, whatever the
+    -- database's locale), for case-insensitive substring search.
+    name_lower    TEXT NOT NULL,
     email         TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     phone         TEXT NOT NULL,
@@ -55,9 +58,9 @@ CREATE TABLE accounts (
 
 CREATE INDEX accounts_partner_seq ON accounts (partner_id, seq);
 
--- Substring search: trigram GIN indexes serve lower(name) LIKE '%term%'
+-- Substring search: trigram GIN indexes serve name_lower LIKE '%term%'
 -- and email LIKE '%term%' for terms of 3+ characters.
-CREATE INDEX accounts_name_trgm ON accounts USING gin (lower(name) gin_trgm_ops);
+CREATE INDEX accounts_name_trgm ON accounts USING gin (name_lower gin_trgm_ops);
 CREATE INDEX accounts_email_trgm ON accounts USING gin (email gin_trgm_ops);
 
 -- +goose Down

@@ -34,6 +34,9 @@ CREATE TABLE accounts (
     auth_id       TEXT NOT NULL UNIQUE,
     partner_id    TEXT NOT NULL REFERENCES partners (id),
     name          TEXT NOT NULL,
+    -- name lower-cased by the application (Unicode-aware, whatever the
+    -- database's locale), for case-insensitive substring search.
+    name_lower    TEXT NOT NULL,
     email         TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     phone         TEXT NOT NULL,
