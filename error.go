@@ -3,6 +3,7 @@ package partnerd
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes: stable snake_case strings that clients branch on.
@@ -38,7 +39,10 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Details map[string]any
-	Err     error
+	// RetryAfter, when set, tells the client how long to wait (the
+	// Retry-After header of 409 idempotency_key_in_use and 429).
+	RetryAfter time.Duration
+	Err        error
 }
 
 // FieldError describes one invalid input field.

@@ -121,7 +121,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		log.Warn("shutdown", "error", err.Error())
+		// Requests were cut off: say so with a non-zero exit.
+		srv.Close()
+		return fmt.Errorf("shutdown: in-flight requests did not finish in time: %w", err)
 	}
 	return nil
 }

@@ -20,9 +20,14 @@ func errKeyReused(key string) error {
 		"Idempotency-Key %q was already used with a different request; use a new key for a new request.", key)
 }
 
-func errKeyInUse(key string) error {
-	return partnerd.Errorf(partnerd.ECIdempotencyInUse,
-		"A request with Idempotency-Key %q is still in progress; retry after it completes.", key)
+// errKeyInUse answers a key whose first request holds it. That request may
+// still be running, or may have died with its process, in which case the
+// key frees itself when the lease runs out.
+func errKeyInUse(key string, retryAfter time.Duration) error {
+	e := partnerd.Errorf(partnerd.ECIdempotencyInUse,
+		"A request with Idempotency-Key %q is in progress (or died and holds the key until its lease expires); retry later.", key)
+	e.RetryAfter = max(retryAfter, time.Second)
+	return e
 }
 
 // responseAAD binds a stored response to its partner and key.
@@ -64,7 +69,7 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 				now+int64(partnerd.IdempotencyLease/time.Second), now)
 			if isUniqueViolation(err) {
 				// Another instance claimed it between our read and insert.
-				return errKeyInUse(req.Key)
+				return errKeyInUse(req.Key, partnerd.IdempotencyLease)
 			}
 			return err
 		case err != nil:
@@ -76,7 +81,7 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 		case !bytes.Equal(fp, req.Fingerprint):
 			return errKeyReused(req.Key)
 		case lockedUntil > now:
-			return errKeyInUse(req.Key)
+			return errKeyInUse(req.Key, time.Duration(lockedUntil-now)*time.Second)
 		}
 		// The first request's lease expired (it died): take the key over.
 		_, err = tx.exec(`UPDATE idempotency_keys SET claim = ?, locked_until = ?, created_at = ?
@@ -130,7 +135,7 @@ func (db *DB) completeClaim(tx *txn, c *partnerd.IdempotencyClaim, result any) e
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errKeyInUse(c.Key)
+		return errKeyInUse(c.Key, partnerd.IdempotencyLease)
 	}
 	return nil
 }

@@ -1,0 +1,390 @@
+package main
+
+// Helpers for the subprocess tests in crash_test.go: they build the real
+// binary, run it as a child process, kill or stop it, and talk to it over
+// HTTP like a partner would. Every name here starts with "crash" so that it
+// cannot collide with the in-process helpers of the other tests.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// crashBuildBinary builds cmd/partnerd (this package) into a temporary
+// directory and returns the executable's path. It is built without -race
+// even when the test runs with it: the child is the system under test, not
+// the place to look for data races, and the plain build is much faster.
+func crashBuildBinary(t *testing.T) string {
+	t.Helper()
+	// "go test" puts its own GOROOT/bin first on PATH for the test.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command on PATH to build the binary: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "partnerd")
+	start := time.Now()
+	cmd := exec.Command(goBin, "build", "-ldflags=-s -w", "-o", out, ".")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	t.Logf("built %s in %v", out, time.Since(start).Round(time.Millisecond))
+	return out
+}
+
+// crashEnv is the environment of every child: the test's own, without any
+// PARTNERD_ setting, so the key file beside the database is used.
+func crashEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PARTNERD_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// crashRun runs an operator command of the binary to completion.
+func crashRun(t *testing.T, bin string, args ...string) (stdout, stderr string, exitCode int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = crashEnv()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		return out.String(), errOut.String(), exit.ExitCode()
+	default:
+		t.Fatalf("partnerd %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errOut.String(), 0
+}
+
+// crashVerifyLedger runs "partnerd ledger verify" and fails the test unless
+// it exits 0 with every check passing.
+func crashVerifyLedger(t *testing.T, bin, db, when string) {
+	t.Helper()
+	out, errOut, code := crashRun(t, bin, "ledger", "verify", "--db", db)
+	if code != 0 || strings.Contains(out, "FAIL") || !strings.Contains(out, "checked ") {
+		t.Fatalf("ledger verify %s: exit %d\nstdout:\n%s\nstderr:\n%s", when, code, out, errOut)
+	}
+}
+
+// crashBuf is an io.Writer the child's output goroutine and the test share.
+type crashBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *crashBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *crashBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// tail returns the last n lines, for failure messages.
+func (b *crashBuf) tail(n int) string {
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// crashServer is one run of "partnerd serve" as a child process.
+type crashServer struct {
+	cmd    *exec.Cmd
+	addr   string
+	url    string
+	stdout *crashBuf
+	stderr *crashBuf
+	exited chan struct{} // closed when Wait returned
+	state  *os.ProcessState
+}
+
+// crashStart starts "partnerd serve" on db at a free port and waits until
+// GET /healthz answers 200. A still-running child is killed when the test
+// ends.
+func crashStart(t *testing.T, bin, db string) *crashServer {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		s, err := crashTryStart(t, bin, db)
+		if err == nil {
+			return s
+		}
+		// Another process may have taken the port between our probe and
+		// the child's listen; try another one.
+		if attempt < 3 && strings.Contains(err.Error(), "address already in use") {
+			continue
+		}
+		t.Fatal(err)
+	}
+}
+
+func crashTryStart(t *testing.T, bin, db string) (*crashServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &crashServer{addr: addr, url: "http://" + addr, stdout: &crashBuf{}, stderr: &crashBuf{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(bin, "serve", "--addr", addr, "--db", db)
+	s.cmd.Env = crashEnv()
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start partnerd serve: %v", err)
+	}
+	go func() {
+		s.cmd.Wait()
+		s.state = s.cmd.ProcessState
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.exited:
+		default:
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
+	})
+
+	hc := &http.Client{Timeout: time.Second}
+	defer hc.CloseIdleConnections()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case <-s.exited:
+			return nil, fmt.Errorf("partnerd serve exited before answering /healthz (%v); stderr:\n%s", s.state, s.stderr.tail(20))
+		default:
+		}
+		resp, err := hc.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			s.cmd.Process.Kill()
+			<-s.exited
+			return nil, fmt.Errorf("GET /healthz did not answer 200 within 20s (last error %v); stderr:\n%s", err, s.stderr.tail(20))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// kill sends SIGKILL and waits for the child to be gone.
+func (s *crashServer) kill(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the child did not die within 10s of SIGKILL")
+	}
+	if ws, ok := s.state.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("the child ended with %v before SIGKILL reached it; stderr:\n%s", s.state, s.stderr.tail(20))
+	}
+}
+
+// terminate sends SIGTERM and returns the exit code, failing the test if
+// the child does not exit within the deadline.
+func (s *crashServer) terminate(t *testing.T, within time.Duration) int {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	return s.waitExit(t, within)
+}
+
+func (s *crashServer) waitExit(t *testing.T, within time.Duration) int {
+	t.Helper()
+	select {
+	case <-s.exited:
+	case <-time.After(within):
+		t.Fatalf("partnerd serve did not exit within %v of SIGTERM; stderr:\n%s", within, s.stderr.tail(20))
+	}
+	return s.state.ExitCode()
+}
+
+// crashAPI is a partner's client of one server run.
+type crashAPI struct {
+	url       string
+	id, token string
+	hc        *http.Client
+}
+
+func crashNewAPI(url, id, token string) *crashAPI {
+	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}
+	return &crashAPI{url: url, id: id, token: token, hc: &http.Client{Transport: tr, Timeout: 45 * time.Second}}
+}
+
+func (a *crashAPI) close() { a.hc.CloseIdleConnections() }
+
+// crashResp is one complete HTTP response.
+type crashResp struct {
+	status   int
+	replayed bool
+	body     []byte
+}
+
+// errorCode is the "error" field of an error body.
+func (r crashResp) errorCode() string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	json.Unmarshal(r.body, &e)
+	return e.Error
+}
+
+func (r crashResp) String() string {
+	return fmt.Sprintf("%d %s", r.status, bytes.TrimSpace(r.body))
+}
+
+// do sends one request. An error means no complete response arrived: the
+// request may or may not have had its effect.
+func (a *crashAPI) do(method, path, idemKey string, body []byte) (crashResp, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, a.url+path, rd)
+	if err != nil {
+		return crashResp{}, err
+	}
+	req.Header.Set("X-Auth-ID", a.id)
+	req.Header.Set("X-Auth-Token", a.token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return crashResp{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return crashResp{}, err
+	}
+	return crashResp{status: resp.StatusCode, replayed: resp.Header.Get("Idempotent-Replayed") == "true", body: b}, nil
+}
+
+// getJSON GETs path and decodes a 200 body into v.
+func (a *crashAPI) getJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	r, err := a.do(http.MethodGet, path, "", nil)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	if r.status != http.StatusOK {
+		t.Fatalf("GET %s: %s", path, r)
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("GET %s: decode %s: %v", path, r.body, err)
+	}
+}
+
+// crashEntry is one row of a transaction log.
+type crashEntry struct {
+	ID            string      `json:"id"`
+	AccountAuthID string      `json:"account_auth_id"`
+	Type          string      `json:"type"`
+	Amount        json.Number `json:"amount"`
+	BalanceBefore json.Number `json:"balance_before"`
+	BalanceAfter  json.Number `json:"balance_after"`
+	Description   *string     `json:"description"`
+}
+
+// entries pages through a transaction log at size 100 and returns every
+// row, checking that the pages agree on the total.
+func (a *crashAPI) entries(t *testing.T, path string) []crashEntry {
+	t.Helper()
+	var all []crashEntry
+	total := -1
+	for page := 1; ; page++ {
+		var body struct {
+			Data []crashEntry `json:"data"`
+			Meta struct {
+				Total      int `json:"total"`
+				TotalPages int `json:"total_pages"`
+			} `json:"meta"`
+		}
+		a.getJSON(t, fmt.Sprintf("%s?size=100&page=%d", path, page), &body)
+		if total >= 0 && body.Meta.Total != total {
+			t.Fatalf("GET %s: total changed from %d to %d between pages of a quiet server", path, total, body.Meta.Total)
+		}
+		total = body.Meta.Total
+		all = append(all, body.Data...)
+		if page >= body.Meta.TotalPages {
+			break
+		}
+	}
+	if len(all) != total {
+		t.Fatalf("GET %s: pages hold %d rows, meta.total says %d", path, len(all), total)
+	}
+	return all
+}
+
+// crashMinor parses an INR amount as written in JSON ("-12.34") into paise.
+func crashMinor(n json.Number) (int64, error) {
+	s := string(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, ok := strings.Cut(s, ".")
+	if !ok || len(frac) != 2 {
+		return 0, fmt.Errorf("amount %q does not have exactly 2 decimals", n)
+	}
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt(frac, 10, 64)
+	if err1 != nil || err2 != nil || w < 0 || f < 0 {
+		return 0, fmt.Errorf("amount %q is not a decimal", n)
+	}
+	v := w*100 + f
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+// crashFormat writes paise as an INR amount.
+func crashFormat(minor int64) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
+}
