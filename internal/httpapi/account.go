@@ -3,6 +3,9 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/partnerd/partnerd"
 )
@@ -109,8 +112,11 @@ func renderAccountCreated(a *partnerd.Account) any {
 func (s *Server) handleAccountList(w http.ResponseWriter, r *http.Request) error {
 	var errs partnerd.FieldErrors
 	f := partnerd.AccountFilter{Page: pageFrom(r, &errs), Search: r.URL.Query().Get("search")}
-	if len(f.Search) > 254 {
+	switch {
+	case utf8.RuneCountInString(f.Search) > 254:
 		errs.Add("search", partnerd.FCTooLong, "search must be at most 254 characters")
+	case !utf8.ValidString(f.Search) || strings.IndexFunc(f.Search, unicode.IsControl) >= 0:
+		errs.Add("search", partnerd.FCInvalidValue, "search must be text without control characters")
 	}
 	if err := errs.Err(); err != nil {
 		return err

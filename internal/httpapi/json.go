@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -85,6 +86,12 @@ func (o *object) optString(name string) *string {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		o.errs.Add(name, partnerd.FCInvalidType, name+" must be a string")
+		return nil
+	}
+	if strings.ContainsRune(s, 0) {
+		// No stored text may hold NUL: PostgreSQL refuses it, and SQLite's
+		// full-text search would cut the string there.
+		o.errs.Add(name, partnerd.FCInvalidValue, name+" must not contain NUL characters")
 		return nil
 	}
 	return &s
