@@ -14,10 +14,10 @@ func copyCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs, _ := newFlags("copy", getenv, stderr)
 	from := fs.String("from", "", "source database (sqlite:///abs/path, a file path, or postgres://…)")
 	to := fs.String("to", "", "target database; must be empty")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	if *from == "" || *to == "" || fs.NArg() > 0 {
+	if *from == "" || *to == "" {
 		return usageError{"usage: partnerd copy --from sqlite:///path/partnerd.db --to postgres://…"}
 	}
 	src, err := openStore(ctx, *from, getenv, nil, false)

@@ -15,11 +15,8 @@ import (
 func partnerFund(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, dbFlag := newFlags("partner fund", getenv, stderr)
 	description := fs.String("description", "", "note recorded with the transaction")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 2 {
-		return usageError{"usage: partnerd partner fund --db … [--description D] PA_… AMOUNT (flags first)"}
+	if err := parseFlags(fs, args, 2); err != nil {
+		return usageError{err.Error() + "\nusage: partnerd partner fund --db … [--description D] PA_… AMOUNT (flags first)"}
 	}
 	partnerID, amountText := fs.Arg(0), fs.Arg(1)
 	db, err := openStore(ctx, *dbFlag, getenv, nil, false)
@@ -56,7 +53,7 @@ func partnerFund(ctx context.Context, args []string, getenv func(string) string,
 // first wallet or transaction that breaks one.
 func ledgerVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, dbFlag := newFlags("ledger verify", getenv, stderr)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	db, err := openStore(ctx, *dbFlag, getenv, nil, false)

@@ -38,11 +38,8 @@ func partnerCreate(ctx context.Context, args []string, getenv func(string) strin
 	email := fs.String("email", "", "partner contact email (required)")
 	company := fs.String("company", "", "company name")
 	currency := fs.String("currency", partnerd.DefaultCurrency, "currency of the partner and its customers")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("partner create takes flags only, got %q", fs.Args())}
 	}
 	in := partnerd.PartnerInput{Name: *name, Email: *email, Currency: *currency}
 	if *company != "" {
@@ -62,7 +59,7 @@ func partnerCreate(ctx context.Context, args []string, getenv func(string) strin
 
 func partnerList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, dbFlag := newFlags("partner list", getenv, stderr)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	db, err := openStore(ctx, *dbFlag, getenv, nil, false)
@@ -85,7 +82,7 @@ func partnerList(ctx context.Context, args []string, getenv func(string) string,
 
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs, dbFlag := newFlags("migrate", getenv, stderr)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	db, err := openStore(ctx, *dbFlag, getenv, nil, false)

@@ -33,12 +33,21 @@ func newFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.
 	return fs, db
 }
 
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// parseFlags parses args and requires exactly nargs positional arguments
+// after the flags. Go's flag package stops at the first positional
+// argument, so a flag placed after one would otherwise be silently ignored.
+func parseFlags(fs *flag.FlagSet, args []string, nargs int) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return usageError{"help requested"}
 		}
 		return usageError{err.Error()}
+	}
+	if fs.NArg() != nargs {
+		if nargs == 0 {
+			return usageError{fmt.Sprintf("%s takes flags only (flags come first), got %q", fs.Name(), fs.Args())}
+		}
+		return usageError{fmt.Sprintf("%s takes %d arguments after its flags, got %q", fs.Name(), nargs, fs.Args())}
 	}
 	return nil
 }
@@ -72,11 +81,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		addrDefault = "127.0.0.1:8080"
 	}
 	addr := fs.String("addr", addrDefault, "listen address (env PARTNERD_ADDR)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 

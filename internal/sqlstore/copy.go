@@ -15,7 +15,7 @@ var copyTables = []struct {
 	orderBy  string
 	identity bool
 }{
-	{"partners", "id", false},
+	{"partners", "seq", true},
 	{"wallets", "id", false},
 	{"accounts", "seq", true},
 	{"ledger_transactions", "seq", true},

@@ -62,11 +62,13 @@ func ParseSource(dsn string) (Source, error) {
 	case strings.HasPrefix(dsn, "sqlite://"):
 		u, err := url.Parse(dsn)
 		if err != nil || u.Path == "" || (u.Host != "" && u.Host != "localhost") {
-			return Source{}, fmt.Errorf("bad sqlite URL %q: want sqlite:///absolute/path", dsn)
+			return Source{}, errors.New("bad sqlite URL: want sqlite:///absolute/path")
 		}
 		return Source{Driver: "sqlite", Path: u.Path, DSN: dsn}, nil
 	case strings.Contains(dsn, "://"):
-		return Source{}, fmt.Errorf("unsupported database URL scheme in %q: use a file path, sqlite:// or postgres://", dsn)
+		// Quote only the scheme: the rest may hold a password.
+		scheme, _, _ := strings.Cut(dsn, "://")
+		return Source{}, fmt.Errorf("unsupported database URL scheme %q: use a file path, sqlite:// or postgres://", scheme)
 	}
 	return Source{Driver: "sqlite", Path: dsn, DSN: dsn}, nil
 }

@@ -135,7 +135,7 @@ func (db *DB) Partner(ctx context.Context, id string) (*partnerd.Partner, error)
 func (db *DB) ListPartners(ctx context.Context) ([]*partnerd.Partner, error) {
 	rows, err := db.query(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance,
 			(SELECT COUNT(*) FROM accounts a WHERE a.partner_id = p.id)
-		FROM partners p JOIN wallets w ON w.id = p.id ORDER BY p.created_at, p.id`)
+		FROM partners p JOIN wallets w ON w.id = p.id ORDER BY p.seq`)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,9 @@
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 CREATE TABLE partners (
-    id                    TEXT PRIMARY KEY,
+    -- seq orders partners by creation, even within one second.
+    seq                   BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id                    TEXT NOT NULL UNIQUE,
     name                  TEXT NOT NULL,
     email                 TEXT NOT NULL,
     company               TEXT,

@@ -3,7 +3,9 @@
 -- PostgreSQL (BIGINT) and sort numerically.
 
 CREATE TABLE partners (
-    id                    TEXT PRIMARY KEY,
+    -- seq orders partners by creation, even within one second.
+    seq                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                    TEXT NOT NULL UNIQUE,
     name                  TEXT NOT NULL,
     email                 TEXT NOT NULL,
     company               TEXT,

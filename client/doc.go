@@ -1,0 +1,17 @@
+// Package client is the Go client of the partnerd partner API: what a
+// partner imports to provision and inspect its customer accounts.
+//
+//	c := client.New("https://partnerd.example.com", "PA_7QX2M9KD", os.Getenv("PARTNERD_TOKEN"))
+//	a, err := c.CreateAccount(ctx, "", partnerd.AccountInput{Name: "Credresolve", …})
+//	if partnerd.ErrorCode(err) == partnerd.ECEmailTaken { … }
+//
+// Methods return the domain types of package partnerd, and *Client
+// implements partnerd.AccountService over HTTP. Every error the server
+// answers is a *partnerd.Error carrying the body's code, message, invalid
+// fields and remaining keys (request_id among them), so callers branch on
+// partnerd.ErrorCode(err) as they would against the store itself. Transport
+// failures and context errors are returned as net/http gives them.
+//
+// Amounts are decoded from their JSON text straight into int64 minor units;
+// no amount ever passes through a float.
+package client

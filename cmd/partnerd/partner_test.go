@@ -1,0 +1,201 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+var partnerIDShape = regexp.MustCompile(`^PA_[A-Z0-9]{8}$`)
+
+// mustPartnerCreate runs "partner create" and returns its one JSON object.
+func mustPartnerCreate(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	stdout, stderr, err := runCmd(append([]string{"partner", "create"}, args...)...)
+	if err != nil {
+		t.Fatalf("partner create %q: %v\nstderr:\n%s", args, err, stderr)
+	}
+	if n := len(nonEmptyLines(stdout)); n != 1 {
+		t.Fatalf("partner create printed %d lines, want 1 JSON object:\n%s", n, stdout)
+	}
+	var p map[string]any
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("partner create output is not JSON: %v\n%s", err, stdout)
+	}
+	return p
+}
+
+func TestPartnerCreateAndList(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	p := mustPartnerCreate(t, "--db", db, "--name", "Acme Telecom", "--email", "Ops@Acme.example", "--company", "Acme Ltd", "--currency", "usd")
+	id, _ := p["auth_id"].(string)
+	token, _ := p["auth_token"].(string)
+	if !partnerIDShape.MatchString(id) {
+		t.Errorf("auth_id = %q, want PA_ + 8 upper-case alphanumerics", id)
+	}
+	if !tokenShape.MatchString(token) {
+		t.Errorf("auth_token = %q, want sk_live_ + ≥32 base62", token)
+	}
+	want := map[string]any{
+		"auth_id": id, "auth_token": token, "name": "Acme Telecom", "email": "ops@acme.example",
+		"company": "Acme Ltd", "status": "active", "currency": "USD", "balance": json.Number("0.00"),
+		"account_count": json.Number("0"), "created_at": p["created_at"],
+	}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("partner create output (-want +got):\n%s", diff)
+	}
+
+	second := mustPartnerCreate(t, "--db", db, "--name", "Beta", "--email", "beta@example.com")
+	if second["currency"] != "INR" || second["company"] != nil {
+		t.Errorf("partner create without --currency/--company: currency %v, company %v; want INR, null", second["currency"], second["company"])
+	}
+
+	stdout, _, err := runCmd("partner", "list", "--db", db)
+	if err != nil {
+		t.Fatalf("partner list: %v", err)
+	}
+	if strings.Contains(stdout, "auth_token") || strings.Contains(stdout, token) || strings.Contains(stdout, "sk_live_") {
+		t.Errorf("partner list shows a token:\n%s", stdout)
+	}
+	var ids []string
+	for _, line := range nonEmptyLines(stdout) {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("partner list line is not JSON: %v\n%s", err, line)
+		}
+		if row["auth_id"] == id && (row["name"] != "Acme Telecom" || row["currency"] != "USD") {
+			t.Errorf("partner list row = %v, want Acme Telecom in USD", row)
+		}
+		ids = append(ids, row["auth_id"].(string))
+	}
+	// Both created in the same second: their order is not asserted (see
+	// ListPartners, which orders by a one-second timestamp, then by id).
+	if diff := cmp.Diff([]string{id, second["auth_id"].(string)}, ids, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("partner list ids (-want +got):\n%s", diff)
+	}
+}
+
+func TestPartnerCreateBadInput(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	tests := []struct {
+		name string
+		args []string
+		flag string // the flag the message must name
+	}{
+		{"missing name", []string{"--db", db, "--email", "a@example.com"}, "--name"},
+		{"blank name", []string{"--db", db, "--name", "  ", "--email", "a@example.com"}, "--name"},
+		{"missing email", []string{"--db", db, "--name", "A"}, "--email"},
+		{"bad email", []string{"--db", db, "--name", "A", "--email", "not-an-address"}, "--email"},
+		{"unknown currency", []string{"--db", db, "--name", "A", "--email", "a@example.com", "--currency", "XYZ"}, "--currency"},
+		{"unknown flag", []string{"--db", db, "--name", "A", "--email", "a@example.com", "--colour", "red"}, "-colour"},
+		// Flags first, positional arguments last: a flag after a
+		// positional argument is not parsed, and create takes none.
+		{"flag after argument", []string{"--db", db, "--name", "A", "extra", "--email", "a@example.com"}, "extra"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, _, err := runCmd(append([]string{"partner", "create"}, tt.args...)...)
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err = %#v, want a usageError", err)
+			}
+			if code := exitCode(err); code != 2 {
+				t.Errorf("exit code %d, want 2", code)
+			}
+			if !strings.Contains(err.Error(), tt.flag) {
+				t.Errorf("message does not name %s:\n%s", tt.flag, err)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+		})
+	}
+	stdout, _, err := runCmd("partner", "list", "--db", db)
+	if err != nil || stdout != "" {
+		t.Errorf("partner list after bad creates: %q, %v; want no partners", stdout, err)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	for range 2 { // a second run finds nothing to do
+		stdout, stderr, err := runCmd("migrate", "--db", db)
+		if err != nil {
+			t.Fatalf("migrate: %v\nstderr:\n%s", err, stderr)
+		}
+		if want := "database is up to date\n"; stdout != want {
+			t.Errorf("migrate stdout = %q, want %q", stdout, want)
+		}
+	}
+	if _, _, err := runCmd("migrate", "--db", "sqlite://"+db); err != nil {
+		t.Errorf("migrate --db sqlite://%s: %v", db, err)
+	}
+}
+
+func TestCommandErrors(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	// Port 1 refuses at once; the password must not reach the message.
+	const pg = "postgres://partnerd:pw-s3cret@127.0.0.1:1/partnerd?connect_timeout=5"
+	tests := []struct {
+		name  string
+		args  []string
+		usage bool   // exit code 2
+		want  string // the message must contain it
+	}{
+		{"unknown command", []string{"frobnicate"}, true, `unknown command "frobnicate"`},
+		{"partner without subcommand", []string{"partner"}, true, "needs a subcommand"},
+		{"unknown partner subcommand", []string{"partner", "delete"}, true, `unknown partner subcommand "delete"`},
+		{"ftp url", []string{"migrate", "--db", "ftp://x"}, true, `scheme "ftp"`},
+		{"ftp url on partner create", []string{"partner", "create", "--db", "ftp://x", "--name", "A", "--email", "a@example.com"}, true, `scheme "ftp"`},
+		{"ftp url on serve", []string{"serve", "--db", "ftp://x", "--addr", "127.0.0.1:0"}, true, `scheme "ftp"`},
+		{"argument before a flag", []string{"migrate", "extra", "--db", db}, true, "extra"},
+		{"partner list argument", []string{"partner", "list", "--db", db, "extra"}, true, "extra"},
+		{"ledger verify argument", []string{"ledger", "verify", "--db", db, "extra"}, true, "extra"},
+		{"fund missing amount", []string{"partner", "fund", "--db", db, "PA_AAAAAAAA"}, true, "AMOUNT"},
+		{"postgres unreachable", []string{"migrate", "--db", pg}, false, "connect to PostgreSQL"},
+		{"postgres unreachable on partner list", []string{"partner", "list", "--db", pg}, false, "connect to PostgreSQL"},
+		{"postgres serve without key", []string{"serve", "--addr", "127.0.0.1:0", "--db", pg}, true, "PARTNERD_SECRET_KEY"},
+		{"serve argument", []string{"serve", "--db", db, "now"}, true, "now"},
+		{"missing directory", []string{"migrate", "--db", db + "/nope/p.db"}, false, "database directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runCmd(tt.args...)
+			if err == nil {
+				t.Fatalf("run %q succeeded, want an error", tt.args)
+			}
+			wantCode := 1
+			if tt.usage {
+				wantCode = 2
+			}
+			if code := exitCode(err); code != wantCode {
+				t.Errorf("exit code %d, want %d (err %v)", code, wantCode, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("message does not contain %q:\n%s", tt.want, err)
+			}
+			if strings.Contains(err.Error(), "pw-s3cret") {
+				t.Errorf("message shows the database password:\n%s", err)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	stdout, _, err := runCmd("help")
+	if err != nil || !strings.Contains(stdout, "partnerd partner create") {
+		t.Errorf("help = %q, %v; want the usage on stdout", stdout, err)
+	}
+}
