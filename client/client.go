@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -30,6 +31,11 @@ type Client struct {
 	partnerID string
 	token     string
 	http      *http.Client
+
+	// currency is the partner's currency, in which the client writes the
+	// amounts it sends: given by WithCurrency, or learned from GET /me by
+	// the first transfer or withdrawal and kept (see transfer.go).
+	currency atomic.Pointer[string]
 }
 
 // Option configures a Client.

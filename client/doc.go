@@ -6,7 +6,9 @@
 //	if partnerd.ErrorCode(err) == partnerd.ECEmailTaken { … }
 //
 // Methods return the domain types of package partnerd, and *Client
-// implements partnerd.AccountService over HTTP. Every error the server
+// implements partnerd.AccountService and partnerd.LedgerService over HTTP.
+// Transfers send amounts as decimal strings in the partner's currency,
+// which the client learns once from GET /me (or from WithCurrency). Every error the server
 // answers is a *partnerd.Error carrying the body's code, message, invalid
 // fields and remaining keys (request_id among them), so callers branch on
 // partnerd.ErrorCode(err) as they would against the store itself. Transport

@@ -1,0 +1,230 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/partnerd/partnerd"
+)
+
+var _ partnerd.LedgerService = (*Client)(nil)
+
+// WithCurrency tells the client the partner's currency (such as "INR";
+// case-insensitive), so that it writes amounts in it without asking the
+// server first. Without this option the client learns the currency from
+// GET /me on its first transfer or withdrawal and keeps it.
+//
+// The currency is sent with every amount, so a wrong one is refused by the
+// server (currency_mismatch) rather than read with the wrong decimals.
+func WithCurrency(code string) Option {
+	return func(c *Client) {
+		cur, _ := partnerd.NormalizeCurrency(code)
+		c.currency.Store(&cur)
+	}
+}
+
+// partnerCurrency returns the currency the partner's wallets hold: the one
+// given to WithCurrency, else the one learned from GET /me. Concurrent first
+// calls may each ask; they all get the same answer. A failed GET /me is
+// not remembered. The learned currency is kept for the client's life: a
+// partner's currency is set when it is created and nothing changes it, and
+// were it ever changed the server would refuse the currency sent with the
+// amount (currency_mismatch) rather than misread the amount.
+func (c *Client) partnerCurrency(ctx context.Context) (string, error) {
+	if cur := c.currency.Load(); cur != nil {
+		return *cur, nil
+	}
+	p, err := c.Me(ctx)
+	if err != nil {
+		return "", err
+	}
+	cur := p.Currency
+	c.currency.CompareAndSwap(nil, &cur)
+	return cur, nil
+}
+
+// transferInputJSON is the body of transfer-balance and withdraw-balance.
+// The amount is a decimal string with exactly the currency's decimals, so
+// the same input always makes the same bytes (an idempotent retry must
+// send a byte-identical body).
+type transferInputJSON struct {
+	Amount      string  `json:"amount"`
+	Currency    string  `json:"currency"`
+	Description *string `json:"description,omitempty"`
+}
+
+// transferJSON is the 200 body of transfer-balance and withdraw-balance.
+type transferJSON struct {
+	TransactionID        string          `json:"transaction_id"`
+	FromAccount          string          `json:"from_account"`
+	ToAccount            string          `json:"to_account"`
+	Amount               json.RawMessage `json:"amount"`
+	Currency             string          `json:"currency"`
+	Description          *string         `json:"description"`
+	Status               string          `json:"status"`
+	PartnerBalanceAfter  json.RawMessage `json:"partner_balance_after"`
+	CustomerBalanceAfter json.RawMessage `json:"customer_balance_after"`
+	Timestamp            time.Time       `json:"timestamp"`
+}
+
+// Transfer moves in.Amount (minor units) from the partner's master wallet
+// to the customer in.AuthID (POST /accounts/{id}/transfer-balance).
+// partnerID must be empty or the client's own id. The amount is written in
+// the partner's currency (see WithCurrency); a context from
+// WithIdempotencyKey makes a retry return the first transfer instead of
+// moving the money again.
+func (c *Client) Transfer(ctx context.Context, partnerID string, in partnerd.TransferInput) (*partnerd.Transfer, error) {
+	return c.move(ctx, partnerID, in, "/transfer-balance")
+}
+
+// Withdraw moves in.Amount (minor units) from the customer in.AuthID back
+// to the partner's master wallet (POST /accounts/{id}/withdraw-balance),
+// as Transfer does the other way.
+func (c *Client) Withdraw(ctx context.Context, partnerID string, in partnerd.TransferInput) (*partnerd.Transfer, error) {
+	return c.move(ctx, partnerID, in, "/withdraw-balance")
+}
+
+func (c *Client) move(ctx context.Context, partnerID string, in partnerd.TransferInput, suffix string) (*partnerd.Transfer, error) {
+	if err := c.checkPartner(partnerID); err != nil {
+		return nil, err
+	}
+	if !partnerd.IsAccountID(in.AuthID) {
+		return nil, partnerd.ErrAccountNotFound(in.AuthID)
+	}
+	currency, err := c.partnerCurrency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body := transferInputJSON{
+		Amount: partnerd.FormatMinor(in.Amount, currency), Currency: currency, Description: in.Description,
+	}
+	var out transferJSON
+	if err := c.do(ctx, http.MethodPost, "/accounts/"+in.AuthID+suffix, nil, body, &out); err != nil {
+		return nil, err
+	}
+	t := &partnerd.Transfer{
+		TransactionID: out.TransactionID, FromAccount: out.FromAccount, ToAccount: out.ToAccount,
+		Currency: out.Currency, Description: out.Description, Status: out.Status, Timestamp: out.Timestamp,
+	}
+	for _, m := range []struct {
+		raw json.RawMessage
+		dst *int64
+	}{
+		{out.Amount, &t.Amount},
+		{out.PartnerBalanceAfter, &t.PartnerBalanceAfter},
+		{out.CustomerBalanceAfter, &t.CustomerBalanceAfter},
+	} {
+		if *m.dst, err = parseMoney(m.raw, out.Currency); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// entryJSON is one row of a transaction log.
+type entryJSON struct {
+	ID            string          `json:"id"`
+	AccountAuthID string          `json:"account_auth_id"`
+	Type          string          `json:"type"`
+	Amount        json.RawMessage `json:"amount"`
+	Currency      string          `json:"currency"`
+	BalanceBefore json.RawMessage `json:"balance_before"`
+	BalanceAfter  json.RawMessage `json:"balance_after"`
+	Description   *string         `json:"description"`
+	InitiatedBy   string          `json:"initiated_by"`
+	Reference     *string         `json:"reference"`
+	CreatedAt     time.Time       `json:"created_at"`
+}
+
+// AccountEntries returns one page of a customer's log, newest first, and
+// the number of entries matching f (GET /accounts/{id}/transactions).
+// partnerID must be empty or the client's own id.
+//
+// For every log method: a zero f.Page.Page or f.Page.Size takes the
+// server's default (1 and 20); f.From and f.To, when not zero, are sent as
+// the UTC days holding them (from_date and to_date, both inclusive); f.Type,
+// when not empty, is sent as transaction_type.
+func (c *Client) AccountEntries(ctx context.Context, partnerID, authID string, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
+	if err := c.checkPartner(partnerID); err != nil {
+		return nil, 0, err
+	}
+	if !partnerd.IsAccountID(authID) {
+		return nil, 0, partnerd.ErrAccountNotFound(authID)
+	}
+	return c.entries(ctx, "/accounts/"+authID+"/transactions", authID, f)
+}
+
+// CustomerEntries returns one page of the logs of all the partner's
+// customers, newest first, and the number of entries matching f
+// (GET /transactions). Each entry's AccountAuthID is its customer.
+func (c *Client) CustomerEntries(ctx context.Context, partnerID string, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
+	if err := c.checkPartner(partnerID); err != nil {
+		return nil, 0, err
+	}
+	return c.entries(ctx, "/transactions", "", f)
+}
+
+// PartnerEntries returns one page of the partner's master wallet log,
+// newest first, and the number of entries matching f (GET /me/transactions).
+func (c *Client) PartnerEntries(ctx context.Context, partnerID string, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
+	if err := c.checkPartner(partnerID); err != nil {
+		return nil, 0, err
+	}
+	return c.entries(ctx, "/me/transactions", c.partnerID, f)
+}
+
+// entries fetches one page of a log. owner fills AccountAuthID for logs
+// whose rows do not name their wallet (a single wallet's log).
+func (c *Client) entries(ctx context.Context, path, owner string, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
+	q := url.Values{}
+	if f.Page.Page != 0 {
+		q.Set("page", strconv.Itoa(f.Page.Page))
+	}
+	if f.Page.Size != 0 {
+		q.Set("size", strconv.Itoa(f.Page.Size))
+	}
+	if !f.From.IsZero() {
+		q.Set("from_date", f.From.UTC().Format(time.DateOnly))
+	}
+	if !f.To.IsZero() {
+		q.Set("to_date", f.To.UTC().Format(time.DateOnly))
+	}
+	if f.Type != "" {
+		q.Set("transaction_type", f.Type)
+	}
+	var out struct {
+		Data []entryJSON `json:"data"`
+		Meta struct {
+			Total int `json:"total"`
+		} `json:"meta"`
+	}
+	if err := c.do(ctx, http.MethodGet, path, q, nil, &out); err != nil {
+		return nil, 0, err
+	}
+	entries := make([]*partnerd.Entry, 0, len(out.Data))
+	for _, j := range out.Data {
+		e := &partnerd.Entry{
+			TransactionID: j.ID, AccountAuthID: j.AccountAuthID, Type: j.Type, Currency: j.Currency,
+			Description: j.Description, InitiatedBy: j.InitiatedBy, Reference: j.Reference, CreatedAt: j.CreatedAt,
+		}
+		if e.AccountAuthID == "" {
+			e.AccountAuthID = owner
+		}
+		var err error
+		if e.Amount, err = parseMoney(j.Amount, j.Currency); err != nil {
+			return nil, 0, err
+		}
+		if e.BalanceBefore, err = parseMoney(j.BalanceBefore, j.Currency); err != nil {
+			return nil, 0, err
+		}
+		if e.BalanceAfter, err = parseMoney(j.BalanceAfter, j.Currency); err != nil {
+			return nil, 0, err
+		}
+		entries = append(entries, e)
+	}
+	return entries, out.Meta.Total, nil
+}
