@@ -1,0 +1,177 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+	"github.com/partnerd/partnerd/internal/storetest"
+)
+
+// testKey returns a fresh 32-byte secret key.
+func testKey(t testing.TB) []byte {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	return key
+}
+
+// mustOpen opens (creating if needed) the SQLite store at path and closes
+// it when the test ends.
+func mustOpen(t testing.TB, path string, key []byte) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close(%s): %v", path, err)
+		}
+	})
+	return db
+}
+
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		return mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+	})
+}
+
+func TestSQLiteReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "p.db")
+	key := testKey(t)
+
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	p, token, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Durable", Email: "ops@durable.example"})
+	if err != nil {
+		t.Fatalf("CreatePartner: %v", err)
+	}
+	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
+		Name: "Kept", Email: "kept@durable.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	db = mustOpen(t, path, key)
+	if _, err := db.Authenticate(ctx, p.ID, token); err != nil {
+		t.Errorf("Authenticate after reopen: %v", err)
+	}
+	got, err := db.Account(ctx, p.ID, a.AuthID)
+	if err != nil {
+		t.Fatalf("Account after reopen: %v", err)
+	}
+	if got.AuthToken != a.AuthToken || got.Email != a.Email {
+		t.Errorf("Account after reopen = %s %s, want %s %s", got.Email, got.AuthToken, a.Email, a.AuthToken)
+	}
+	if _, total, err := db.ListAccounts(ctx, p.ID, partnerd.AccountFilter{Search: "kept", Page: partnerd.Page{Page: 1, Size: 20}}); err != nil || total != 1 {
+		t.Errorf("search after reopen: total %d, err %v; want 1, nil", total, err)
+	}
+}
+
+func TestSQLiteReopenWithOtherKey(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "p.db")
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{SecretKey: testKey(t)})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Rekeyed", Email: "ops@rekeyed.example"})
+	if err != nil {
+		t.Fatalf("CreatePartner: %v", err)
+	}
+	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
+		Name: "Locked", Email: "locked@rekeyed.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	db.Close()
+
+	// A wrong key must fail loudly (an internal error naming the key), never
+	// hand out garbage as a token.
+	db = mustOpen(t, path, testKey(t))
+	got, err := db.Account(ctx, p.ID, a.AuthID)
+	if err == nil {
+		t.Fatalf("Account under another key = token %q, want an error", got.AuthToken)
+	}
+	if code := partnerd.ErrorCode(err); code != partnerd.ECInternal {
+		t.Errorf("Account under another key: code %s, want %s", code, partnerd.ECInternal)
+	}
+}
+
+func TestSQLiteConcurrentOpen(t *testing.T) {
+	// A server and an operator command may open (and so migrate) one new
+	// file at the same moment; the migration lock lets both succeed.
+	path := filepath.Join(t.TempDir(), "p.db")
+	key := testKey(t)
+	const n = 4
+	dbs := make([]*sqlstore.DB, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			dbs[i], errs[i] = sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{SecretKey: key})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open #%d: %v", i, err)
+			continue
+		}
+		t.Cleanup(func() { dbs[i].Close() })
+	}
+	if t.Failed() {
+		return
+	}
+	// Each sees the others' writes.
+	ctx := context.Background()
+	p, _, err := dbs[0].CreatePartner(ctx, partnerd.PartnerInput{Name: "Shared", Email: "ops@shared.example"})
+	if err != nil {
+		t.Fatalf("CreatePartner: %v", err)
+	}
+	for i, db := range dbs {
+		if _, err := db.Partner(ctx, p.ID); err != nil {
+			t.Errorf("Partner through Open #%d: %v", i, err)
+		}
+	}
+}
+
+func TestSQLitePragmas(t *testing.T) {
+	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+	for _, tc := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+	} {
+		read, write, err := db.Pragma(context.Background(), tc.pragma)
+		if err != nil {
+			t.Fatalf("PRAGMA %s: %v", tc.pragma, err)
+		}
+		if read != tc.want || write != tc.want {
+			t.Errorf("PRAGMA %s = %q on the read pool, %q on the writer; want %q", tc.pragma, read, write, tc.want)
+		}
+	}
+	// The read pool must not be able to write, even by mistake.
+	read, _, err := db.Pragma(context.Background(), "query_only")
+	if err != nil {
+		t.Fatalf("PRAGMA query_only: %v", err)
+	}
+	if read != "1" {
+		t.Errorf("PRAGMA query_only on the read pool = %q, want 1", read)
+	}
+}

@@ -1,0 +1,180 @@
+package storetest
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/partnerd/partnerd"
+)
+
+var partnerTests = []test{
+	{"CreateNormalizes", testPartnerCreateNormalizes},
+	{"CreateValidates", testPartnerCreateValidates},
+	{"Authenticate", testPartnerAuthenticate},
+	{"Get", testPartnerGet},
+	{"List", testPartnerList},
+}
+
+func testPartnerCreateNormalizes(t *testing.T, s Store) {
+	ctx := context.Background()
+	company := "Acme Telecom Pvt Ltd"
+	p, token, err := s.CreatePartner(ctx, partnerd.PartnerInput{
+		Name: "  Acme  ", Email: "Ops@Acme.Example", Company: &company, Currency: "usd",
+	})
+	if err != nil {
+		t.Fatalf("CreatePartner: %v", err)
+	}
+	if !partnerd.IsPartnerID(p.ID) {
+		t.Errorf("ID = %q, want PA_ and 8 upper-case alphanumerics", p.ID)
+	}
+	if !strings.HasPrefix(token, "sk_live_") || len(token) < len("sk_live_")+32 {
+		t.Errorf("token = %q, want sk_live_ and at least 32 characters", token)
+	}
+	want := &partnerd.Partner{
+		ID: p.ID, Name: "Acme", Email: "ops@acme.example", Company: &company,
+		Status: partnerd.StatusActive, Currency: "USD", CreatedAt: p.CreatedAt,
+	}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("CreatePartner returned (-want +got):\n%s", diff)
+	}
+	got, err := s.Partner(ctx, p.ID)
+	if err != nil {
+		t.Fatalf("Partner: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Partner after create (-want +got):\n%s", diff)
+	}
+
+	// The currency defaults to INR.
+	q, _ := mustPartner(t, s, "defaults")
+	if q.Currency != partnerd.DefaultCurrency {
+		t.Errorf("default currency = %q, want %q", q.Currency, partnerd.DefaultCurrency)
+	}
+	if q.ID == p.ID {
+		t.Errorf("two partners share the id %s", p.ID)
+	}
+}
+
+func testPartnerCreateValidates(t *testing.T, s Store) {
+	ctx := context.Background()
+	_, _, err := s.CreatePartner(ctx, partnerd.PartnerInput{Name: " ", Email: "not-an-address", Currency: "XXX"})
+	wantCode(t, "CreatePartner(invalid)", err, partnerd.ECValidation)
+	ps, err := s.ListPartners(ctx)
+	if err != nil {
+		t.Fatalf("ListPartners: %v", err)
+	}
+	if len(ps) != 0 {
+		t.Errorf("ListPartners after a rejected create = %d partners, want 0", len(ps))
+	}
+}
+
+func testPartnerAuthenticate(t *testing.T, s Store) {
+	ctx := context.Background()
+	p, token := mustPartner(t, s, "auth")
+	other, otherToken := mustPartner(t, s, "other")
+
+	got, err := s.Authenticate(ctx, p.ID, token)
+	if err != nil {
+		t.Fatalf("Authenticate(right token): %v", err)
+	}
+	if got.ID != p.ID || got.Status != partnerd.StatusActive || got.Currency != p.Currency {
+		t.Errorf("Authenticate = %+v, want partner %s, active, %s", got, p.ID, p.Currency)
+	}
+	if got.Balance != 0 {
+		t.Errorf("Authenticate balance = %d, want 0", got.Balance)
+	}
+
+	// Every failure has the same code, whichever part was wrong.
+	for _, tc := range []struct{ name, id, token string }{
+		{"wrong token", p.ID, token + "x"},
+		{"token cut short", p.ID, token[:len(token)-1]},
+		{"empty token", p.ID, ""},
+		{"another partner's token", p.ID, otherToken},
+		{"unknown id", "PA_ZZZZZZZZ", token},
+		{"malformed id", "nobody", token},
+		{"empty id", "", token},
+		{"id in lower case", strings.ToLower(p.ID), token},
+	} {
+		_, err := s.Authenticate(ctx, tc.id, tc.token)
+		wantCode(t, "Authenticate("+tc.name+")", err, partnerd.ECInvalidCredentials)
+	}
+	if _, err := s.Authenticate(ctx, other.ID, otherToken); err != nil {
+		t.Errorf("Authenticate(other partner): %v", err)
+	}
+	// An inactive partner (403 partner_inactive) cannot be tested until the
+	// services can suspend one.
+}
+
+func testPartnerGet(t *testing.T, s Store) {
+	ctx := context.Background()
+	p, _ := mustPartner(t, s, "get")
+	other, _ := mustPartner(t, s, "neighbour")
+
+	got, err := s.Partner(ctx, p.ID)
+	if err != nil {
+		t.Fatalf("Partner: %v", err)
+	}
+	if got.Balance != 0 || got.AccountCount != 0 {
+		t.Errorf("new partner: balance %d, account_count %d, want 0 and 0", got.Balance, got.AccountCount)
+	}
+
+	mustAccount(t, s, p.ID, "First", "first@get.example")
+	mustAccount(t, s, p.ID, "Second", "second@get.example")
+	mustAccount(t, s, other.ID, "Foreign", "foreign@get.example")
+	if got, err = s.Partner(ctx, p.ID); err != nil {
+		t.Fatalf("Partner: %v", err)
+	}
+	if got.AccountCount != 2 {
+		t.Errorf("account_count = %d, want 2 (the neighbour's account must not count)", got.AccountCount)
+	}
+	if got, err = s.Partner(ctx, other.ID); err != nil {
+		t.Fatalf("Partner(neighbour): %v", err)
+	}
+	if got.AccountCount != 1 {
+		t.Errorf("neighbour's account_count = %d, want 1", got.AccountCount)
+	}
+
+	_, err = s.Partner(ctx, "PA_ZZZZZZZZ")
+	wantCode(t, "Partner(unknown)", err, partnerd.ECNotFound)
+}
+
+func testPartnerList(t *testing.T, s Store) {
+	ctx := context.Background()
+	ps, err := s.ListPartners(ctx)
+	if err != nil {
+		t.Fatalf("ListPartners(empty store): %v", err)
+	}
+	if len(ps) != 0 {
+		t.Errorf("ListPartners(empty store) = %d partners, want 0", len(ps))
+	}
+
+	a, _ := mustPartner(t, s, "alpha")
+	b, _ := mustPartner(t, s, "beta")
+	mustAccount(t, s, b.ID, "Customer", "customer@list.example")
+	if ps, err = s.ListPartners(ctx); err != nil {
+		t.Fatalf("ListPartners: %v", err)
+	}
+	got := map[string]*partnerd.Partner{}
+	for _, p := range ps {
+		got[p.ID] = p
+	}
+	if len(ps) != 2 || got[a.ID] == nil || got[b.ID] == nil {
+		t.Fatalf("ListPartners = %v, want exactly %s and %s", partnerIDs(ps), a.ID, b.ID)
+	}
+	if got[a.ID].AccountCount != 0 || got[b.ID].AccountCount != 1 {
+		t.Errorf("account counts = %d, %d, want 0, 1", got[a.ID].AccountCount, got[b.ID].AccountCount)
+	}
+	if got[b.ID].Name != "beta" || got[b.ID].Currency != partnerd.DefaultCurrency {
+		t.Errorf("listed partner = %+v, want name beta, currency %s", got[b.ID], partnerd.DefaultCurrency)
+	}
+}
+
+func partnerIDs(ps []*partnerd.Partner) []string {
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	return ids
+}
