@@ -1,0 +1,55 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"io/fs"
+
+	"github.com/partnerd/partnerd/internal/secret"
+)
+
+// Test-only access to internals, for sqlite_test.go and bench_test.go.
+
+// Pragma returns the value of PRAGMA name as seen by a connection of the
+// read pool and by the writer's connection.
+func (db *DB) Pragma(ctx context.Context, name string) (read, write string, err error) {
+	if err := db.read.QueryRowContext(ctx, "PRAGMA "+name).Scan(&read); err != nil {
+		return "", "", err
+	}
+	err = db.update(ctx, func(tx *txn) error {
+		return tx.QueryRowContext(ctx, "PRAGMA "+name).Scan(&write)
+	})
+	return read, write, err
+}
+
+// Box is the store's token encryption box.
+func (db *DB) Box() *secret.Box { return db.box }
+
+// ReadDB is the store's read pool, for EXPLAIN QUERY PLAN.
+func (db *DB) ReadDB() *sql.DB { return db.read }
+
+// Update runs fn in one write transaction of the writer.
+func (db *DB) Update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return db.update(ctx, func(tx *txn) error { return fn(tx.Tx) })
+}
+
+// SchemaVersion is a digest of the embedded migrations: a seeded database
+// cached on disk is reused only while it is unchanged.
+func SchemaVersion() string {
+	h := sha256.New()
+	fs.WalkDir(migrations, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(migrations, path)
+		if err != nil {
+			return err
+		}
+		h.Write([]byte(path))
+		h.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
