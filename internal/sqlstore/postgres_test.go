@@ -74,3 +74,10 @@ func TestPostgres(t *testing.T) {
 	}
 	storetest.Run(t, func(t *testing.T) storetest.Store { return mustOpenPostgres(t) })
 }
+
+func TestPostgresLedger(t *testing.T) {
+	if os.Getenv("PARTNERD_TEST_POSTGRES") == "" {
+		t.Skip("PARTNERD_TEST_POSTGRES is not set")
+	}
+	storetest.RunLedger(t, func(t *testing.T) storetest.LedgerStore { return mustOpenPostgres(t) })
+}

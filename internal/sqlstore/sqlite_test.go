@@ -175,3 +175,9 @@ func TestSQLitePragmas(t *testing.T) {
 		t.Errorf("PRAGMA query_only on the read pool = %q, want 1", read)
 	}
 }
+
+func TestSQLiteLedger(t *testing.T) {
+	storetest.RunLedger(t, func(t *testing.T) storetest.LedgerStore {
+		return mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+	})
+}
