@@ -83,11 +83,18 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 		case lockedUntil > now:
 			return errKeyInUse(req.Key, time.Duration(lockedUntil-now)*time.Second)
 		}
-		// The first request's lease expired (it died): take the key over.
-		_, err = tx.exec(`UPDATE idempotency_keys SET claim = ?, locked_until = ?, created_at = ?
-			WHERE partner_id = ? AND key = ? AND claim = ?`, claim.Token,
+		// The first request's lease expired (it died): take the key over,
+		// unless another instance just did.
+		res, err := tx.exec(`UPDATE idempotency_keys SET claim = ?, locked_until = ?, created_at = ?
+			WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`, claim.Token,
 			now+int64(partnerd.IdempotencyLease/time.Second), now, req.PartnerID, req.Key, oldClaim)
-		return err
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errKeyInUse(req.Key, partnerd.IdempotencyLease)
+		}
+		return nil
 	})
 	if err != nil || stored != nil {
 		return stored, nil, err

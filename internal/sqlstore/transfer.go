@@ -26,7 +26,7 @@ func (db *DB) move(ctx context.Context, partnerID string, in partnerd.TransferIn
 	}
 	now := db.now()
 	t := &partnerd.Transfer{
-		TransactionID: partnerd.NewTransactionID(now), Amount: in.Amount, Description: in.Description,
+		TransactionID: partnerd.NewTransactionID(db.Now()), Amount: in.Amount, Description: in.Description,
 		Status: "completed", Timestamp: now,
 	}
 	kind, partnerType, customerType, sign := "transfer", partnerd.TxTransferOut, partnerd.TxRecharge, int64(1)
@@ -84,7 +84,7 @@ func (db *DB) FundPartner(ctx context.Context, partnerID string, amount int64, d
 	}
 	now := db.now()
 	e := &partnerd.Entry{
-		TransactionID: partnerd.NewTransactionID(now), AccountAuthID: partnerID, Type: partnerd.TxFund,
+		TransactionID: partnerd.NewTransactionID(db.Now()), AccountAuthID: partnerID, Type: partnerd.TxFund,
 		Amount: amount, Description: description, InitiatedBy: partnerd.InitiatedByOperator, CreatedAt: now,
 	}
 	err := db.update(ctx, func(tx *txn) error {

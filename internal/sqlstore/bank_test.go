@@ -1,0 +1,115 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/banktest"
+	"github.com/partnerd/partnerd/internal/httpapi"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+)
+
+// TestBank runs the bank test against the real SQLite store behind two
+// HTTP servers sharing it, as two instances share one database, then
+// verifies the ledger.
+func TestBank(t *testing.T) {
+	// 800 operations take about 25 s under -race on two cores, where the
+	// one SQLite writer is the bottleneck.
+	customers, workers, ops := 50, 32, 25
+	if testing.Short() {
+		customers, workers, ops = 10, 8, 15
+	}
+	const funded = 50_000_00 // 50,000.00 INR in paise
+	ctx := t.Context()
+	db := mustOpenBankStore(t)
+	p, token, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Bank Partner", Email: "bank@bank.example"})
+	if err != nil {
+		t.Fatalf("CreatePartner: %v", err)
+	}
+	if _, err := db.FundPartner(ctx, p.ID, funded, nil); err != nil {
+		t.Fatalf("FundPartner: %v", err)
+	}
+	ids := mustCreateBankCustomers(t, db, p.ID, customers)
+
+	handler := httpapi.NewServer(httpapi.Config{Accounts: db, Partners: db, Ledger: db, Idempotency: db})
+	var urls []string
+	for range 2 {
+		srv := httptest.NewServer(handler)
+		t.Cleanup(srv.Close)
+		urls = append(urls, srv.URL+"/api/v1/partner")
+	}
+	res := banktest.Run(t, banktest.Config{
+		BaseURLs: urls, PartnerID: p.ID, Token: token, Customers: ids, Funded: funded,
+		Workers: workers, Ops: ops,
+	})
+	if !testing.Short() && (res.Acknowledged == 0 || res.Replays == 0 || res.Codes[partnerd.ECInsufficientBalance] == 0) {
+		t.Errorf("the run exercised too little: %d acknowledged, %d replays, %d insufficient_balance; want some of each",
+			res.Acknowledged, res.Replays, res.Codes[partnerd.ECInsufficientBalance])
+	}
+
+	var out bytes.Buffer
+	if err := db.VerifyLedger(ctx, &out); err != nil {
+		t.Errorf("VerifyLedger: %v\n%s", err, out.String())
+	}
+}
+
+// mustOpenBankStore opens a fresh SQLite store, closed when the test ends.
+func mustOpenBankStore(t *testing.T) *sqlstore.DB {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	path := filepath.Join(t.TempDir(), "bank.db")
+	db, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+// mustCreateBankCustomers creates n customers of partnerID. Password
+// hashing is slow on purpose, so a few goroutines share the work.
+func mustCreateBankCustomers(t *testing.T, db *sqlstore.DB, partnerID string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 4 {
+		wg.Go(func() {
+			for i := range next {
+				a, err := db.CreateAccount(t.Context(), partnerID, partnerd.AccountInput{
+					Name: fmt.Sprintf("Customer %02d", i), Email: fmt.Sprintf("c%02d@bank.example", i),
+					Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+				})
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				ids[i] = a.AuthID
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("CreateAccount %d: %v", i, err)
+		}
+	}
+	return ids
+}
