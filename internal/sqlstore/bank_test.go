@@ -20,6 +20,32 @@ import (
 // HTTP servers sharing it, as two instances share one database, then
 // verifies the ledger.
 func TestBank(t *testing.T) {
+	db := mustOpenBankStore(t)
+	runBank(t, []*sqlstore.DB{db, db})
+}
+
+// TestPostgresBank runs the bank test against three stores on one
+// PostgreSQL database, each with its own writer and pools, as three
+// instances of partnerd would be; every request goes to a random one and
+// idempotent retries to another.
+func TestPostgresBank(t *testing.T) {
+	src := postgresSource(t)
+	key := testKey(t)
+	var dbs []*sqlstore.DB
+	for range 3 {
+		db, err := sqlstore.Open(t.Context(), src, sqlstore.Options{SecretKey: key})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
+	}
+	runBank(t, dbs)
+}
+
+// runBank funds a partner, creates its customers, serves each store on its
+// own HTTP server and runs the bank test across them.
+func runBank(t *testing.T, dbs []*sqlstore.DB) {
 	// 800 operations take about 25 s under -race on two cores, where the
 	// one SQLite writer is the bottleneck.
 	customers, workers, ops := 50, 32, 25
@@ -28,7 +54,7 @@ func TestBank(t *testing.T) {
 	}
 	const funded = 50_000_00 // 50,000.00 INR in paise
 	ctx := t.Context()
-	db := mustOpenBankStore(t)
+	db := dbs[0]
 	p, token, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Bank Partner", Email: "bank@bank.example"})
 	if err != nil {
 		t.Fatalf("CreatePartner: %v", err)
@@ -38,10 +64,9 @@ func TestBank(t *testing.T) {
 	}
 	ids := mustCreateBankCustomers(t, db, p.ID, customers)
 
-	handler := httpapi.NewServer(httpapi.Config{Accounts: db, Partners: db, Ledger: db, Idempotency: db})
 	var urls []string
-	for range 2 {
-		srv := httptest.NewServer(handler)
+	for _, db := range dbs {
+		srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{Accounts: db, Partners: db, Ledger: db, Idempotency: db}))
 		t.Cleanup(srv.Close)
 		urls = append(urls, srv.URL+"/api/v1/partner")
 	}

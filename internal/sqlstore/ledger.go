@@ -63,17 +63,7 @@ func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]
 			err = tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE id = ? RETURNING balance`,
 				p.amount, now, p.walletID).Scan(&after)
 		} else {
-			// The guard makes the no-negative rule atomic with the debit:
-			// no row comes back when the wallet holds too little.
-			err = tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE id = ? AND balance + ? >= 0 RETURNING balance`,
-				p.amount, now, p.walletID, p.amount).Scan(&after)
-			if errors.Is(err, sql.ErrNoRows) {
-				var bal int64
-				if err := tx.queryRow(`SELECT balance FROM wallets WHERE id = ?`, p.walletID).Scan(&bal); err != nil {
-					return nil, fmt.Errorf("wallet %s: %w", p.walletID, err)
-				}
-				return nil, &errOverdraft{walletID: p.walletID, balance: bal}
-			}
+			after, err = debit(tx, p.walletID, p.amount, now)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("wallet %s: %w", p.walletID, err)
@@ -86,6 +76,31 @@ func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]
 		afters[i] = after
 	}
 	return afters, nil
+}
+
+// debit applies a negative amount to a wallet that must not go below zero.
+// The guard in the UPDATE makes the rule atomic with the debit: no row comes
+// back when the wallet holds too little. The balance reported then is read
+// afterwards; on PostgreSQL another instance may have credited the wallet
+// in between (each statement sees the latest commit), in which case the
+// debit is simply tried again, so an overdraft error never shows a balance
+// that would have covered it.
+func debit(tx *txn, walletID string, amount int64, now int64) (int64, error) {
+	for {
+		var after int64
+		err := tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE id = ? AND balance + ? >= 0 RETURNING balance`,
+			amount, now, walletID, amount).Scan(&after)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return after, err
+		}
+		var bal int64
+		if err := tx.queryRow(`SELECT balance FROM wallets WHERE id = ?`, walletID).Scan(&bal); err != nil {
+			return 0, err
+		}
+		if bal+amount < 0 {
+			return 0, &errOverdraft{walletID: walletID, balance: bal}
+		}
+	}
 }
 
 // systemWallet returns the id of a system wallet for currency, creating it
