@@ -27,11 +27,13 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) error {
 		name  string
 		check func(*readTx) (string, error)
 	}{
-		{"I1 all ledger entries sum to zero", verifyTotalZero},
-		{"I2 no partner or customer wallet is below zero", verifyNoNegative},
-		{"I3 every wallet balance equals the sum of its entries", verifyBalances},
+		// Per-transaction and per-wallet checks come first, so a failure
+		// names the transaction or wallet at fault; the global sum follows.
 		{"I4 every transaction's entries sum to zero (two or more entries each)", verifyTransactions},
+		{"I3 every wallet balance equals the sum of its entries", verifyBalances},
+		{"I2 no partner or customer wallet is below zero", verifyNoNegative},
 		{"I4b each wallet's entries chain: balance_before is the previous balance_after", verifyChains},
+		{"I1 all ledger entries sum to zero", verifyTotalZero},
 		{"I5 one idempotency key made at most one transaction", verifyIdempotency},
 		{"I6 ledger tables reject UPDATE and DELETE (triggers present)", db.verifyTriggers},
 	}

@@ -1,0 +1,145 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+)
+
+// copiedTables lists each table with the columns that order its rows.
+var copiedTables = map[string]string{
+	"partners": "seq", "wallets": "id", "accounts": "seq", "ledger_transactions": "seq",
+	"ledger_entries": "seq", "idempotency_keys": "partner_id, key",
+}
+
+// dumpTable returns every row of table as printed values, in key order.
+func dumpTable(t *testing.T, db *sqlstore.DB, table string) []string {
+	t.Helper()
+	rows, err := db.ReadDB().Query(`SELECT * FROM ` + table + ` ORDER BY ` + copiedTables[table])
+	if err != nil {
+		t.Fatalf("dump %s: %v", table, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for i, v := range vals {
+			if s, ok := v.([]byte); ok && cols[i] != "token_hash" && cols[i] != "token_enc" &&
+				cols[i] != "fingerprint" && cols[i] != "response" {
+				v = string(s)
+			}
+			fmt.Fprintf(&b, "%s=%v ", cols[i], v)
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// mustPopulate gives db a partner with customers, transfers and an
+// idempotent request: something in every table.
+func mustPopulate(t *testing.T, db *sqlstore.DB) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	p, a := mustMovedMoney(t, db)
+	b, err := db.CreateAccount(ctx, p, partnerd.AccountInput{
+		Name: "Zoë Müller", Email: "zoe@verify.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := db.ClaimIdempotencyKey(ctx, partnerd.IdempotencyRequest{PartnerID: p, Key: "k", Fingerprint: []byte("f")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Respond = func(any) (int, []byte, error) { return 200, []byte(`{"ok":true}`), nil }
+	if _, err := db.Withdraw(partnerd.WithIdempotencyClaim(ctx, c), p, partnerd.TransferInput{AuthID: a, Amount: 1250}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Transfer(ctx, p, partnerd.TransferInput{AuthID: b.AuthID, Amount: 99}); err != nil {
+		t.Fatal(err)
+	}
+	return p, a
+}
+
+func checkCopy(t *testing.T, src, dst *sqlstore.DB) {
+	t.Helper()
+	ctx := context.Background()
+	p, a := mustPopulate(t, src)
+	var progress bytes.Buffer
+	if err := sqlstore.Copy(ctx, src, dst, &progress); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	for table := range copiedTables {
+		if diff := cmp.Diff(dumpTable(t, src, table), dumpTable(t, dst, table)); diff != "" {
+			t.Errorf("table %s differs after copy (-source +target):\n%s", table, diff)
+		}
+		if !strings.Contains(progress.String(), table+": ") {
+			t.Errorf("progress does not mention %s:\n%s", table, progress.String())
+		}
+	}
+	var out bytes.Buffer
+	if err := dst.VerifyLedger(ctx, &out); err != nil {
+		t.Errorf("VerifyLedger on the target: %v\n%s", err, out.String())
+	}
+	// The copy is a working installation: tokens decrypt with the same
+	// key, search finds copied rows, sequences continue past copied ones.
+	got, err := dst.Account(ctx, p, a)
+	if err != nil {
+		t.Fatalf("Account on the target: %v", err)
+	}
+	want, _ := src.Account(ctx, p, a)
+	if got.AuthToken != want.AuthToken || got.Balance != want.Balance {
+		t.Errorf("target account token/balance = %q/%d, want %q/%d", got.AuthToken, got.Balance, want.AuthToken, want.Balance)
+	}
+	if found, total, err := dst.ListAccounts(ctx, p, partnerd.AccountFilter{Search: "müll", Page: partnerd.Page{Page: 1, Size: 10}}); err != nil || total != 1 {
+		t.Errorf("search on the target: %d found (%v), err %v; want 1", total, found, err)
+	}
+	c, err := dst.CreateAccount(ctx, p, partnerd.AccountInput{
+		Name: "After Copy", Email: "after@verify.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		t.Fatalf("CreateAccount on the target: %v", err)
+	}
+	list, _, _ := dst.ListAccounts(ctx, p, partnerd.AccountFilter{Page: partnerd.Page{Page: 1, Size: 10}})
+	if len(list) == 0 || list[0].AuthID != c.AuthID {
+		t.Errorf("newest account on the target is not the one created after the copy")
+	}
+	if err := sqlstore.Copy(ctx, src, dst, &progress); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("second Copy into a non-empty target: %v, want a refusal", err)
+	}
+}
+
+func TestCopySQLiteToSQLite(t *testing.T) {
+	key := testKey(t)
+	src := mustOpen(t, filepath.Join(t.TempDir(), "src.db"), key)
+	dst := mustOpen(t, filepath.Join(t.TempDir(), "dst.db"), key)
+	checkCopy(t, src, dst)
+}
+
+func TestCopySQLiteToPostgres(t *testing.T) {
+	pg := postgresSource(t)
+	key := testKey(t)
+	src := mustOpen(t, filepath.Join(t.TempDir(), "src.db"), key)
+	dst, err := sqlstore.Open(context.Background(), pg, sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dst.Close() })
+	checkCopy(t, src, dst)
+}

@@ -1,0 +1,98 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+)
+
+// TestVerifyLedgerDetects corrupts a healthy ledger in each way the
+// invariants forbid (through SQL the application never runs) and checks
+// that VerifyLedger fails naming the check and the culprit.
+func TestVerifyLedgerDetects(t *testing.T) {
+	tests := []struct {
+		name    string
+		corrupt string // SQL; %P is the partner id, %C the customer id
+		check   string // the failing check's label
+		culprit string // what the failure must name
+	}{
+		{"balance drifts from entries", `UPDATE wallets SET balance = balance + 1 WHERE id = '%C'`, "I3", "%C"},
+		{"unbalanced transaction", `INSERT INTO ledger_transactions (id, partner_id, kind, initiated_by, created_at)
+			VALUES ('txn_bad', '%P', 'adjustment', 'system', 0);
+			INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount, balance_before, balance_after, created_at)
+			VALUES ('txn_bad', '%C', '%P', 'customer', 'adjustment', 5, 30000, 30005, 0);
+			UPDATE wallets SET balance = balance + 5 WHERE id = '%C'`, "I4", "txn_bad"},
+		{"two effects of one key", `INSERT INTO ledger_transactions (id, partner_id, kind, initiated_by, idempotency_key, created_at)
+			VALUES ('txn_a', '%P', 'transfer', '%P', 'k', 100), ('txn_b', '%P', 'transfer', '%P', 'k', 200);
+			INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount, balance_before, balance_after, created_at)
+			VALUES ('txn_a', '%C', '%P', 'customer', 'recharge', 1, 30000, 30001, 100),
+			       ('txn_a', '%P', '%P', 'partner', 'transfer_out', -1, 70000, 69999, 100),
+			       ('txn_b', '%C', '%P', 'customer', 'recharge', 1, 30001, 30002, 200),
+			       ('txn_b', '%P', '%P', 'partner', 'transfer_out', -1, 69999, 69998, 200);
+			UPDATE wallets SET balance = balance + 2 WHERE id = '%C';
+			UPDATE wallets SET balance = balance - 2 WHERE id = '%P'`, "I5", "txn_b"},
+		{"triggers dropped", `DROP TRIGGER ledger_entries_no_delete`, "I6", "ledger_entries_no_delete"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+			p, a := mustMovedMoney(t, db)
+			var out bytes.Buffer
+			if err := db.VerifyLedger(ctx, &out); err != nil {
+				t.Fatalf("healthy ledger: %v\n%s", err, out.String())
+			}
+			r := strings.NewReplacer("%P", p, "%C", a)
+			err := db.Update(ctx, func(tx *sql.Tx) error {
+				for _, stmt := range strings.Split(r.Replace(tt.corrupt), ";") {
+					if _, err := tx.ExecContext(ctx, stmt); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("corrupt: %v", err)
+			}
+			out.Reset()
+			err = db.VerifyLedger(ctx, &out)
+			if err == nil {
+				t.Fatalf("VerifyLedger passed a ledger with %s:\n%s", tt.name, out.String())
+			}
+			if msg := err.Error(); !strings.Contains(msg, tt.check) || !strings.Contains(msg, r.Replace(tt.culprit)) {
+				t.Errorf("VerifyLedger error %q, want it to name %s and %s", msg, tt.check, r.Replace(tt.culprit))
+			}
+		})
+	}
+}
+
+// mustMovedMoney funds a partner with 1,000.00 and moves 300.00 to a new
+// customer; it returns both ids.
+func mustMovedMoney(t *testing.T, db *sqlstore.DB) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Verify", Email: "ops@verify.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FundPartner(ctx, p.ID, 100000, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
+		Name: "Verified", Email: "c@verify.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 30000}); err != nil {
+		t.Fatal(err)
+	}
+	return p.ID, a.AuthID
+}
