@@ -156,13 +156,15 @@ func claimKeyOf(c *partnerd.IdempotencyClaim) *string {
 }
 
 // PurgeIdempotencyKeys deletes completed keys older than the retention and
-// markers whose lease ran out long ago. It returns how many it deleted.
+// older markers whose lease ran out. It returns how many it deleted.
 func (db *DB) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
-	cutoff := db.Now().Add(-partnerd.IdempotencyRetention).Unix()
+	now := db.Now()
+	cutoff := now.Add(-partnerd.IdempotencyRetention).Unix()
 	var n int64
 	err := db.update(ctx, func(tx *txn) error {
-		res, err := tx.exec(`DELETE FROM idempotency_keys WHERE created_at < ? AND (status > 0 OR locked_until < ?)`,
-			cutoff, cutoff)
+		// A marker still within its lease belongs to a running request.
+		res, err := tx.exec(`DELETE FROM idempotency_keys WHERE created_at < ? AND (status > 0 OR locked_until <= ?)`,
+			cutoff, now.Unix())
 		if err != nil {
 			return err
 		}
