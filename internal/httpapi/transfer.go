@@ -131,8 +131,13 @@ func dateParam(v, name string, errs *partnerd.FieldErrors) time.Time {
 		return time.Time{}
 	}
 	t, err := time.Parse("2006-01-02", v)
-	if err != nil {
+	switch {
+	case err != nil:
 		errs.Add(name, partnerd.FCInvalidFormat, name+" must be a date as YYYY-MM-DD")
+	case t.Year() < 1970 || t.Year() > 9998:
+		// The zero time means "no bound", and no ledger row predates 1970.
+		errs.Add(name, partnerd.FCOutOfRange, name+" must be between 1970-01-01 and 9998-12-31")
+		return time.Time{}
 	}
 	return t
 }

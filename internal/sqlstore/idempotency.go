@@ -78,15 +78,16 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 			var rerr error
 			stored, _, rerr = db.replay(req, fp, status, resp)
 			return rerr
-		case !bytes.Equal(fp, req.Fingerprint):
+		case lockedUntil > now && !bytes.Equal(fp, req.Fingerprint):
 			return errKeyReused(req.Key)
 		case lockedUntil > now:
 			return errKeyInUse(req.Key, time.Duration(lockedUntil-now)*time.Second)
 		}
-		// The first request's lease expired (it died): take the key over,
-		// unless another instance just did.
-		res, err := tx.exec(`UPDATE idempotency_keys SET claim = ?, locked_until = ?, created_at = ?
-			WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`, claim.Token,
+		// The first request's lease expired (it died without an outcome, so
+		// the key is unused): take it over for this request, whatever its
+		// body, unless another instance just did.
+		res, err := tx.exec(`UPDATE idempotency_keys SET claim = ?, fingerprint = ?, locked_until = ?, created_at = ?
+			WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`, claim.Token, req.Fingerprint,
 			now+int64(partnerd.IdempotencyLease/time.Second), now, req.PartnerID, req.Key, oldClaim)
 		if err != nil {
 			return err
@@ -135,9 +136,11 @@ func (db *DB) completeClaim(tx *txn, c *partnerd.IdempotencyClaim, result any) e
 	if err != nil {
 		return err
 	}
-	res, err := tx.exec(`UPDATE idempotency_keys SET status = ?, response = ?, locked_until = 0
+	// created_at restarts at completion: the retention counts from when
+	// the response exists.
+	res, err := tx.exec(`UPDATE idempotency_keys SET status = ?, response = ?, locked_until = 0, created_at = ?
 		WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`,
-		status, db.box.SealWith(body, responseAAD(c.PartnerID, c.Key)), c.PartnerID, c.Key, c.Token)
+		status, db.box.SealWith(body, responseAAD(c.PartnerID, c.Key)), db.Now().Unix(), c.PartnerID, c.Key, c.Token)
 	if err != nil {
 		return err
 	}
