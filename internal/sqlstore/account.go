@@ -48,7 +48,11 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 		// another account's row.
 		tokenEnc := db.box.SealWith([]byte(token), []byte(a.AuthID))
 		err = db.update(ctx, func(tx *txn) error {
-			if err := tx.queryRow(`SELECT currency FROM partners WHERE id = ?`, partnerID).Scan(&a.Currency); err != nil {
+			err := tx.queryRow(`SELECT currency FROM partners WHERE id = ?`, partnerID).Scan(&a.Currency)
+			if errors.Is(err, sql.ErrNoRows) {
+				return partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", partnerID)
+			}
+			if err != nil {
 				return err
 			}
 			var n int
@@ -64,7 +68,7 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 			if n > 0 {
 				return errIDCollision
 			}
-			_, err := tx.exec(`INSERT INTO accounts (auth_id, partner_id, name, name_lower, email, password_hash, phone, country,
+			_, err = tx.exec(`INSERT INTO accounts (auth_id, partner_id, name, name_lower, email, password_hash, phone, country,
 					description, company, address, city, state, zip_code, timezone, gstin, gst_status, account_type,
 					status, token_hash, token_enc, created_at, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -72,10 +76,17 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 				a.Description, a.Company, a.Address, a.City, a.State, a.ZipCode, a.Timezone, a.GSTIN, a.GSTStatus, a.AccountType,
 				a.Status, secret.HashToken(token), tokenEnc, now.Unix(), now.Unix())
 			if isUniqueViolation(err) {
-				// Another instance won a race the checks above could not see.
+				// Another instance won a race the checks above could not
+				// see: on the email, or (rarely) on the random auth_id.
+				if err := tx.queryRow(`SELECT COUNT(*) FROM accounts WHERE email = ?`, a.Email).Scan(&n); err == nil && n == 0 {
+					return errIDCollision
+				}
 				return errEmailTaken(a.Email)
 			}
 			if err != nil {
+				return err
+			}
+			if _, err := tx.exec(`UPDATE partners SET account_count = account_count + 1 WHERE id = ?`, partnerID); err != nil {
 				return err
 			}
 			if _, err := tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'customer', ?, 0, ?)`,
@@ -150,29 +161,61 @@ func (db *DB) Account(ctx context.Context, partnerID, authID string) (*partnerd.
 // ListAccounts returns one page of the partner's accounts, newest first, and
 // the total number matching the filter.
 func (db *DB) ListAccounts(ctx context.Context, partnerID string, f partnerd.AccountFilter) ([]*partnerd.Account, int, error) {
-	where := `a.partner_id = ?`
-	args := []any{partnerID}
-	if term := strings.TrimSpace(f.Search); term != "" {
-		clause, more := db.dialect.search(term)
-		where += ` AND ` + clause
-		args = append(args, more...)
+	term := strings.TrimSpace(f.Search)
+	if term == "" {
+		return db.listAll(ctx, partnerID, f.Page)
 	}
-	var total int
-	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM accounts a WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	if total == 0 || f.Page.Offset() >= total {
-		return []*partnerd.Account{}, total, nil
-	}
-	rows, err := db.query(ctx, `SELECT `+accountColumns+` FROM accounts a JOIN wallets w ON w.id = a.auth_id
+	clause, args := db.dialect.search(term)
+	where := `a.partner_id = ? AND ` + clause
+	args = append([]any{partnerID}, args...)
+	// One statement returns the page and, through the window, the number
+	// of matches, so the search index is read once, not twice.
+	rows, err := db.query(ctx, `SELECT `+accountColumns+`, COUNT(*) OVER ()
+		FROM accounts a JOIN wallets w ON w.id = a.auth_id
 		WHERE `+where+` ORDER BY a.seq DESC LIMIT ? OFFSET ?`, append(args, f.Page.Size, f.Page.Offset())...)
 	if err != nil {
 		return nil, 0, err
 	}
+	out, total, err := scanAccounts(rows, f.Page.Size)
+	if err != nil || len(out) > 0 || f.Page.Offset() == 0 {
+		return out, total, err
+	}
+	// A page past the end carries no window: count separately.
+	err = db.queryRow(ctx, `SELECT COUNT(*) FROM accounts a WHERE `+where, args...).Scan(&total)
+	return out, total, err
+}
+
+// listAll pages through all the partner's accounts. The total is the
+// partner's maintained count; the page is found in the covering index
+// first and only its rows are read, so a deep page costs no more than the
+// first.
+func (db *DB) listAll(ctx context.Context, partnerID string, p partnerd.Page) ([]*partnerd.Account, int, error) {
+	var total int
+	err := db.queryRow(ctx, `SELECT account_count FROM partners WHERE id = ?`, partnerID).Scan(&total)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, err
+	}
+	if total == 0 || p.Offset() >= total {
+		return []*partnerd.Account{}, total, nil
+	}
+	rows, err := db.query(ctx, `SELECT `+accountColumns+`, 0
+		FROM (SELECT seq FROM accounts WHERE partner_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?) page
+		JOIN accounts a ON a.seq = page.seq JOIN wallets w ON w.id = a.auth_id
+		ORDER BY a.seq DESC`, partnerID, p.Size, p.Offset())
+	if err != nil {
+		return nil, 0, err
+	}
+	out, _, err := scanAccounts(rows, p.Size)
+	return out, total, err
+}
+
+// scanAccounts reads rows of accountColumns followed by a count column.
+func scanAccounts(rows *sql.Rows, size int) ([]*partnerd.Account, int, error) {
 	defer rows.Close()
-	out := make([]*partnerd.Account, 0, f.Page.Size)
+	out := make([]*partnerd.Account, 0, size)
+	var total int
 	for rows.Next() {
-		a, err := scanAccount(rows)
+		a, err := scanAccount(rows, &total)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -117,8 +117,7 @@ func (db *DB) Authenticate(ctx context.Context, id, token string) (*partnerd.Par
 func (db *DB) Partner(ctx context.Context, id string) (*partnerd.Partner, error) {
 	var p partnerd.Partner
 	var created int64
-	err := db.queryRow(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance,
-			(SELECT COUNT(*) FROM accounts a WHERE a.partner_id = p.id)
+	err := db.queryRow(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance, p.account_count
 		FROM partners p JOIN wallets w ON w.id = p.id WHERE p.id = ?`, id).
 		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &created, &p.Balance, &p.AccountCount)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -133,8 +132,7 @@ func (db *DB) Partner(ctx context.Context, id string) (*partnerd.Partner, error)
 
 // ListPartners returns every partner, oldest first.
 func (db *DB) ListPartners(ctx context.Context) ([]*partnerd.Partner, error) {
-	rows, err := db.query(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance,
-			(SELECT COUNT(*) FROM accounts a WHERE a.partner_id = p.id)
+	rows, err := db.query(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance, p.account_count
 		FROM partners p JOIN wallets w ON w.id = p.id ORDER BY p.seq`)
 	if err != nil {
 		return nil, err
