@@ -241,7 +241,15 @@ func crashSetup(t *testing.T) (bin, db, partnerID, token string) {
 	t.Helper()
 	bin = crashBuildBinary(t)
 	db = t.TempDir() + "/partnerd.db"
-	out, errOut, code := crashRun(t, bin, "partner", "create", "--db", db, "--name", "Crash Test Reseller", "--email", "ops@crash.example.com")
+	partnerID, token = crashCreatePartner(t, bin, db, crashEnv())
+	return bin, db, partnerID, token
+}
+
+// crashCreatePartner creates a partner on db and funds it with crashFunded,
+// with the operator commands run in env, as an operator would.
+func crashCreatePartner(t *testing.T, bin, db string, env []string) (partnerID, token string) {
+	t.Helper()
+	out, errOut, code := crashRunEnv(t, bin, env, "partner", "create", "--db", db, "--name", "Crash Test Reseller", "--email", "ops@crash.example.com")
 	if code != 0 {
 		t.Fatalf("partner create: exit %d: %s", code, errOut)
 	}
@@ -252,11 +260,11 @@ func crashSetup(t *testing.T) (bin, db, partnerID, token string) {
 	if err := json.Unmarshal([]byte(out), &p); err != nil || p.AuthID == "" || p.AuthToken == "" {
 		t.Fatalf("partner create printed %q (%v)", out, err)
 	}
-	out, errOut, code = crashRun(t, bin, "partner", "fund", "--db", db, "--description", "crash test float", p.AuthID, crashFormat(crashFunded))
+	out, errOut, code = crashRunEnv(t, bin, env, "partner", "fund", "--db", db, "--description", "crash test float", p.AuthID, crashFormat(crashFunded))
 	if code != 0 {
 		t.Fatalf("partner fund: exit %d: %s\n%s", code, errOut, out)
 	}
-	return bin, db, p.AuthID, p.AuthToken
+	return p.AuthID, p.AuthToken
 }
 
 // crashCreateCustomers creates n customers with the published body.
@@ -506,13 +514,20 @@ func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped in -short mode")
 	}
+	crashRecovery(t, t.TempDir()+"/partnerd.db", crashEnv())
+}
+
+// crashRecovery is the body of TestCrashRecovery on the database db (a
+// new, empty one), with env the environment of every child process.
+func crashRecovery(t *testing.T, db string, env []string) {
 	began := time.Now()
-	bin, db, partnerID, token := crashSetup(t)
+	bin := crashBuildBinary(t)
+	partnerID, token := crashCreatePartner(t, bin, db, env)
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("seed %d", seed)
 
-	srv := crashStart(t, bin, db)
+	srv := crashStartEnv(t, bin, db, env)
 	api := crashNewAPI(srv.url, partnerID, token)
 	customers := crashCreateCustomers(t, api, crashCustomers)
 
@@ -521,7 +536,7 @@ func TestCrashRecovery(t *testing.T) {
 	for round := 1; round <= crashKills; round++ {
 		if round > 1 {
 			restart := time.Now()
-			srv = crashStart(t, bin, db)
+			srv = crashStartEnv(t, bin, db, env)
 			api = crashNewAPI(srv.url, partnerID, token)
 			up := time.Since(restart)
 			crashResolve(t, api, ops)
@@ -558,7 +573,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Logf("kill %d after %v: %s", round, after.Round(time.Millisecond), crashTally(roundOps))
 		ops = append(ops, roundOps...)
 		// The database as the crash left it must already be consistent.
-		crashVerifyLedger(t, bin, db, fmt.Sprintf("after kill %d", round))
+		crashVerifyLedgerEnv(t, bin, env, db, fmt.Sprintf("after kill %d", round))
 		if t.Failed() {
 			t.FailNow()
 		}
@@ -569,7 +584,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	// Last restart: resolve what the last kill left open, replay every
 	// acknowledged op, and audit the books.
-	srv = crashStart(t, bin, db)
+	srv = crashStartEnv(t, bin, db, env)
 	api = crashNewAPI(srv.url, partnerID, token)
 	defer api.close()
 	crashResolve(t, api, ops)
@@ -579,8 +594,8 @@ func TestCrashRecovery(t *testing.T) {
 	if code := srv.terminate(t, 25*time.Second); code != 0 {
 		t.Errorf("SIGTERM: exit code %d, want 0; stderr:\n%s", code, srv.stderr.tail(20))
 	}
-	crashVerifyLedger(t, bin, db, "at the end")
-	t.Logf("TestCrashRecovery took %v", time.Since(began).Round(time.Millisecond))
+	crashVerifyLedgerEnv(t, bin, env, db, "at the end")
+	t.Logf("%s took %v", t.Name(), time.Since(began).Round(time.Millisecond))
 }
 
 // TestGracefulSIGTERM stops a loaded server with SIGTERM while a request is

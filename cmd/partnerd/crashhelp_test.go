@@ -58,35 +58,69 @@ func crashEnv() []string {
 	return env
 }
 
-// crashRun runs an operator command of the binary to completion.
-func crashRun(t *testing.T, bin string, args ...string) (stdout, stderr string, exitCode int) {
+// crashRunEnv runs an operator command of the binary to completion, with
+// env as its environment.
+func crashRunEnv(t *testing.T, bin string, env []string, args ...string) (stdout, stderr string, exitCode int) {
 	t.Helper()
+	stdout, stderr, exitCode, err := crashExec(bin, env, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdout, stderr, exitCode
+}
+
+// crashExec runs an operator command of the binary to completion within
+// 30s. It returns an error only when the command could not run or did not
+// finish; it does not touch the test, so any goroutine may call it.
+func crashExec(bin string, env []string, args ...string) (stdout, stderr string, exitCode int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = crashEnv()
+	cmd.Env = env
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
+	err = cmd.Run()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
+	case ctx.Err() != nil:
+		return out.String(), errOut.String(), -1, fmt.Errorf("partnerd %s: did not finish within 30s: %v; stderr:\n%s",
+			strings.Join(args, " "), err, errOut.String())
 	case errors.As(err, &exit):
-		return out.String(), errOut.String(), exit.ExitCode()
+		return out.String(), errOut.String(), exit.ExitCode(), nil
 	default:
-		t.Fatalf("partnerd %s: %v", strings.Join(args, " "), err)
+		return out.String(), errOut.String(), -1, fmt.Errorf("partnerd %s: %v", strings.Join(args, " "), err)
 	}
-	return out.String(), errOut.String(), 0
+	return out.String(), errOut.String(), 0, nil
 }
 
 // crashVerifyLedger runs "partnerd ledger verify" and fails the test unless
 // it exits 0 with every check passing.
 func crashVerifyLedger(t *testing.T, bin, db, when string) {
 	t.Helper()
-	out, errOut, code := crashRun(t, bin, "ledger", "verify", "--db", db)
-	if code != 0 || strings.Contains(out, "FAIL") || !strings.Contains(out, "checked ") {
-		t.Fatalf("ledger verify %s: exit %d\nstdout:\n%s\nstderr:\n%s", when, code, out, errOut)
+	crashVerifyLedgerEnv(t, bin, crashEnv(), db, when)
+}
+
+// crashVerifyLedgerEnv is crashVerifyLedger with the child's environment
+// given.
+func crashVerifyLedgerEnv(t *testing.T, bin string, env []string, db, when string) {
+	t.Helper()
+	if err := crashCheckLedger(bin, env, db); err != nil {
+		t.Fatalf("ledger verify %s: %v", when, err)
 	}
+}
+
+// crashCheckLedger runs "partnerd ledger verify" and returns an error
+// unless it exits 0 with every check passing. It does not touch the test.
+func crashCheckLedger(bin string, env []string, db string) error {
+	out, errOut, code, err := crashExec(bin, env, "ledger", "verify", "--db", db)
+	if err != nil {
+		return err
+	}
+	if code != 0 || strings.Contains(out, "FAIL") || !strings.Contains(out, "checked ") {
+		return fmt.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	return nil
 }
 
 // crashBuf is an io.Writer the child's output goroutine and the test share.
@@ -132,8 +166,14 @@ type crashServer struct {
 // ends.
 func crashStart(t *testing.T, bin, db string) *crashServer {
 	t.Helper()
+	return crashStartEnv(t, bin, db, crashEnv())
+}
+
+// crashStartEnv is crashStart with the child's environment given.
+func crashStartEnv(t *testing.T, bin, db string, env []string) *crashServer {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		s, err := crashTryStart(t, bin, db)
+		s, err := crashTryStart(t, bin, db, env)
 		if err == nil {
 			return s
 		}
@@ -146,19 +186,38 @@ func crashStart(t *testing.T, bin, db string) *crashServer {
 	}
 }
 
-func crashTryStart(t *testing.T, bin, db string) (*crashServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func crashTryStart(t *testing.T, bin, db string, env []string) (*crashServer, error) {
+	addr, err := crashFreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return crashLaunch(t, bin, db, addr, env)
+}
+
+// crashFreeAddr returns a 127.0.0.1 address whose port was free a moment
+// ago.
+func crashFreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
 	addr := ln.Addr().String()
 	ln.Close()
+	return addr, nil
+}
+
+// crashLaunch starts "partnerd serve --addr addr --db db" with env and
+// waits until GET /healthz answers 200 (at most 20s). It reports a child
+// that does not come up as an error and does not otherwise touch the test
+// but for registering the kill of a still-running child at its end, so any
+// goroutine may call it.
+func crashLaunch(t *testing.T, bin, db, addr string, env []string) (*crashServer, error) {
 	s := &crashServer{addr: addr, url: "http://" + addr, stdout: &crashBuf{}, stderr: &crashBuf{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, "serve", "--addr", addr, "--db", db)
-	s.cmd.Env = crashEnv()
+	s.cmd.Env = env
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start partnerd serve: %v", err)
+		return nil, fmt.Errorf("start partnerd serve: %v", err)
 	}
 	go func() {
 		s.cmd.Wait()
@@ -202,17 +261,25 @@ func crashTryStart(t *testing.T, bin, db string) (*crashServer, error) {
 // kill sends SIGKILL and waits for the child to be gone.
 func (s *crashServer) kill(t *testing.T) {
 	t.Helper()
+	if err := s.killNow(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// killNow is kill reporting failure as an error, for any goroutine.
+func (s *crashServer) killNow() error {
 	if err := s.cmd.Process.Kill(); err != nil {
-		t.Fatalf("kill: %v", err)
+		return fmt.Errorf("kill: %v", err)
 	}
 	select {
 	case <-s.exited:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the child did not die within 10s of SIGKILL")
+		return errors.New("the child did not die within 10s of SIGKILL")
 	}
 	if ws, ok := s.state.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("the child ended with %v before SIGKILL reached it; stderr:\n%s", s.state, s.stderr.tail(20))
+		return fmt.Errorf("the child ended with %v before SIGKILL reached it; stderr:\n%s", s.state, s.stderr.tail(20))
 	}
+	return nil
 }
 
 // terminate sends SIGTERM and returns the exit code, failing the test if

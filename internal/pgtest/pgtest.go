@@ -1,0 +1,62 @@
+// Package pgtest gives tests a fresh PostgreSQL database each. Tests that
+// need PostgreSQL skip unless PARTNERD_TEST_POSTGRES names a server whose
+// user may create databases; .ci/run starts one.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+)
+
+// EnvVar names the server the tests may use.
+const EnvVar = "PARTNERD_TEST_POSTGRES"
+
+// FreshDSN returns the DSN of a new, empty database, dropped when the test
+// ends (cleanups run last-registered first, so after the test's own
+// processes and pools are closed; FORCE ends any session left). It skips
+// the test when no server is configured.
+func FreshDSN(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv(EnvVar)
+	if admin == "" {
+		t.Skip(EnvVar + " is not set")
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvVar, err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "partnerd_test_" + hex.EncodeToString(b[:])
+	// template0 has no connections, so databases can be created in parallel.
+	if err := exec(admin, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8'`); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := exec(admin, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
+func exec(dsn, stmt string) error {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = db.ExecContext(ctx, stmt)
+	return err
+}
