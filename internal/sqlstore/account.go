@@ -166,23 +166,44 @@ func (db *DB) ListAccounts(ctx context.Context, partnerID string, f partnerd.Acc
 		return db.listAll(ctx, partnerID, f.Page)
 	}
 	clause, args := db.dialect.search(term)
-	where := `a.partner_id = ? AND ` + clause
-	args = append([]any{partnerID}, args...)
-	// One statement returns the page and, through the window, the number
-	// of matches, so the search index is read once, not twice.
-	rows, err := db.query(ctx, `SELECT `+accountColumns+`, COUNT(*) OVER ()
-		FROM accounts a JOIN wallets w ON w.id = a.auth_id
-		WHERE `+where+` ORDER BY a.seq DESC LIMIT ? OFFSET ?`, append(args, f.Page.Size, f.Page.Offset())...)
+	// The search index is read once: the matching sequence numbers, newest
+	// first, give both the total and the page; only the page's rows are
+	// then read in full.
+	rows, err := db.query(ctx, `SELECT a.seq FROM accounts a WHERE a.partner_id = ? AND `+clause+` ORDER BY a.seq DESC`,
+		append([]any{partnerID}, args...)...)
 	if err != nil {
 		return nil, 0, err
 	}
-	out, total, err := scanAccounts(rows, f.Page.Size)
-	if err != nil || len(out) > 0 || f.Page.Offset() == 0 {
-		return out, total, err
+	var seqs []any
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		seqs = append(seqs, seq)
 	}
-	// A page past the end carries no window: count separately.
-	err = db.queryRow(ctx, `SELECT COUNT(*) FROM accounts a WHERE `+where, args...).Scan(&total)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	total := len(seqs)
+	if f.Page.Offset() >= total {
+		return []*partnerd.Account{}, total, nil
+	}
+	page := seqs[f.Page.Offset():min(f.Page.Offset()+f.Page.Size, total)]
+	rows, err = db.query(ctx, `SELECT `+accountColumns+`, 0 FROM accounts a JOIN wallets w ON w.id = a.auth_id
+		WHERE a.seq IN (`+placeholders(len(page))+`) ORDER BY a.seq DESC`, page...)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, _, err := scanAccounts(rows, len(page))
 	return out, total, err
+}
+
+// placeholders returns n comma-separated ? placeholders.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // listAll pages through all the partner's accounts. The total is the

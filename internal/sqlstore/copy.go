@@ -77,7 +77,7 @@ func copyTable(ctx context.Context, stx, dtx *sql.Tx, d dialect, table, orderBy 
 	if identity {
 		overriding = d.overridingIdentity
 	}
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	one := "(" + placeholders(len(cols)) + ")"
 	insert := func(batch [][]any) error {
 		if len(batch) == 0 {
 			return nil
