@@ -19,13 +19,17 @@ var errClosed = errors.New("sqlstore: database is closed")
 // savepoint so a failing request rolls back alone, and commits once. Callers
 // are answered only after the commit, so an acknowledged write is durable.
 type writer struct {
-	db      *sql.DB
-	dialect dialect
-	log     *slog.Logger
-	reqs    chan *writeReq
-	quit    chan struct{}
-	done    chan struct{}
-	once    sync.Once
+	db *sql.DB
+	// prepared holds statements prepared on the writer's connection
+	// between transactions, reused by every later transaction (only the
+	// writer goroutine touches it).
+	prepared map[string]*sql.Stmt
+	dialect  dialect
+	log      *slog.Logger
+	reqs     chan *writeReq
+	quit     chan struct{}
+	done     chan struct{}
+	once     sync.Once
 }
 
 type writeReq struct {
@@ -36,12 +40,13 @@ type writeReq struct {
 
 func newWriter(db *sql.DB, d dialect, log *slog.Logger) *writer {
 	w := &writer{
-		db:      db,
-		dialect: d,
-		log:     log,
-		reqs:    make(chan *writeReq, maxBatch),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
+		db:       db,
+		prepared: make(map[string]*sql.Stmt),
+		dialect:  d,
+		log:      log,
+		reqs:     make(chan *writeReq, maxBatch),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	go w.loop()
 	return w
@@ -86,6 +91,9 @@ func (w *writer) loop() {
 			batch = append(batch[:0], req)
 		case <-w.quit:
 			w.drain()
+			for _, st := range w.prepared {
+				st.Close()
+			}
 			return
 		}
 	fill:
@@ -127,7 +135,8 @@ func (w *writer) run(batch []*writeReq) {
 		fail(fmt.Errorf("begin: %w", err))
 		return
 	}
-	tx := &txn{Tx: sqlTx, dialect: w.dialect}
+	tx := &txn{Tx: sqlTx, dialect: w.dialect, prepared: w.prepared}
+	defer w.prepareMissing(tx)
 	defer tx.closeStmts()
 	single := len(batch) == 1
 	for i, r := range batch {
@@ -192,14 +201,17 @@ func runSafely(tx *txn, fn func(*txn) error) (err error) {
 	return fn(tx)
 }
 
-// txn is a write transaction with a per-transaction statement cache: the
-// writer's one connection is busy inside the transaction, so statements are
-// prepared on the transaction and reused by every request of the batch.
+// txn is a write transaction. The writer's one connection is busy inside
+// it, so a statement seen for the first time is prepared on the
+// transaction (and reused by the rest of the batch), then prepared on the
+// connection once the transaction ends, for every later batch to reuse.
 type txn struct {
 	*sql.Tx
-	ctx     context.Context
-	dialect dialect
-	stmts   map[string]*sql.Stmt
+	ctx      context.Context
+	dialect  dialect
+	prepared map[string]*sql.Stmt
+	stmts    map[string]*sql.Stmt
+	missing  []string
 }
 
 func (t *txn) stmt(query string) (*sql.Stmt, error) {
@@ -209,9 +221,16 @@ func (t *txn) stmt(query string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := t.PrepareContext(t.ctx, t.dialect.rebind(query))
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if ps, ok := t.prepared[query]; ok {
+		// Already prepared on this connection: database/sql reuses it.
+		st = t.StmtContext(t.ctx, ps)
+	} else {
+		var err error
+		if st, err = t.PrepareContext(t.ctx, t.dialect.rebind(query)); err != nil {
+			return nil, err
+		}
+		t.missing = append(t.missing, query)
 	}
 	if t.stmts == nil {
 		t.stmts = make(map[string]*sql.Stmt)
@@ -237,6 +256,21 @@ func (t *txn) queryRow(query string, args ...any) *sql.Row {
 		return t.QueryRowContext(t.ctx, t.dialect.rebind(query), args...)
 	}
 	return st.QueryRowContext(t.ctx, args...)
+}
+
+// prepareMissing prepares, on the now idle connection, the statements the
+// finished transaction had to prepare for itself.
+func (w *writer) prepareMissing(t *txn) {
+	for _, q := range t.missing {
+		if _, ok := w.prepared[q]; ok {
+			continue
+		}
+		st, err := w.db.PrepareContext(context.Background(), w.dialect.rebind(q))
+		if err != nil {
+			continue // prepared per transaction again next time
+		}
+		w.prepared[q] = st
+	}
 }
 
 func (t *txn) closeStmts() {
