@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
@@ -193,6 +194,9 @@ func TestPartnerInactive(t *testing.T) {
 	if _, err := db.ExecContext(context.Background(), `UPDATE partners SET status = 'suspended' WHERE id = ?`, p.ID); err != nil {
 		t.Fatalf("suspending the partner: %v", err)
 	}
+	// A successful authentication is remembered for up to a second, so the
+	// suspension takes effect within that.
+	time.Sleep(1100 * time.Millisecond)
 	for _, path := range []string{"/me", "/accounts", "/accounts/MA_00000000"} {
 		r := e.get(t, base+path, p)
 		wantError(t, r, http.StatusForbidden, partnerd.ECPartnerInactive)

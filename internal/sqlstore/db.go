@@ -33,6 +33,7 @@ type DB struct {
 	log    *slog.Logger
 
 	readStmts stmtCache
+	auth      authCache
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time

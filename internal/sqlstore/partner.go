@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -88,14 +89,59 @@ func invalidCredentials() error {
 // dummyHash keeps the work of a failed lookup equal to that of a wrong token.
 var dummyHash = secret.HashToken("sk_live_dummy")
 
-// Authenticate checks a partner's id and token in constant time.
+// authTTL is how long a successful authentication is remembered. Every
+// request authenticates, so this spares the database one query per request;
+// a partner made inactive is refused at most this much later.
+const authTTL = time.Second
+
+// authCache remembers recent successful authentications by partner id and
+// token hash. Failures are never cached.
+type authCache struct {
+	mu sync.Mutex
+	m  map[string]authEntry
+}
+
+type authEntry struct {
+	p     partnerd.Partner
+	until time.Time
+}
+
+func (c *authCache) get(key string, now time.Time) (*partnerd.Partner, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || now.After(e.until) {
+		return nil, false
+	}
+	p := e.p
+	return &p, true
+}
+
+func (c *authCache) put(key string, p partnerd.Partner, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 10_000 {
+		c.m = make(map[string]authEntry) // bounded: start over
+	}
+	c.m[key] = authEntry{p: p, until: until}
+}
+
+// Authenticate checks a partner's id and token in constant time. It
+// returns the partner's identity (id, name, email, company, status,
+// currency, created_at), not its balance.
 func (db *DB) Authenticate(ctx context.Context, id, token string) (*partnerd.Partner, error) {
+	tokenHash := secret.HashToken(token)
+	key := id + "\x00" + string(tokenHash)
+	now := time.Now()
+	if p, ok := db.auth.get(key, now); ok {
+		return p, nil
+	}
 	var hash []byte
 	var p partnerd.Partner
 	var created int64
-	err := db.queryRow(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.token_hash, p.created_at, w.balance
-		FROM partners p JOIN wallets w ON w.id = p.id WHERE p.id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &hash, &created, &p.Balance)
+	err := db.queryRow(ctx, `SELECT id, name, email, company, status, currency, token_hash, created_at
+		FROM partners WHERE id = ?`, id).
+		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &hash, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		secret.TokenMatches(dummyHash, token)
 		return nil, invalidCredentials()
@@ -110,6 +156,7 @@ func (db *DB) Authenticate(ctx context.Context, id, token string) (*partnerd.Par
 		return nil, partnerd.Errorf(partnerd.ECPartnerInactive, "Partner %s is %s.", p.ID, p.Status)
 	}
 	p.CreatedAt = time.Unix(created, 0).UTC()
+	db.auth.put(key, p, now.Add(authTTL))
 	return &p, nil
 }
 
