@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 )
 
@@ -89,6 +90,10 @@ func (w *writer) loop() {
 		select {
 		case req := <-w.reqs:
 			batch = append(batch[:0], req)
+			// Callers answered by the previous batch are about to send
+			// their next request: yielding once lets them join this batch
+			// instead of paying for a commit of their own.
+			runtime.Gosched()
 		case <-w.quit:
 			w.drain()
 			for _, st := range w.prepared {
