@@ -141,8 +141,9 @@ var firstPage = partnerd.Page{Page: 1, Size: 20}
 
 // BenchmarkListSearch searches with terms of every selectivity and through
 // both search paths (trigram index for 3+ characters, scan for 1–2).
-func BenchmarkListSearch(b *testing.B) {
-	bn := mustBench(b)
+func BenchmarkListSearch(b *testing.B) { benchListSearch(b, mustBench(b)) }
+
+func benchListSearch(b *testing.B, bn *bench) {
 	const k = 54_321 // an account in the middle of the partner's history
 	search := func(term string) partnerd.AccountFilter {
 		return partnerd.AccountFilter{Search: term, Page: firstPage}
@@ -170,8 +171,9 @@ func BenchmarkListSearch(b *testing.B) {
 
 // BenchmarkListFirstPage lists without a search: the page a partner's
 // dashboard opens with.
-func BenchmarkListFirstPage(b *testing.B) {
-	bn := mustBench(b)
+func BenchmarkListFirstPage(b *testing.B) { benchListPages(b, mustBench(b)) }
+
+func benchListPages(b *testing.B, bn *bench) {
 	bn.run(b, listCase{"first-page", partnerd.AccountFilter{Page: firstPage}, benchAccounts})
 	bn.run(b, listCase{"page-100", partnerd.AccountFilter{Page: partnerd.Page{Page: 100, Size: 20}}, benchAccounts})
 	bn.run(b, listCase{"last-page", partnerd.AccountFilter{Page: partnerd.Page{Page: benchAccounts / 100, Size: 100}}, benchAccounts})

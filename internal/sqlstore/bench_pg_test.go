@@ -1,0 +1,79 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/partnerd/partnerd/internal/httpapi"
+	"github.com/partnerd/partnerd/internal/pgtest"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+)
+
+// The list and search benchmarks on PostgreSQL: the seeded SQLite database
+// of 100,000 accounts is moved with sqlstore.Copy (as `partnerd copy`
+// does) into a fresh database, then searched through its pg_trgm indexes.
+//
+//	PARTNERD_TEST_POSTGRES=… go test -run '^$' -bench 'PGList' ./internal/sqlstore/
+
+var (
+	pgSearchOnce  sync.Once
+	pgSearchStore *sqlstore.DB
+	pgSearchErr   error
+)
+
+func mustBenchPG(b *testing.B) *bench {
+	b.Helper()
+	admin := os.Getenv(pgtest.EnvVar)
+	if admin == "" {
+		b.Skip(pgtest.EnvVar + " is not set")
+	}
+	bn := mustBench(b)
+	pgSearchOnce.Do(func() { pgSearchStore, pgSearchErr = copyToPostgres(admin, bn) })
+	if pgSearchErr != nil {
+		b.Fatalf("copy the seeded database to PostgreSQL: %v", pgSearchErr)
+	}
+	return &bench{seed: bn.seed, db: pgSearchStore, ids: bn.ids,
+		srv: httpapi.NewServer(httpapi.Config{Accounts: pgSearchStore, Partners: pgSearchStore})}
+}
+
+func copyToPostgres(admin string, bn *bench) (*sqlstore.DB, error) {
+	ctx := context.Background()
+	name := "partnerd_benchsearch_" + strconv.Itoa(os.Getpid())
+	adm, err := sql.Open("pgx", admin)
+	if err != nil {
+		return nil, err
+	}
+	defer adm.Close()
+	if _, err := adm.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+		return nil, err
+	}
+	if _, err := adm.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8'`); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return nil, err
+	}
+	u.Path = "/" + name
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: u.String()}, sqlstore.Options{SecretKey: bn.seed.key()})
+	if err != nil {
+		return nil, err
+	}
+	if err := sqlstore.Copy(ctx, bn.db, db, io.Discard); err != nil {
+		return nil, err
+	}
+	// A freshly loaded table has no statistics until autovacuum runs;
+	// production tables do, so give the planner the same.
+	_, err = db.ReadDB().ExecContext(ctx, `ANALYZE`)
+	return db, err
+}
+
+func BenchmarkPGListSearch(b *testing.B) { benchListSearch(b, mustBenchPG(b)) }
+
+func BenchmarkPGListFirstPage(b *testing.B) { benchListPages(b, mustBenchPG(b)) }
