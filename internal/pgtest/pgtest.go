@@ -29,15 +29,11 @@ func FreshDSN(t testing.TB) string {
 	if admin == "" {
 		t.Skip(EnvVar + " is not set")
 	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("%s: %v", EnvVar, err)
-	}
 	var b [6]byte
 	rand.Read(b[:])
 	name := "partnerd_test_" + hex.EncodeToString(b[:])
-	// template0 has no connections, so databases can be created in parallel.
-	if err := exec(admin, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8'`); err != nil {
+	dsn, err := Recreate(admin, name)
+	if err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -45,8 +41,26 @@ func FreshDSN(t testing.TB) string {
 			t.Logf("drop test database %s: %v", name, err)
 		}
 	})
+	return dsn
+}
+
+// Recreate drops the database name on the server of the admin DSN if it
+// exists, creates it empty and returns its DSN. Benchmarks use it for one
+// database per process that outlives a single benchmark.
+func Recreate(admin, name string) (string, error) {
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", err
+	}
+	if err := exec(admin, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+		return "", err
+	}
+	// template0 has no connections, so databases can be created in parallel.
+	if err := exec(admin, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8'`); err != nil {
+		return "", err
+	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), nil
 }
 
 func exec(dsn, stmt string) error {

@@ -2,9 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"io"
-	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -44,24 +42,11 @@ func mustBenchPG(b *testing.B) *bench {
 
 func copyToPostgres(admin string, bn *bench) (*sqlstore.DB, error) {
 	ctx := context.Background()
-	name := "partnerd_benchsearch_" + strconv.Itoa(os.Getpid())
-	adm, err := sql.Open("pgx", admin)
+	dsn, err := pgtest.Recreate(admin, "partnerd_benchsearch_"+strconv.Itoa(os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
-	defer adm.Close()
-	if _, err := adm.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-		return nil, err
-	}
-	if _, err := adm.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8'`); err != nil {
-		return nil, err
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		return nil, err
-	}
-	u.Path = "/" + name
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: u.String()}, sqlstore.Options{SecretKey: bn.seed.key()})
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: dsn}, sqlstore.Options{SecretKey: bn.seed.key()})
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -60,24 +59,11 @@ func pgLedgerBench(b *testing.B) *pgBenchEnv {
 func newPGBenchEnv(admin string) (*pgBenchEnv, error) {
 	ctx := context.Background()
 	// One database per benchmark process; an earlier run's is replaced.
-	name := "partnerd_bench_" + strconv.Itoa(os.Getpid())
-	adm, err := sql.Open("pgx", admin)
+	dsn, err := pgtest.Recreate(admin, "partnerd_bench_"+strconv.Itoa(os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
-	defer adm.Close()
-	if _, err := adm.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-		return nil, err
-	}
-	if _, err := adm.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8'`); err != nil {
-		return nil, err
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		return nil, err
-	}
-	u.Path = "/" + name
-	e := &pgBenchEnv{dsn: u.String(), ledgerBenchEnv: &ledgerBenchEnv{}}
+	e := &pgBenchEnv{dsn: dsn, ledgerBenchEnv: &ledgerBenchEnv{}}
 	key := make([]byte, 32)
 	for range 3 {
 		db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: e.dsn}, sqlstore.Options{SecretKey: key})
