@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -68,12 +69,19 @@ func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]
 		if err != nil {
 			return nil, fmt.Errorf("wallet %s: %w", p.walletID, err)
 		}
-		if _, err := tx.exec(`INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
-				balance_before, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.id, p.walletID, p.partnerID, p.walletKind, p.typ, p.amount, after-p.amount, after, now); err != nil {
-			return nil, err
-		}
 		afters[i] = after
+	}
+	// All entries in one statement (one round trip on PostgreSQL), in
+	// posting order.
+	args := make([]any, 0, 9*len(postings))
+	for i, p := range postings {
+		args = append(args, t.id, p.walletID, p.partnerID, p.walletKind, p.typ, p.amount, afters[i]-p.amount, afters[i], now)
+	}
+	row := "(" + placeholders(9) + ")"
+	if _, err := tx.exec(`INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
+			balance_before, balance_after, created_at) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(postings)), ", "),
+		args...); err != nil {
+		return nil, err
 	}
 	return afters, nil
 }
