@@ -111,6 +111,9 @@ func TestTenancy(t *testing.T) {
 
 	// Ids of the wrong shape are just as unknown.
 	for _, id := range []string{"MA_XYZ", "ma_" + aAcct[3:], strings.ToUpper(aAcct), "MA_" + strings.Repeat("a", 300), "PA_00000000", aAcct + "0", url.PathEscape("MA_ 0000000")} {
+		if id == aAcct {
+			continue // an id of digits only has no upper-case form
+		}
 		r := e.get(t, base+"/accounts/"+id, a)
 		wantError(t, r, http.StatusNotFound, partnerd.ECAccountNotFound)
 		r = e.get(t, base+"/accounts/"+id+"/balance", a)

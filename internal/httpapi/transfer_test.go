@@ -373,6 +373,9 @@ func TestTransferBadInput(t *testing.T) {
 	const unknown = "MA_00000000"
 	for _, action := range []string{"transfer", "withdraw"} {
 		for _, target := range []string{unknown, foreign, "MA_XYZ", strings.ToUpper(id), id + "0", "PA_00000000"} {
+			if target == id {
+				continue // an id of digits only has no upper-case form
+			}
 			r := e.post(t, moveURL(target, action), p, `{"amount":1}`)
 			wantError(t, r, http.StatusNotFound, partnerd.ECAccountNotFound)
 		}
@@ -557,6 +560,9 @@ func TestTransactionLogs(t *testing.T) {
 		t.Errorf("other partner's GET /transactions ids mismatch (-want +got):\n%s", diff)
 	}
 	for _, id := range []string{c, "MA_00000000", "MA_XYZ", strings.ToUpper(a)} {
+		if id == a {
+			continue // an id of digits only has no upper-case form
+		}
 		wantError(t, e.get(t, base+"/accounts/"+id+"/transactions", p), http.StatusNotFound, partnerd.ECAccountNotFound)
 	}
 

@@ -153,6 +153,9 @@ func testAccountGetScopedToPartner(t *testing.T, s Store) {
 		{"malformed id", p.ID, "nonsense"},
 		{"unknown partner", "PA_ZZZZZZZZ", a.AuthID},
 	} {
+		if tc.partnerID == p.ID && tc.authID == a.AuthID {
+			continue // an id of digits only has no upper-case form
+		}
 		got, err := s.Account(ctx, tc.partnerID, tc.authID)
 		wantCode(t, "Account("+tc.name+")", err, partnerd.ECAccountNotFound)
 		if got != nil {
