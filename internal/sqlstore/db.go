@@ -116,8 +116,10 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 // sqlitePragmas apply to every connection. WAL lets readers run beside the
 // one writer; synchronous=FULL makes every acknowledged commit survive power
 // loss; busy_timeout covers other processes (operator commands) that take
-// the write lock briefly.
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+// the write lock briefly; temp_store=memory keeps the per-request
+// savepoint journals of a batch in memory instead of spilling them to temp
+// files (measured: about 16 writes per transfer, 10-20 % of the writer's CPU).
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)"
 
 func (db *DB) openSQLite(ctx context.Context, path string) error {
 	if dir := filepath.Dir(path); dir != "" {
