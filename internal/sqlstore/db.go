@@ -34,6 +34,7 @@ type DB struct {
 
 	readStmts stmtCache
 	auth      authCache
+	completed completedKeys
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time

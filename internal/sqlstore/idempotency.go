@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -40,16 +42,32 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 	if db.box == nil {
 		return nil, nil, errors.New("sqlstore: no secret key configured")
 	}
+	cacheKey := req.PartnerID + "\x00" + req.Key
+	if c, ok := db.completed.get(cacheKey, db.Now()); ok {
+		if !bytes.Equal(c.fingerprint, req.Fingerprint) {
+			return nil, nil, errKeyReused(req.Key)
+		}
+		// A copy: the caller may append to it.
+		return &partnerd.StoredResponse{Status: c.status, Body: slices.Clone(c.body)}, nil, nil
+	}
 	var fp, resp []byte
 	var status int
-	err := db.queryRow(ctx, `SELECT fingerprint, status, response FROM idempotency_keys WHERE partner_id = ? AND key = ?`,
-		req.PartnerID, req.Key).Scan(&fp, &status, &resp)
+	var created int64
+	err := db.queryRow(ctx, `SELECT fingerprint, status, response, created_at FROM idempotency_keys WHERE partner_id = ? AND key = ?`,
+		req.PartnerID, req.Key).Scan(&fp, &status, &resp, &created)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return nil, nil, err
 	case status > 0:
-		return db.replay(req, fp, status, resp)
+		stored, _, err := db.replay(req, fp, status, resp)
+		if err == nil {
+			// A completed response never changes; remember it until the
+			// retention ends, when the database may forget it too.
+			db.completed.put(cacheKey, completedKey{fingerprint: fp, status: status, body: stored.Body,
+				until: time.Unix(created, 0).Add(partnerd.IdempotencyRetention)})
+		}
+		return stored, nil, err
 	}
 
 	var b [16]byte
@@ -175,4 +193,37 @@ func (db *DB) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// completedKeys caches completed idempotency responses, so a replay costs
+// no database read. Entries expire when the retention period ends.
+type completedKeys struct {
+	mu sync.Mutex
+	m  map[string]completedKey
+}
+
+type completedKey struct {
+	fingerprint []byte
+	status      int
+	body        []byte
+	until       time.Time
+}
+
+func (c *completedKeys) get(key string, now time.Time) (completedKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || now.After(e.until) {
+		return completedKey{}, false
+	}
+	return e, true
+}
+
+func (c *completedKeys) put(key string, e completedKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 10_000 {
+		c.m = make(map[string]completedKey) // bounded: start over
+	}
+	c.m[key] = e
 }
