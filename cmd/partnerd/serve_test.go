@@ -19,24 +19,14 @@ import (
 )
 
 // seedBody is the -d body of the published page's "Create Customer
-// Account" curl, byte for byte.
-const seedBody = `{
-    "name": "Credresolve",
-    "email": "admin@credresolve.com",
-    "password": "SecurePass@123",
-    "phone": "9431538535",
-    "description": "Outbound collections calling team",
-    "company": "Credresolve Private Limited",
-    "address": "123 Brigade Road",
-    "city": "Bangalore",
-    "state": "Karnataka",
-    "zip_code": "560001",
-    "country": "IN",
-    "timezone": "Asia/Kolkata",
-    "gstin": "29AAPFU0939F1ZV",
-    "gst_status": "active",
-    "account_type": "standard"
-  }`
+// Account" curl, byte for byte (testdata/seed-create-account.json).
+var seedBody = func() string {
+	b, err := os.ReadFile("../../testdata/seed-create-account.json")
+	if err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}()
 
 // seedInput is seedBody as a partnerd.AccountInput.
 func seedInput() partnerd.AccountInput {

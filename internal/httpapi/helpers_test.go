@@ -29,24 +29,9 @@ import (
 const base = "/api/v1/partner"
 
 // seedCreateBody is the request body of the published page's cURL example,
-// byte for byte.
-const seedCreateBody = `{
-    "name": "Credresolve",
-    "email": "admin@credresolve.com",
-    "password": "SecurePass@123",
-    "phone": "9431538535",
-    "description": "Outbound collections calling team",
-    "company": "Credresolve Private Limited",
-    "address": "123 Brigade Road",
-    "city": "Bangalore",
-    "state": "Karnataka",
-    "zip_code": "560001",
-    "country": "IN",
-    "timezone": "Asia/Kolkata",
-    "gstin": "29AAPFU0939F1ZV",
-    "gst_status": "active",
-    "account_type": "standard"
-  }`
+// byte for byte (testdata/seed-create-account.json, shared with the
+// binary's end-to-end test).
+var seedCreateBody = readSeedBody("../../testdata/seed-create-account.json")
 
 // seedPassword is the password of the published example.
 const seedPassword = "SecurePass@123"
@@ -493,4 +478,13 @@ func withoutKeys(m map[string]any, drop ...string) map[string]any {
 		delete(out, k)
 	}
 	return out
+}
+
+// readSeedBody reads the published example body, without its final newline.
+func readSeedBody(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(string(b), "\n")
 }
