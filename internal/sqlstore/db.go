@@ -110,7 +110,11 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.readStmts = stmtCache{db: db.read, dialect: db.dialect}
-	db.writer = newWriter(db.write, db.dialect, db.log)
+	var combine func(*txn, []*fastTransfer) error
+	if db.dialect.transferMany != "" {
+		combine = db.transferMany
+	}
+	db.writer = newWriter(db.write, db.dialect, db.log, combine)
 	return db, nil
 }
 
@@ -204,7 +208,14 @@ func (db *DB) Ping(ctx context.Context) error {
 // concurrent updates (each in its own savepoint). fn's error is returned
 // as is; its effects are rolled back.
 func (db *DB) update(ctx context.Context, fn func(tx *txn) error) error {
-	err := db.writer.do(ctx, fn)
+	return db.updateFast(ctx, nil, fn)
+}
+
+// updateFast is update for a transfer the writer may apply together with
+// the other fast transfers of its batch before fn runs (fast.applied then
+// tells fn so).
+func (db *DB) updateFast(ctx context.Context, fast *fastTransfer, fn func(tx *txn) error) error {
+	err := db.writer.do(ctx, fast, fn)
 	var pe *partnerd.Error
 	if err != nil && !errors.As(err, &pe) && isUnavailable(err) {
 		return &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is unavailable or busy; retry shortly.", Err: err}

@@ -40,9 +40,9 @@ type dialect struct {
 	// the copied rows.
 	overridingIdentity string
 	resetIdentity      string
-	// transferFast, if set, makes a partner→customer transfer in one
-	// statement (one round trip): see transferFastPG.
-	transferFast string
+	// transferMany, if set, applies the partner→customer transfers of a
+	// writer's batch in one statement (one round trip): see transferManyPG.
+	transferMany string
 	// snapshot is the isolation level that gives a read transaction one
 	// consistent view (SQLite's transactions always do).
 	snapshot sql.IsolationLevel
@@ -80,7 +80,7 @@ var postgresDialect = dialect{
 	dollarParams:       true,
 	snapshot:           sql.LevelRepeatableRead,
 	lockPartners:       `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`,
-	transferFast:       transferFastPG,
+	transferMany:       transferManyPG,
 	overridingIdentity: `OVERRIDING SYSTEM VALUE`,
 	resetIdentity:      `SELECT setval(pg_get_serial_sequence('%s', 'seq'), COALESCE((SELECT MAX(seq) FROM %s), 0) + 1, false)`,
 	triggerExistsQuery: `SELECT COUNT(*) FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal`,
@@ -168,36 +168,58 @@ func isUnavailable(err error) bool {
 	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || pgconn.SafeToRetry(err)
 }
 
-// transferFastPG is a partner→customer transfer as one statement, for
-// PostgreSQL where each statement is a network round trip made while the
-// partner's row is locked. Arguments: customer auth_id, partner id, amount,
-// now, transaction id, description, idempotency key. It changes nothing
-// unless the customer is the partner's and not closed and the partner
-// holds the amount (the guard is re-checked on the locked row); the
-// customer's credit then always applies, so the statement is all or
-// nothing, and its counts let the caller check that. When it changes
-// nothing, the caller runs the general path, which names the reason.
-// The postings, entry order and rows are those of (*DB).post.
-const transferFastPG = `WITH cust AS (
-	SELECT 1 FROM accounts WHERE auth_id = $1 AND partner_id = $2 AND status <> 'closed'
+// transferManyPG applies many partner→customer transfers in one
+// statement, for PostgreSQL, where each statement is a network round trip
+// made while the partner's row is locked: the writer sends its whole
+// batch's transfers at once. Arguments, one array element per transfer:
+// customer auth_id, partner id, amount, transaction id, description,
+// idempotency key, created_at.
+//
+// Each partner's wallet is debited once by the sum of its transfers whose
+// customer is its own and not closed, and only if it holds that sum (the
+// guard is re-checked on the locked row); each customer's wallet is then
+// credited by the sum it receives. A partner whose sum it cannot cover
+// changes nothing: its transfers are left to the writer's one-by-one path,
+// which names each refusal. The ledger rows are those of (*DB).post, one
+// transaction per transfer, with each wallet's balance_before/after chain
+// following the array order. It returns, for every transfer it applied,
+// its position (from 1) and the two balances after it; a NULL balance
+// means a transfer half-applied, which the caller refuses.
+const transferManyPG = `WITH req AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+		WITH ORDINALITY AS r(auth_id, partner_id, amount, tx_id, description, idem_key, created_at, ord)
+), ok AS (
+	SELECT req.* FROM req JOIN accounts a ON a.auth_id = req.auth_id AND a.partner_id = req.partner_id
+	WHERE a.status <> 'closed' AND req.amount > 0
+), ptot AS (
+	SELECT partner_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM ok GROUP BY partner_id
 ), p AS (
-	UPDATE wallets SET balance = balance - $3::bigint, updated_at = $4::bigint
-	WHERE id = $2 AND balance >= $3::bigint AND EXISTS (SELECT 1 FROM cust)
-	RETURNING balance
+	UPDATE wallets w SET balance = w.balance - ptot.total, updated_at = ptot.at
+	FROM ptot WHERE w.id = ptot.partner_id AND w.kind = 'partner' AND w.balance >= ptot.total
+	RETURNING w.id, w.balance + ptot.total AS before
+), app AS (
+	SELECT ok.*, p.before - SUM(ok.amount) OVER (PARTITION BY ok.partner_id ORDER BY ok.ord)::bigint AS p_after,
+		SUM(ok.amount) OVER (PARTITION BY ok.auth_id ORDER BY ok.ord)::bigint AS c_cum
+	FROM ok JOIN p ON p.id = ok.partner_id
+), ctot AS (
+	SELECT auth_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM app GROUP BY auth_id
 ), c AS (
-	UPDATE wallets SET balance = balance + $3::bigint, updated_at = $4::bigint
-	WHERE id = $1 AND EXISTS (SELECT 1 FROM p)
-	RETURNING balance, currency
+	UPDATE wallets w SET balance = w.balance + ctot.total, updated_at = ctot.at
+	FROM ctot WHERE w.id = ctot.auth_id AND w.kind = 'customer'
+	RETURNING w.id, w.balance - ctot.total AS before, w.currency
+), done AS (
+	SELECT app.*, c.before + app.c_cum AS c_after, c.currency FROM app JOIN c ON c.id = app.auth_id
 ), t AS (
 	INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, idempotency_key, created_at)
-	SELECT $5, $2, 'transfer', $6::text, $2, $7::text, $4::bigint FROM p, c
-	RETURNING id
+	SELECT tx_id, partner_id, 'transfer', description, partner_id, idem_key, created_at FROM done ORDER BY ord
 ), e AS (
 	INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
 		balance_before, balance_after, created_at)
-	SELECT $5, $2, $2, 'partner', 'transfer_out', -$3::bigint, p.balance + $3::bigint, p.balance, $4::bigint FROM p, c
-	UNION ALL
-	SELECT $5, $1, $2, 'customer', 'recharge', $3::bigint, c.balance - $3::bigint, c.balance, $4::bigint FROM p, c
+	SELECT tx_id, wallet_id, partner_id, kind, typ, amount, after - amount, after, created_at FROM (
+		SELECT ord, 0 AS side, tx_id, partner_id AS wallet_id, partner_id, 'partner' AS kind, 'transfer_out' AS typ,
+			-amount AS amount, p_after AS after, created_at FROM done
+		UNION ALL
+		SELECT ord, 1, tx_id, auth_id, partner_id, 'customer', 'recharge', amount, c_after, created_at FROM done
+	) x ORDER BY ord, side
 )
-SELECT (SELECT COUNT(*) FROM p), (SELECT COUNT(*) FROM c),
-	COALESCE((SELECT balance FROM p), 0), COALESCE((SELECT balance FROM c), 0), COALESCE((SELECT currency FROM c), '')`
+SELECT app.ord, done.p_after, done.c_after, done.currency FROM app LEFT JOIN done ON done.ord = app.ord`

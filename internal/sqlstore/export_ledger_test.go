@@ -105,3 +105,9 @@ func (db *DB) LedgerBenchWatch(ctx context.Context, rowsPerCommit bool) (*Ledger
 	}
 	return s, nil
 }
+
+// WriterCounts returns how many transactions the store's writer committed
+// and how many requests those commits answered.
+func (db *DB) WriterCounts() (commits, requests int64) {
+	return db.writer.stats.commits.Load(), db.writer.stats.requests.Load()
+}

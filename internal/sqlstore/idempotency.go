@@ -75,6 +75,7 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 	claim := &partnerd.IdempotencyClaim{IdempotencyRequest: req, Token: hex.EncodeToString(b[:])}
 	var stored *partnerd.StoredResponse
 	err = db.update(ctx, func(tx *txn) error {
+		stored = nil // the writer may run this more than once
 		now := db.Now().Unix()
 		var lockedUntil int64
 		var oldClaim string

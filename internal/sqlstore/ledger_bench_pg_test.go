@@ -126,13 +126,35 @@ func BenchmarkPGB0GuardedUpdate(b *testing.B) {
 	})
 }
 
+// writerCounts sums the writers' commits and the requests they answered.
+func (e *pgBenchEnv) writerCounts() (commits, requests int64) {
+	for _, db := range e.dbs {
+		c, r := db.WriterCounts()
+		commits, requests = commits+c, requests+r
+	}
+	return commits, requests
+}
+
+// reportBatches runs run and reports the writers' mean batch: write
+// requests per commit, over all instances.
+func (e *pgBenchEnv) reportBatches(b *testing.B, run func()) {
+	c0, r0 := e.writerCounts()
+	run()
+	c1, r1 := e.writerCounts()
+	if c1 > c0 {
+		b.ReportMetric(float64(r1-r0)/float64(c1-c0), "requests/commit")
+	}
+}
+
 func benchmarkPGB1(b *testing.B, callers, instances int) {
 	e := pgLedgerBench(b)
 	ctx := context.Background()
-	ledgerBenchRun(b, callers, nil, func(i int) error {
-		db := e.dbs[i%instances]
-		_, err := db.Transfer(ctx, e.partnerID, partnerd.TransferInput{AuthID: e.customers[i%len(e.customers)], Amount: 1})
-		return err
+	e.reportBatches(b, func() {
+		ledgerBenchRun(b, callers, nil, func(i int) error {
+			db := e.dbs[i%instances]
+			_, err := db.Transfer(ctx, e.partnerID, partnerd.TransferInput{AuthID: e.customers[i%len(e.customers)], Amount: 1})
+			return err
+		})
 	})
 }
 
@@ -143,8 +165,10 @@ func BenchmarkPGB1Transfer64x3(b *testing.B) { benchmarkPGB1(b, 64, 3) }
 
 func benchmarkPGB4(b *testing.B, instances int) {
 	e := pgLedgerBench(b)
-	ledgerBenchRun(b, 64, nil, func(i int) error {
-		return e.post(e.client, e.transferURL(i%instances, i), ledgerBenchBody, "", false)
+	e.reportBatches(b, func() {
+		ledgerBenchRun(b, 64, nil, func(i int) error {
+			return e.post(e.client, e.transferURL(i%instances, i), ledgerBenchBody, "", false)
+		})
 	})
 }
 

@@ -37,22 +37,18 @@ func (db *DB) move(ctx context.Context, partnerID string, in partnerd.TransferIn
 		t.FromAccount, t.ToAccount = in.AuthID, partnerID
 	}
 	claim := partnerd.IdempotencyClaimFrom(ctx)
-	err := db.update(ctx, func(tx *txn) error {
-		if toCustomer && db.dialect.transferFast != "" {
-			var np, nc int
-			err := tx.queryRow(db.dialect.transferFast, in.AuthID, partnerID, in.Amount, now.Unix(), t.TransactionID,
-				in.Description, claimKeyOf(claim)).Scan(&np, &nc, &t.PartnerBalanceAfter, &t.CustomerBalanceAfter, &t.Currency)
-			switch {
-			case err != nil:
-				return err
-			case np == 1 && nc == 1:
-				return db.completeClaim(tx, claim, t)
-			case np != 0 || nc != 0:
-				// Returning an error rolls the statement's effects back.
-				return fmt.Errorf("transfer %s half-applied (%d/%d wallets); refused", t.TransactionID, np, nc)
-			}
-			// Nothing changed: the general path finds out why.
+	var fast *fastTransfer
+	if toCustomer && db.dialect.transferMany != "" {
+		fast = &fastTransfer{authID: in.AuthID, partnerID: partnerID, amount: in.Amount, txID: t.TransactionID,
+			description: in.Description, idemKey: claimKeyOf(claim), createdAt: now.Unix()}
+	}
+	err := db.updateFast(ctx, fast, func(tx *txn) error {
+		if fast != nil && fast.applied {
+			t.PartnerBalanceAfter, t.CustomerBalanceAfter, t.Currency = fast.partnerAfter, fast.customerAfter, fast.currency
+			return db.completeClaim(tx, claim, t)
 		}
+		// Not applied with its batch: the general path applies it or
+		// names the reason.
 		var status string
 		err := tx.queryRow(`SELECT a.status, w.currency FROM accounts a JOIN wallets w ON w.id = a.auth_id
 			WHERE a.auth_id = ? AND a.partner_id = ?`, in.AuthID, partnerID).Scan(&status, &t.Currency)
@@ -134,4 +130,58 @@ func (db *DB) FundPartner(ctx context.Context, partnerID string, amount int64, d
 		return nil, err
 	}
 	return e, nil
+}
+
+// fastTransfer is a partner→customer transfer the writer may apply with
+// the other fast transfers of its batch in one statement (transferMany).
+type fastTransfer struct {
+	authID, partnerID    string
+	amount               int64
+	txID                 string
+	description, idemKey *string
+	createdAt            int64
+
+	// Set by transferMany: whether it applied the transfer, and how.
+	applied                     bool
+	partnerAfter, customerAfter int64
+	currency                    string
+}
+
+// transferMany applies ops in one statement (the dialect's transferMany)
+// and marks those it applied. A transfer it left alone is for its request
+// to run one by one.
+func (db *DB) transferMany(tx *txn, ops []*fastTransfer) error {
+	n := len(ops)
+	authIDs, partnerIDs, txIDs := make([]string, n), make([]string, n), make([]string, n)
+	amounts, createdAt := make([]int64, n), make([]int64, n)
+	descriptions, keys := make([]*string, n), make([]*string, n)
+	for i, op := range ops {
+		authIDs[i], partnerIDs[i], txIDs[i] = op.authID, op.partnerID, op.txID
+		amounts[i], createdAt[i] = op.amount, op.createdAt
+		descriptions[i], keys[i] = op.description, op.idemKey
+	}
+	rows, err := tx.QueryContext(tx.ctx, db.dialect.transferMany,
+		authIDs, partnerIDs, amounts, txIDs, descriptions, keys, createdAt)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ord int
+		var partnerAfter, customerAfter sql.NullInt64
+		var currency sql.NullString
+		if err := rows.Scan(&ord, &partnerAfter, &customerAfter, &currency); err != nil {
+			return err
+		}
+		if ord < 1 || ord > n || ops[ord-1].applied {
+			return fmt.Errorf("combined transfers: unexpected position %d of %d", ord, n)
+		}
+		op := ops[ord-1]
+		if !partnerAfter.Valid || !customerAfter.Valid || !currency.Valid {
+			// Returning an error rolls the statement's effects back.
+			return fmt.Errorf("transfer %s half-applied: its customer's wallet was not credited; refused", op.txID)
+		}
+		op.applied, op.partnerAfter, op.customerAfter, op.currency = true, partnerAfter.Int64, customerAfter.Int64, currency.String
+	}
+	return rows.Err()
 }

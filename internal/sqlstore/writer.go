@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // maxBatch bounds how many write requests share one database transaction.
@@ -26,22 +27,35 @@ type writer struct {
 	// writer goroutine touches it).
 	prepared map[string]*sql.Stmt
 	dialect  dialect
-	log      *slog.Logger
-	reqs     chan *writeReq
-	quit     chan struct{}
-	done     chan struct{}
-	once     sync.Once
+	// combine, if set, applies the fast transfers of a pass in one go,
+	// before the requests' functions run.
+	combine func(tx *txn, ops []*fastTransfer) error
+	log     *slog.Logger
+	reqs    chan *writeReq
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	stats   writerStats
+}
+
+// writerStats counts what the writer did since it started.
+type writerStats struct {
+	commits  atomic.Int64 // transactions committed
+	requests atomic.Int64 // requests answered by those commits
+	reruns   atomic.Int64 // passes that rolled back to guard a failed request
 }
 
 type writeReq struct {
-	ctx context.Context
-	fn  func(*txn) error
-	err chan error
+	ctx  context.Context
+	fast *fastTransfer // optional: see (*writer).combine
+	fn   func(*txn) error
+	err  chan error
 }
 
-func newWriter(db *sql.DB, d dialect, log *slog.Logger) *writer {
+func newWriter(db *sql.DB, d dialect, log *slog.Logger, combine func(*txn, []*fastTransfer) error) *writer {
 	w := &writer{
 		db:       db,
+		combine:  combine,
 		prepared: make(map[string]*sql.Stmt),
 		dialect:  d,
 		log:      log,
@@ -56,9 +70,9 @@ func newWriter(db *sql.DB, d dialect, log *slog.Logger) *writer {
 // do queues fn and waits for its outcome. Once queued, it always waits for
 // the answer even if ctx ends: returning early could report failure for a
 // write that then commits.
-func (w *writer) do(ctx context.Context, fn func(*txn) error) error {
+func (w *writer) do(ctx context.Context, fast *fastTransfer, fn func(*txn) error) error {
 	for attempt := 1; ; attempt++ {
-		req := &writeReq{ctx: ctx, fn: fn, err: make(chan error, 1)}
+		req := &writeReq{ctx: ctx, fast: fast, fn: fn, err: make(chan error, 1)}
 		select {
 		case w.reqs <- req:
 		case <-ctx.Done():
@@ -128,60 +142,39 @@ func (w *writer) drain() {
 }
 
 // run executes one batch in one transaction and answers every request.
+//
+// Most requests succeed, so a batch first runs bare: one statement after
+// another, no savepoints (on PostgreSQL each savepoint is two more round
+// trips made while the batch holds its rows' locks), and its fast
+// transfers combined. When a request fails, the transaction is rolled
+// back, as its failure may have left partial effects, and the batch runs
+// again with that request inside a savepoint, so it rolls back alone.
+// After maxPasses-1 such failures every request of the batch gets a
+// savepoint. Callers are answered once, after the pass that commits.
 func (w *writer) run(batch []*writeReq) {
-	errs := make([]error, len(batch))
-	fail := func(err error) {
-		for _, r := range batch {
-			r.err <- err
-		}
+	var guard []bool // nil for a batch of one: its transaction is its savepoint
+	if len(batch) > 1 {
+		guard = make([]bool, len(batch))
 	}
-	sqlTx, err := w.db.BeginTx(context.Background(), nil)
-	if err != nil {
-		fail(fmt.Errorf("begin: %w", err))
-		return
-	}
-	tx := &txn{Tx: sqlTx, dialect: w.dialect, prepared: w.prepared}
-	defer w.prepareMissing(tx)
-	defer tx.closeStmts()
-	single := len(batch) == 1
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			errs[i] = err
-			continue
-		}
-		// The request's own deadline must not abort a statement half-way
-		// through a shared transaction.
-		ctx := context.WithoutCancel(r.ctx)
-		tx.ctx = ctx
-		if single {
-			errs[i] = runSafely(tx, r.fn)
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-			sqlTx.Rollback()
-			fail(fmt.Errorf("savepoint: %w", err))
-			return
-		}
-		if errs[i] = runSafely(tx, r.fn); errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
-				sqlTx.Rollback()
-				fail(fmt.Errorf("rollback to savepoint: %w", err))
-				return
+	combine := w.combine != nil
+	for pass := 1; ; pass++ {
+		if pass == maxPasses {
+			for i := range guard {
+				guard[i] = true
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
-			sqlTx.Rollback()
-			fail(fmt.Errorf("release savepoint: %w", err))
-			return
+		errs, failed, err := w.pass(batch, guard, combine)
+		switch {
+		case errors.Is(err, errCombine):
+			// The combined statement failed: the requests go one by one.
+			combine = false
+			w.log.Warn("combined transfers failed; running them one by one", "err", err)
+			continue
+		case failed >= 0:
+			guard[failed] = true
+			w.stats.reruns.Add(1)
+			continue
 		}
-	}
-	if single && errs[0] != nil {
-		sqlTx.Rollback()
-		batch[0].err <- errs[0]
-		return
-	}
-	if err := sqlTx.Commit(); err != nil {
-		err = fmt.Errorf("commit: %w", err)
 		for i, r := range batch {
 			if errs[i] == nil {
 				errs[i] = err
@@ -190,9 +183,90 @@ func (w *writer) run(batch []*writeReq) {
 		}
 		return
 	}
-	for i, r := range batch {
-		r.err <- errs[i]
+}
+
+// maxPasses bounds how often one batch runs: its last pass guards every
+// request with a savepoint, and so always ends.
+const maxPasses = 3
+
+// errCombine marks a failure of the combined fast transfers.
+var errCombine = errors.New("combined transfers")
+
+// pass runs the batch once, in one transaction, with a savepoint around
+// each guarded request. It returns each request's outcome and -1 once the
+// transaction has ended (err is then a failure of the transaction itself,
+// for every request that did not fail alone), or the index of an unguarded
+// request that failed, after rolling everything back.
+func (w *writer) pass(batch []*writeReq, guard []bool, combine bool) (errs []error, failed int, err error) {
+	errs = make([]error, len(batch))
+	sqlTx, err := w.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		return errs, -1, fmt.Errorf("begin: %w", err)
 	}
+	tx := &txn{Tx: sqlTx, dialect: w.dialect, prepared: w.prepared}
+	defer w.prepareMissing(tx)
+	defer tx.closeStmts()
+	abort := func(what string, err error) ([]error, int, error) {
+		sqlTx.Rollback()
+		return errs, -1, fmt.Errorf("%s: %w", what, err)
+	}
+	var fast []*fastTransfer
+	for i, r := range batch {
+		if r.fast == nil {
+			continue
+		}
+		r.fast.applied = false // an earlier pass's outcome was rolled back
+		// A guarded request runs alone, so its savepoint holds all of it.
+		if combine && (guard == nil || !guard[i]) && r.ctx.Err() == nil {
+			fast = append(fast, r.fast)
+		}
+	}
+	if len(fast) > 0 {
+		tx.ctx = context.Background()
+		if err := w.combine(tx, fast); err != nil {
+			sqlTx.Rollback()
+			return errs, -1, fmt.Errorf("%w: %w", errCombine, err)
+		}
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil && (r.fast == nil || !r.fast.applied) {
+			errs[i] = err
+			continue
+		}
+		// The request's own deadline must not abort a statement half-way
+		// through a shared transaction.
+		ctx := context.WithoutCancel(r.ctx)
+		tx.ctx = ctx
+		if guard == nil || !guard[i] {
+			errs[i] = runSafely(tx, r.fn)
+			if errs[i] != nil && guard != nil {
+				sqlTx.Rollback()
+				return nil, i, nil
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			return abort("savepoint", err)
+		}
+		if errs[i] = runSafely(tx, r.fn); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
+				return abort("rollback to savepoint", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+			return abort("release savepoint", err)
+		}
+	}
+	if guard == nil && errs[0] != nil {
+		sqlTx.Rollback()
+		return errs, -1, nil
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return errs, -1, fmt.Errorf("commit: %w", err)
+	}
+	w.stats.commits.Add(1)
+	w.stats.requests.Add(int64(len(batch)))
+	return errs, -1, nil
 }
 
 // runSafely turns a panic in fn into an error, so one bad request cannot

@@ -1,0 +1,157 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/partnerd/partnerd/internal/pgtest"
+)
+
+// writerStores opens one store per backend available: SQLite always,
+// PostgreSQL when PARTNERD_TEST_POSTGRES is set.
+func writerStores(t *testing.T) map[string]func(t *testing.T) *DB {
+	open := func(t *testing.T, src Source) *DB {
+		db, err := Open(context.Background(), src, Options{SecretKey: make([]byte, 32)})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	stores := map[string]func(t *testing.T) *DB{
+		"sqlite": func(t *testing.T) *DB {
+			return open(t, Source{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "w.db")})
+		},
+	}
+	if os.Getenv(pgtest.EnvVar) != "" {
+		stores["postgres"] = func(t *testing.T) *DB {
+			return open(t, Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)})
+		}
+	}
+	return stores
+}
+
+// TestWriterBatchFailuresRollBackAlone queues one batch in which every third
+// request fails after writing, and one fails inside the database (which
+// aborts a PostgreSQL transaction): each failure must leave nothing behind,
+// every other request must commit exactly once, and each caller must get
+// its own outcome, however often the batch had to run.
+func TestWriterBatchFailuresRollBackAlone(t *testing.T) {
+	for name, open := range writerStores(t) {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			if err := db.update(ctx, func(tx *txn) error {
+				if _, err := tx.exec(`CREATE TABLE writer_scratch (n INTEGER PRIMARY KEY)`); err != nil {
+					return err
+				}
+				_, err := tx.exec(`INSERT INTO writer_scratch (n) VALUES (1000)`)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+
+			// Hold the writer in a batch of its own while the real batch
+			// queues up behind it.
+			started, release := make(chan struct{}), make(chan struct{})
+			held := make(chan error, 1)
+			go func() {
+				held <- db.update(ctx, func(*txn) error {
+					close(started)
+					<-release
+					return nil
+				})
+			}()
+			<-started
+
+			const n = 30
+			errRefused := errors.New("refused")
+			runs := make([]atomic.Int32, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					errs[i] = db.update(ctx, func(tx *txn) error {
+						runs[i].Add(1)
+						v := i
+						if i == n-1 {
+							v = 1000 // a duplicate key: the database refuses it
+						}
+						if _, err := tx.exec(`INSERT INTO writer_scratch (n) VALUES (?)`, v); err != nil {
+							return err
+						}
+						if i%3 == 0 {
+							return errRefused
+						}
+						return nil
+					})
+				})
+			}
+			for deadline := time.Now().Add(10 * time.Second); len(db.writer.reqs) < n; {
+				if time.Now().After(deadline) {
+					t.Fatalf("only %d of %d requests queued", len(db.writer.reqs), n)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			close(release)
+			wg.Wait()
+			if err := <-held; err != nil {
+				t.Fatal(err)
+			}
+
+			want := map[int]bool{1000: true}
+			for i := range n {
+				switch {
+				case i == n-1:
+					if errs[i] == nil || !isUniqueViolation(errs[i]) {
+						t.Errorf("request %d (duplicate key): err = %v, want a unique violation", i, errs[i])
+					}
+				case i%3 == 0:
+					if !errors.Is(errs[i], errRefused) {
+						t.Errorf("request %d: err = %v, want its own refusal", i, errs[i])
+					}
+				default:
+					if errs[i] != nil {
+						t.Errorf("request %d: err = %v, want success", i, errs[i])
+					}
+					want[i] = true
+				}
+			}
+			// The batch had failures, so it ran more than once: the point
+			// of the test is that reruns leave no trace.
+			var total int32
+			for i := range runs {
+				total += runs[i].Load()
+			}
+			if reruns := db.writer.stats.reruns.Load(); reruns == 0 || total <= n {
+				t.Errorf("%d reruns, %d runs of %d requests; the test meant its batch to be rerun", reruns, total, n)
+			}
+			rows, err := db.read.QueryContext(ctx, `SELECT n FROM writer_scratch ORDER BY n`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			got := make(map[int]bool)
+			for rows.Next() {
+				var v int
+				if err := rows.Scan(&v); err != nil {
+					t.Fatal(err)
+				}
+				got[v] = true
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("committed rows %v, want exactly %v", got, want)
+			}
+		})
+	}
+}
