@@ -43,6 +43,9 @@ type dialect struct {
 	// transferMany, if set, applies the partner→customer transfers of a
 	// writer's batch in one statement (one round trip): see transferManyPG.
 	transferMany string
+	// lockPartnerWallets locks the wallets of the partners ($1, a sorted
+	// array) whose transfers a writer's batch is about to combine.
+	lockPartnerWallets string
 	// snapshot is the isolation level that gives a read transaction one
 	// consistent view (SQLite's transactions always do).
 	snapshot sql.IsolationLevel
@@ -81,6 +84,7 @@ var postgresDialect = dialect{
 	snapshot:           sql.LevelRepeatableRead,
 	lockPartners:       `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`,
 	transferMany:       transferManyPG,
+	lockPartnerWallets: `SELECT 1 FROM wallets WHERE id = ANY($1::text[]) AND kind = 'partner' ORDER BY id FOR NO KEY UPDATE`,
 	overridingIdentity: `OVERRIDING SYSTEM VALUE`,
 	resetIdentity:      `SELECT setval(pg_get_serial_sequence('%s', 'seq'), COALESCE((SELECT MAX(seq) FROM %s), 0) + 1, false)`,
 	triggerExistsQuery: `SELECT COUNT(*) FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal`,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -115,18 +116,22 @@ func (w *writer) loop() {
 			}
 			return
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case req := <-w.reqs:
-				batch = append(batch, req)
-			default:
-				break fill
-			}
-		}
-		w.run(batch)
+		batch = w.run(w.fill(batch))
 		clear(batch)
 	}
+}
+
+// fill adds the requests waiting, up to maxBatch, without blocking.
+func (w *writer) fill(batch []*writeReq) []*writeReq {
+	for len(batch) < maxBatch {
+		select {
+		case req := <-w.reqs:
+			batch = append(batch, req)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // drain answers requests that raced with close.
@@ -151,11 +156,10 @@ func (w *writer) drain() {
 // again with that request inside a savepoint, so it rolls back alone.
 // After maxPasses-1 such failures every request of the batch gets a
 // savepoint. Callers are answered once, after the pass that commits.
-func (w *writer) run(batch []*writeReq) {
-	var guard []bool // nil for a batch of one: its transaction is its savepoint
-	if len(batch) > 1 {
-		guard = make([]bool, len(batch))
-	}
+// The first pass may take in more requests (see pass); run returns the
+// batch it answered.
+func (w *writer) run(batch []*writeReq) []*writeReq {
+	guard := make([]bool, len(batch))
 	combine := w.combine != nil
 	for pass := 1; ; pass++ {
 		if pass == maxPasses {
@@ -163,7 +167,11 @@ func (w *writer) run(batch []*writeReq) {
 				guard[i] = true
 			}
 		}
-		errs, failed, err := w.pass(batch, guard, combine)
+		var errs []error
+		var failed int
+		var err error
+		batch, errs, failed, err = w.pass(batch, guard, combine, pass == 1)
+		guard = append(guard, make([]bool, len(batch)-len(guard))...)
 		switch {
 		case errors.Is(err, errCombine):
 			// The combined statement failed: the requests go one by one.
@@ -181,7 +189,7 @@ func (w *writer) run(batch []*writeReq) {
 			}
 			r.err <- errs[i]
 		}
-		return
+		return batch
 	}
 }
 
@@ -197,19 +205,43 @@ var errCombine = errors.New("combined transfers")
 // transaction has ended (err is then a failure of the transaction itself,
 // for every request that did not fail alone), or the index of an unguarded
 // request that failed, after rolling everything back.
-func (w *writer) pass(batch []*writeReq, guard []bool, combine bool) (errs []error, failed int, err error) {
-	errs = make([]error, len(batch))
+//
+// With grow, a pass with fast transfers first locks their partners'
+// wallets (the dialect's lockPartnerWallets), which waits while another
+// instance's batch holds one, and then takes in the requests that arrived
+// meanwhile: under contention batches grow instead of queueing for one
+// commit each. It returns the batch it ran.
+func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []*writeReq, errs []error, failed int, err error) {
 	sqlTx, err := w.db.BeginTx(context.Background(), nil)
 	if err != nil {
-		return errs, -1, fmt.Errorf("begin: %w", err)
+		return batch, make([]error, len(batch)), -1, fmt.Errorf("begin: %w", err)
 	}
-	tx := &txn{Tx: sqlTx, dialect: w.dialect, prepared: w.prepared}
+	tx := &txn{Tx: sqlTx, dialect: w.dialect, prepared: w.prepared, ctx: context.Background()}
 	defer w.prepareMissing(tx)
 	defer tx.closeStmts()
-	abort := func(what string, err error) ([]error, int, error) {
-		sqlTx.Rollback()
-		return errs, -1, fmt.Errorf("%s: %w", what, err)
+	if combine && grow && w.dialect.lockPartnerWallets != "" {
+		var ids []string
+		for _, r := range batch {
+			if r.fast != nil && !slices.Contains(ids, r.fast.partnerID) {
+				ids = append(ids, r.fast.partnerID)
+			}
+		}
+		if len(ids) > 0 {
+			slices.Sort(ids) // one lock order for every instance
+			if _, err := tx.ExecContext(tx.ctx, w.dialect.lockPartnerWallets, ids); err != nil {
+				sqlTx.Rollback()
+				return batch, make([]error, len(batch)), -1, fmt.Errorf("%w: lock partners: %w", errCombine, err)
+			}
+			batch = w.fill(batch)
+			guard = append(guard, make([]bool, len(batch)-len(guard))...)
+		}
 	}
+	errs = make([]error, len(batch))
+	abort := func(what string, err error) ([]*writeReq, []error, int, error) {
+		sqlTx.Rollback()
+		return batch, errs, -1, fmt.Errorf("%s: %w", what, err)
+	}
+	single := len(batch) == 1 // its transaction is its savepoint
 	var fast []*fastTransfer
 	for i, r := range batch {
 		if r.fast == nil {
@@ -217,7 +249,7 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine bool) (errs []err
 		}
 		r.fast.applied = false // an earlier pass's outcome was rolled back
 		// A guarded request runs alone, so its savepoint holds all of it.
-		if combine && (guard == nil || !guard[i]) && r.ctx.Err() == nil {
+		if combine && !guard[i] && r.ctx.Err() == nil {
 			fast = append(fast, r.fast)
 		}
 	}
@@ -225,7 +257,7 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine bool) (errs []err
 		tx.ctx = context.Background()
 		if err := w.combine(tx, fast); err != nil {
 			sqlTx.Rollback()
-			return errs, -1, fmt.Errorf("%w: %w", errCombine, err)
+			return batch, errs, -1, fmt.Errorf("%w: %w", errCombine, err)
 		}
 	}
 	for i, r := range batch {
@@ -237,11 +269,11 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine bool) (errs []err
 		// through a shared transaction.
 		ctx := context.WithoutCancel(r.ctx)
 		tx.ctx = ctx
-		if guard == nil || !guard[i] {
+		if single || !guard[i] {
 			errs[i] = runSafely(tx, r.fn)
-			if errs[i] != nil && guard != nil {
+			if errs[i] != nil && !single {
 				sqlTx.Rollback()
-				return nil, i, nil
+				return batch, nil, i, nil
 			}
 			continue
 		}
@@ -257,16 +289,16 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine bool) (errs []err
 			return abort("release savepoint", err)
 		}
 	}
-	if guard == nil && errs[0] != nil {
+	if single && errs[0] != nil {
 		sqlTx.Rollback()
-		return errs, -1, nil
+		return batch, errs, -1, nil
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return errs, -1, fmt.Errorf("commit: %w", err)
+		return batch, errs, -1, fmt.Errorf("commit: %w", err)
 	}
 	w.stats.commits.Add(1)
 	w.stats.requests.Add(int64(len(batch)))
-	return errs, -1, nil
+	return batch, errs, -1, nil
 }
 
 // runSafely turns a panic in fn into an error, so one bad request cannot
