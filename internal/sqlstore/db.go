@@ -110,7 +110,7 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.readStmts = stmtCache{db: db.read, dialect: db.dialect}
-	var combine func(*txn, []*fastTransfer) error
+	var combine func(context.Context, queryer, []*fastTransfer) error
 	if db.dialect.transferMany != "" {
 		combine = db.transferMany
 	}

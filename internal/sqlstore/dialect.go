@@ -187,8 +187,9 @@ func isUnavailable(err error) bool {
 // which names each refusal. The ledger rows are those of (*DB).post, one
 // transaction per transfer, with each wallet's balance_before/after chain
 // following the array order. It returns, for every transfer it applied,
-// its position (from 1) and the two balances after it; a NULL balance
-// means a transfer half-applied, which the caller refuses.
+// its position (from 1) and the two balances after it. A transfer that
+// would be half-applied (a debit without its credit) makes the statement
+// fail, so it is all or nothing also when it commits on its own.
 const transferManyPG = `WITH req AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])
 		WITH ORDINALITY AS r(auth_id, partner_id, amount, tx_id, description, idem_key, created_at, ord)
@@ -226,4 +227,9 @@ const transferManyPG = `WITH req AS (
 		SELECT ord, 1, tx_id, auth_id, partner_id, 'customer', 'recharge', amount, c_after, created_at FROM done
 	) x ORDER BY ord, side
 )
-SELECT app.ord, done.p_after, done.c_after, done.currency FROM app LEFT JOIN done ON done.ord = app.ord`
+SELECT app.ord, done.p_after, done.c_after, done.currency,
+	-- A partner debited for a customer not credited fails the statement
+	-- (the cast cannot succeed), which undoes all of it, even outside an
+	-- explicit transaction.
+	CASE WHEN done.ord IS NULL THEN ('half-applied transfer refused: ' || app.tx_id)::int END
+FROM app LEFT JOIN done ON done.ord = app.ord`

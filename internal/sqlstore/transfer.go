@@ -147,10 +147,16 @@ type fastTransfer struct {
 	currency                    string
 }
 
+// queryer runs a query in a transaction or, on a *sql.DB, as a statement
+// that commits on its own.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // transferMany applies ops in one statement (the dialect's transferMany)
 // and marks those it applied. A transfer it left alone is for its request
 // to run one by one.
-func (db *DB) transferMany(tx *txn, ops []*fastTransfer) error {
+func (db *DB) transferMany(ctx context.Context, q queryer, ops []*fastTransfer) error {
 	n := len(ops)
 	authIDs, partnerIDs, txIDs := make([]string, n), make([]string, n), make([]string, n)
 	amounts, createdAt := make([]int64, n), make([]int64, n)
@@ -160,7 +166,7 @@ func (db *DB) transferMany(tx *txn, ops []*fastTransfer) error {
 		amounts[i], createdAt[i] = op.amount, op.createdAt
 		descriptions[i], keys[i] = op.description, op.idemKey
 	}
-	rows, err := tx.QueryContext(tx.ctx, db.dialect.transferMany,
+	rows, err := q.QueryContext(ctx, db.dialect.transferMany,
 		authIDs, partnerIDs, amounts, txIDs, descriptions, keys, createdAt)
 	if err != nil {
 		return err
@@ -170,7 +176,8 @@ func (db *DB) transferMany(tx *txn, ops []*fastTransfer) error {
 		var ord int
 		var partnerAfter, customerAfter sql.NullInt64
 		var currency sql.NullString
-		if err := rows.Scan(&ord, &partnerAfter, &customerAfter, &currency); err != nil {
+		var guard sql.NullInt64 // always NULL: see transferManyPG
+		if err := rows.Scan(&ord, &partnerAfter, &customerAfter, &currency, &guard); err != nil {
 			return err
 		}
 		if ord < 1 || ord > n || ops[ord-1].applied {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -170,5 +171,51 @@ func TestTransferBatchMixed(t *testing.T) {
 				t.Log(fmt.Sprint(errs))
 			}
 		})
+	}
+}
+
+// TestTransferManyRefusesHalfApplied breaks a customer's wallet so that the
+// combined statement would debit the partner without crediting anyone, and
+// runs it outside any transaction: the statement itself must fail and
+// leave the partner's balance alone, not rely on its caller rolling back.
+func TestTransferManyRefusesHalfApplied(t *testing.T) {
+	open, ok := writerStores(t)["postgres"]
+	if !ok {
+		t.Skip("needs PostgreSQL")
+	}
+	db := open(t)
+	ctx := context.Background()
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "half", Email: "ops@half.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FundPartner(ctx, p.ID, 500, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
+		Name: "broken", Email: "broken@half.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `UPDATE wallets SET kind = 'system' WHERE id = $1`, a.AuthID); err != nil {
+		t.Fatal(err)
+	}
+	op := &fastTransfer{authID: a.AuthID, partnerID: p.ID, amount: 100, txID: partnerd.NewTransactionID(time.Now()),
+		createdAt: time.Now().Unix()}
+	err = db.transferMany(ctx, db.write, []*fastTransfer{op})
+	if err == nil || !strings.Contains(err.Error(), "half-applied transfer refused") {
+		t.Fatalf("transferMany = %v, want the statement to fail as half-applied", err)
+	}
+	var balance int64
+	if err := db.read.QueryRowContext(ctx, `SELECT balance FROM wallets WHERE id = $1`, p.ID).Scan(&balance); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_transactions WHERE id = $1`, op.txID).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if balance != 500 || rows != 0 {
+		t.Errorf("after the refused statement: partner balance %d (want 500), %d ledger rows (want 0)", balance, rows)
 	}
 }

@@ -30,7 +30,7 @@ type writer struct {
 	dialect  dialect
 	// combine, if set, applies the fast transfers of a pass in one go,
 	// before the requests' functions run.
-	combine func(tx *txn, ops []*fastTransfer) error
+	combine func(ctx context.Context, q queryer, ops []*fastTransfer) error
 	log     *slog.Logger
 	reqs    chan *writeReq
 	quit    chan struct{}
@@ -54,7 +54,7 @@ type writeReq struct {
 	err  chan error
 }
 
-func newWriter(db *sql.DB, d dialect, log *slog.Logger, combine func(*txn, []*fastTransfer) error) *writer {
+func newWriter(db *sql.DB, d dialect, log *slog.Logger, combine func(context.Context, queryer, []*fastTransfer) error) *writer {
 	w := &writer{
 		db:       db,
 		combine:  combine,
@@ -256,7 +256,7 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 	}
 	if len(fast) > 0 {
 		tx.ctx = context.Background()
-		if err := w.combine(tx, fast); err != nil {
+		if err := w.combine(tx.ctx, tx, fast); err != nil {
 			sqlTx.Rollback()
 			return batch, errs, -1, fmt.Errorf("%w: %w", errCombine, err)
 		}
