@@ -64,17 +64,7 @@ func TestTransferBatchMixed(t *testing.T) {
 				{p2, d1, 60, "one-of"}, {p2, d1, 60, "one-of"},
 			}
 
-			// Hold the writer while the batch queues up behind it.
-			started, release := make(chan struct{}), make(chan struct{})
-			held := make(chan error, 1)
-			go func() {
-				held <- db.update(ctx, func(*txn) error {
-					close(started)
-					<-release
-					return nil
-				})
-			}()
-			<-started
+			queued := holdWriter(t, db)
 			errs := make([]error, len(moves))
 			results := make([]*partnerd.Transfer, len(moves))
 			var wg sync.WaitGroup
@@ -83,17 +73,8 @@ func TestTransferBatchMixed(t *testing.T) {
 					results[i], errs[i] = db.Transfer(ctx, m.partner, partnerd.TransferInput{AuthID: m.customer, Amount: m.amount})
 				})
 			}
-			for deadline := time.Now().Add(10 * time.Second); len(db.writer.reqs) < len(moves); {
-				if time.Now().After(deadline) {
-					t.Fatalf("only %d of %d transfers queued", len(db.writer.reqs), len(moves))
-				}
-				time.Sleep(time.Millisecond)
-			}
-			close(release)
+			queued(len(moves))
 			wg.Wait()
-			if err := <-held; err != nil {
-				t.Fatal(err)
-			}
 
 			contested := 0
 			for i, m := range moves {

@@ -38,6 +38,37 @@ func writerStores(t *testing.T) map[string]func(t *testing.T) *DB {
 	return stores
 }
 
+// holdWriter keeps db's writer busy with a request of its own, so that the
+// requests a test sends next queue up to form one batch. The returned
+// function waits until n requests are queued, then lets the writer go on.
+func holdWriter(t *testing.T, db *DB) (queued func(n int)) {
+	t.Helper()
+	started, release := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- db.update(context.Background(), func(*txn) error {
+			close(started)
+			<-release
+			return nil
+		})
+	}()
+	<-started
+	return func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); len(db.writer.reqs) < n; {
+			if time.Now().After(deadline) {
+				close(release)
+				t.Fatalf("only %d of %d requests queued", len(db.writer.reqs), n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(release)
+		if err := <-held; err != nil {
+			t.Fatalf("holding request: %v", err)
+		}
+	}
+}
+
 // TestWriterBatchFailuresRollBackAlone queues one batch in which every third
 // request fails after writing, and one fails inside the database (which
 // aborts a PostgreSQL transaction): each failure must leave nothing behind,
@@ -58,18 +89,7 @@ func TestWriterBatchFailuresRollBackAlone(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			// Hold the writer in a batch of its own while the real batch
-			// queues up behind it.
-			started, release := make(chan struct{}), make(chan struct{})
-			held := make(chan error, 1)
-			go func() {
-				held <- db.update(ctx, func(*txn) error {
-					close(started)
-					<-release
-					return nil
-				})
-			}()
-			<-started
+			queued := holdWriter(t, db)
 
 			const n = 30
 			errRefused := errors.New("refused")
@@ -94,17 +114,8 @@ func TestWriterBatchFailuresRollBackAlone(t *testing.T) {
 					})
 				})
 			}
-			for deadline := time.Now().Add(10 * time.Second); len(db.writer.reqs) < n; {
-				if time.Now().After(deadline) {
-					t.Fatalf("only %d of %d requests queued", len(db.writer.reqs), n)
-				}
-				time.Sleep(time.Millisecond)
-			}
-			close(release)
+			queued(n)
 			wg.Wait()
-			if err := <-held; err != nil {
-				t.Fatal(err)
-			}
 
 			want := map[int]bool{1000: true}
 			for i := range n {
