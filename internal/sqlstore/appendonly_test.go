@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/partnerd/partnerd"
@@ -49,9 +50,49 @@ func TestPostgresLedgerAppendOnly(t *testing.T) {
 	checkAppendOnly(t, mustOpenPostgres(t))
 	db := mustOpenPostgres(t)
 	ctx := context.Background()
-	for _, stmt := range []string{`TRUNCATE ledger_entries CASCADE`, `TRUNCATE ledger_transactions CASCADE`} {
+	// Entries name wallets without a foreign key (see migration 00006),
+	// so wallets themselves refuse to go or change id.
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Kept", Email: "ops@kept.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{`TRUNCATE ledger_entries CASCADE`, `TRUNCATE ledger_transactions CASCADE`,
+		`TRUNCATE wallets CASCADE`, `DELETE FROM wallets`, `UPDATE wallets SET id = 'PA_RENAMED' WHERE id = '` + p.ID + `'`} {
 		if err := db.Update(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, stmt); return err }); err == nil {
-			t.Errorf("%s: succeeded, want the append-only trigger to refuse it", stmt)
+			t.Errorf("%s: succeeded, want a trigger to refuse it", stmt)
 		}
+	}
+	// A balance update does not set id and is not refused.
+	if _, err := db.FundPartner(ctx, p.ID, 100, nil); err != nil {
+		t.Errorf("FundPartner after the wallet triggers: %v", err)
+	}
+}
+
+// TestPostgresVerifyDetectsOrphanEntries writes a balanced pair of entries
+// under a transaction id that was never recorded (PostgreSQL's entries
+// carry no foreign keys): only I7 can see it, and it must.
+func TestPostgresVerifyDetectsOrphanEntries(t *testing.T) {
+	db := mustOpenPostgres(t)
+	ctx := context.Background()
+	p, a := mustMovedMoney(t, db)
+	err := db.Update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type,
+				amount, balance_before, balance_after, created_at)
+			VALUES ('txn_ghost', $1, $2, 'customer', 'recharge', 5, 30000, 30005, 0),
+			       ('txn_ghost', $2, $2, 'partner', 'transfer_out', -5, 70000, 69995, 0)`, a, p); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE wallets SET balance = balance + 5 WHERE id = $1`, a); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE wallets SET balance = balance - 5 WHERE id = $1`, p)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("corrupt: %v", err)
+	}
+	err = db.VerifyLedger(ctx, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "I7") || !strings.Contains(err.Error(), "txn_ghost") {
+		t.Fatalf("VerifyLedger = %v, want I7 naming txn_ghost", err)
 	}
 }

@@ -90,7 +90,7 @@ var postgresDialect = dialect{
 	triggerExistsQuery: `SELECT COUNT(*) FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal`,
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_transactions_no_truncate", "ledger_entries_no_update", "ledger_entries_no_delete",
-		"ledger_entries_no_truncate"},
+		"ledger_entries_no_truncate", "wallets_no_delete", "wallets_no_truncate", "wallets_no_new_id"},
 	// pg_trgm GIN indexes on name_lower and email serve these LIKEs for
 	// terms of 3+ characters; shorter ones scan the partner's rows.
 	search: likeSearch,

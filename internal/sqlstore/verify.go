@@ -29,6 +29,7 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) error {
 	}{
 		// Per-transaction and per-wallet checks come first, so a failure
 		// names the transaction or wallet at fault; the global sum follows.
+		{"I7 every entry belongs to a recorded transaction and an existing wallet", verifyReferences},
 		{"I4 every transaction's entries sum to zero (two or more entries each)", verifyTransactions},
 		{"I3 every wallet balance equals the sum of its entries", verifyBalances},
 		{"I2 no partner or customer wallet is below zero", verifyNoNegative},
@@ -66,6 +67,24 @@ func verifyTotalZero(tx *readTx) (string, error) {
 		return fmt.Sprintf("entries sum to %d minor units", sum), nil
 	}
 	return "", nil
+}
+
+// verifyReferences finds an entry whose transaction or wallet does not
+// exist. SQLite's foreign keys refuse one; on PostgreSQL entries carry no
+// foreign keys (migration 00006), so this is where such a row would show.
+func verifyReferences(tx *readTx) (string, error) {
+	var txID, walletID string
+	err := tx.QueryRow(`SELECT e.transaction_id, e.wallet_id FROM ledger_entries e
+		WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.id = e.transaction_id)
+		   OR NOT EXISTS (SELECT 1 FROM wallets w WHERE w.id = e.wallet_id)
+		ORDER BY e.seq LIMIT 1`).Scan(&txID, &walletID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("an entry of transaction %s on wallet %s names a transaction or wallet that does not exist", txID, walletID), nil
 }
 
 func verifyNoNegative(tx *readTx) (string, error) {
