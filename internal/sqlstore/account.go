@@ -208,8 +208,7 @@ func placeholders(n int) string {
 
 // listAll pages through all the partner's accounts. The total is the
 // partner's maintained count; the page is found in the covering index
-// first and only its rows are read, so a deep page costs no more than the
-// first.
+// first and only its rows are read.
 func (db *DB) listAll(ctx context.Context, partnerID string, p partnerd.Page) ([]*partnerd.Account, int, error) {
 	var total int
 	err := db.queryRow(ctx, `SELECT account_count FROM partners WHERE id = ?`, partnerID).Scan(&total)
@@ -219,10 +218,19 @@ func (db *DB) listAll(ctx context.Context, partnerID string, p partnerd.Page) ([
 	if total == 0 || p.Offset() >= total {
 		return []*partnerd.Account{}, total, nil
 	}
+	// A page in the older half is counted from the oldest end, so the
+	// index walk is at most half the partner's accounts, not all of them.
+	order, limit, offset := "DESC", p.Size, p.Offset()
+	if offset > total/2 {
+		order, offset = "ASC", total-offset-p.Size
+		if offset < 0 {
+			limit, offset = limit+offset, 0
+		}
+	}
 	rows, err := db.query(ctx, `SELECT `+accountColumns+`, 0
-		FROM (SELECT seq FROM accounts WHERE partner_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?) page
+		FROM (SELECT seq FROM accounts WHERE partner_id = ? ORDER BY seq `+order+` LIMIT ? OFFSET ?) page
 		JOIN accounts a ON a.seq = page.seq JOIN wallets w ON w.id = a.auth_id
-		ORDER BY a.seq DESC`, partnerID, p.Size, p.Offset())
+		ORDER BY a.seq DESC`, partnerID, limit, offset)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -176,6 +176,7 @@ func BenchmarkListFirstPage(b *testing.B) { benchListPages(b, mustBench(b)) }
 func benchListPages(b *testing.B, bn *bench) {
 	bn.run(b, listCase{"first-page", partnerd.AccountFilter{Page: firstPage}, benchAccounts})
 	bn.run(b, listCase{"page-100", partnerd.AccountFilter{Page: partnerd.Page{Page: 100, Size: 20}}, benchAccounts})
+	bn.run(b, listCase{"middle-page", partnerd.AccountFilter{Page: partnerd.Page{Page: benchAccounts / 200, Size: 100}}, benchAccounts})
 	bn.run(b, listCase{"last-page", partnerd.AccountFilter{Page: partnerd.Page{Page: benchAccounts / 100, Size: 100}}, benchAccounts})
 }
 

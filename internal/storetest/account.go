@@ -274,6 +274,20 @@ func testAccountListPages(t *testing.T, s Store) {
 			t.Errorf("page %d size %d (-want +got):\n%s", tc.page, tc.size, diff)
 		}
 	}
+	// Every page of every size, on both sides of the middle (a store may
+	// read deep pages from the oldest end).
+	for size := 1; size <= n+1; size++ {
+		for page := 1; (page-1)*size <= n; page++ {
+			got, _, err := s.ListAccounts(ctx, p.ID, partnerd.AccountFilter{Page: partnerd.Page{Page: page, Size: size}})
+			if err != nil {
+				t.Fatalf("ListAccounts(page %d, size %d): %v", page, size, err)
+			}
+			from := (page - 1) * size
+			if diff := cmp.Diff(want[from:min(from+size, n)], authIDs(got), cmpEmptyNil); diff != "" {
+				t.Errorf("page %d size %d (-want +got):\n%s", page, size, diff)
+			}
+		}
+	}
 }
 
 // cmpEmptyNil treats nil and empty slices as equal.
