@@ -158,6 +158,32 @@ func benchmarkPGB1(b *testing.B, callers, instances int) {
 	})
 }
 
+// BenchmarkPGB1Mixed16x3 alternates transfers and withdrawals (16 callers,
+// three instances): the withdrawals' combined statement, beside the
+// transfers'.
+func BenchmarkPGB1Mixed16x3(b *testing.B) {
+	e := pgLedgerBench(b)
+	ctx := context.Background()
+	for _, c := range e.customers {
+		if _, err := e.db.Transfer(ctx, e.partnerID, partnerd.TransferInput{AuthID: c, Amount: 1_000_000}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	e.reportBatches(b, func() {
+		ledgerBenchRun(b, 16, nil, func(i int) error {
+			db, in := e.dbs[i%3], partnerd.TransferInput{AuthID: e.customers[i%len(e.customers)], Amount: 1}
+			var err error
+			if i%2 == 0 {
+				_, err = db.Transfer(ctx, e.partnerID, in)
+			} else {
+				_, err = db.Withdraw(ctx, e.partnerID, in)
+			}
+			return err
+		})
+	})
+}
+
 func BenchmarkPGB1Transfer16(b *testing.B)   { benchmarkPGB1(b, 16, 1) }
 func BenchmarkPGB1Transfer64(b *testing.B)   { benchmarkPGB1(b, 64, 1) }
 func BenchmarkPGB1Transfer16x3(b *testing.B) { benchmarkPGB1(b, 16, 3) }

@@ -38,9 +38,9 @@ func (db *DB) move(ctx context.Context, partnerID string, in partnerd.TransferIn
 	}
 	claim := partnerd.IdempotencyClaimFrom(ctx)
 	var fast *fastTransfer
-	if toCustomer && db.dialect.transferMany != "" {
-		fast = &fastTransfer{authID: in.AuthID, partnerID: partnerID, amount: in.Amount, txID: t.TransactionID,
-			description: in.Description, idemKey: claimKeyOf(claim), createdAt: now.Unix()}
+	if db.dialect.transferMany != "" {
+		fast = &fastTransfer{withdraw: !toCustomer, authID: in.AuthID, partnerID: partnerID, amount: in.Amount,
+			txID: t.TransactionID, description: in.Description, idemKey: claimKeyOf(claim), createdAt: now.Unix()}
 	}
 	err := db.updateFast(ctx, fast, func(tx *txn) error {
 		if fast != nil && fast.applied {
@@ -132,9 +132,11 @@ func (db *DB) FundPartner(ctx context.Context, partnerID string, amount int64, d
 	return e, nil
 }
 
-// fastTransfer is a partner→customer transfer the writer may apply with
-// the other fast transfers of its batch in one statement (transferMany).
+// fastTransfer is a partner→customer transfer, or with withdraw a
+// customer→partner withdrawal, that the writer may apply with the others
+// of its batch in one statement per direction (transferMany).
 type fastTransfer struct {
+	withdraw             bool
 	authID, partnerID    string
 	amount               int64
 	txID                 string
@@ -153,10 +155,30 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// transferMany applies ops in one statement (the dialect's transferMany)
-// and marks those it applied. A transfer it left alone is for its request
-// to run one by one.
+// transferMany applies ops, transfers first and then withdrawals, one
+// statement each (the dialect's transferMany and withdrawMany), and marks
+// those it applied. An operation it left alone is for its request to run
+// one by one.
 func (db *DB) transferMany(ctx context.Context, q queryer, ops []*fastTransfer) error {
+	var transfers, withdrawals []*fastTransfer
+	for _, op := range ops {
+		if op.withdraw {
+			withdrawals = append(withdrawals, op)
+		} else {
+			transfers = append(transfers, op)
+		}
+	}
+	if err := db.applyMany(ctx, q, db.dialect.transferMany, transfers); err != nil {
+		return err
+	}
+	return db.applyMany(ctx, q, db.dialect.withdrawMany, withdrawals)
+}
+
+// applyMany runs one combined statement over ops of one direction.
+func (db *DB) applyMany(ctx context.Context, q queryer, query string, ops []*fastTransfer) error {
+	if len(ops) == 0 {
+		return nil
+	}
 	n := len(ops)
 	authIDs, partnerIDs, txIDs := make([]string, n), make([]string, n), make([]string, n)
 	amounts, createdAt := make([]int64, n), make([]int64, n)
@@ -166,7 +188,7 @@ func (db *DB) transferMany(ctx context.Context, q queryer, ops []*fastTransfer) 
 		amounts[i], createdAt[i] = op.amount, op.createdAt
 		descriptions[i], keys[i] = op.description, op.idemKey
 	}
-	rows, err := q.QueryContext(ctx, db.dialect.transferMany,
+	rows, err := q.QueryContext(ctx, query,
 		authIDs, partnerIDs, amounts, txIDs, descriptions, keys, createdAt)
 	if err != nil {
 		return err
@@ -186,7 +208,7 @@ func (db *DB) transferMany(ctx context.Context, q queryer, ops []*fastTransfer) 
 		op := ops[ord-1]
 		if !partnerAfter.Valid || !customerAfter.Valid || !currency.Valid {
 			// Returning an error rolls the statement's effects back.
-			return fmt.Errorf("transfer %s half-applied: its customer's wallet was not credited; refused", op.txID)
+			return fmt.Errorf("%s half-applied (one wallet not moved); refused", op.txID)
 		}
 		op.applied, op.partnerAfter, op.customerAfter, op.currency = true, partnerAfter.Int64, customerAfter.Int64, currency.String
 	}
