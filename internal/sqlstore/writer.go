@@ -198,7 +198,8 @@ func (w *writer) run(batch []*writeReq) []*writeReq {
 // request with a savepoint, and so always ends.
 const maxPasses = 3
 
-// errCombine marks a failure of the combined fast transfers.
+// errCombine marks a failure of the combined fast transfers (or of the
+// partner locks taken for them): nothing of the pass is kept.
 var errCombine = errors.New("combined transfers")
 
 // pass runs the batch once, in one transaction, with a savepoint around
@@ -255,7 +256,6 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 		}
 	}
 	if len(fast) > 0 {
-		tx.ctx = context.Background()
 		if err := w.combine(tx.ctx, tx, fast); err != nil {
 			sqlTx.Rollback()
 			return batch, errs, -1, fmt.Errorf("%w: %w", errCombine, err)
