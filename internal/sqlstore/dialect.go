@@ -176,6 +176,19 @@ func isUnavailable(err error) bool {
 	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || pgconn.SafeToRetry(err)
 }
 
+// manyMovesPG begins transferManyPG and withdrawManyPG: the requested
+// moves, one array element each (customer auth_id, partner id, amount,
+// transaction id, description, idempotency key, created_at), numbered from
+// 1 in array order (req), and those whose customer is the partner's own
+// and not closed (ok).
+const manyMovesPG = `WITH req AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+		WITH ORDINALITY AS r(auth_id, partner_id, amount, tx_id, description, idem_key, created_at, ord)
+), ok AS (
+	SELECT req.* FROM req JOIN accounts a ON a.auth_id = req.auth_id AND a.partner_id = req.partner_id
+	WHERE a.status <> 'closed' AND req.amount > 0
+)`
+
 // transferManyPG applies many partner→customer transfers in one
 // statement, for PostgreSQL, where each statement is a network round trip
 // made while the partner's row is locked: the writer sends its whole
@@ -194,13 +207,7 @@ func isUnavailable(err error) bool {
 // its position (from 1) and the two balances after it. A transfer that
 // would be half-applied (a debit without its credit) makes the statement
 // fail, so it is all or nothing also when it commits on its own.
-const transferManyPG = `WITH req AS (
-	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-		WITH ORDINALITY AS r(auth_id, partner_id, amount, tx_id, description, idem_key, created_at, ord)
-), ok AS (
-	SELECT req.* FROM req JOIN accounts a ON a.auth_id = req.auth_id AND a.partner_id = req.partner_id
-	WHERE a.status <> 'closed' AND req.amount > 0
-), ptot AS (
+const transferManyPG = manyMovesPG + `, ptot AS (
 	SELECT partner_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM ok GROUP BY partner_id
 ), p AS (
 	UPDATE wallets w SET balance = w.balance - ptot.total, updated_at = ptot.at
@@ -245,13 +252,7 @@ FROM app LEFT JOIN done ON done.ord = app.ord`
 // wallets are locked first (plock), before any customer's, in the order
 // every other write takes them. The ledger rows are those of (*DB).post for
 // a withdrawal.
-const withdrawManyPG = `WITH req AS (
-	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-		WITH ORDINALITY AS r(auth_id, partner_id, amount, tx_id, description, idem_key, created_at, ord)
-), ok AS (
-	SELECT req.* FROM req JOIN accounts a ON a.auth_id = req.auth_id AND a.partner_id = req.partner_id
-	WHERE a.status <> 'closed' AND req.amount > 0
-), plock AS (
+const withdrawManyPG = manyMovesPG + `, plock AS (
 	SELECT id FROM wallets WHERE id IN (SELECT partner_id FROM ok) AND kind = 'partner' ORDER BY id FOR NO KEY UPDATE
 ), ctot AS (
 	SELECT auth_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM ok GROUP BY auth_id
