@@ -2,14 +2,18 @@ package partnerd
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
 // Idempotency keys live at least this long after their request completed.
 const IdempotencyRetention = 24 * time.Hour
 
-// IdempotencyLease is how long an in-flight marker holds a key; a key whose
-// first request died can be used again after it.
+// IdempotencyLease bounds how long a key is held by a request that is still
+// running. Keys are held in memory by the instance running the request and
+// stored only with the response, so a key whose request died is free at
+// once; markers written by earlier versions (status 0 rows) are honoured
+// until their lease runs out.
 const IdempotencyLease = 60 * time.Second
 
 // IdempotencyRequest identifies one use of an Idempotency-Key.
@@ -25,14 +29,25 @@ type StoredResponse struct {
 	Body   []byte
 }
 
-// IdempotencyClaim is an in-flight use of a key. A write method that finds
-// it in its context stores Respond(result) in the same database transaction
-// as its effect, so the effect and the replayable response commit together.
+// IdempotencyClaim is a running request's hold on a key. The store
+// completes it by construction: every write made with a context that
+// carries the claim stores Respond(result), rendered from the write's own
+// result, under the key in the same database transaction as its effect. A
+// write whose claim has no Respond is refused, so a write cannot take
+// effect without its replayable response.
 type IdempotencyClaim struct {
 	IdempotencyRequest
 	Token   string
 	Respond func(result any) (status int, body []byte, err error)
+
+	completed atomic.Bool
 }
+
+// Completed reports whether a committed write stored the claim's response.
+func (c *IdempotencyClaim) Completed() bool { return c.completed.Load() }
+
+// MarkCompleted records that the transaction storing the response committed.
+func (c *IdempotencyClaim) MarkCompleted() { c.completed.Store(true) }
 
 type claimKey struct{}
 
@@ -53,6 +68,7 @@ type IdempotencyService interface {
 	// the key, or a new claim, or idempotency_key_in_use /
 	// idempotency_key_reused.
 	ClaimIdempotencyKey(ctx context.Context, req IdempotencyRequest) (*StoredResponse, *IdempotencyClaim, error)
-	// ReleaseIdempotencyKey forgets a claim whose request did not succeed.
+	// ReleaseIdempotencyKey ends a claim's hold once its request is over.
+	// A key whose request stored no response stays unused.
 	ReleaseIdempotencyKey(ctx context.Context, c *IdempotencyClaim) error
 }

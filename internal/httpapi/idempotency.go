@@ -6,8 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/partnerd/partnerd"
 )
@@ -25,10 +25,16 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
-// idempotent gives a POST handler the Idempotency-Key semantics of API.md:
-// a completed request's stored response is replayed for an identical retry,
-// a different request under the same key is refused, and a key whose
-// request failed stays unused.
+// idempotent gives a POST handler the Idempotency-Key semantics of API.md
+// §1: a completed request's stored response is replayed for an identical
+// retry, a different request under the same key is refused, and a key
+// whose request failed stays unused.
+//
+// The response is stored by the store itself, in the transaction of the
+// request's write, rendered from the write's result by the claim's Respond
+// (set by commit). A write under a claim without Respond is refused by the
+// store, so it can never take effect without its replayable response; a
+// 2xx that stored nothing is logged as an error here.
 func (s *Server) idempotent(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		values, present := r.Header["Idempotency-Key"]
@@ -61,21 +67,14 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			w.Write(append(stored.Body, '\n'))
 			return nil
 		}
-		completed := false
-		defer func() {
-			if !completed {
-				// Released even on panic; a request that died with the
-				// process is freed by the lease instead.
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
-				defer cancel()
-				if err := s.idempotency.ReleaseIdempotencyKey(ctx, claim); err != nil {
-					s.log.Warn("release idempotency key", "request_id", requestID(r.Context()), "error", err.Error())
-				}
-			}
-		}()
+		// Released even on panic; the hold lives in this process only.
+		defer s.idempotency.ReleaseIdempotencyKey(context.WithoutCancel(r.Context()), claim)
 		rw := &recorder{ResponseWriter: w}
 		err = h(rw, r.WithContext(partnerd.WithIdempotencyClaim(r.Context(), claim)))
-		completed = err == nil && rw.status >= 200 && rw.status < 300
+		if err == nil && rw.status >= 200 && rw.status < 300 && !claim.Completed() {
+			s.log.LogAttrs(r.Context(), slog.LevelError, "idempotent request answered 2xx without storing its response",
+				slog.String("request_id", requestID(r.Context())), slog.String("route", r.Pattern))
+		}
 		return err
 	}
 }

@@ -2,8 +2,8 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -383,10 +383,12 @@ func TestAccountCreateIdempotencyLedger(t *testing.T) {
 	}
 }
 
-// TestIdempotencyLease checks the in-flight marker's lease (API.md §1): a
-// key whose first request died answers 409 until the lease runs out, then
-// can be used again.
-func TestIdempotencyLease(t *testing.T) {
+// TestIdempotencyLegacyMarker checks the in-flight markers that earlier
+// versions wrote to the database before running a request (API.md §1):
+// during a rolling upgrade such a marker still holds its key, answering
+// 409, until its lease runs out; then the key can be used again, by any
+// request, since a request that died had no outcome.
+func TestIdempotencyLegacyMarker(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
 	clock := &manualClock{now: t0}
@@ -397,21 +399,25 @@ func TestIdempotencyLease(t *testing.T) {
 	path := moveURL(id, "transfer")
 	body := `{"amount":1}`
 
-	// dead claims key through the store, as a request does before its
-	// handler runs, and never completes or releases it: the request died
-	// with its process. The fingerprint mirrors the one idempotent
+	// marker writes the row an earlier version's request left when its
+	// process died. The fingerprint mirrors the one idempotent
 	// (internal/httpapi/idempotency.go) computes.
-	dead := func(key, path, body string) {
+	raw, err := sql.Open("sqlite", e.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	marker := func(key, path, body string) {
 		t.Helper()
 		fp := sha256.Sum256([]byte(http.MethodPost + "\x00" + path + "\x00" + body))
-		stored, claim, err := e.db.ClaimIdempotencyKey(context.Background(), partnerd.IdempotencyRequest{
-			PartnerID: p.ID, Key: key, Fingerprint: fp[:]})
-		if err != nil || stored != nil || claim == nil {
-			t.Fatalf("ClaimIdempotencyKey(%q) = %v, %v, %v; want a new claim", key, stored, claim, err)
+		now := clock.Now()
+		if _, err := raw.Exec(`INSERT INTO idempotency_keys (partner_id, key, fingerprint, claim, status, locked_until, created_at)
+			VALUES (?, ?, ?, 'old-instance', 0, ?, ?)`, p.ID, key, fp[:], now.Add(partnerd.IdempotencyLease).Unix(), now.Unix()); err != nil {
+			t.Fatal(err)
 		}
 	}
 
-	dead("lease", path, body)
+	marker("lease", path, body)
 	for _, tt := range []struct {
 		after      time.Duration
 		retryAfter string
@@ -422,6 +428,9 @@ func TestIdempotencyLease(t *testing.T) {
 		if got := r.header.Get("Retry-After"); got != tt.retryAfter {
 			t.Errorf("%v into the lease: Retry-After = %q, want %q", tt.after, got, tt.retryAfter)
 		}
+	}
+	if r := e.postKey(t, path, p, "lease", `{"amount":2}`); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("another body under a live marker = %d, want 422; body: %s", r.status, r.raw)
 	}
 	clock.Set(t0.Add(partnerd.IdempotencyLease))
 	first := e.postKey(t, path, p, "lease", body)
@@ -435,7 +444,7 @@ func TestIdempotencyLease(t *testing.T) {
 	// its key is unused: a different request may take it.
 	t.Run("different request after the lease", func(t *testing.T) {
 		clock.Set(t0.Add(time.Hour))
-		dead("lease-2", path, `{"amount":2}`)
+		marker("lease-2", path, `{"amount":2}`)
 		clock.Set(t0.Add(time.Hour + partnerd.IdempotencyLease + time.Second))
 		wantFresh(t, "another request with a dead request's key", e.postKey(t, path, p, "lease-2", body), http.StatusOK)
 	})

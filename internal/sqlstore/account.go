@@ -41,32 +41,32 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 		GSTStatus: in.GSTStatus, AccountType: *in.AccountType, Status: partnerd.StatusActive,
 		AuthToken: token, CreatedAt: now, UpdatedAt: now, BalanceUpdatedAt: now,
 	}
-	claim := partnerd.IdempotencyClaimFrom(ctx)
 	for attempt := 0; ; attempt++ {
 		a.AuthID = partnerd.NewAccountID()
 		// The ciphertext is bound to the auth_id, so it cannot be moved to
 		// another account's row.
 		tokenEnc := db.box.SealWith([]byte(token), []byte(a.AuthID))
-		err = db.update(ctx, func(tx *txn) error {
+		created, err := write(ctx, db, func(tx *txn) (*partnerd.Account, error) {
+			a := *a // a copy: the write may run again after a rolled-back pass
 			err := tx.queryRow(`SELECT currency FROM partners WHERE id = ?`, partnerID).Scan(&a.Currency)
 			if errors.Is(err, sql.ErrNoRows) {
-				return partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", partnerID)
+				return nil, partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", partnerID)
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 			var n int
 			if err := tx.queryRow(`SELECT COUNT(*) FROM accounts WHERE email = ?`, a.Email).Scan(&n); err != nil {
-				return err
+				return nil, err
 			}
 			if n > 0 {
-				return errEmailTaken(a.Email)
+				return nil, errEmailTaken(a.Email)
 			}
 			if err := tx.queryRow(`SELECT COUNT(*) FROM wallets WHERE id = ?`, a.AuthID).Scan(&n); err != nil {
-				return err
+				return nil, err
 			}
 			if n > 0 {
-				return errIDCollision
+				return nil, errIDCollision
 			}
 			_, err = tx.exec(`INSERT INTO accounts (auth_id, partner_id, name, name_lower, email, password_hash, phone, country,
 					description, company, address, city, state, zip_code, timezone, gstin, gst_status, account_type,
@@ -79,29 +79,29 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 				// Another instance won a race the checks above could not
 				// see: on the email, or (rarely) on the random auth_id.
 				if err := tx.queryRow(`SELECT COUNT(*) FROM accounts WHERE email = ?`, a.Email).Scan(&n); err == nil && n == 0 {
-					return errIDCollision
+					return nil, errIDCollision
 				}
-				return errEmailTaken(a.Email)
+				return nil, errEmailTaken(a.Email)
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if _, err := tx.exec(`UPDATE partners SET account_count = account_count + 1 WHERE id = ?`, partnerID); err != nil {
-				return err
+				return nil, err
 			}
 			if _, err := tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'customer', ?, 0, ?)`,
 				a.AuthID, a.Currency, now.Unix()); err != nil {
-				return err
+				return nil, err
 			}
-			return db.completeClaim(tx, claim, a)
+			return &a, nil
 		})
 		if errors.Is(err, errIDCollision) && attempt < 10 {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("create account: %w", err)
 		}
-		return a, nil
+		return created, nil
 	}
 }
 

@@ -35,6 +35,7 @@ type DB struct {
 	readStmts stmtCache
 	auth      authCache
 	completed completedKeys
+	held      heldKeys
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -110,11 +111,7 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.readStmts = stmtCache{db: db.read, dialect: db.dialect}
-	var combine func(context.Context, queryer, []*fastTransfer) error
-	if db.dialect.transferMany != "" {
-		combine = db.transferMany
-	}
-	db.writer = newWriter(db.write, db.dialect, db.log, combine)
+	db.writer = newWriter(db.write, db.dialect, db.log, db.completeClaim)
 	return db, nil
 }
 
@@ -204,24 +201,47 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// update runs fn in a write transaction, possibly shared with other
-// concurrent updates (each in its own savepoint). fn's error is returned
-// as is; its effects are rolled back.
-func (db *DB) update(ctx context.Context, fn func(tx *txn) error) error {
-	return db.updateFast(ctx, nil, fn)
-}
-
-// updateFast is update for a transfer the writer may apply together with
-// the other fast transfers of its batch before fn runs (fast.applied then
-// tells fn so).
-func (db *DB) updateFast(ctx context.Context, fast *fastTransfer, fn func(tx *txn) error) error {
-	err := db.writer.do(ctx, fast, fn)
+// do runs o through the writer: in a transaction possibly shared with
+// other concurrent writes, followed in the same transaction by the
+// completion of the request's idempotency claim (completeClaim). It
+// returns o's result once the transaction committed.
+func (db *DB) do(ctx context.Context, o op) (any, error) {
+	res, err := db.writer.do(ctx, o)
 	var pe *partnerd.Error
 	if err != nil && !errors.As(err, &pe) && isUnavailable(err) {
-		return &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is unavailable or busy; retry shortly.", Err: err}
+		return nil, &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is unavailable or busy; retry shortly.", Err: err}
 	}
+	return res, err
+}
+
+// write runs fn as one write (see do) and returns its result.
+func write[T any](ctx context.Context, db *DB, fn func(tx *txn) (T, error)) (T, error) {
+	res, err := db.do(ctx, opFunc(func(tx *txn) (any, error) {
+		v, err := fn(tx)
+		if err != nil {
+			return nil, err
+		}
+		return v, nil
+	}))
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return res.(T), nil
+}
+
+// update runs fn as one write without a result (see do). Under an
+// idempotency claim it is refused: a request's response is rendered from
+// its write's result, so idempotent writes use write.
+func (db *DB) update(ctx context.Context, fn func(tx *txn) error) error {
+	_, err := db.do(ctx, opFunc(func(tx *txn) (any, error) { return nil, fn(tx) }))
 	return err
 }
+
+// opFunc is an op that is a plain function.
+type opFunc func(tx *txn) (any, error)
+
+func (f opFunc) apply(tx *txn) (any, error) { return f(tx) }
 
 // queryRow runs a cached prepared query on the read pool.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {

@@ -40,15 +40,14 @@ type dialect struct {
 	// the copied rows.
 	overridingIdentity string
 	resetIdentity      string
-	// transferMany, if set, applies the partner→customer transfers of a
-	// writer's batch in one statement (one round trip): see transferManyPG.
-	transferMany string
-	// withdrawMany, set with transferMany, does the same for
-	// customer→partner withdrawals: see withdrawManyPG.
-	withdrawMany string
-	// lockPartnerWallets locks the wallets of the partners ($1, a sorted
-	// array) whose transfers a writer's batch is about to combine.
-	lockPartnerWallets string
+	// batchStatements: each statement is a network round trip made while
+	// a batch holds its rows' locks, and array parameters let one
+	// statement carry a whole batch; resources then offer combined
+	// statements for their batch ops (transfer_pg.go).
+	batchStatements bool
+	// lockWallets locks the wallets ($1, a sorted array of ids) that a
+	// writer's batch ops name, before the batch grows (see lockFirst).
+	lockWallets string
 	// snapshot is the isolation level that gives a read transaction one
 	// consistent view (SQLite's transactions always do).
 	snapshot sql.IsolationLevel
@@ -86,9 +85,8 @@ var postgresDialect = dialect{
 	dollarParams:       true,
 	snapshot:           sql.LevelRepeatableRead,
 	lockPartners:       `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`,
-	transferMany:       transferManyPG,
-	withdrawMany:       withdrawManyPG,
-	lockPartnerWallets: `SELECT 1 FROM wallets WHERE id = ANY($1::text[]) AND kind = 'partner' ORDER BY id FOR NO KEY UPDATE`,
+	batchStatements:    true,
+	lockWallets:        `SELECT 1 FROM wallets WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
 	overridingIdentity: `OVERRIDING SYSTEM VALUE`,
 	resetIdentity:      `SELECT setval(pg_get_serial_sequence('%s', 'seq'), COALESCE((SELECT MAX(seq) FROM %s), 0) + 1, false)`,
 	triggerExistsQuery: `SELECT COUNT(*) FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal`,
@@ -175,119 +173,3 @@ func isUnavailable(err error) bool {
 	}
 	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || pgconn.SafeToRetry(err)
 }
-
-// manyMovesPG begins transferManyPG and withdrawManyPG: the requested
-// moves, one array element each (customer auth_id, partner id, amount,
-// transaction id, description, idempotency key, created_at), numbered from
-// 1 in array order (req), and those whose customer is the partner's own
-// and not closed (ok).
-const manyMovesPG = `WITH req AS (
-	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-		WITH ORDINALITY AS r(auth_id, partner_id, amount, tx_id, description, idem_key, created_at, ord)
-), ok AS (
-	SELECT req.* FROM req JOIN accounts a ON a.auth_id = req.auth_id AND a.partner_id = req.partner_id
-	WHERE a.status <> 'closed' AND req.amount > 0
-)`
-
-// transferManyPG applies many partner→customer transfers in one
-// statement, for PostgreSQL, where each statement is a network round trip
-// made while the partner's row is locked: the writer sends its whole
-// batch's transfers at once. Arguments, one array element per transfer:
-// customer auth_id, partner id, amount, transaction id, description,
-// idempotency key, created_at.
-//
-// Each partner's wallet is debited once by the sum of its transfers whose
-// customer is its own and not closed, and only if it holds that sum (the
-// guard is re-checked on the locked row); each customer's wallet is then
-// credited by the sum it receives. A partner whose sum it cannot cover
-// changes nothing: its transfers are left to the writer's one-by-one path,
-// which names each refusal. The ledger rows are those of (*DB).post, one
-// transaction per transfer, with each wallet's balance_before/after chain
-// following the array order. It returns, for every transfer it applied,
-// its position (from 1) and the two balances after it. A transfer that
-// would be half-applied (a debit without its credit) makes the statement
-// fail, so it is all or nothing also when it commits on its own.
-const transferManyPG = manyMovesPG + `, ptot AS (
-	SELECT partner_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM ok GROUP BY partner_id
-), p AS (
-	UPDATE wallets w SET balance = w.balance - ptot.total, updated_at = ptot.at
-	FROM ptot WHERE w.id = ptot.partner_id AND w.kind = 'partner' AND w.balance >= ptot.total
-	RETURNING w.id, w.balance + ptot.total AS before
-), app AS (
-	SELECT ok.*, p.before - SUM(ok.amount) OVER (PARTITION BY ok.partner_id ORDER BY ok.ord)::bigint AS p_after,
-		SUM(ok.amount) OVER (PARTITION BY ok.auth_id ORDER BY ok.ord)::bigint AS c_cum
-	FROM ok JOIN p ON p.id = ok.partner_id
-), ctot AS (
-	SELECT auth_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM app GROUP BY auth_id
-), c AS (
-	UPDATE wallets w SET balance = w.balance + ctot.total, updated_at = ctot.at
-	FROM ctot WHERE w.id = ctot.auth_id AND w.kind = 'customer'
-	RETURNING w.id, w.balance - ctot.total AS before, w.currency
-), done AS (
-	SELECT app.*, c.before + app.c_cum AS c_after, c.currency FROM app JOIN c ON c.id = app.auth_id
-), t AS (
-	INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, idempotency_key, created_at)
-	SELECT tx_id, partner_id, 'transfer', description, partner_id, idem_key, created_at FROM done ORDER BY ord
-), e AS (
-	INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
-		balance_before, balance_after, created_at)
-	SELECT tx_id, wallet_id, partner_id, kind, typ, amount, after - amount, after, created_at FROM (
-		SELECT ord, 0 AS side, tx_id, partner_id AS wallet_id, partner_id, 'partner' AS kind, 'transfer_out' AS typ,
-			-amount AS amount, p_after AS after, created_at FROM done
-		UNION ALL
-		SELECT ord, 1, tx_id, auth_id, partner_id, 'customer', 'recharge', amount, c_after, created_at FROM done
-	) x ORDER BY ord, side
-)
-SELECT app.ord, done.p_after, done.c_after, done.currency,
-	-- A partner debited for a customer not credited fails the statement
-	-- (the cast cannot succeed), which undoes all of it, even outside an
-	-- explicit transaction.
-	CASE WHEN done.ord IS NULL THEN ('half-applied transfer refused: ' || app.tx_id)::int END
-FROM app LEFT JOIN done ON done.ord = app.ord`
-
-// withdrawManyPG applies many customer→partner withdrawals in one
-// statement, with transferManyPG's arguments and results. Each customer's
-// wallet is debited once by the sum of its withdrawals, only if it holds
-// that sum; each partner's wallet is then credited once. The partners'
-// wallets are locked first (plock), before any customer's, in the order
-// every other write takes them. The ledger rows are those of (*DB).post for
-// a withdrawal.
-const withdrawManyPG = manyMovesPG + `, plock AS (
-	SELECT id FROM wallets WHERE id IN (SELECT partner_id FROM ok) AND kind = 'partner' ORDER BY id FOR NO KEY UPDATE
-), ctot AS (
-	SELECT auth_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM ok GROUP BY auth_id
-), c AS (
-	UPDATE wallets w SET balance = w.balance - ctot.total, updated_at = ctot.at
-	FROM ctot WHERE w.id = ctot.auth_id AND w.kind = 'customer' AND w.balance >= ctot.total
-		AND (SELECT COUNT(*) FROM plock) >= 0
-	RETURNING w.id, w.balance + ctot.total AS before, w.currency
-), app AS (
-	SELECT ok.*, c.before - SUM(ok.amount) OVER (PARTITION BY ok.auth_id ORDER BY ok.ord)::bigint AS c_after, c.currency
-	FROM ok JOIN c ON c.id = ok.auth_id
-), ptot AS (
-	SELECT partner_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM app GROUP BY partner_id
-), p AS (
-	UPDATE wallets w SET balance = w.balance + ptot.total, updated_at = ptot.at
-	FROM ptot WHERE w.id = ptot.partner_id AND w.kind = 'partner'
-	RETURNING w.id, w.balance - ptot.total AS before
-), done AS (
-	SELECT app.*, p.before + SUM(app.amount) OVER (PARTITION BY app.partner_id ORDER BY app.ord)::bigint AS p_after
-	FROM app JOIN p ON p.id = app.partner_id
-), t AS (
-	INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, idempotency_key, created_at)
-	SELECT tx_id, partner_id, 'withdrawal', description, partner_id, idem_key, created_at FROM done ORDER BY ord
-), e AS (
-	INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
-		balance_before, balance_after, created_at)
-	SELECT tx_id, wallet_id, partner_id, kind, typ, amount, after - amount, after, created_at FROM (
-		SELECT ord, 0 AS side, tx_id, partner_id AS wallet_id, partner_id, 'partner' AS kind, 'transfer_in' AS typ,
-			amount, p_after AS after, created_at FROM done
-		UNION ALL
-		SELECT ord, 1, tx_id, auth_id, partner_id, 'customer', 'withdrawal', -amount, c_after, created_at FROM done
-	) x ORDER BY ord, side
-)
-SELECT app.ord, done.p_after, app.c_after, app.currency,
-	-- As in transferManyPG: a customer debited without its partner's credit
-	-- fails the statement.
-	CASE WHEN done.ord IS NULL THEN ('half-applied withdrawal refused: ' || app.tx_id)::int END
-FROM app LEFT JOIN done ON done.ord = app.ord`

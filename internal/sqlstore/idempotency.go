@@ -15,6 +15,14 @@ import (
 	"github.com/partnerd/partnerd"
 )
 
+// Idempotency keys (API.md §1). A request's hold on its key lives in the
+// memory of the instance running it (heldKeys), so claiming costs no write;
+// the key's row is written only with the response, by the writer, in the
+// transaction that makes the request's effect (completeClaim). Another
+// instance running the same key at the same time finds that row when its
+// own transaction tries to store its response: its effect is then rolled
+// back and it answers 409, so nothing applies twice.
+
 var _ partnerd.IdempotencyService = (*DB)(nil)
 
 func errKeyReused(key string) error {
@@ -22,159 +30,149 @@ func errKeyReused(key string) error {
 		"Idempotency-Key %q was already used with a different request; use a new key for a new request.", key)
 }
 
-// errKeyInUse answers a key whose first request holds it. That request may
-// still be running, or may have died with its process, in which case the
-// key frees itself when the lease runs out.
+// errKeyInUse answers a key that another request holds.
 func errKeyInUse(key string, retryAfter time.Duration) error {
 	e := partnerd.Errorf(partnerd.ECIdempotencyInUse,
-		"A request with Idempotency-Key %q is in progress (or died and holds the key until its lease expires); retry later.", key)
-	e.RetryAfter = max(retryAfter, time.Second)
+		"A request with Idempotency-Key %q is in progress; retry later.", key)
+	e.RetryAfter = min(max(retryAfter, time.Second), partnerd.IdempotencyLease)
 	return e
 }
 
 // responseAAD binds a stored response to its partner and key.
 func responseAAD(partnerID, key string) []byte { return []byte(partnerID + "\x00" + key) }
 
+func cacheKeyOf(partnerID, key string) string { return partnerID + "\x00" + key }
+
 // ClaimIdempotencyKey implements partnerd.IdempotencyService. A completed
-// key is answered from the read pool without touching the writer, so
-// replays cost one indexed read.
+// key is answered from memory or from one indexed read; a new claim is a
+// hold in this instance's memory until ReleaseIdempotencyKey.
 func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyRequest) (*partnerd.StoredResponse, *partnerd.IdempotencyClaim, error) {
 	if db.box == nil {
-		return nil, nil, errors.New("sqlstore: no secret key configured")
+		return nil, nil, errors.New("claim idempotency key: no secret key configured")
 	}
-	cacheKey := req.PartnerID + "\x00" + req.Key
-	if c, ok := db.completed.get(cacheKey, db.Now()); ok {
+	cacheKey := cacheKeyOf(req.PartnerID, req.Key)
+	now := db.Now()
+	if c, ok := db.completed.get(cacheKey, now); ok {
 		if !bytes.Equal(c.fingerprint, req.Fingerprint) {
 			return nil, nil, errKeyReused(req.Key)
 		}
 		// A copy: the caller may append to it.
 		return &partnerd.StoredResponse{Status: c.status, Body: slices.Clone(c.body)}, nil, nil
 	}
-	var fp, resp []byte
-	var status int
-	var created int64
-	err := db.queryRow(ctx, `SELECT fingerprint, status, response, created_at FROM idempotency_keys WHERE partner_id = ? AND key = ?`,
-		req.PartnerID, req.Key).Scan(&fp, &status, &resp, &created)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return nil, nil, err
-	case status > 0:
-		stored, _, err := db.replay(req, fp, status, resp)
-		if err == nil {
-			// A completed response never changes; remember it until the
-			// retention ends, when the database may forget it too.
-			db.completed.put(cacheKey, completedKey{fingerprint: fp, status: status, body: stored.Body,
-				until: time.Unix(created, 0).Add(partnerd.IdempotencyRetention)})
-		}
-		return stored, nil, err
-	}
-
 	var b [16]byte
 	rand.Read(b[:])
 	claim := &partnerd.IdempotencyClaim{IdempotencyRequest: req, Token: hex.EncodeToString(b[:])}
-	var stored *partnerd.StoredResponse
-	err = db.update(ctx, func(tx *txn) error {
-		stored = nil // the writer may run this more than once
-		now := db.Now().Unix()
-		var lockedUntil int64
-		var oldClaim string
-		err := tx.queryRow(`SELECT fingerprint, status, response, claim, locked_until FROM idempotency_keys
-			WHERE partner_id = ? AND key = ?`, req.PartnerID, req.Key).Scan(&fp, &status, &resp, &oldClaim, &lockedUntil)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			_, err := tx.exec(`INSERT INTO idempotency_keys (partner_id, key, fingerprint, claim, status, locked_until, created_at)
-				VALUES (?, ?, ?, ?, 0, ?, ?)`, req.PartnerID, req.Key, req.Fingerprint, claim.Token,
-				now+int64(partnerd.IdempotencyLease/time.Second), now)
-			if isUniqueViolation(err) {
-				// Another instance claimed it between our read and insert.
-				return errKeyInUse(req.Key, partnerd.IdempotencyLease)
-			}
-			return err
-		case err != nil:
-			return err
-		case status > 0:
-			var rerr error
-			stored, _, rerr = db.replay(req, fp, status, resp)
-			return rerr
-		case lockedUntil > now && !bytes.Equal(fp, req.Fingerprint):
-			return errKeyReused(req.Key)
-		case lockedUntil > now:
-			return errKeyInUse(req.Key, time.Duration(lockedUntil-now)*time.Second)
+	if held, ok := db.held.hold(cacheKey, claim, now); !ok {
+		if !bytes.Equal(held.fingerprint, req.Fingerprint) {
+			return nil, nil, errKeyReused(req.Key)
 		}
-		// The first request's lease expired (it died without an outcome, so
-		// the key is unused): take it over for this request, whatever its
-		// body, unless another instance just did.
-		res, err := tx.exec(`UPDATE idempotency_keys SET claim = ?, fingerprint = ?, locked_until = ?, created_at = ?
-			WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`, claim.Token, req.Fingerprint,
-			now+int64(partnerd.IdempotencyLease/time.Second), now, req.PartnerID, req.Key, oldClaim)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return errKeyInUse(req.Key, partnerd.IdempotencyLease)
-		}
-		return nil
-	})
+		return nil, nil, errKeyInUse(req.Key, held.since.Add(partnerd.IdempotencyLease).Sub(now))
+	}
+	stored, err := db.storedResponse(ctx, req, cacheKey, now)
 	if err != nil || stored != nil {
+		db.held.release(cacheKey, claim.Token)
 		return stored, nil, err
 	}
 	return nil, claim, nil
 }
 
-func (db *DB) replay(req partnerd.IdempotencyRequest, fp []byte, status int, enc []byte) (*partnerd.StoredResponse, *partnerd.IdempotencyClaim, error) {
-	if !bytes.Equal(fp, req.Fingerprint) {
-		return nil, nil, errKeyReused(req.Key)
+// storedResponse reads the key's row: the stored response of a completed
+// request, or nil if the key is unused. A live in-flight marker written by
+// an earlier version of partnerd (status 0) holds the key until its lease
+// ends, so a mixed deployment never runs a key twice.
+func (db *DB) storedResponse(ctx context.Context, req partnerd.IdempotencyRequest, cacheKey string, now time.Time) (*partnerd.StoredResponse, error) {
+	var fp, enc []byte
+	var status int
+	var created, lockedUntil int64
+	err := db.queryRow(ctx, `SELECT fingerprint, status, response, created_at, locked_until FROM idempotency_keys
+		WHERE partner_id = ? AND key = ?`, req.PartnerID, req.Key).Scan(&fp, &status, &enc, &created, &lockedUntil)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("claim idempotency key: %w", err)
+	case status == 0 && lockedUntil > now.Unix() && !bytes.Equal(fp, req.Fingerprint):
+		return nil, errKeyReused(req.Key)
+	case status == 0 && lockedUntil > now.Unix():
+		return nil, errKeyInUse(req.Key, time.Duration(lockedUntil-now.Unix())*time.Second)
+	case status == 0:
+		return nil, nil // a marker whose request died: the key is unused
+	case !bytes.Equal(fp, req.Fingerprint):
+		return nil, errKeyReused(req.Key)
 	}
 	body, err := db.box.OpenWith(enc, responseAAD(req.PartnerID, req.Key))
 	if err != nil {
-		return nil, nil, fmt.Errorf("decrypt stored response: %w", err)
+		return nil, fmt.Errorf("claim idempotency key: decrypt stored response: %w", err)
 	}
-	return &partnerd.StoredResponse{Status: status, Body: body}, nil, nil
+	// A completed response never changes; remember it until the retention
+	// ends, when the database may forget it too.
+	db.completed.put(cacheKey, completedKey{fingerprint: fp, status: status, body: body,
+		until: time.Unix(created, 0).Add(partnerd.IdempotencyRetention)})
+	return &partnerd.StoredResponse{Status: status, Body: slices.Clone(body)}, nil
 }
 
-// ReleaseIdempotencyKey forgets the in-flight marker of a request that did
-// not succeed, so the key stays unused.
-func (db *DB) ReleaseIdempotencyKey(ctx context.Context, c *partnerd.IdempotencyClaim) error {
-	return db.update(ctx, func(tx *txn) error {
-		_, err := tx.exec(`DELETE FROM idempotency_keys WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`,
-			c.PartnerID, c.Key, c.Token)
-		return err
-	})
-}
-
-// completeClaim stores the response of a claimed request in the
-// transaction that makes its effect. If the claim was lost (its lease ran
-// out and another request took the key), the effect is refused, so a key
-// never has two effects.
-func (db *DB) completeClaim(tx *txn, c *partnerd.IdempotencyClaim, result any) error {
-	if c == nil || c.Respond == nil {
-		return nil
-	}
-	status, body, err := c.Respond(result)
-	if err != nil {
-		return err
-	}
-	// created_at restarts at completion: the retention counts from when
-	// the response exists.
-	res, err := tx.exec(`UPDATE idempotency_keys SET status = ?, response = ?, locked_until = 0, created_at = ?
-		WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`,
-		status, db.box.SealWith(body, responseAAD(c.PartnerID, c.Key)), db.Now().Unix(), c.PartnerID, c.Key, c.Token)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errKeyInUse(c.Key, partnerd.IdempotencyLease)
-	}
+// ReleaseIdempotencyKey ends a claim's hold. Whether its request stored a
+// response is decided by its write's transaction; nothing is left to undo.
+func (db *DB) ReleaseIdempotencyKey(_ context.Context, c *partnerd.IdempotencyClaim) error {
+	db.held.release(cacheKeyOf(c.PartnerID, c.Key), c.Token)
 	return nil
 }
 
-// claimKeyOf is the key a ledger transaction records, if any.
-func claimKeyOf(c *partnerd.IdempotencyClaim) *string {
+// completeClaim runs after every write op, inside the op's part of the
+// batch (its savepoint when it has one): with an idempotency claim in ctx,
+// it stores the response rendered from the op's result under the key, so
+// the effect and its replayable response commit together or not at all.
+// It returns what to do once the transaction committed.
+//
+// Every write goes through it (see (*writer).pass), so a new write cannot
+// forget it; a write under a claim whose response cannot be rendered is
+// refused rather than applied without one.
+func (db *DB) completeClaim(tx *txn, ctx context.Context, result any) (func(), error) {
+	c := partnerd.IdempotencyClaimFrom(ctx)
 	if c == nil {
-		return nil
+		return nil, nil
 	}
-	return &c.Key
+	switch {
+	case c.Completed():
+		return nil, fmt.Errorf("idempotency key %q: the request already committed a write; one request makes one write", c.Key)
+	case c.Respond == nil || result == nil:
+		return nil, fmt.Errorf("idempotency key %q: the write has no response to store (render its result with the claim's Respond)", c.Key)
+	}
+	status, body, err := c.Respond(result)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency key %q: render response: %w", c.Key, err)
+	}
+	now := db.Now()
+	// The row is new, or a dead marker of an earlier version whose lease
+	// ran out. Anything else is another request's key: on PostgreSQL this
+	// waits for that request's transaction and then sees its row. The
+	// retention counts from now, when the response exists.
+	res, err := tx.exec(`INSERT INTO idempotency_keys (partner_id, key, fingerprint, claim, status, response, locked_until, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?)
+		ON CONFLICT (partner_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, claim = excluded.claim,
+			status = excluded.status, response = excluded.response, locked_until = 0, created_at = excluded.created_at
+		WHERE idempotency_keys.status = 0 AND idempotency_keys.locked_until <= ?`,
+		c.PartnerID, c.Key, c.Fingerprint, c.Token, status, db.box.SealWith(body, responseAAD(c.PartnerID, c.Key)),
+		now.Unix(), now.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("idempotency key %q: store response: %w", c.Key, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return nil, errKeyInUse(c.Key, time.Second)
+	}
+	entry := completedKey{fingerprint: c.Fingerprint, status: status, body: body, until: now.Add(partnerd.IdempotencyRetention)}
+	return func() {
+		c.MarkCompleted()
+		db.completed.put(cacheKeyOf(c.PartnerID, c.Key), entry)
+	}, nil
+}
+
+// claimKeyOf is the key a ledger transaction made under ctx records, if any.
+func claimKeyOf(ctx context.Context) *string {
+	if c := partnerd.IdempotencyClaimFrom(ctx); c != nil {
+		return &c.Key
+	}
+	return nil
 }
 
 // PurgeIdempotencyKeys deletes completed keys older than the retention and
@@ -193,7 +191,44 @@ func (db *DB) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 		n, err = res.RowsAffected()
 		return err
 	})
-	return n, err
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return n, nil
+}
+
+// heldKeys are the keys of the requests this instance is running.
+type heldKeys struct {
+	mu sync.Mutex
+	m  map[string]heldKey
+}
+
+type heldKey struct {
+	token       string
+	fingerprint []byte
+	since       time.Time
+}
+
+// hold takes key for c, or returns the request that holds it.
+func (h *heldKeys) hold(key string, c *partnerd.IdempotencyClaim, now time.Time) (heldKey, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if held, ok := h.m[key]; ok {
+		return held, false
+	}
+	if h.m == nil {
+		h.m = make(map[string]heldKey)
+	}
+	h.m[key] = heldKey{token: c.Token, fingerprint: c.Fingerprint, since: now}
+	return heldKey{}, true
+}
+
+func (h *heldKeys) release(key, token string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m[key].token == token {
+		delete(h.m, key)
+	}
 }
 
 // completedKeys caches completed idempotency responses, so a replay costs

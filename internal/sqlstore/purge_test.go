@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -29,7 +30,14 @@ func TestPurgeIdempotencyKeys(t *testing.T) {
 	if _, err := db.Transfer(partnerd.WithIdempotencyClaim(ctx, done), p, partnerd.TransferInput{AuthID: a, Amount: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.ClaimIdempotencyKey(ctx, req("abandoned")); err != nil {
+	db.ReleaseIdempotencyKey(ctx, done)
+	// An in-flight marker as earlier versions wrote them, whose request
+	// died: purged with the completed keys.
+	if err := db.Update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO idempotency_keys (partner_id, key, fingerprint, claim, status, locked_until, created_at)
+			VALUES (?, 'abandoned', x'66', 'c', 0, ?, ?)`, p, start.Add(partnerd.IdempotencyLease).Unix(), start.Unix())
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 

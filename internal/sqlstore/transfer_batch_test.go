@@ -171,12 +171,12 @@ func TestTransferBatchMixed(t *testing.T) {
 			// On PostgreSQL the valid moves of partner one (3 transfers,
 			// 2 withdrawals) went through the combined statements; the
 			// rest fell back to the one-by-one path.
-			if combined := db.writer.stats.combined.Load() - combinedBefore; db.dialect.transferMany != "" && combined != 5 {
+			if combined := db.writer.stats.combined.Load() - combinedBefore; db.dialect.batchStatements && combined != 5 {
 				t.Errorf("%d moves applied combined, want the 5 valid ones of partner one", combined)
 			}
 			// Those left alone ran in savepoints in the same pass: no
 			// refusal cost the batch a rerun.
-			if reruns := db.writer.stats.reruns.Load(); db.dialect.transferMany != "" && reruns != 0 {
+			if reruns := db.writer.stats.reruns.Load(); db.dialect.batchStatements && reruns != 0 {
 				t.Errorf("%d reruns, want none", reruns)
 			}
 			if err := db.VerifyLedger(ctx, io.Discard); err != nil {
@@ -227,11 +227,11 @@ func TestTransferManyRefusesHalfApplied(t *testing.T) {
 			if _, err := db.write.ExecContext(ctx, `UPDATE wallets SET kind = 'system' WHERE id = $1`, credited); err != nil {
 				t.Fatal(err)
 			}
-			op := &fastTransfer{withdraw: withdraw, authID: a.AuthID, partnerID: p.ID, amount: 100,
-				txID: partnerd.NewTransactionID(time.Now()), createdAt: time.Now().Unix()}
-			err = db.transferMany(ctx, db.write, []*fastTransfer{op})
+			op := &moveOp{db: db, withdraw: withdraw, partnerID: p.ID, in: partnerd.TransferInput{AuthID: a.AuthID, Amount: 100},
+				t: partnerd.Transfer{TransactionID: partnerd.NewTransactionID(time.Now()), Timestamp: time.Now()}}
+			err = moveCombiner{}.combine(ctx, db.write, []batchOp{op})
 			if err == nil || !strings.Contains(err.Error(), "half-applied") {
-				t.Fatalf("transferMany = %v, want the statement to fail as half-applied", err)
+				t.Fatalf("combine = %v, want the statement to fail as half-applied", err)
 			}
 			var pb, cb int64
 			if err := db.read.QueryRowContext(ctx, `SELECT (SELECT balance FROM wallets WHERE id = $1),
@@ -239,7 +239,7 @@ func TestTransferManyRefusesHalfApplied(t *testing.T) {
 				t.Fatal(err)
 			}
 			var rows int
-			if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_transactions WHERE id = $1`, op.txID).Scan(&rows); err != nil {
+			if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_transactions WHERE id = $1`, op.t.TransactionID).Scan(&rows); err != nil {
 				t.Fatal(err)
 			}
 			if pb != 300 || cb != 200 || rows != 0 {

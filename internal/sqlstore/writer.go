@@ -17,10 +17,62 @@ const maxBatch = 256
 
 var errClosed = errors.New("sqlstore: database is closed")
 
-// writer owns the write path. Concurrent update calls queue here; the loop
-// takes every request waiting, runs them in one transaction, each inside a
-// savepoint so a failing request rolls back alone, and commits once. Callers
-// are answered only after the commit, so an acknowledged write is durable.
+// op is one write. The writer runs it in a transaction shared with the
+// other writes of its batch, inside a savepoint of its own when it must be
+// able to fail alone. Every store write is an op (see (*DB).do), so each
+// gets batching, idempotency completion and the writer's retries without
+// remembering a step.
+type op interface {
+	// apply makes the write in tx and returns its result: the value the
+	// request's response, and so its stored idempotent response, is
+	// rendered from. It may run more than once (a pass that is rolled back
+	// is run again), so it must not keep state from an earlier run.
+	apply(tx *txn) (any, error)
+}
+
+// batchOp is an op that the writer may apply together with others of its
+// kind in one statement, before the batch's ops run (on PostgreSQL each
+// statement is a round trip made while the batch holds its rows' locks).
+type batchOp interface {
+	op
+	// combiner applies ops of this kind together, or is nil when the
+	// engine has no combined statement for them. Ops whose combiners are
+	// equal go to one call.
+	combiner() combiner
+	// lockKeys are the wallets the combined statement will lock. On
+	// engines with row locks the writer locks them first, sorted, and then
+	// takes in the requests that arrived while it waited.
+	lockKeys() []string
+	// combined reports whether the combiner applied the op in this pass;
+	// apply then only reports the outcome. setCombined(false) forgets an
+	// earlier pass, which was rolled back.
+	combined() bool
+	setCombined(bool)
+}
+
+// combiner applies several ops of one kind in one go and marks those it
+// applied (setCombined(true)). An op it leaves alone runs on its own
+// afterwards, in a savepoint, and names its refusal there. An error rolls
+// the pass back; the batch then runs again without combining.
+type combiner interface {
+	combine(ctx context.Context, q queryer, ops []batchOp) error
+}
+
+// queryer runs a query in a transaction or, on a *sql.DB, as a statement
+// that commits on its own.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// finisher runs after each op that succeeded, in the op's part of the
+// transaction, and returns what to do once that transaction committed:
+// the store completes the request's idempotency claim there.
+type finisher func(tx *txn, ctx context.Context, result any) (afterCommit func(), err error)
+
+// writer owns the write path. Concurrent ops queue here; the loop takes
+// every request waiting, runs them in one transaction and commits once.
+// Callers are answered only after the commit, so an acknowledged write is
+// durable.
 type writer struct {
 	db *sql.DB
 	// prepared holds statements prepared on the writer's connection
@@ -28,15 +80,13 @@ type writer struct {
 	// writer goroutine touches it).
 	prepared map[string]*sql.Stmt
 	dialect  dialect
-	// combine, if set, applies the fast transfers of a pass in one go,
-	// before the requests' functions run.
-	combine func(ctx context.Context, q queryer, ops []*fastTransfer) error
-	log     *slog.Logger
-	reqs    chan *writeReq
-	quit    chan struct{}
-	done    chan struct{}
-	once    sync.Once
-	stats   writerStats
+	finish   finisher
+	log      *slog.Logger
+	reqs     chan *writeReq
+	quit     chan struct{}
+	done     chan struct{}
+	once     sync.Once
+	stats    writerStats
 }
 
 // writerStats counts what the writer did since it started.
@@ -44,20 +94,22 @@ type writerStats struct {
 	commits  atomic.Int64 // transactions committed
 	requests atomic.Int64 // requests answered by those commits
 	reruns   atomic.Int64 // passes that rolled back to guard a failed request
-	combined atomic.Int64 // fast transfers committed by a combined statement
+	combined atomic.Int64 // ops committed by a combined statement
 }
 
 type writeReq struct {
-	ctx  context.Context
-	fast *fastTransfer // optional: see (*writer).combine
-	fn   func(*txn) error
-	err  chan error
+	ctx context.Context
+	op  op
+	// Set by the pass that commits.
+	result any
+	after  func()
+	err    chan error
 }
 
-func newWriter(db *sql.DB, d dialect, log *slog.Logger, combine func(context.Context, queryer, []*fastTransfer) error) *writer {
+func newWriter(db *sql.DB, d dialect, log *slog.Logger, finish finisher) *writer {
 	w := &writer{
 		db:       db,
-		combine:  combine,
+		finish:   finish,
 		prepared: make(map[string]*sql.Stmt),
 		dialect:  d,
 		log:      log,
@@ -69,24 +121,27 @@ func newWriter(db *sql.DB, d dialect, log *slog.Logger, combine func(context.Con
 	return w
 }
 
-// do queues fn and waits for its outcome. Once queued, it always waits for
+// do queues o and waits for its outcome. Once queued, it always waits for
 // the answer even if ctx ends: returning early could report failure for a
 // write that then commits.
-func (w *writer) do(ctx context.Context, fast *fastTransfer, fn func(*txn) error) error {
+func (w *writer) do(ctx context.Context, o op) (any, error) {
 	for attempt := 1; ; attempt++ {
-		req := &writeReq{ctx: ctx, fast: fast, fn: fn, err: make(chan error, 1)}
+		req := &writeReq{ctx: ctx, op: o, err: make(chan error, 1)}
 		select {
 		case w.reqs <- req:
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-w.quit:
-			return errClosed
+			return nil, errClosed
 		}
 		err := <-req.err
 		// A deadlock victim was rolled back to its savepoint (or with its
 		// whole transaction): it had no effect and can simply run again.
 		if err == nil || !isRetryable(err) || attempt == maxAttempts {
-			return err
+			if err == nil && req.after != nil {
+				req.after()
+			}
+			return req.result, err
 		}
 	}
 }
@@ -151,17 +206,16 @@ func (w *writer) drain() {
 //
 // Most requests succeed, so a batch first runs bare: one statement after
 // another, no savepoints (on PostgreSQL each savepoint is two more round
-// trips made while the batch holds its rows' locks), and its fast
-// transfers combined. When a request fails, the transaction is rolled
-// back, as its failure may have left partial effects, and the batch runs
-// again with that request inside a savepoint, so it rolls back alone.
-// After maxPasses-1 such failures every request of the batch gets a
-// savepoint. Callers are answered once, after the pass that commits.
-// The first pass may take in more requests (see pass); run returns the
-// batch it answered.
+// trips made while the batch holds its rows' locks), and its batch ops
+// combined. When a request fails, the transaction is rolled back, as its
+// failure may have left partial effects, and the batch runs again with
+// that request inside a savepoint, so it rolls back alone. After
+// maxPasses-1 such failures every request of the batch gets a savepoint.
+// Callers are answered once, after the pass that commits. The first pass
+// may take in more requests (see pass); run returns the batch it answered.
 func (w *writer) run(batch []*writeReq) []*writeReq {
 	guard := make([]bool, len(batch))
-	combine := w.combine != nil
+	combine := true
 	for pass := 1; ; pass++ {
 		if pass == maxPasses {
 			for i := range guard {
@@ -175,9 +229,9 @@ func (w *writer) run(batch []*writeReq) []*writeReq {
 		guard = append(guard, make([]bool, len(batch)-len(guard))...)
 		switch {
 		case errors.Is(err, errCombine):
-			// The combined statement failed: the requests go one by one.
+			// A combined statement failed: the requests go one by one.
 			combine = false
-			w.log.Warn("combined transfers failed; running them one by one", "err", err)
+			w.log.Warn("combined writes failed; running them one by one", "err", err)
 			continue
 		case failed >= 0:
 			guard[failed] = true
@@ -198,9 +252,67 @@ func (w *writer) run(batch []*writeReq) []*writeReq {
 // request with a savepoint, and so always ends.
 const maxPasses = 3
 
-// errCombine marks a failure of the combined fast transfers (or of the
-// partner locks taken for them): nothing of the pass is kept.
-var errCombine = errors.New("combined transfers")
+// errCombine marks a failure of a combined statement (or of the locks
+// taken for it): nothing of the pass is kept.
+var errCombine = errors.New("combined writes")
+
+// combinable returns the batch op of r that this pass may combine, if any.
+func combinable(r *writeReq, guarded, combine bool) batchOp {
+	b, ok := r.op.(batchOp)
+	if !ok {
+		return nil
+	}
+	b.setCombined(false) // an earlier pass's outcome was rolled back
+	// A guarded request runs alone, so its savepoint holds all of it.
+	if !combine || guarded || r.ctx.Err() != nil || b.combiner() == nil {
+		return nil
+	}
+	return b
+}
+
+// lockFirst locks the wallets the batch's combinable ops name, sorted (one
+// lock order for every instance), and then takes in the requests that
+// arrived while it waited.
+func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
+	var ids []string
+	for _, r := range batch {
+		if b, ok := r.op.(batchOp); ok && b.combiner() != nil {
+			for _, id := range b.lockKeys() {
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return batch, nil
+	}
+	slices.Sort(ids)
+	if _, err := tx.ExecContext(tx.ctx, w.dialect.lockWallets, ids); err != nil {
+		return batch, fmt.Errorf("%w: lock wallets: %w", errCombine, err)
+	}
+	return w.fill(batch), nil
+}
+
+// combineAll applies the combinable ops, one call per combiner, in the
+// order the combiners first appear in the batch.
+func combineAll(ctx context.Context, q queryer, ops []batchOp) error {
+	var order []combiner
+	groups := make(map[combiner][]batchOp)
+	for _, b := range ops {
+		c := b.combiner()
+		if _, ok := groups[c]; !ok {
+			order = append(order, c)
+		}
+		groups[c] = append(groups[c], b)
+	}
+	for _, c := range order {
+		if err := c.combine(ctx, q, groups[c]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // pass runs the batch once, in one transaction, with a savepoint around
 // each guarded request. It returns each request's outcome and -1 once the
@@ -208,11 +320,10 @@ var errCombine = errors.New("combined transfers")
 // for every request that did not fail alone), or the index of an unguarded
 // request that failed, after rolling everything back.
 //
-// With grow, a pass with fast transfers first locks their partners'
-// wallets (the dialect's lockPartnerWallets), which waits while another
-// instance's batch holds one, and then takes in the requests that arrived
-// meanwhile: under contention batches grow instead of queueing for one
-// commit each. It returns the batch it ran.
+// With grow, a pass with batch ops first locks the wallets they name (see
+// lockFirst), which waits while another instance's batch holds one: under
+// contention batches grow instead of queueing for one commit each. It
+// returns the batch it ran.
 func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []*writeReq, errs []error, failed int, err error) {
 	sqlTx, err := w.db.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -221,22 +332,12 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 	tx := &txn{Tx: sqlTx, dialect: w.dialect, prepared: w.prepared, ctx: context.Background()}
 	defer w.prepareMissing(tx)
 	defer tx.closeStmts()
-	if combine && grow && w.dialect.lockPartnerWallets != "" {
-		var ids []string
-		for _, r := range batch {
-			if r.fast != nil && !slices.Contains(ids, r.fast.partnerID) {
-				ids = append(ids, r.fast.partnerID)
-			}
+	if combine && grow && w.dialect.lockWallets != "" {
+		if batch, err = w.lockFirst(tx, batch); err != nil {
+			sqlTx.Rollback()
+			return batch, make([]error, len(batch)), -1, err
 		}
-		if len(ids) > 0 {
-			slices.Sort(ids) // one lock order for every instance
-			if _, err := tx.ExecContext(tx.ctx, w.dialect.lockPartnerWallets, ids); err != nil {
-				sqlTx.Rollback()
-				return batch, make([]error, len(batch)), -1, fmt.Errorf("%w: lock partners: %w", errCombine, err)
-			}
-			batch = w.fill(batch)
-			guard = append(guard, make([]bool, len(batch)-len(guard))...)
-		}
+		guard = append(guard, make([]bool, len(batch)-len(guard))...)
 	}
 	errs = make([]error, len(batch))
 	abort := func(what string, err error) ([]*writeReq, []error, int, error) {
@@ -244,52 +345,49 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 		return batch, errs, -1, fmt.Errorf("%s: %w", what, err)
 	}
 	single := len(batch) == 1 // its transaction is its savepoint
-	var fast []*fastTransfer
+	var ops []batchOp
 	for i, r := range batch {
-		if r.fast == nil {
-			continue
-		}
-		r.fast.applied = false // an earlier pass's outcome was rolled back
-		// A guarded request runs alone, so its savepoint holds all of it.
-		if combine && !guard[i] && r.ctx.Err() == nil {
-			fast = append(fast, r.fast)
+		r.result, r.after = nil, nil
+		if b := combinable(r, guard[i], combine); b != nil {
+			ops = append(ops, b)
 		}
 	}
-	if len(fast) > 0 {
-		if err := w.combine(tx.ctx, tx, fast); err != nil {
+	if len(ops) > 0 {
+		if err := combineAll(tx.ctx, tx, ops); err != nil {
 			sqlTx.Rollback()
 			return batch, errs, -1, fmt.Errorf("%w: %w", errCombine, err)
 		}
 	}
 	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil && (r.fast == nil || !r.fast.applied) {
+		b, _ := r.op.(batchOp)
+		combined := b != nil && b.combined()
+		if err := r.ctx.Err(); err != nil && !combined {
 			errs[i] = err
 			continue
 		}
 		// The request's own deadline must not abort a statement half-way
 		// through a shared transaction.
-		ctx := context.WithoutCancel(r.ctx)
-		tx.ctx = ctx
-		// A fast transfer the combined statement left alone is likely to
-		// be refused: it gets a savepoint at once instead of a rerun.
-		leftAlone := len(fast) > 0 && r.fast != nil && !r.fast.applied
+		tx.ctx = context.WithoutCancel(r.ctx)
+		// An op the combined statement left alone is likely to be refused:
+		// it gets a savepoint at once instead of a rerun.
+		leftAlone := len(ops) > 0 && b != nil && b.combiner() != nil && !combined
 		if single || !(guard[i] || leftAlone) {
-			errs[i] = runSafely(tx, r.fn)
+			errs[i] = w.apply(tx, r)
 			if errs[i] != nil && !single {
 				sqlTx.Rollback()
 				return batch, nil, i, nil
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		if _, err := tx.ExecContext(tx.ctx, "SAVEPOINT w"); err != nil {
 			return abort("savepoint", err)
 		}
-		if errs[i] = runSafely(tx, r.fn); errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
+		if errs[i] = w.apply(tx, r); errs[i] != nil {
+			if _, err := tx.ExecContext(tx.ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
 				return abort("rollback to savepoint", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+		if _, err := tx.ExecContext(tx.ctx, "RELEASE SAVEPOINT w"); err != nil {
 			return abort("release savepoint", err)
 		}
 	}
@@ -302,23 +400,38 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 	}
 	w.stats.commits.Add(1)
 	w.stats.requests.Add(int64(len(batch)))
-	for _, f := range fast {
-		if f.applied {
+	for _, b := range ops {
+		if b.combined() {
 			w.stats.combined.Add(1)
 		}
 	}
 	return batch, errs, -1, nil
 }
 
+// apply runs one request's op and then the store's finishing step, both in
+// the request's part of the transaction, and keeps the outcome for do.
+func (w *writer) apply(tx *txn, r *writeReq) error {
+	res, after, err := runSafely(tx, r.op, w.finish)
+	if err != nil {
+		return err
+	}
+	r.result, r.after = res, after
+	return nil
+}
+
 // runSafely turns a panic in fn into an error, so one bad request cannot
 // take down the writer and its batch.
-func runSafely(tx *txn, fn func(*txn) error) (err error) {
+func runSafely(tx *txn, o op, finish finisher) (res any, after func(), err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in write transaction: %v", p)
 		}
 	}()
-	return fn(tx)
+	if res, err = o.apply(tx); err != nil || finish == nil {
+		return res, nil, err
+	}
+	after, err = finish(tx, tx.ctx, res)
+	return res, after, err
 }
 
 // txn is a write transaction. The writer's one connection is busy inside

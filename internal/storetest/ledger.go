@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -355,36 +356,73 @@ func testIdempotencyReplay(t *testing.T, s LedgerStore) {
 
 func testIdempotencyInUseAndRelease(t *testing.T, s LedgerStore) {
 	p, a := mustFundedCustomer(t, s, "holder", 100)
+	ok := func(any) (int, []byte, error) { return 200, []byte("x"), nil }
 	_, c, err := claim(t, s, p.ID, "k", "a")
 	if err != nil || c == nil {
 		t.Fatalf("claim: %v", err)
 	}
 	_, _, err = claim(t, s, p.ID, "k", "a")
 	wantCode(t, "second claim while the first runs", err, partnerd.ECIdempotencyInUse)
-	if e, ok := err.(*partnerd.Error); !ok || e.RetryAfter <= 0 {
+	var e *partnerd.Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 {
 		t.Errorf("in-use error %v has no RetryAfter", err)
 	}
+	_, _, err = claim(t, s, p.ID, "k", "b")
+	wantCode(t, "another request under a held key", err, partnerd.ECIdempotencyReused)
+
 	// A failed effect leaves no response behind; releasing frees the key.
-	c.Respond = func(any) (int, []byte, error) { return 200, []byte("x"), nil }
+	c.Respond = ok
 	ctx := partnerd.WithIdempotencyClaim(context.Background(), c)
 	_, err = s.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 1000})
 	wantCode(t, "transfer beyond the balance", err, partnerd.ECInsufficientBalance)
 	if err := s.ReleaseIdempotencyKey(context.Background(), c); err != nil {
 		t.Fatalf("Release: %v", err)
 	}
-	stored, c, err := claim(t, s, p.ID, "k", "a")
-	if err != nil || stored != nil || c == nil {
-		t.Errorf("claim after release = %v, %v, %v; want a fresh claim", stored, c, err)
+	stale, c, err := claim(t, s, p.ID, "k", "a")
+	if err != nil || stale != nil || c == nil {
+		t.Fatalf("claim after release = %v, %v, %v; want a fresh claim", stale, c, err)
 	}
-	// A claim that lost its key (released here, as an expired lease would
-	// be taken over) cannot complete: the effect is refused.
-	if err := s.ReleaseIdempotencyKey(context.Background(), c); err != nil {
-		t.Fatal(err)
-	}
-	c.Respond = func(any) (int, []byte, error) { return 200, []byte("x"), nil }
+
+	// A write under a claim that cannot render its response is refused,
+	// so no effect ever exists without its stored response.
 	_, err = s.Transfer(partnerd.WithIdempotencyClaim(context.Background(), c), p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 10})
-	wantCode(t, "effect under a lost claim", err, partnerd.ECIdempotencyInUse)
-	if pb, cb := mustBalances(t, s, p.ID, a.AuthID); pb != 100 || cb != 0 {
-		t.Errorf("balances %d/%d, want 100/0: a refused effect moved money", pb, cb)
+	if err == nil {
+		t.Errorf("a write under a claim without Respond succeeded; want it refused")
 	}
+	c.Respond = ok
+	if _, err := s.Transfer(partnerd.WithIdempotencyClaim(context.Background(), c), p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 10}); err != nil {
+		t.Fatalf("Transfer under the claim: %v", err)
+	}
+	if !c.Completed() {
+		t.Errorf("the claim is not completed after its write committed")
+	}
+	// One request makes one write: a second write under the same claim
+	// is refused.
+	_, err = s.Transfer(partnerd.WithIdempotencyClaim(context.Background(), c), p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 10})
+	if err == nil {
+		t.Errorf("a second write under one completed claim succeeded; want it refused")
+	}
+	s.ReleaseIdempotencyKey(context.Background(), c)
+
+	// Another holder of the same key (as another instance running the same
+	// request would be) cannot complete it: its effect is refused.
+	_, rival, err := claim(t, s, p.ID, "k2", "a")
+	if err != nil || rival == nil {
+		t.Fatalf("claim k2: %v", err)
+	}
+	s.ReleaseIdempotencyKey(context.Background(), rival) // as if held elsewhere
+	_, first, err := claim(t, s, p.ID, "k2", "a")
+	if err != nil || first == nil {
+		t.Fatalf("claim k2 again: %v", err)
+	}
+	first.Respond, rival.Respond = ok, ok
+	if _, err := s.Transfer(partnerd.WithIdempotencyClaim(context.Background(), first), p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 5}); err != nil {
+		t.Fatalf("Transfer under k2: %v", err)
+	}
+	_, err = s.Transfer(partnerd.WithIdempotencyClaim(context.Background(), rival), p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 5})
+	wantCode(t, "effect under a key another request completed", err, partnerd.ECIdempotencyInUse)
+	if pb, cb := mustBalances(t, s, p.ID, a.AuthID); pb != 85 || cb != 15 {
+		t.Errorf("balances %d/%d, want 85/15: a refused effect moved money", pb, cb)
+	}
+	mustVerify(t, s)
 }
