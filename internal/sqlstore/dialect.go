@@ -210,7 +210,7 @@ const manyMovesPG = `WITH req AS (
 const transferManyPG = manyMovesPG + `, ptot AS (
 	SELECT partner_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM ok GROUP BY partner_id
 ), p AS (
-	UPDATE wallets w SET balance = w.balance - ptot.total, updated_at = ptot.at
+	UPDATE wallets w SET balance = w.balance - ptot.total, updated_at = ptot.at, entry_count = w.entry_count + (SELECT COUNT(*) FROM ok WHERE ok.partner_id = ptot.partner_id)
 	FROM ptot WHERE w.id = ptot.partner_id AND w.kind = 'partner' AND w.balance >= ptot.total
 	RETURNING w.id, w.balance + ptot.total AS before
 ), app AS (
@@ -220,7 +220,7 @@ const transferManyPG = manyMovesPG + `, ptot AS (
 ), ctot AS (
 	SELECT auth_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM app GROUP BY auth_id
 ), c AS (
-	UPDATE wallets w SET balance = w.balance + ctot.total, updated_at = ctot.at
+	UPDATE wallets w SET balance = w.balance + ctot.total, updated_at = ctot.at, entry_count = w.entry_count + (SELECT COUNT(*) FROM app WHERE app.auth_id = ctot.auth_id)
 	FROM ctot WHERE w.id = ctot.auth_id AND w.kind = 'customer'
 	RETURNING w.id, w.balance - ctot.total AS before, w.currency
 ), done AS (
@@ -257,7 +257,7 @@ const withdrawManyPG = manyMovesPG + `, plock AS (
 ), ctot AS (
 	SELECT auth_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM ok GROUP BY auth_id
 ), c AS (
-	UPDATE wallets w SET balance = w.balance - ctot.total, updated_at = ctot.at
+	UPDATE wallets w SET balance = w.balance - ctot.total, updated_at = ctot.at, entry_count = w.entry_count + (SELECT COUNT(*) FROM ok WHERE ok.auth_id = ctot.auth_id)
 	FROM ctot WHERE w.id = ctot.auth_id AND w.kind = 'customer' AND w.balance >= ctot.total
 		AND (SELECT COUNT(*) FROM plock) >= 0
 	RETURNING w.id, w.balance + ctot.total AS before, w.currency
@@ -267,7 +267,7 @@ const withdrawManyPG = manyMovesPG + `, plock AS (
 ), ptot AS (
 	SELECT partner_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM app GROUP BY partner_id
 ), p AS (
-	UPDATE wallets w SET balance = w.balance + ptot.total, updated_at = ptot.at
+	UPDATE wallets w SET balance = w.balance + ptot.total, updated_at = ptot.at, entry_count = w.entry_count + (SELECT COUNT(*) FROM app WHERE app.partner_id = ptot.partner_id)
 	FROM ptot WHERE w.id = ptot.partner_id AND w.kind = 'partner'
 	RETURNING w.id, w.balance - ptot.total AS before
 ), done AS (
