@@ -116,4 +116,11 @@ const (
 	FCUnknownField  = "unknown_field"
 	FCOutOfRange    = "out_of_range"
 	FCNotAllowed    = "not_allowed"
+	// Amounts.
+	FCMustBePositive  = "must_be_positive"
+	FCTooManyDecimals = "too_many_decimals"
+	FCTooLarge        = "too_large"
+	// FCTaken marks a value that must be unique and is already in use
+	// (an email; the request then fails with email_taken).
+	FCTaken = "taken"
 )

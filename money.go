@@ -135,7 +135,7 @@ func ParseAmountText(s, currency string) (int64, string) {
 		return 0, FCInvalidFormat
 	}
 	if !hasExp && len(fracDigits) > exp {
-		return 0, "too_many_decimals"
+		return 0, FCTooManyDecimals
 	}
 	// value = 0.intDigits+fracDigits scaled: mantissa digits with the decimal
 	// point after len(intDigits)+shift digits; we want it times 10^exp.
@@ -148,12 +148,12 @@ func ParseAmountText(s, currency string) (int64, string) {
 	if point < len(mant) {
 		// Digits after the minor unit must all be zero for the value to be exact.
 		if point < 0 || strings.TrimRight(mant[point:], "0") != "" {
-			return 0, "too_many_decimals"
+			return 0, FCTooManyDecimals
 		}
 		mant = mant[:point]
 	} else {
 		if point-len(mant) > 18 {
-			return 0, "too_large"
+			return 0, FCTooLarge
 		}
 		mant += strings.Repeat("0", point-len(mant))
 	}
@@ -161,18 +161,18 @@ func ParseAmountText(s, currency string) (int64, string) {
 		return 0, ""
 	}
 	if len(mant) > 18 {
-		return 0, "too_large"
+		return 0, FCTooLarge
 	}
 	v, err := strconv.ParseInt(mant, 10, 64)
 	if err != nil {
-		return 0, "too_large"
+		return 0, FCTooLarge
 	}
 	limit := int64(maxMajorUnits)
 	for range exp {
 		limit *= 10
 	}
 	if v > limit {
-		return 0, "too_large"
+		return 0, FCTooLarge
 	}
 	if neg {
 		v = -v
@@ -202,14 +202,14 @@ func ParsePositiveAmount(field string, raw []byte, currency string) (int64, *Fie
 	}
 	v, code := ParseAmountText(text, currency)
 	switch {
-	case code == "too_many_decimals":
+	case code == FCTooManyDecimals:
 		return 0, &FieldError{Field: field, Code: code, Message: field + " must have at most " + strconv.Itoa(CurrencyExponent(currency)) + " decimals for " + currency}
-	case code == "too_large":
+	case code == FCTooLarge:
 		return 0, &FieldError{Field: field, Code: code, Message: field + " must be at most 1000000000 " + currency}
 	case code != "":
 		return 0, &FieldError{Field: field, Code: code, Message: field + " must be a decimal number"}
 	case v <= 0:
-		return 0, &FieldError{Field: field, Code: "must_be_positive", Message: field + " must be greater than zero"}
+		return 0, &FieldError{Field: field, Code: FCMustBePositive, Message: field + " must be greater than zero"}
 	}
 	return v, nil
 }

@@ -2,6 +2,8 @@ package partnerd
 
 import (
 	"context"
+	"iter"
+	"strings"
 	"time"
 )
 
@@ -29,11 +31,38 @@ var PartnerTransactionTypes = []string{TxFund, TxTransferOut, TxTransferIn}
 const InitiatedByOperator = "operator"
 
 // TransferInput moves Amount (minor units, > 0) between a partner and one
-// of its customers.
+// of its customers. Validate normalizes the fields in place.
 type TransferInput struct {
-	AuthID      string
-	Amount      int64
+	AuthID string
+	Amount int64
+	// Currency, when not nil, names the currency of Amount; it must then
+	// be the partner's (else currency_mismatch).
+	Currency    *string
 	Description *string
+}
+
+// Validate upper-cases the currency and returns a validation_error listing
+// every invalid field. That the customer exists under the partner, and
+// that the currency is the partner's, only the store can tell.
+func (in *TransferInput) Validate() error {
+	var fe FieldErrors
+	if in.Amount <= 0 {
+		fe.Add("amount", FCMustBePositive, "amount must be greater than zero")
+	}
+	if in.Currency != nil {
+		cur, ok := NormalizeCurrency(*in.Currency)
+		if ok {
+			in.Currency = &cur
+		} else {
+			fe.Add("currency", FCInvalidValue, "currency must be an ISO 4217 code such as INR")
+		}
+	}
+	if in.Description != nil && strings.ContainsRune(*in.Description, 0) {
+		fe.Add("description", FCInvalidValue, "description must not contain NUL characters")
+	} else {
+		validateText(&fe, "description", in.Description, maxTextLen)
+	}
+	return fe.Err()
 }
 
 // Transfer is the outcome of a transfer or a withdrawal.
@@ -66,7 +95,9 @@ type Entry struct {
 }
 
 // EntryFilter selects a page of a ledger log, newest first. From and To are
-// inclusive UTC days; zero means unbounded.
+// inclusive UTC days; zero means unbounded. Type, when not empty, is one of
+// the log's transaction types. The streaming reads (the …Seq methods of
+// LedgerService) take every matching entry and ignore Page.
 type EntryFilter struct {
 	From, To time.Time
 	Type     string
@@ -86,4 +117,13 @@ type LedgerService interface {
 	CustomerEntries(ctx context.Context, partnerID string, f EntryFilter) ([]*Entry, int, error)
 	// PartnerEntries is the partner's master wallet log.
 	PartnerEntries(ctx context.Context, partnerID string, f EntryFilter) ([]*Entry, int, error)
+
+	// AccountEntriesSeq, CustomerEntriesSeq and PartnerEntriesSeq stream
+	// every entry of the same logs that f selects, newest first, reading
+	// each as the consumer asks for it (f.Page is ignored). A failure,
+	// including ctx ending, is the last value the sequence yields. Breaking
+	// out of the loop stops the read.
+	AccountEntriesSeq(ctx context.Context, partnerID, authID string, f EntryFilter) iter.Seq2[*Entry, error]
+	CustomerEntriesSeq(ctx context.Context, partnerID string, f EntryFilter) iter.Seq2[*Entry, error]
+	PartnerEntriesSeq(ctx context.Context, partnerID string, f EntryFilter) iter.Seq2[*Entry, error]
 }

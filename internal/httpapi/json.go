@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,36 +123,24 @@ func (o *object) validate(v interface{ Validate() error }) error {
 	return errs.Err()
 }
 
-// pageFrom parses page, size and its alias per_page.
+// pageFrom reads page, size and its alias per_page from the query string
+// and adds every bad one to errs.
 func pageFrom(r *http.Request, errs *partnerd.FieldErrors) partnerd.Page {
-	q := r.URL.Query()
-	p := partnerd.Page{Page: 1, Size: 20}
-	intParam := func(name string, min, max int) (int, bool) {
-		v := q.Get(name)
-		if !q.Has(name) {
-			return 0, false
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < min || n > max {
-			errs.Add(name, partnerd.FCOutOfRange, fmt.Sprintf("%s must be an integer from %d to %d", name, min, max))
-			return 0, false
-		}
-		return n, true
+	return pageParams(r.URL.Query()).Parse(errs)
+}
+
+// pageParams returns the text of the paging parameters of q.
+func pageParams(q url.Values) partnerd.PageParams {
+	return partnerd.PageParams{Page: queryParam(q, "page"), Size: queryParam(q, "size"), PerPage: queryParam(q, "per_page")}
+}
+
+// queryParam returns the first value of name in q, nil when absent.
+func queryParam(q url.Values, name string) *string {
+	if !q.Has(name) {
+		return nil
 	}
-	if n, ok := intParam("page", 1, 1_000_000); ok {
-		p.Page = n
-	}
-	size, hasSize := intParam("size", 1, 100)
-	perPage, hasPerPage := intParam("per_page", 1, 100)
-	switch {
-	case hasSize && hasPerPage && size != perPage:
-		errs.Add("per_page", partnerd.FCInvalidValue, "per_page is an alias of size; give one, or the same value")
-	case hasSize:
-		p.Size = size
-	case hasPerPage:
-		p.Size = perPage
-	}
-	return p
+	v := q.Get(name)
+	return &v
 }
 
 // pageMeta is the "meta" object of every list.
@@ -175,16 +164,3 @@ type listBody[T any] struct {
 
 // timestamp formats t as RFC 3339 UTC with second precision.
 func timestamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
-
-func contains(list []string, v string) bool { return slices.Contains(list, v) }
-
-func joinQuoted(list []string) string {
-	out := ""
-	for i, v := range list {
-		if i > 0 {
-			out += ", "
-		}
-		out += strconv.Quote(v)
-	}
-	return out
-}

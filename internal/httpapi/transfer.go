@@ -3,8 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"time"
-	"unicode/utf8"
 
 	"github.com/partnerd/partnerd"
 )
@@ -43,7 +41,8 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) error {
 
 type moveFunc func(ctx context.Context, partnerID string, in partnerd.TransferInput) (*partnerd.Transfer, error)
 
-// moveMoney decodes {amount, currency, description} and runs op.
+// moveMoney decodes {amount, currency, description} into a TransferInput,
+// validates it and runs op.
 func (s *Server) moveMoney(w http.ResponseWriter, r *http.Request, op moveFunc) error {
 	p := partnerFrom(r.Context())
 	body, err := readBody(r)
@@ -54,26 +53,20 @@ func (s *Server) moveMoney(w http.ResponseWriter, r *http.Request, op moveFunc) 
 	if err != nil {
 		return err
 	}
-	in := partnerd.TransferInput{AuthID: r.PathValue("customer_auth_id")}
+	// The amount's text is read in the partner's currency (its decimals);
+	// a wrong currency is refused below, once the text is known valid.
 	amount, fe := partnerd.ParsePositiveAmount("amount", o.fields["amount"], p.Currency)
 	if fe != nil {
 		o.errs = append(o.errs, *fe)
 	}
-	in.Amount = amount
-	currency := o.optString("currency")
-	if currency != nil {
-		if _, ok := partnerd.NormalizeCurrency(*currency); !ok {
-			o.errs.Add("currency", partnerd.FCInvalidValue, "currency must be an ISO 4217 code such as INR")
-		}
+	in := partnerd.TransferInput{
+		AuthID: r.PathValue("customer_auth_id"), Amount: amount,
+		Currency: o.optString("currency"), Description: o.optString("description"),
 	}
-	in.Description = o.optString("description")
-	if in.Description != nil && utf8.RuneCountInString(*in.Description) > 500 {
-		o.errs.Add("description", partnerd.FCTooLong, "description must be at most 500 characters")
-	}
-	if err := o.errs.Err(); err != nil {
+	if err := o.validate(&in); err != nil {
 		return err
 	}
-	if c, _ := partnerd.NormalizeCurrency(derefOr(currency, p.Currency)); c != p.Currency {
+	if c := derefOr(in.Currency, p.Currency); c != p.Currency {
 		return &partnerd.Error{
 			Code:    partnerd.ECCurrencyMismatch,
 			Message: "This partner's wallets hold " + p.Currency + "; the request is in " + c + ".",
@@ -110,36 +103,14 @@ type entryBody struct {
 	CreatedAt     string         `json:"created_at"`
 }
 
-// entryFilter parses paging, from_date, to_date and transaction_type.
+// entryFilter reads paging, from_date, to_date and transaction_type from
+// the query string and validates them for a log of the given types.
 func entryFilter(r *http.Request, types []string) (partnerd.EntryFilter, error) {
-	var errs partnerd.FieldErrors
 	q := r.URL.Query()
-	f := partnerd.EntryFilter{Page: pageFrom(r, &errs), Type: q.Get("transaction_type")}
-	f.From = dateParam(q.Get("from_date"), "from_date", &errs)
-	f.To = dateParam(q.Get("to_date"), "to_date", &errs)
-	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
-		errs.Add("to_date", partnerd.FCInvalidValue, "to_date must not be before from_date")
-	}
-	if q.Has("transaction_type") && !contains(types, f.Type) {
-		errs.Add("transaction_type", partnerd.FCInvalidValue, "transaction_type must be one of "+joinQuoted(types))
-	}
-	return f, errs.Err()
-}
-
-func dateParam(v, name string, errs *partnerd.FieldErrors) time.Time {
-	if v == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse("2006-01-02", v)
-	switch {
-	case err != nil:
-		errs.Add(name, partnerd.FCInvalidFormat, name+" must be a date as YYYY-MM-DD")
-	case t.Year() < 1970 || t.Year() > 9998:
-		// The zero time means "no bound", and no ledger row predates 1970.
-		errs.Add(name, partnerd.FCOutOfRange, name+" must be between 1970-01-01 and 9998-12-31")
-		return time.Time{}
-	}
-	return t
+	return partnerd.EntryParams{
+		Page: pageParams(q), FromDate: queryParam(q, "from_date"), ToDate: queryParam(q, "to_date"),
+		Type: queryParam(q, "transaction_type"),
+	}.Filter(types)
 }
 
 func (s *Server) writeEntries(w http.ResponseWriter, f partnerd.EntryFilter, entries []*partnerd.Entry, total int, withAccount bool) {

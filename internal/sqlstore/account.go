@@ -109,7 +109,7 @@ func errEmailTaken(email string) error {
 	return &partnerd.Error{
 		Code:    partnerd.ECEmailTaken,
 		Message: fmt.Sprintf("An account with email %s already exists.", email),
-		Fields:  []partnerd.FieldError{{Field: "email", Code: "taken", Message: "email is already in use"}},
+		Fields:  []partnerd.FieldError{{Field: "email", Code: partnerd.FCTaken, Message: "email is already in use"}},
 	}
 }
 

@@ -2,77 +2,298 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
 	"time"
 
 	"github.com/partnerd/partnerd"
 )
 
-// AccountEntries returns one customer's ledger log, newest first.
+// AccountEntries returns one page of a customer's ledger log, newest first.
+// Unfiltered, its total is the wallet's maintained entry count, read with
+// the check that the customer is the partner's.
 func (db *DB) AccountEntries(ctx context.Context, partnerID, authID string, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
-	var n int
-	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE auth_id = ? AND partner_id = ?`, authID, partnerID).Scan(&n); err != nil {
+	if err := f.Validate(partnerd.CustomerTransactionTypes); err != nil {
 		return nil, 0, err
 	}
-	if n == 0 {
+	var count int
+	err := db.queryRow(ctx, `SELECT w.entry_count FROM accounts a JOIN wallets w ON w.id = a.auth_id
+		WHERE a.auth_id = ? AND a.partner_id = ?`, authID, partnerID).Scan(&count)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, partnerd.ErrAccountNotFound(authID)
 	}
-	return db.entries(ctx, `e.wallet_id = ?`, []any{authID}, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("account entries: %w", err)
+	}
+	out, total, err := db.entryPage(ctx, walletLog(authID, f), f.Page, maintained(f, count))
+	if err != nil {
+		return nil, 0, fmt.Errorf("account entries: %w", err)
+	}
+	return out, total, nil
 }
 
-// CustomerEntries returns the logs of all the partner's customers, newest first.
+// CustomerEntries returns one page of the logs of all the partner's
+// customers, newest first. Unfiltered, its total is the sum of the
+// customers' maintained entry counts: one row per customer, not per entry.
 func (db *DB) CustomerEntries(ctx context.Context, partnerID string, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
-	return db.entries(ctx, `e.partner_id = ? AND e.wallet_kind = 'customer'`, []any{partnerID}, f)
+	if err := f.Validate(partnerd.CustomerTransactionTypes); err != nil {
+		return nil, 0, err
+	}
+	known := -1
+	if !filtered(f) {
+		if err := db.queryRow(ctx, `SELECT COALESCE(SUM(w.entry_count), 0) FROM accounts a JOIN wallets w ON w.id = a.auth_id
+			WHERE a.partner_id = ?`, partnerID).Scan(&known); err != nil {
+			return nil, 0, fmt.Errorf("customer entries: %w", err)
+		}
+	}
+	out, total, err := db.entryPage(ctx, customersLog(partnerID, f), f.Page, known)
+	if err != nil {
+		return nil, 0, fmt.Errorf("customer entries: %w", err)
+	}
+	return out, total, nil
 }
 
-// PartnerEntries returns the partner's master wallet log, newest first.
+// PartnerEntries returns one page of the partner's master wallet log,
+// newest first. Unfiltered, its total is the wallet's maintained count.
 func (db *DB) PartnerEntries(ctx context.Context, partnerID string, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
-	return db.entries(ctx, `e.wallet_id = ?`, []any{partnerID}, f)
+	if err := f.Validate(partnerd.PartnerTransactionTypes); err != nil {
+		return nil, 0, err
+	}
+	var count int
+	err := db.queryRow(ctx, `SELECT entry_count FROM wallets WHERE id = ? AND kind = 'partner'`, partnerID).Scan(&count)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, fmt.Errorf("partner entries: %w", err)
+	}
+	out, total, err := db.entryPage(ctx, walletLog(partnerID, f), f.Page, maintained(f, count))
+	if err != nil {
+		return nil, 0, fmt.Errorf("partner entries: %w", err)
+	}
+	return out, total, nil
 }
 
-// entries pages through ledger entries matching scope and the filter. The
-// order is the entries' insertion sequence, which is commit order.
-func (db *DB) entries(ctx context.Context, scope string, args []any, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
-	where := scope
+// AccountEntriesSeq streams every entry of a customer's log that f
+// selects, newest first.
+func (db *DB) AccountEntriesSeq(ctx context.Context, partnerID, authID string, f partnerd.EntryFilter) iter.Seq2[*partnerd.Entry, error] {
+	return func(yield func(*partnerd.Entry, error) bool) {
+		if err := f.ValidateAll(partnerd.CustomerTransactionTypes); err != nil {
+			yield(nil, err)
+			return
+		}
+		var one int
+		err := db.queryRow(ctx, `SELECT 1 FROM accounts WHERE auth_id = ? AND partner_id = ?`, authID, partnerID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			yield(nil, partnerd.ErrAccountNotFound(authID))
+			return
+		}
+		if err != nil {
+			yield(nil, fmt.Errorf("account entries: %w", err))
+			return
+		}
+		db.streamEntries(ctx, "account entries", walletLog(authID, f), yield)
+	}
+}
+
+// CustomerEntriesSeq streams every entry of the partner's customers' logs
+// that f selects, newest first.
+func (db *DB) CustomerEntriesSeq(ctx context.Context, partnerID string, f partnerd.EntryFilter) iter.Seq2[*partnerd.Entry, error] {
+	return func(yield func(*partnerd.Entry, error) bool) {
+		if err := f.ValidateAll(partnerd.CustomerTransactionTypes); err != nil {
+			yield(nil, err)
+			return
+		}
+		db.streamEntries(ctx, "customer entries", customersLog(partnerID, f), yield)
+	}
+}
+
+// PartnerEntriesSeq streams every entry of the partner's master wallet log
+// that f selects, newest first.
+func (db *DB) PartnerEntriesSeq(ctx context.Context, partnerID string, f partnerd.EntryFilter) iter.Seq2[*partnerd.Entry, error] {
+	return func(yield func(*partnerd.Entry, error) bool) {
+		if err := f.ValidateAll(partnerd.PartnerTransactionTypes); err != nil {
+			yield(nil, err)
+			return
+		}
+		db.streamEntries(ctx, "partner entries", walletLog(partnerID, f), yield)
+	}
+}
+
+// entryQuery is the selection of one log: its scope and filter as a WHERE
+// clause on ledger_entries e. A page and a stream are both built from it,
+// so the two cannot select differently.
+type entryQuery struct {
+	where string
+	args  []any
+}
+
+// walletLog selects one wallet's entries; the (wallet_id, seq) index
+// holds them in order.
+func walletLog(walletID string, f partnerd.EntryFilter) entryQuery {
+	return newEntryQuery(`e.wallet_id = ?`, []any{walletID}, f)
+}
+
+// customersLog selects the entries of every customer wallet of a partner;
+// the (partner_id, wallet_kind, seq) index holds them in order.
+func customersLog(partnerID string, f partnerd.EntryFilter) entryQuery {
+	return newEntryQuery(`e.partner_id = ? AND e.wallet_kind = 'customer'`, []any{partnerID}, f)
+}
+
+func newEntryQuery(scope string, args []any, f partnerd.EntryFilter) entryQuery {
+	q := entryQuery{where: scope, args: args}
 	if f.Type != "" {
-		where += ` AND e.type = ?`
-		args = append(args, f.Type)
+		q.where += ` AND e.type = ?`
+		q.args = append(q.args, f.Type)
 	}
 	if !f.From.IsZero() {
-		where += ` AND e.created_at >= ?`
-		args = append(args, f.From.Unix())
+		q.where += ` AND e.created_at >= ?`
+		q.args = append(q.args, f.From.Unix())
 	}
 	if !f.To.IsZero() {
 		// To is an inclusive day: everything before the next midnight.
-		where += ` AND e.created_at < ?`
-		args = append(args, f.To.AddDate(0, 0, 1).Unix())
+		q.where += ` AND e.created_at < ?`
+		q.args = append(q.args, f.To.AddDate(0, 0, 1).Unix())
 	}
-	var total int
-	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM ledger_entries e WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
+	return q
+}
+
+// filtered reports whether f narrows a log beyond its scope, so that the
+// maintained counts do not give its total.
+func filtered(f partnerd.EntryFilter) bool {
+	return f.Type != "" || !f.From.IsZero() || !f.To.IsZero()
+}
+
+// maintained returns count as the log's known total when f selects the
+// whole log, and -1 (unknown) otherwise.
+func maintained(f partnerd.EntryFilter, count int) int {
+	if filtered(f) {
+		return -1
 	}
-	if total == 0 || f.Page.Offset() >= total {
-		return []*partnerd.Entry{}, total, nil
+	return count
+}
+
+// entryColumns are the columns scanEntry reads, from e, t and w.
+const entryColumns = `e.transaction_id, e.wallet_id, e.type, e.amount, w.currency, e.balance_before,
+	e.balance_after, t.description, t.initiated_by, t.reference, e.created_at`
+
+// rows returns the SELECT of the selection's entries, newest first. With
+// a page (dir "DESC" or "ASC", then a LIMIT and an OFFSET argument), the
+// page's sequence numbers are found first, so the rows skipped by the
+// offset are never joined.
+func (q entryQuery) rows(page bool, dir string) string {
+	from := `ledger_entries e`
+	where := ` WHERE ` + q.where
+	if page {
+		from = `(SELECT e.seq FROM ledger_entries e WHERE ` + q.where + ` ORDER BY e.seq ` + dir + ` LIMIT ? OFFSET ?) page
+		JOIN ledger_entries e ON e.seq = page.seq`
+		where = ``
 	}
-	rows, err := db.query(ctx, `SELECT e.transaction_id, e.wallet_id, e.type, e.amount, w.currency, e.balance_before,
-			e.balance_after, t.description, t.initiated_by, t.reference, e.created_at
-		FROM ledger_entries e
+	return `SELECT ` + entryColumns + ` FROM ` + from + `
 		JOIN ledger_transactions t ON t.id = e.transaction_id
-		JOIN wallets w ON w.id = e.wallet_id
-		WHERE `+where+` ORDER BY e.seq DESC LIMIT ? OFFSET ?`, append(args, f.Page.Size, f.Page.Offset())...)
+		JOIN wallets w ON w.id = e.wallet_id` + where + `
+		ORDER BY e.seq DESC`
+}
+
+// count returns the COUNT of the selection, which reads only the scope's
+// index range (and the filtered columns of its rows).
+func (q entryQuery) count() string {
+	return `SELECT COUNT(*) FROM ledger_entries e WHERE ` + q.where
+}
+
+// entryPage reads one page of q and its total. known is the total when
+// the caller has it (a maintained count), else -1: the total then comes
+// from the page itself when the page is the last, non-empty one, and is
+// counted otherwise.
+func (db *DB) entryPage(ctx context.Context, q entryQuery, p partnerd.Page, known int) ([]*partnerd.Entry, int, error) {
+	if known >= 0 && p.Offset() >= known {
+		return []*partnerd.Entry{}, known, nil
+	}
+	// With the total known, a page in the older half is read from the
+	// oldest end, so the index walk is at most half the log.
+	dir, limit, offset := "DESC", p.Size, p.Offset()
+	if known >= 0 && offset > known/2 {
+		dir, offset = "ASC", known-offset-p.Size
+		if offset < 0 {
+			limit, offset = limit+offset, 0
+		}
+	}
+	rows, err := db.query(ctx, q.rows(true, dir), append(q.args[:len(q.args):len(q.args)], limit, offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
-	out := make([]*partnerd.Entry, 0, f.Page.Size)
+	out := make([]*partnerd.Entry, 0, p.Size)
 	for rows.Next() {
-		var e partnerd.Entry
-		var created int64
-		if err := rows.Scan(&e.TransactionID, &e.AccountAuthID, &e.Type, &e.Amount, &e.Currency, &e.BalanceBefore,
-			&e.BalanceAfter, &e.Description, &e.InitiatedBy, &e.Reference, &created); err != nil {
+		e, err := scanEntry(rows)
+		if err != nil {
 			return nil, 0, err
 		}
-		e.CreatedAt = time.Unix(created, 0).UTC()
-		out = append(out, &e)
+		out = append(out, e)
 	}
-	return out, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	switch {
+	case known >= 0:
+		return out, known, nil
+	case len(out) > 0 && len(out) < p.Size, len(out) == 0 && p.Offset() == 0:
+		return out, p.Offset() + len(out), nil
+	}
+	var total int
+	if err := db.queryRow(ctx, q.count(), q.args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// streamEntries yields q's entries, newest first, as the consumer pulls
+// them: rows come from the database cursor one by one, never collected.
+// op names the log in errors.
+func (db *DB) streamEntries(ctx context.Context, op string, q entryQuery, yield func(*partnerd.Entry, error) bool) {
+	// The query has its own context, cancelled when the consumer stops
+	// early: closing a result set that is still arriving would otherwise
+	// read it to the end (pgx drains it), where cancelling stops the query.
+	qctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := db.query(qctx, q.rows(false, ""), q.args...)
+	if err != nil {
+		yield(nil, fmt.Errorf("%s: %w", op, err))
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		// database/sql notices a cancelled context in the background; this
+		// check makes the end deterministic: no row after ctx is done.
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+		e, err := scanEntry(rows)
+		if err != nil {
+			yield(nil, fmt.Errorf("%s: %w", op, err))
+			return
+		}
+		if !yield(e, nil) {
+			cancel()
+			return
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		yield(nil, err)
+		return
+	}
+	if err := rows.Err(); err != nil {
+		yield(nil, fmt.Errorf("%s: %w", op, err))
+	}
+}
+
+func scanEntry(s scanner) (*partnerd.Entry, error) {
+	var e partnerd.Entry
+	var created int64
+	if err := s.Scan(&e.TransactionID, &e.AccountAuthID, &e.Type, &e.Amount, &e.Currency, &e.BalanceBefore,
+		&e.BalanceAfter, &e.Description, &e.InitiatedBy, &e.Reference, &created); err != nil {
+		return nil, err
+	}
+	e.CreatedAt = time.Unix(created, 0).UTC()
+	return &e, nil
 }

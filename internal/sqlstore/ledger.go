@@ -61,7 +61,7 @@ func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]
 		var after int64
 		var err error
 		if p.walletKind == "system" || p.amount > 0 {
-			err = tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE id = ? RETURNING balance`,
+			err = tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + 1 WHERE id = ? RETURNING balance`,
 				p.amount, now, p.walletID).Scan(&after)
 		} else {
 			after, err = debit(tx, p.walletID, p.amount, now)
@@ -96,7 +96,7 @@ func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]
 func debit(tx *txn, walletID string, amount int64, now int64) (int64, error) {
 	for {
 		var after int64
-		err := tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE id = ? AND balance + ? >= 0 RETURNING balance`,
+		err := tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + 1 WHERE id = ? AND balance + ? >= 0 RETURNING balance`,
 			amount, now, walletID, amount).Scan(&after)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return after, err

@@ -61,8 +61,8 @@ func (db *DB) move(ctx context.Context, partnerID string, in partnerd.TransferIn
 	if withdraw {
 		name = "withdraw"
 	}
-	if in.Amount <= 0 {
-		return nil, partnerd.FieldErrors{{Field: "amount", Code: "must_be_positive", Message: "amount must be greater than zero"}}.Err()
+	if err := in.Validate(); err != nil {
+		return nil, err
 	}
 	now := db.now()
 	m := &moveOp{db: db, withdraw: withdraw, partnerID: partnerID, in: in, idemKey: claimKeyOf(ctx)}
@@ -128,7 +128,7 @@ func (m *moveOp) apply(tx *txn) (any, error) {
 // system (the operator's `partner fund`).
 func (db *DB) FundPartner(ctx context.Context, partnerID string, amount int64, description *string) (*partnerd.Entry, error) {
 	if amount <= 0 {
-		return nil, partnerd.FieldErrors{{Field: "amount", Code: "must_be_positive", Message: "amount must be greater than zero"}}.Err()
+		return nil, partnerd.FieldErrors{{Field: "amount", Code: partnerd.FCMustBePositive, Message: "amount must be greater than zero"}}.Err()
 	}
 	now := db.now()
 	txID := partnerd.NewTransactionID(db.Now())

@@ -103,9 +103,9 @@ const manyMovesPG = `WITH req AS (
 // would be half-applied (a debit without its credit) makes the statement
 // fail, so it is all or nothing also when it commits on its own.
 const transferManyPG = manyMovesPG + `, ptot AS (
-	SELECT partner_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM ok GROUP BY partner_id
+	SELECT partner_id, SUM(amount)::bigint AS total, COUNT(*) AS n, MAX(created_at) AS at FROM ok GROUP BY partner_id
 ), p AS (
-	UPDATE wallets w SET balance = w.balance - ptot.total, updated_at = ptot.at
+	UPDATE wallets w SET balance = w.balance - ptot.total, updated_at = ptot.at, entry_count = w.entry_count + ptot.n
 	FROM ptot WHERE w.id = ptot.partner_id AND w.kind = 'partner' AND w.balance >= ptot.total
 	RETURNING w.id, w.balance + ptot.total AS before
 ), app AS (
@@ -113,9 +113,9 @@ const transferManyPG = manyMovesPG + `, ptot AS (
 		SUM(ok.amount) OVER (PARTITION BY ok.auth_id ORDER BY ok.ord)::bigint AS c_cum
 	FROM ok JOIN p ON p.id = ok.partner_id
 ), ctot AS (
-	SELECT auth_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM app GROUP BY auth_id
+	SELECT auth_id, SUM(amount)::bigint AS total, COUNT(*) AS n, MAX(created_at) AS at FROM app GROUP BY auth_id
 ), c AS (
-	UPDATE wallets w SET balance = w.balance + ctot.total, updated_at = ctot.at
+	UPDATE wallets w SET balance = w.balance + ctot.total, updated_at = ctot.at, entry_count = w.entry_count + ctot.n
 	FROM ctot WHERE w.id = ctot.auth_id AND w.kind = 'customer'
 	RETURNING w.id, w.balance - ctot.total AS before, w.currency
 ), done AS (
@@ -150,9 +150,9 @@ FROM app LEFT JOIN done ON done.ord = app.ord`
 const withdrawManyPG = manyMovesPG + `, plock AS (
 	SELECT id FROM wallets WHERE id IN (SELECT partner_id FROM ok) AND kind = 'partner' ORDER BY id FOR NO KEY UPDATE
 ), ctot AS (
-	SELECT auth_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM ok GROUP BY auth_id
+	SELECT auth_id, SUM(amount)::bigint AS total, COUNT(*) AS n, MAX(created_at) AS at FROM ok GROUP BY auth_id
 ), c AS (
-	UPDATE wallets w SET balance = w.balance - ctot.total, updated_at = ctot.at
+	UPDATE wallets w SET balance = w.balance - ctot.total, updated_at = ctot.at, entry_count = w.entry_count + ctot.n
 	FROM ctot WHERE w.id = ctot.auth_id AND w.kind = 'customer' AND w.balance >= ctot.total
 		AND (SELECT COUNT(*) FROM plock) >= 0
 	RETURNING w.id, w.balance + ctot.total AS before, w.currency
@@ -160,9 +160,9 @@ const withdrawManyPG = manyMovesPG + `, plock AS (
 	SELECT ok.*, c.before - SUM(ok.amount) OVER (PARTITION BY ok.auth_id ORDER BY ok.ord)::bigint AS c_after, c.currency
 	FROM ok JOIN c ON c.id = ok.auth_id
 ), ptot AS (
-	SELECT partner_id, SUM(amount)::bigint AS total, MAX(created_at) AS at FROM app GROUP BY partner_id
+	SELECT partner_id, SUM(amount)::bigint AS total, COUNT(*) AS n, MAX(created_at) AS at FROM app GROUP BY partner_id
 ), p AS (
-	UPDATE wallets w SET balance = w.balance + ptot.total, updated_at = ptot.at
+	UPDATE wallets w SET balance = w.balance + ptot.total, updated_at = ptot.at, entry_count = w.entry_count + ptot.n
 	FROM ptot WHERE w.id = ptot.partner_id AND w.kind = 'partner'
 	RETURNING w.id, w.balance - ptot.total AS before
 ), done AS (

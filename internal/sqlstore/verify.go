@@ -37,6 +37,7 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) error {
 		{"I1 all ledger entries sum to zero", verifyTotalZero},
 		{"I5 one idempotency key made at most one transaction", verifyIdempotency},
 		{"I6 ledger tables reject UPDATE and DELETE (triggers present)", db.verifyTriggers},
+		{"I8 every wallet's entry_count equals its number of entries", verifyEntryCounts},
 	}
 	for _, c := range checks {
 		problem, err := c.check(tx)
@@ -113,6 +114,23 @@ func verifyBalances(tx *readTx) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("wallet %s has balance %d but its entries sum to %d", id, bal, sum), nil
+}
+
+// verifyEntryCounts finds a wallet whose maintained entry_count, which the
+// logs report as their total, differs from its entries.
+func verifyEntryCounts(tx *readTx) (string, error) {
+	var id string
+	var count, n int64
+	err := tx.QueryRow(`SELECT w.id, w.entry_count, COALESCE(e.n, 0) FROM wallets w
+		LEFT JOIN (SELECT wallet_id, COUNT(*) AS n FROM ledger_entries GROUP BY wallet_id) e ON e.wallet_id = w.id
+		WHERE w.entry_count <> COALESCE(e.n, 0) ORDER BY w.id LIMIT 1`).Scan(&id, &count, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("wallet %s has entry_count %d but %d entries", id, count, n), nil
 }
 
 func verifyTransactions(tx *readTx) (string, error) {

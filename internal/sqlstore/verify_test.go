@@ -38,6 +38,7 @@ func TestVerifyLedgerDetects(t *testing.T) {
 			UPDATE wallets SET balance = balance + 2 WHERE id = '%C';
 			UPDATE wallets SET balance = balance - 2 WHERE id = '%P'`, "I5", "txn_b"},
 		{"triggers dropped", `DROP TRIGGER ledger_entries_no_delete`, "I6", "ledger_entries_no_delete"},
+		{"entry count drifts from entries", `UPDATE wallets SET entry_count = entry_count + 1 WHERE id = '%C'`, "I8", "%C"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
