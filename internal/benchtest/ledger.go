@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/pgtest"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
@@ -87,4 +88,23 @@ func Dir(prefix string) (string, error) {
 		}
 	}
 	return os.MkdirTemp(parent, prefix+"-"+strconv.Itoa(os.Getpid())+"-")
+}
+
+// OpenPostgres replaces the database name (one per benchmark process) on
+// the server of the admin DSN and opens n stores on it, as n partnerd
+// instances would be: each with its own writer and pools.
+func OpenPostgres(ctx context.Context, admin, name string, n int) (dsn string, dbs []*sqlstore.DB, err error) {
+	dsn, err = pgtest.Recreate(admin, name+"_"+strconv.Itoa(os.Getpid()))
+	if err != nil {
+		return "", nil, err
+	}
+	key := make([]byte, 32)
+	for range n {
+		db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: dsn}, sqlstore.Options{SecretKey: key})
+		if err != nil {
+			return "", nil, err
+		}
+		dbs = append(dbs, db)
+	}
+	return dsn, dbs, nil
 }

@@ -27,7 +27,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,20 +109,10 @@ func hotPostgres(b *testing.B) *hotEnv {
 	}
 	hotPGOnce.Do(func() {
 		ctx := context.Background()
-		dsn, err := pgtest.Recreate(admin, "partnerd_httpbench_"+strconv.Itoa(os.Getpid()))
+		_, dbs, err := benchtest.OpenPostgres(ctx, admin, "partnerd_httpbench", 3)
 		if err != nil {
 			hotPGErr = err
 			return
-		}
-		key := make([]byte, 32)
-		var dbs []*sqlstore.DB
-		for range 3 {
-			db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: dsn}, sqlstore.Options{SecretKey: key})
-			if err != nil {
-				hotPGErr = err
-				return
-			}
-			dbs = append(dbs, db)
 		}
 		hotPGShared, hotPGErr = newHotEnv(ctx, dbs, 16)
 	})

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -54,21 +53,12 @@ func pgLedgerBench(b *testing.B) *pgBenchEnv {
 
 func newPGBenchEnv(admin string) (*pgBenchEnv, error) {
 	ctx := context.Background()
-	// One database per benchmark process; an earlier run's is replaced.
-	dsn, err := pgtest.Recreate(admin, "partnerd_bench_"+strconv.Itoa(os.Getpid()))
+	dsn, dbs, err := benchtest.OpenPostgres(ctx, admin, "partnerd_bench", 3)
 	if err != nil {
 		return nil, err
 	}
-	e := &pgBenchEnv{dsn: dsn}
-	key := make([]byte, 32)
-	for range 3 {
-		db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: e.dsn}, sqlstore.Options{SecretKey: key})
-		if err != nil {
-			return nil, err
-		}
-		e.dbs = append(e.dbs, db)
-	}
-	if e.Ledger, err = benchtest.NewLedger(ctx, e.dbs[0], 16); err != nil {
+	e := &pgBenchEnv{dsn: dsn, dbs: dbs}
+	if e.Ledger, err = benchtest.NewLedger(ctx, dbs[0], 16); err != nil {
 		return nil, err
 	}
 	return e, nil
