@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 // basePath is where a partnerd server serves the partner API.
@@ -116,6 +116,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return err
 	}
 	defer resp.Body.Close()
+	if info, ok := ctx.Value(responseCtx{}).(*Response); ok {
+		info.fill(resp)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return decodeError(resp)
 	}
@@ -128,34 +131,14 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return nil
 }
 
-// decodeError turns an error response into *partnerd.Error. Keys other than
-// error, message and fields go to Details, numbers as json.Number so that
-// amounts such as current_balance keep their exact text.
+// decodeError turns an error response into *partnerd.Error (see
+// wire.ParseError), or describes its status when it has no error body.
 func decodeError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	var raw map[string]json.RawMessage
-	e := &partnerd.Error{}
-	if json.Unmarshal(b, &raw) != nil || json.Unmarshal(raw["error"], &e.Code) != nil || e.Code == "" {
-		return statusError(resp)
+	if e, ok := wire.ParseError(b); ok {
+		return e
 	}
-	json.Unmarshal(raw["message"], &e.Message)
-	json.Unmarshal(raw["fields"], &e.Fields)
-	for k, v := range raw {
-		if k == "error" || k == "message" || k == "fields" {
-			continue
-		}
-		dec := json.NewDecoder(bytes.NewReader(v))
-		dec.UseNumber()
-		var x any
-		if dec.Decode(&x) != nil {
-			continue
-		}
-		if e.Details == nil {
-			e.Details = make(map[string]any)
-		}
-		e.Details[k] = x
-	}
-	return e
+	return statusError(resp)
 }
 
 // statusError describes an answer without a partnerd error body, as a proxy
@@ -173,27 +156,4 @@ func statusError(resp *http.Response) *partnerd.Error {
 		Message: fmt.Sprintf("The server answered %s without a partnerd error body.", resp.Status),
 		Details: map[string]any{"status": resp.StatusCode},
 	}
-}
-
-// parseMoney decodes a JSON amount of currency into minor units without a
-// float in between.
-func parseMoney(raw json.RawMessage, currency string) (int64, error) {
-	text := string(raw)
-	v, code := partnerd.ParseAmountText(text, currency)
-	switch code {
-	case "":
-		return v, nil
-	case "too_large":
-		// ParseAmountText caps input amounts at 1,000,000,000 major units;
-		// a balance may hold more, and only has to fit an int64.
-		r, ok := new(big.Rat).SetString(text)
-		if ok {
-			scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(partnerd.CurrencyExponent(currency))), nil)
-			r.Mul(r, new(big.Rat).SetInt(scale))
-			if r.IsInt() && r.Num().IsInt64() {
-				return r.Num().Int64(), nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("partnerd client: %q is not an amount of %s", text, currency)
 }

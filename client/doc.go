@@ -14,6 +14,10 @@
 // partnerd.ErrorCode(err) as they would against the store itself. Transport
 // failures and context errors are returned as net/http gives them.
 //
+// WithResponse describes the HTTP answer of a call (status, request id,
+// whether it replayed an earlier call with the same Idempotency-Key).
+//
 // Amounts are decoded from their JSON text straight into int64 minor units;
-// no amount ever passes through a float.
+// no amount ever passes through a float. The text must have exactly the
+// currency's decimals, as a partnerd server writes it.
 package client

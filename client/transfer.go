@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 var _ partnerd.LedgerService = (*Client)(nil)
@@ -47,30 +47,6 @@ func (c *Client) partnerCurrency(ctx context.Context) (string, error) {
 	return cur, nil
 }
 
-// transferInputJSON is the body of transfer-balance and withdraw-balance.
-// The amount is a decimal string with exactly the currency's decimals, so
-// the same input always makes the same bytes (an idempotent retry must
-// send a byte-identical body).
-type transferInputJSON struct {
-	Amount      string  `json:"amount"`
-	Currency    string  `json:"currency"`
-	Description *string `json:"description,omitempty"`
-}
-
-// transferJSON is the 200 body of transfer-balance and withdraw-balance.
-type transferJSON struct {
-	TransactionID        string          `json:"transaction_id"`
-	FromAccount          string          `json:"from_account"`
-	ToAccount            string          `json:"to_account"`
-	Amount               json.RawMessage `json:"amount"`
-	Currency             string          `json:"currency"`
-	Description          *string         `json:"description"`
-	Status               string          `json:"status"`
-	PartnerBalanceAfter  json.RawMessage `json:"partner_balance_after"`
-	CustomerBalanceAfter json.RawMessage `json:"customer_balance_after"`
-	Timestamp            time.Time       `json:"timestamp"`
-}
-
 // Transfer moves in.Amount (minor units) from the partner's master wallet
 // to the customer in.AuthID (POST /accounts/{id}/transfer-balance).
 // partnerID must be empty or the client's own id. The amount is written in
@@ -99,45 +75,11 @@ func (c *Client) move(ctx context.Context, partnerID string, in partnerd.Transfe
 	if err != nil {
 		return nil, err
 	}
-	body := transferInputJSON{
-		Amount: partnerd.FormatMinor(in.Amount, currency), Currency: currency, Description: in.Description,
-	}
-	var out transferJSON
-	if err := c.do(ctx, http.MethodPost, "/accounts/"+in.AuthID+suffix, nil, body, &out); err != nil {
+	var out wire.Transfer
+	if err := c.do(ctx, http.MethodPost, "/accounts/"+in.AuthID+suffix, nil, wire.NewTransferRequest(in, currency), &out); err != nil {
 		return nil, err
 	}
-	t := &partnerd.Transfer{
-		TransactionID: out.TransactionID, FromAccount: out.FromAccount, ToAccount: out.ToAccount,
-		Currency: out.Currency, Description: out.Description, Status: out.Status, Timestamp: out.Timestamp,
-	}
-	for _, m := range []struct {
-		raw json.RawMessage
-		dst *int64
-	}{
-		{out.Amount, &t.Amount},
-		{out.PartnerBalanceAfter, &t.PartnerBalanceAfter},
-		{out.CustomerBalanceAfter, &t.CustomerBalanceAfter},
-	} {
-		if *m.dst, err = parseMoney(m.raw, out.Currency); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
-}
-
-// entryJSON is one row of a transaction log.
-type entryJSON struct {
-	ID            string          `json:"id"`
-	AccountAuthID string          `json:"account_auth_id"`
-	Type          string          `json:"type"`
-	Amount        json.RawMessage `json:"amount"`
-	Currency      string          `json:"currency"`
-	BalanceBefore json.RawMessage `json:"balance_before"`
-	BalanceAfter  json.RawMessage `json:"balance_after"`
-	Description   *string         `json:"description"`
-	InitiatedBy   string          `json:"initiated_by"`
-	Reference     *string         `json:"reference"`
-	CreatedAt     time.Time       `json:"created_at"`
+	return out.Transfer()
 }
 
 // AccountEntries returns one page of a customer's log, newest first, and
@@ -196,32 +138,14 @@ func (c *Client) entries(ctx context.Context, path, owner string, f partnerd.Ent
 	if f.Type != "" {
 		q.Set("transaction_type", f.Type)
 	}
-	var out struct {
-		Data []entryJSON `json:"data"`
-		Meta struct {
-			Total int `json:"total"`
-		} `json:"meta"`
-	}
+	var out wire.List[wire.Entry]
 	if err := c.do(ctx, http.MethodGet, path, q, nil, &out); err != nil {
 		return nil, 0, err
 	}
 	entries := make([]*partnerd.Entry, 0, len(out.Data))
-	for _, j := range out.Data {
-		e := &partnerd.Entry{
-			TransactionID: j.ID, AccountAuthID: j.AccountAuthID, Type: j.Type, Currency: j.Currency,
-			Description: j.Description, InitiatedBy: j.InitiatedBy, Reference: j.Reference, CreatedAt: j.CreatedAt,
-		}
-		if e.AccountAuthID == "" {
-			e.AccountAuthID = owner
-		}
-		var err error
-		if e.Amount, err = parseMoney(j.Amount, j.Currency); err != nil {
-			return nil, 0, err
-		}
-		if e.BalanceBefore, err = parseMoney(j.BalanceBefore, j.Currency); err != nil {
-			return nil, 0, err
-		}
-		if e.BalanceAfter, err = parseMoney(j.BalanceAfter, j.Currency); err != nil {
+	for i := range out.Data {
+		e, err := out.Data[i].Entry(owner)
+		if err != nil {
 			return nil, 0, err
 		}
 		entries = append(entries, e)

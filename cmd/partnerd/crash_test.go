@@ -2,7 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -14,6 +14,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/client"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 const (
@@ -51,13 +56,12 @@ type crashOp struct {
 	customer  string
 	withdraw  bool
 	amount    int64 // paise, positive
-	body      []byte
 	round     int
 
 	state         crashOpState
 	how           string // ack, ack-replayed, replayed-after-crash, fresh-after-crash
 	txnID         string
-	resp          []byte // the first 2xx body
+	resp          *partnerd.Transfer // the first 2xx
 	partnerAfter  int64
 	customerAfter int64
 }
@@ -91,22 +95,13 @@ func crashMakeOp(key, customer string, withdraw bool, amount int64, round int) *
 	// Characters JSON escapes, so the replayed and logged descriptions are
 	// compared after a non-trivial round trip.
 	op.desc = "crash op " + key + " <&> é"
-	op.body, _ = json.Marshal(map[string]any{"amount": json.Number(crashFormat(amount)), "currency": "INR", "description": op.desc})
 	return op
 }
 
-// crashTransfer is the 200 body of transfer-balance and withdraw-balance.
-type crashTransfer struct {
-	TransactionID        string      `json:"transaction_id"`
-	FromAccount          string      `json:"from_account"`
-	ToAccount            string      `json:"to_account"`
-	Amount               json.Number `json:"amount"`
-	Currency             string      `json:"currency"`
-	Description          *string     `json:"description"`
-	Status               string      `json:"status"`
-	PartnerBalanceAfter  json.Number `json:"partner_balance_after"`
-	CustomerBalanceAfter json.Number `json:"customer_balance_after"`
-	Timestamp            string      `json:"timestamp"`
+// body is the request body the client sends for op.
+func (op *crashOp) body() []byte {
+	b, _ := json.Marshal(wire.NewTransferRequest(partnerd.TransferInput{AuthID: op.customer, Amount: op.amount, Description: &op.desc}, "INR"))
+	return b
 }
 
 // settle records a complete response to op. It returns a description of
@@ -114,24 +109,21 @@ type crashTransfer struct {
 func (op *crashOp) settle(partnerID string, r crashResp, retry bool) string {
 	switch {
 	case r.status == http.StatusOK:
-		var tr crashTransfer
-		dec := json.NewDecoder(bytes.NewReader(r.body))
-		dec.UseNumber()
-		if err := dec.Decode(&tr); err != nil {
-			return fmt.Sprintf("%s: 200 body does not decode: %v: %s", op.key, err, r.body)
+		if r.err != nil {
+			return fmt.Sprintf("%s: 200 body does not decode: %v", op.key, r.err)
 		}
+		tr := r.transfer
 		from, to := partnerID, op.customer
 		if op.withdraw {
 			from, to = to, from
 		}
-		pa, err1 := crashMinor(tr.PartnerBalanceAfter)
-		ca, err2 := crashMinor(tr.CustomerBalanceAfter)
+		pa, ca := tr.PartnerBalanceAfter, tr.CustomerBalanceAfter
 		if !strings.HasPrefix(tr.TransactionID, "txn_") || tr.FromAccount != from || tr.ToAccount != to ||
-			string(tr.Amount) != crashFormat(op.amount) || tr.Currency != "INR" || tr.Description == nil ||
-			*tr.Description != op.desc || tr.Status != "completed" || err1 != nil || err2 != nil || pa < 0 || ca < 0 {
-			return fmt.Sprintf("%s: 200 body does not describe the request %s: %s", op.key, op.body, r.body)
+			tr.Amount != op.amount || tr.Currency != "INR" || tr.Description == nil ||
+			*tr.Description != op.desc || tr.Status != "completed" || pa < 0 || ca < 0 || tr.Timestamp.IsZero() {
+			return fmt.Sprintf("%s: 200 body does not describe the request %s: %s", op.key, op.body(), r)
 		}
-		op.state, op.txnID, op.resp, op.partnerAfter, op.customerAfter = crashDone, tr.TransactionID, r.body, pa, ca
+		op.state, op.txnID, op.resp, op.partnerAfter, op.customerAfter = crashDone, tr.TransactionID, tr, pa, ca
 		switch {
 		case !retry && r.replayed:
 			// The transport may resend a request that carries an
@@ -144,12 +136,12 @@ func (op *crashOp) settle(partnerID string, r crashResp, retry bool) string {
 		default:
 			op.how = "fresh-after-crash"
 		}
-	case r.status == http.StatusBadRequest && r.errorCode() == "insufficient_balance":
+	case r.status == http.StatusBadRequest && partnerd.ErrorCode(r.err) == partnerd.ECInsufficientBalance:
 		op.state = crashRejected
-	case retry && r.status == http.StatusConflict && r.errorCode() == "idempotency_key_in_use":
+	case retry && r.status == http.StatusConflict && partnerd.ErrorCode(r.err) == partnerd.ECIdempotencyInUse:
 		op.state = crashStuck
 	default:
-		return fmt.Sprintf("%s (%s %s): unexpected response %s", op.key, op.path(), op.body, r)
+		return fmt.Sprintf("%s (%s %s): unexpected response %s", op.key, op.path(), op.body(), r)
 	}
 	return ""
 }
@@ -198,7 +190,7 @@ func (l *crashLoad) worker(w int) {
 		}
 		op := crashNewOp(rng, l.customers, fmt.Sprintf("r%d-w%02d-%05d", l.round, w, n), l.round)
 		mine = append(mine, op)
-		r, err := l.api.do(http.MethodPost, op.path(), op.key, op.body)
+		r, err := l.api.move(op)
 		if err != nil {
 			continue // unknown: resolved after the restart
 		}
@@ -267,28 +259,32 @@ func crashCreatePartner(t *testing.T, bin, db string, env []string) (partnerID, 
 	return p.AuthID, p.AuthToken
 }
 
-// crashCreateCustomers creates n customers with the published body.
+// crashCreateCustomers creates n customers with the published fields.
 func crashCreateCustomers(t *testing.T, api *crashAPI, n int) []string {
 	t.Helper()
 	var ids []string
 	for i := range n {
-		body, _ := json.Marshal(map[string]any{
-			"name": fmt.Sprintf("Crash Customer %d", i), "email": fmt.Sprintf("customer%d@crash.example.com", i),
-			"password": "SecurePass@123", "phone": "9431538535", "country": "IN",
-		})
-		r, err := api.do(http.MethodPost, "/api/v1/partner/accounts", fmt.Sprintf("create-%d", i), body)
-		if err != nil || r.status != http.StatusCreated {
-			t.Fatalf("create customer %d: %v %v", i, r, err)
+		id, err := crashCreateCustomer(api, "Crash", "crash", i)
+		if err != nil {
+			t.Fatalf("create customer %d: %v", i, err)
 		}
-		var a struct {
-			AuthID string `json:"auth_id"`
-		}
-		if err := json.Unmarshal(r.body, &a); err != nil || !strings.HasPrefix(a.AuthID, "MA_") {
-			t.Fatalf("create customer %d: %s", i, r.body)
-		}
-		ids = append(ids, a.AuthID)
+		ids = append(ids, id)
 	}
 	return ids
+}
+
+// crashCreateCustomer creates the i-th customer named for the test, with a
+// key so that a retried request cannot make two.
+func crashCreateCustomer(api *crashAPI, name, domain string, i int) (string, error) {
+	ctx := client.WithIdempotencyKey(context.Background(), fmt.Sprintf("%s-create-%d", domain, i))
+	a, err := api.c.CreateAccount(ctx, "", partnerd.AccountInput{
+		Name: fmt.Sprintf("%s Customer %d", name, i), Email: fmt.Sprintf("customer%d@%s.example.com", i, domain),
+		Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		return "", err
+	}
+	return a.AuthID, nil
 }
 
 // crashResolve retries every op without a known outcome, with its own key
@@ -301,7 +297,7 @@ func crashResolve(t *testing.T, api *crashAPI, ops []*crashOp) {
 		if op.state != crashUnknown && op.state != crashStuck {
 			continue
 		}
-		r, err := api.do(http.MethodPost, op.path(), op.key, op.body)
+		r, err := api.move(op)
 		if err != nil {
 			t.Fatalf("retry %s on a healthy server: %v", op.key, err)
 		}
@@ -312,7 +308,7 @@ func crashResolve(t *testing.T, api *crashAPI, ops []*crashOp) {
 }
 
 // crashReplay retries acknowledged ops: each must get its stored response
-// back, byte for byte, marked Idempotent-Replayed.
+// back, the same transfer, marked Idempotent-Replayed.
 func crashReplay(t *testing.T, api *crashAPI, ops []*crashOp) int {
 	t.Helper()
 	work := make(chan *crashOp)
@@ -325,14 +321,14 @@ func crashReplay(t *testing.T, api *crashAPI, ops []*crashOp) int {
 		go func() {
 			defer wg.Done()
 			for op := range work {
-				r, err := api.do(http.MethodPost, op.path(), op.key, op.body)
+				r, err := api.move(op)
 				var msg string
 				switch {
 				case err != nil:
 					msg = fmt.Sprintf("replay %s: %v", op.key, err)
-				case r.status != http.StatusOK || !r.replayed || !bytes.Equal(r.body, op.resp):
-					msg = fmt.Sprintf("replay %s (%s): got %d replayed=%v %s, want 200 replayed=true %s",
-						op.key, op.how, r.status, r.replayed, bytes.TrimSpace(r.body), bytes.TrimSpace(op.resp))
+				case r.status != http.StatusOK || !r.replayed || !cmp.Equal(r.transfer, op.resp):
+					msg = fmt.Sprintf("replay %s (%s): got %s replayed=%v, want 200 replayed=true %+v",
+						op.key, op.how, r, r.replayed, *op.resp)
 				}
 				if msg != "" {
 					mu.Lock()
@@ -388,8 +384,8 @@ func crashCheckFinal(t *testing.T, api *crashAPI, customers []string, ops []*cra
 	// The customers' side, through GET /transactions.
 	seen := map[string]int{}
 	moves := 0
-	for _, e := range api.entries(t, "/api/v1/partner/transactions") {
-		seen[e.ID]++
+	for _, e := range api.entries(t, false) {
+		seen[e.TransactionID]++
 		if e.Type == "recharge" || e.Type == "withdrawal" {
 			moves++
 		}
@@ -398,8 +394,6 @@ func crashCheckFinal(t *testing.T, api *crashAPI, customers []string, ops []*cra
 			continue
 		}
 		op := byDesc[*e.Description]
-		amount, err1 := crashMinor(e.Amount)
-		after, err2 := crashMinor(e.BalanceAfter)
 		wantType := "recharge"
 		if op.withdraw {
 			wantType = "withdrawal"
@@ -407,12 +401,12 @@ func crashCheckFinal(t *testing.T, api *crashAPI, customers []string, ops []*cra
 		switch {
 		case op.state != crashDone:
 			t.Errorf("key %s (state %d) has no acknowledged effect, yet the customer log has %+v", op.key, op.state, e)
-		case e.ID != op.txnID:
-			t.Errorf("key %s was acknowledged as %s, but the customer log has its effect as %s", op.key, op.txnID, e.ID)
-		case e.AccountAuthID != op.customer || e.Type != wantType || err1 != nil || amount != op.signed():
+		case e.TransactionID != op.txnID:
+			t.Errorf("key %s was acknowledged as %s, but the customer log has its effect as %s", op.key, op.txnID, e.TransactionID)
+		case e.AccountAuthID != op.customer || e.Type != wantType || e.Currency != "INR" || e.Amount != op.signed():
 			t.Errorf("key %s (%s %s to %s): customer log row %+v", op.key, wantType, crashFormat(op.signed()), op.customer, e)
-		case err2 != nil || after != op.customerAfter:
-			t.Errorf("key %s: response said customer_balance_after %s, log says %s", op.key, crashFormat(op.customerAfter), e.BalanceAfter)
+		case e.BalanceAfter != op.customerAfter:
+			t.Errorf("key %s: response said customer_balance_after %s, log says %s", op.key, crashFormat(op.customerAfter), crashFormat(e.BalanceAfter))
 		}
 	}
 	for _, op := range ops {
@@ -428,25 +422,23 @@ func crashCheckFinal(t *testing.T, api *crashAPI, customers []string, ops []*cra
 	// The partner's side, through GET /me/transactions.
 	funds := 0
 	pseen := map[string]int{}
-	for _, e := range api.entries(t, "/api/v1/partner/me/transactions") {
-		amount, err := crashMinor(e.Amount)
+	for _, e := range api.entries(t, true) {
 		if e.Type == "fund" {
 			funds++
-			if err != nil || amount != crashFunded {
+			if e.Amount != crashFunded {
 				t.Errorf("fund row %+v, want amount %s", e, crashFormat(crashFunded))
 			}
 			continue
 		}
-		pseen[e.ID]++
-		op := byTxn[e.ID]
-		after, err2 := crashMinor(e.BalanceAfter)
+		pseen[e.TransactionID]++
+		op := byTxn[e.TransactionID]
 		switch {
 		case op == nil:
 			t.Errorf("partner log has %+v that matches no acknowledged effect", e)
-		case err != nil || amount != -op.signed():
+		case e.Amount != -op.signed():
 			t.Errorf("key %s: partner log row %+v, want amount %s", op.key, e, crashFormat(-op.signed()))
-		case err2 != nil || after != op.partnerAfter:
-			t.Errorf("key %s: response said partner_balance_after %s, log says %s", op.key, crashFormat(op.partnerAfter), e.BalanceAfter)
+		case e.BalanceAfter != op.partnerAfter:
+			t.Errorf("key %s: response said partner_balance_after %s, log says %s", op.key, crashFormat(op.partnerAfter), crashFormat(e.BalanceAfter))
 		}
 	}
 	if funds != 1 || len(pseen) != effects {
@@ -460,23 +452,23 @@ func crashCheckFinal(t *testing.T, api *crashAPI, customers []string, ops []*cra
 
 	// Balances.
 	var sum int64
+	ctx := context.Background()
 	for _, c := range customers {
-		var b struct {
-			Balance json.Number `json:"balance"`
+		b, err := api.c.Balance(ctx, c)
+		if err != nil {
+			t.Fatalf("GET balance of %s: %v", c, err)
 		}
-		api.getJSON(t, "/api/v1/partner/accounts/"+c+"/balance", &b)
-		got, err := crashMinor(b.Balance)
-		if err != nil || got != want[c] {
-			t.Errorf("customer %s balance %s, want %s (the sum of its effects)", c, b.Balance, crashFormat(want[c]))
+		if b.Balance != want[c] {
+			t.Errorf("customer %s balance %s, want %s (the sum of its effects)", c, crashFormat(b.Balance), crashFormat(want[c]))
 		}
 		sum += want[c]
 	}
-	var me struct {
-		Balance json.Number `json:"balance"`
+	me, err := api.c.Me(ctx)
+	if err != nil {
+		t.Fatalf("GET /me: %v", err)
 	}
-	api.getJSON(t, "/api/v1/partner/me", &me)
-	if got, err := crashMinor(me.Balance); err != nil || got != crashFunded-sum {
-		t.Errorf("partner balance %s, want funded %s − customers %s = %s", me.Balance, crashFormat(crashFunded),
+	if me.Balance != crashFunded-sum {
+		t.Errorf("partner balance %s, want funded %s − customers %s = %s", crashFormat(me.Balance), crashFormat(crashFunded),
 			crashFormat(sum), crashFormat(crashFunded-sum))
 	}
 }
@@ -636,7 +628,7 @@ func TestGracefulSIGTERM(t *testing.T) {
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nX-Auth-ID: %s\r\nX-Auth-Token: %s\r\nContent-Type: application/json\r\n"+
 		"Idempotency-Key: %s\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n",
-		slow.path(), srv.addr, partnerID, token, slow.key, len(slow.body))
+		slow.path(), srv.addr, partnerID, token, slow.key, len(slow.body()))
 	br := bufio.NewReader(conn)
 	cont, err := http.ReadResponse(br, nil)
 	if err != nil || cont.StatusCode != http.StatusContinue {
@@ -667,18 +659,20 @@ func TestGracefulSIGTERM(t *testing.T) {
 		t.Fatalf("the server exited (%v) with a request still in its handler", srv.state)
 	default:
 	}
-	if _, err := conn.Write(slow.body); err != nil {
+	if _, err := conn.Write(slow.body()); err != nil {
 		t.Fatalf("send the body after SIGTERM: %v", err)
 	}
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("the in-flight request got no response after SIGTERM: %v", err)
 	}
-	var body bytes.Buffer
-	body.ReadFrom(resp.Body)
+	r, err := crashRespOf(resp)
 	resp.Body.Close()
-	if msg := slow.settle(partnerID, crashResp{status: resp.StatusCode, body: body.Bytes()}, false); msg != "" || slow.state != crashDone {
-		t.Fatalf("in-flight request after SIGTERM: %d %s %s", resp.StatusCode, bytes.TrimSpace(body.Bytes()), msg)
+	if err != nil {
+		t.Fatalf("in-flight request after SIGTERM: %v", err)
+	}
+	if msg := slow.settle(partnerID, r, false); msg != "" || slow.state != crashDone {
+		t.Fatalf("in-flight request after SIGTERM: %s %s", r, msg)
 	}
 	code := srv.waitExit(t, 25*time.Second)
 	if code != 0 {

@@ -17,12 +17,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/client"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 // crashBuildBinary builds cmd/partnerd (this package) into a temporary
@@ -302,156 +305,107 @@ func (s *crashServer) waitExit(t *testing.T, within time.Duration) int {
 	return s.state.ExitCode()
 }
 
-// crashAPI is a partner's client of one server run.
+// crashAPI is a partner's client of one server run: the public Go client.
 type crashAPI struct {
-	url       string
-	id, token string
-	hc        *http.Client
+	c  *client.Client
+	id string
+	hc *http.Client
 }
 
 func crashNewAPI(url, id, token string) *crashAPI {
 	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}
-	return &crashAPI{url: url, id: id, token: token, hc: &http.Client{Transport: tr, Timeout: 45 * time.Second}}
+	hc := &http.Client{Transport: tr, Timeout: 45 * time.Second}
+	return &crashAPI{c: client.New(url, id, token, client.WithHTTPClient(hc), client.WithCurrency("INR")), id: id, hc: hc}
 }
 
 func (a *crashAPI) close() { a.hc.CloseIdleConnections() }
 
-// crashResp is one complete HTTP response.
+// crashResp is one complete answer to a transfer or withdrawal.
 type crashResp struct {
 	status   int
 	replayed bool
-	body     []byte
-}
-
-// errorCode is the "error" field of an error body.
-func (r crashResp) errorCode() string {
-	var e struct {
-		Error string `json:"error"`
-	}
-	json.Unmarshal(r.body, &e)
-	return e.Error
+	transfer *partnerd.Transfer // a 2xx
+	err      error              // else: a *partnerd.Error, or a 2xx that did not decode
 }
 
 func (r crashResp) String() string {
-	return fmt.Sprintf("%d %s", r.status, bytes.TrimSpace(r.body))
+	if r.transfer != nil {
+		return fmt.Sprintf("%d %+v", r.status, *r.transfer)
+	}
+	return fmt.Sprintf("%d %v", r.status, r.err)
 }
 
-// do sends one request. An error means no complete response arrived: the
-// request may or may not have had its effect.
-func (a *crashAPI) do(method, path, idemKey string, body []byte) (crashResp, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+// move sends op with its key. An error means no complete response
+// arrived: the request may or may not have had its effect.
+func (a *crashAPI) move(op *crashOp) (crashResp, error) {
+	var res client.Response
+	ctx := client.WithResponse(client.WithIdempotencyKey(context.Background(), op.key), &res)
+	in := partnerd.TransferInput{AuthID: op.customer, Amount: op.amount, Description: &op.desc}
+	move := a.c.Transfer
+	if op.withdraw {
+		move = a.c.Withdraw
 	}
-	req, err := http.NewRequest(method, a.url+path, rd)
-	if err != nil {
+	t, err := move(ctx, "", in)
+	if res.Status == 0 {
 		return crashResp{}, err
 	}
-	req.Header.Set("X-Auth-ID", a.id)
-	req.Header.Set("X-Auth-Token", a.token)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if idemKey != "" {
-		req.Header.Set("Idempotency-Key", idemKey)
-	}
-	resp, err := a.hc.Do(req)
-	if err != nil {
-		return crashResp{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return crashResp{}, err
-	}
-	return crashResp{status: resp.StatusCode, replayed: resp.Header.Get("Idempotent-Replayed") == "true", body: b}, nil
+	return crashResp{status: res.Status, replayed: res.Replayed, transfer: t, err: err}, nil
 }
 
-// getJSON GETs path and decodes a 200 body into v.
-func (a *crashAPI) getJSON(t *testing.T, path string, v any) {
+// crashRespOf reads a raw HTTP answer to a transfer the way the client
+// does, for a request the test had to write by hand.
+func crashRespOf(resp *http.Response) (crashResp, error) {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return crashResp{}, err
+	}
+	r := crashResp{status: resp.StatusCode, replayed: resp.Header.Get("Idempotent-Replayed") == "true"}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e, ok := wire.ParseError(body)
+		if !ok {
+			return r, fmt.Errorf("%s without an error body: %s", resp.Status, body)
+		}
+		r.err = e
+		return r, nil
+	}
+	var b wire.Transfer
+	if r.err = json.Unmarshal(body, &b); r.err == nil {
+		r.transfer, r.err = b.Transfer()
+	}
+	return r, nil
+}
+
+// entries pages through a transaction log (the partner's own, or all its
+// customers') at size 100 and returns every row, checking that the pages
+// agree on the total.
+func (a *crashAPI) entries(t *testing.T, partner bool) []*partnerd.Entry {
 	t.Helper()
-	r, err := a.do(http.MethodGet, path, "", nil)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+	list, what := a.c.CustomerEntries, "GET /transactions"
+	if partner {
+		list, what = a.c.PartnerEntries, "GET /me/transactions"
 	}
-	if r.status != http.StatusOK {
-		t.Fatalf("GET %s: %s", path, r)
-	}
-	dec := json.NewDecoder(bytes.NewReader(r.body))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		t.Fatalf("GET %s: decode %s: %v", path, r.body, err)
-	}
-}
-
-// crashEntry is one row of a transaction log.
-type crashEntry struct {
-	ID            string      `json:"id"`
-	AccountAuthID string      `json:"account_auth_id"`
-	Type          string      `json:"type"`
-	Amount        json.Number `json:"amount"`
-	BalanceBefore json.Number `json:"balance_before"`
-	BalanceAfter  json.Number `json:"balance_after"`
-	Description   *string     `json:"description"`
-}
-
-// entries pages through a transaction log at size 100 and returns every
-// row, checking that the pages agree on the total.
-func (a *crashAPI) entries(t *testing.T, path string) []crashEntry {
-	t.Helper()
-	var all []crashEntry
+	var all []*partnerd.Entry
 	total := -1
 	for page := 1; ; page++ {
-		var body struct {
-			Data []crashEntry `json:"data"`
-			Meta struct {
-				Total      int `json:"total"`
-				TotalPages int `json:"total_pages"`
-			} `json:"meta"`
+		f := partnerd.EntryFilter{Page: partnerd.Page{Page: page, Size: 100}}
+		rows, n, err := list(context.Background(), "", f)
+		if err != nil {
+			t.Fatalf("%s page %d: %v", what, page, err)
 		}
-		a.getJSON(t, fmt.Sprintf("%s?size=100&page=%d", path, page), &body)
-		if total >= 0 && body.Meta.Total != total {
-			t.Fatalf("GET %s: total changed from %d to %d between pages of a quiet server", path, total, body.Meta.Total)
+		if total >= 0 && n != total {
+			t.Fatalf("%s: total changed from %d to %d between pages of a quiet server", what, total, n)
 		}
-		total = body.Meta.Total
-		all = append(all, body.Data...)
-		if page >= body.Meta.TotalPages {
+		total = n
+		all = append(all, rows...)
+		if page >= f.Page.TotalPages(total) {
 			break
 		}
 	}
 	if len(all) != total {
-		t.Fatalf("GET %s: pages hold %d rows, meta.total says %d", path, len(all), total)
+		t.Fatalf("%s: pages hold %d rows, meta.total says %d", what, len(all), total)
 	}
 	return all
 }
 
-// crashMinor parses an INR amount as written in JSON ("-12.34") into paise.
-func crashMinor(n json.Number) (int64, error) {
-	s := string(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, ok := strings.Cut(s, ".")
-	if !ok || len(frac) != 2 {
-		return 0, fmt.Errorf("amount %q does not have exactly 2 decimals", n)
-	}
-	w, err1 := strconv.ParseInt(whole, 10, 64)
-	f, err2 := strconv.ParseInt(frac, 10, 64)
-	if err1 != nil || err2 != nil || w < 0 || f < 0 {
-		return 0, fmt.Errorf("amount %q is not a decimal", n)
-	}
-	v := w*100 + f
-	if neg {
-		v = -v
-	}
-	return v, nil
-}
-
-// crashFormat writes paise as an INR amount.
-func crashFormat(minor int64) string {
-	sign := ""
-	if minor < 0 {
-		sign, minor = "-", -minor
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
-}
+// crashFormat writes paise as an INR amount, as operator commands take it.
+func crashFormat(minor int64) string { return partnerd.FormatMinor(minor, "INR") }

@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,13 +20,18 @@ func main() {
 	}
 }
 
-// usageError marks errors in the command line; they exit 2.
+// usageError is a mistake in the command line: an unknown command or flag,
+// a missing or extra argument, a database URL of an unsupported scheme, a
+// malformed flag value or amount. It exits 2, wherever it is wrapped.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// exitCode is the one place that maps errors to exit codes: 2 for a usage
+// error, 1 for any other failure (database, not found, …).
 func exitCode(err error) int {
-	if _, ok := err.(usageError); ok {
+	var u usageError
+	if errors.As(err, &u) {
 		return 2
 	}
 	return 1

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -95,8 +96,8 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 
 // describe turns a validation error into a message an operator can act on.
 func describe(err error) error {
-	e, ok := err.(*partnerd.Error)
-	if !ok || len(e.Fields) == 0 {
+	var e *partnerd.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
 		return err
 	}
 	msg := e.Message

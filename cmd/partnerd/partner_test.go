@@ -142,9 +142,24 @@ func TestMigrate(t *testing.T) {
 	}
 }
 
+// TestCommandErrors runs every operator command with a usage error (exit
+// 2) and with a failure (exit 1).
 func TestCommandErrors(t *testing.T) {
 	t.Parallel()
 	db := tempDB(t)
+	// A database with one partner and nothing else, for fund and copy.
+	full := tempDB(t)
+	out, _, err := runCmd("partner", "create", "--db", full, "--name", "Acme", "--email", "ops@acme.example")
+	if err != nil {
+		t.Fatalf("partner create: %v", err)
+	}
+	var p struct {
+		AuthID string `json:"auth_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("partner create printed %q: %v", out, err)
+	}
+	missing := db + "/nope/p.db"
 	// Port 1 refuses at once; the password must not reach the message.
 	const pg = "postgres://partnerd:pw-s3cret@127.0.0.1:1/partnerd?connect_timeout=5"
 	tests := []struct {
@@ -156,18 +171,42 @@ func TestCommandErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, true, `unknown command "frobnicate"`},
 		{"partner without subcommand", []string{"partner"}, true, "needs a subcommand"},
 		{"unknown partner subcommand", []string{"partner", "delete"}, true, `unknown partner subcommand "delete"`},
-		{"ftp url", []string{"migrate", "--db", "ftp://x"}, true, `scheme "ftp"`},
-		{"ftp url on partner create", []string{"partner", "create", "--db", "ftp://x", "--name", "A", "--email", "a@example.com"}, true, `scheme "ftp"`},
-		{"ftp url on serve", []string{"serve", "--db", "ftp://x", "--addr", "127.0.0.1:0"}, true, `scheme "ftp"`},
-		{"argument before a flag", []string{"migrate", "extra", "--db", db}, true, "extra"},
-		{"partner list argument", []string{"partner", "list", "--db", db, "extra"}, true, "extra"},
-		{"ledger verify argument", []string{"ledger", "verify", "--db", db, "extra"}, true, "extra"},
-		{"fund missing amount", []string{"partner", "fund", "--db", db, "PA_AAAAAAAA"}, true, "AMOUNT"},
-		{"postgres unreachable", []string{"migrate", "--db", pg}, false, "connect to PostgreSQL"},
-		{"postgres unreachable on partner list", []string{"partner", "list", "--db", pg}, false, "connect to PostgreSQL"},
-		{"postgres serve without key", []string{"serve", "--addr", "127.0.0.1:0", "--db", pg}, true, "PARTNERD_SECRET_KEY"},
-		{"serve argument", []string{"serve", "--db", db, "now"}, true, "now"},
-		{"missing directory", []string{"migrate", "--db", db + "/nope/p.db"}, false, "database directory"},
+		{"ledger without verify", []string{"ledger"}, true, "ledger verify"},
+
+		{"serve: mysql url", []string{"serve", "--db", "mysql://x", "--addr", "127.0.0.1:0"}, true, `scheme "mysql"`},
+		{"serve: argument", []string{"serve", "--db", db, "now"}, true, "now"},
+		{"serve: postgres without key", []string{"serve", "--addr", "127.0.0.1:0", "--db", pg}, true, "PARTNERD_SECRET_KEY"},
+		{"serve: missing directory", []string{"serve", "--addr", "127.0.0.1:0", "--db", missing}, false, "nope"},
+
+		{"migrate: mysql url", []string{"migrate", "--db", "mysql://x"}, true, `scheme "mysql"`},
+		{"migrate: argument before a flag", []string{"migrate", "extra", "--db", db}, true, "extra"},
+		{"migrate: postgres unreachable", []string{"migrate", "--db", pg}, false, "connect to PostgreSQL"},
+		{"migrate: missing directory", []string{"migrate", "--db", missing}, false, "database directory"},
+
+		{"partner create: mysql url", []string{"partner", "create", "--db", "mysql://x", "--name", "A", "--email", "a@example.com"}, true, `scheme "mysql"`},
+		{"partner create: unknown flag", []string{"partner", "create", "--db", db, "--colour", "red"}, true, "colour"},
+		{"partner create: missing directory", []string{"partner", "create", "--db", missing, "--name", "A", "--email", "a@example.com"}, false, "database directory"},
+
+		{"partner list: mysql url", []string{"partner", "list", "--db", "mysql://x"}, true, `scheme "mysql"`},
+		{"partner list: argument", []string{"partner", "list", "--db", db, "extra"}, true, "extra"},
+		{"partner list: postgres unreachable", []string{"partner", "list", "--db", pg}, false, "connect to PostgreSQL"},
+
+		{"partner fund: mysql url", []string{"partner", "fund", "--db", "mysql://x", p.AuthID, "10.00"}, true, `scheme "mysql"`},
+		{"partner fund: missing amount", []string{"partner", "fund", "--db", full, p.AuthID}, true, "AMOUNT"},
+		{"partner fund: bad amount", []string{"partner", "fund", "--db", full, p.AuthID, "ten"}, true, "AMOUNT"},
+		{"partner fund: too many decimals", []string{"partner", "fund", "--db", full, p.AuthID, "10.001"}, true, "AMOUNT"},
+		{"partner fund: unknown partner", []string{"partner", "fund", "--db", full, "PA_AAAAAAAA", "10.00"}, false, "PA_AAAAAAAA"},
+
+		{"ledger verify: mysql url", []string{"ledger", "verify", "--db", "mysql://x"}, true, `scheme "mysql"`},
+		{"ledger verify: argument", []string{"ledger", "verify", "--db", db, "extra"}, true, "extra"},
+		{"ledger verify: missing directory", []string{"ledger", "verify", "--db", missing}, false, "database directory"},
+
+		{"copy: mysql source", []string{"copy", "--from", "mysql://x", "--to", db}, true, `scheme "mysql"`},
+		{"copy: mysql target", []string{"copy", "--from", full, "--to", "mysql://x"}, true, `scheme "mysql"`},
+		{"copy: missing target", []string{"copy", "--from", full}, true, "usage: partnerd copy"},
+		{"copy: argument", []string{"copy", "--from", full, "--to", db, "extra"}, true, "extra"},
+		{"copy: missing source directory", []string{"copy", "--from", missing, "--to", db}, false, "database directory"},
+		{"copy: target not empty", []string{"copy", "--from", full, "--to", full}, false, "not empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +228,18 @@ func TestCommandErrors(t *testing.T) {
 				t.Errorf("message shows the database password:\n%s", err)
 			}
 		})
+	}
+	// Every command has both kinds of row.
+	for _, cmd := range []string{"serve", "migrate", "partner create", "partner list", "partner fund", "ledger verify", "copy"} {
+		var usage, failure bool
+		for _, tt := range tests {
+			if strings.HasPrefix(tt.name, cmd+":") {
+				usage, failure = usage || tt.usage, failure || !tt.usage
+			}
+		}
+		if !usage || !failure {
+			t.Errorf("%s has a usage-error row %v and a failure row %v; want both", cmd, usage, failure)
+		}
 	}
 }
 

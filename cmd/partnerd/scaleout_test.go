@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -236,7 +233,7 @@ func scaleCreateCustomers(t *testing.T, servers []*crashServer, partnerID, token
 	for range 6 {
 		wg.Go(func() {
 			for i := range work {
-				ids[i], errs[i] = scaleCreateCustomer(apis[i%len(apis)], i)
+				ids[i], errs[i] = crashCreateCustomer(apis[i%len(apis)], "Scale", "scale", i)
 			}
 		})
 	}
@@ -251,27 +248,6 @@ func scaleCreateCustomers(t *testing.T, servers []*crashServer, partnerID, token
 		}
 	}
 	return ids
-}
-
-func scaleCreateCustomer(api *crashAPI, i int) (string, error) {
-	body, _ := json.Marshal(map[string]any{
-		"name": fmt.Sprintf("Scale Customer %d", i), "email": fmt.Sprintf("customer%d@scale.example.com", i),
-		"password": "SecurePass@123", "phone": "9431538535", "country": "IN",
-	})
-	r, err := api.do(http.MethodPost, "/api/v1/partner/accounts", fmt.Sprintf("scale-create-%d", i), body)
-	if err != nil {
-		return "", err
-	}
-	if r.status != http.StatusCreated {
-		return "", fmt.Errorf("POST /accounts: %v", r)
-	}
-	var a struct {
-		AuthID string `json:"auth_id"`
-	}
-	if err := json.Unmarshal(r.body, &a); err != nil || !strings.HasPrefix(a.AuthID, "MA_") {
-		return "", fmt.Errorf("POST /accounts: 201 %s", r.body)
-	}
-	return a.AuthID, nil
 }
 
 // scaleKillOne is the DuringRun hook: after the given time it SIGKILLs s,

@@ -43,7 +43,8 @@ type Config struct {
 	// Seed drives every random choice; zero picks one, which is logged.
 	Seed uint64
 
-	// Client sends the requests; nil means a client sized for Workers.
+	// Client carries the requests of the public Go client (package
+	// client) the run sends them with; nil means one sized for Workers.
 	Client *http.Client
 	// RequestTimeout bounds one request (default 1 minute). A timeout is a
 	// failure: a live server answers, a dead one refuses the connection.
@@ -105,13 +106,13 @@ const maxErrors = 25
 type run struct {
 	t      testing.TB
 	cfg    Config
-	c      *client
+	c      *instances
+	hc     *http.Client
 	runID  string
 	cancel context.CancelFunc
 
 	// Fixed by setup, read-only afterwards.
 	currency  string
-	exp       int
 	funded    int64 // partner plus all its customers at the start
 	partner0  int64
 	customer0 map[string]int64
@@ -142,10 +143,8 @@ func Run(t testing.TB, cfg Config) Result {
 		hc = &http.Client{Transport: tr}
 		defer tr.CloseIdleConnections()
 	}
-	r.c = &client{http: hc, partnerID: cfg.PartnerID, token: cfg.Token, timeout: cfg.RequestTimeout, allow5xx: cfg.Allow5xx}
-	for _, u := range cfg.BaseURLs {
-		r.c.bases = append(r.c.bases, strings.TrimSuffix(u, "/"))
-	}
+	r.hc = hc
+	r.c = newInstances(cfg, hc)
 	t.Logf("bank: seed %d, %d workers × %d ops (duration %v), %d readers, %d customers, %d instances",
 		cfg.Seed, cfg.Workers, cfg.Ops, cfg.Duration, cfg.Readers, len(cfg.Customers), len(cfg.BaseURLs))
 
@@ -234,7 +233,7 @@ func (r *run) fail(format string, args ...any) {
 }
 
 // count records one answered or failed POST in the result.
-func (r *run) count(res *response, err error, took time.Duration) {
+func (r *run) count(res *answer, err error, took time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.res.Requests++
@@ -244,20 +243,20 @@ func (r *run) count(res *response, err error, took time.Duration) {
 	switch {
 	case err != nil:
 		r.res.Transport++
-	case res.status >= 200 && res.status < 300:
+	case res.ok():
 		r.res.OK++
-		if res.replayed() {
+		if res.res.Replayed {
 			r.res.Replays++
 		}
 	default:
 		r.res.Codes[res.code()]++
-		switch res.status {
+		switch res.res.Status {
 		case http.StatusConflict:
 			r.res.InUse++
 		case http.StatusUnprocessableEntity:
 			r.res.Reused++
 		}
-		if res.status >= 500 {
+		if res.res.Status >= 500 {
 			r.res.ServerErrors++
 		}
 	}

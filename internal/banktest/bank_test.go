@@ -24,7 +24,7 @@ import (
 
 // These tests check the bank test itself: that it copes with an instance
 // dying mid-run, and that it fails on a server that breaks idempotency or
-// loses money. The full-size run is internal/sqlstore's TestBank.
+// loses money. The full-size runs are in run_test.go.
 
 const testFunded = 5_000_00
 

@@ -1,127 +1,98 @@
 package banktest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/client"
 )
 
-// client sends partner API requests to the instances of a run.
-type client struct {
-	http      *http.Client
-	bases     []string // each ends in /api/v1/partner
-	partnerID string
-	token     string
-	timeout   time.Duration
+// instances sends the run's requests to its partnerd instances through the
+// public Go client, one client per instance.
+type instances struct {
+	clients []*client.Client
+	timeout time.Duration
 	// allow5xx makes a read answered with a 5xx try another instance
 	// instead of failing.
 	allow5xx bool
 }
 
-// response is one answered request.
-type response struct {
-	status   int
-	header   http.Header
-	body     []byte
+func newInstances(cfg Config, hc *http.Client, opts ...client.Option) *instances {
+	c := &instances{timeout: cfg.RequestTimeout, allow5xx: cfg.Allow5xx}
+	opts = append([]client.Option{client.WithHTTPClient(hc)}, opts...)
+	for _, u := range cfg.BaseURLs {
+		c.clients = append(c.clients, client.New(strings.TrimSuffix(u, "/"), cfg.PartnerID, cfg.Token, opts...))
+	}
+	return c
+}
+
+// answer is one answered POST: its HTTP description, and the transfer it
+// returned (a 2xx) or the error it answered.
+type answer struct {
+	res      client.Response
+	transfer *partnerd.Transfer
+	err      error // a *partnerd.Error, or a 2xx body that did not decode
 	instance int
 }
 
-// errorBody is the flat error shape of API.md §1.
-type errorBody struct {
-	Code            string          `json:"error"`
-	Message         string          `json:"message"`
-	CurrentBalance  json.RawMessage `json:"current_balance"`
-	RequestedAmount json.RawMessage `json:"requested_amount"`
-	Currency        string          `json:"currency"`
-}
+func (a *answer) ok() bool { return a.res.Status >= 200 && a.res.Status <= 299 }
 
-// code returns the error code of a non-2xx response, or a placeholder
-// naming the status when the body is not the error shape.
-func (r *response) code() string {
-	var e errorBody
-	if err := json.Unmarshal(r.body, &e); err != nil || e.Code == "" {
-		return fmt.Sprintf("http_%d_without_code", r.status)
-	}
-	return e.Code
-}
-
-func (r *response) replayed() bool { return r.header.Get("Idempotent-Replayed") == "true" }
+// code is the error code of a non-2xx answer.
+func (a *answer) code() string { return partnerd.ErrorCode(a.err) }
 
 // errTimeout marks a request the server did not answer in time; unlike a
 // refused or reset connection it may still be running there.
 var errTimeout = errors.New("no answer within the request timeout")
 
-// do sends one request to instance i. A transport failure is returned as an
-// error: the caller cannot know whether the server acted on it.
-func (c *client) do(ctx context.Context, i int, method, path, key string, body []byte) (*response, error) {
+// move posts a transfer or withdrawal of amount under o's key to instance
+// i. A request that got no answer is returned as an error: the caller
+// cannot know whether the server acted on it.
+func (c *instances) move(ctx context.Context, i int, o *op, amount int64) (*answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	a := &answer{instance: i}
+	ctx = client.WithResponse(client.WithIdempotencyKey(ctx, o.key), &a.res)
+	in := partnerd.TransferInput{AuthID: o.customer, Amount: amount, Description: &o.desc}
+	move, verb := c.clients[i].Transfer, "transfer-balance"
+	if o.withdraw {
+		move, verb = c.clients[i].Withdraw, "withdraw-balance"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.bases[i]+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("X-Auth-ID", c.partnerID)
-	req.Header.Set("X-Auth-Token", c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
+	a.transfer, a.err = move(ctx, "", in)
+	if a.res.Status == 0 {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%s %s on instance %d: %w", method, path, i, errTimeout)
+			return nil, fmt.Errorf("POST %s of %s on instance %d: %w", verb, o.customer, i, errTimeout)
 		}
-		return nil, fmt.Errorf("%s %s on instance %d: %w", method, path, i, err)
+		return nil, fmt.Errorf("POST %s of %s on instance %d: %w", verb, o.customer, i, a.err)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%s %s on instance %d: reading body: %w", method, path, i, errTimeout)
-		}
-		return nil, fmt.Errorf("%s %s on instance %d: reading body: %w", method, path, i, err)
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: b, instance: i}, nil
+	return a, nil
 }
 
-// get reads path as JSON into v from a random instance, trying the others
-// when one cannot be reached (or, if allowed, answers with a 5xx). Any
-// other status but 200 is an error.
-func (c *client) get(ctx context.Context, rng *rand.Rand, path string, v any) error {
+// read runs one read (get) on a random instance, trying the others when
+// one cannot be reached (or, if allowed, answers with a 5xx). Any other
+// error fails the read.
+func (c *instances) read(ctx context.Context, rng *rand.Rand, what string, get func(context.Context, *client.Client) error) error {
 	var errs []error
-	first := rng.IntN(len(c.bases))
-	for n := range len(c.bases) {
-		res, err := c.do(ctx, (first+n)%len(c.bases), http.MethodGet, path, "", nil)
-		if err != nil {
-			errs = append(errs, err)
+	first := rng.IntN(len(c.clients))
+	for n := range len(c.clients) {
+		i := (first + n) % len(c.clients)
+		var res client.Response
+		rctx, cancel := context.WithTimeout(client.WithResponse(ctx, &res), c.timeout)
+		err := get(rctx, c.clients[i])
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case res.Status == 0, res.Status >= 500 && c.allow5xx:
+			errs = append(errs, fmt.Errorf("%s on instance %d: status %d: %w", what, i, res.Status, err))
 			continue
 		}
-		if res.status >= 500 && c.allow5xx {
-			errs = append(errs, fmt.Errorf("GET %s on instance %d: status %d", path, res.instance, res.status))
-			continue
-		}
-		if res.status != http.StatusOK {
-			return fmt.Errorf("GET %s on instance %d: status %d, body %s", path, res.instance, res.status, res.body)
-		}
-		if err := json.Unmarshal(res.body, v); err != nil {
-			return fmt.Errorf("GET %s on instance %d: %v; body %s", path, res.instance, err, res.body)
-		}
-		return nil
+		return fmt.Errorf("%s on instance %d: status %d: %w", what, i, res.Status, err)
 	}
 	return &unreachableError{errors.Join(errs...)}
 }
@@ -133,106 +104,43 @@ func (e *unreachableError) Error() string { return "no instance answered: " + e.
 func (e *unreachableError) Unwrap() error { return e.err }
 
 // other picks a random instance other than i when there are several.
-func (c *client) other(rng *rand.Rand, i int) int {
-	if len(c.bases) == 1 {
+func (c *instances) other(rng *rand.Rand, i int) int {
+	if len(c.clients) == 1 {
 		return i
 	}
-	j := rng.IntN(len(c.bases) - 1)
+	j := rng.IntN(len(c.clients) - 1)
 	if j >= i {
 		j++
 	}
 	return j
 }
 
-// JSON shapes read by the run. Money stays raw until parseMinor checks it
-// is written with exactly the currency's decimals.
-
-type meBody struct {
-	AuthID   string          `json:"auth_id"`
-	Balance  json.RawMessage `json:"balance"`
-	Currency string          `json:"currency"`
+// me reads the partner's profile.
+func (c *instances) me(ctx context.Context, rng *rand.Rand) (*partnerd.Partner, error) {
+	var p *partnerd.Partner
+	err := c.read(ctx, rng, "GET /me", func(ctx context.Context, cl *client.Client) (err error) {
+		p, err = cl.Me(ctx)
+		return err
+	})
+	return p, err
 }
 
-type accountItem struct {
-	AuthID   string          `json:"auth_id"`
-	Balance  json.RawMessage `json:"balance"`
-	Currency string          `json:"currency"`
-}
-
-type listMeta struct {
-	Total int `json:"total"`
-}
-
-type accountList struct {
-	Data []accountItem `json:"data"`
-	Meta listMeta      `json:"meta"`
-}
-
-type entryItem struct {
-	ID            string          `json:"id"`
-	AccountAuthID string          `json:"account_auth_id"`
-	Type          string          `json:"type"`
-	Amount        json.RawMessage `json:"amount"`
-	BalanceBefore json.RawMessage `json:"balance_before"`
-	BalanceAfter  json.RawMessage `json:"balance_after"`
-	Description   *string         `json:"description"`
-}
-
-type entryList struct {
-	Data []entryItem `json:"data"`
-	Meta listMeta    `json:"meta"`
-}
-
-type transferBody struct {
-	TransactionID        string          `json:"transaction_id"`
-	FromAccount          string          `json:"from_account"`
-	ToAccount            string          `json:"to_account"`
-	Amount               json.RawMessage `json:"amount"`
-	Currency             string          `json:"currency"`
-	Description          *string         `json:"description"`
-	Status               string          `json:"status"`
-	PartnerBalanceAfter  json.RawMessage `json:"partner_balance_after"`
-	CustomerBalanceAfter json.RawMessage `json:"customer_balance_after"`
-	Timestamp            string          `json:"timestamp"`
-}
-
-// parseMinor reads a JSON money number written with exactly exp decimals
-// (API.md §1) as minor units. It is independent of the server's own
-// parser, so a formatting bug there cannot hide here.
-func parseMinor(raw json.RawMessage, exp int) (int64, error) {
-	s := string(raw)
-	neg := strings.HasPrefix(s, "-")
-	digits := strings.TrimPrefix(s, "-")
-	intPart, frac, hasDot := strings.Cut(digits, ".")
-	if hasDot != (exp > 0) || len(frac) != exp || intPart == "" || (len(intPart) > 1 && intPart[0] == '0') {
-		return 0, fmt.Errorf("money %q is not written with exactly %d decimals", s, exp)
+// entries reads one page of the partner's log (partner) or of all its
+// customers' logs, newest first, and the total.
+func (c *instances) entries(ctx context.Context, rng *rand.Rand, partner bool, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
+	what, list := "GET /transactions", (*client.Client).CustomerEntries
+	if partner {
+		what, list = "GET /me/transactions", (*client.Client).PartnerEntries
 	}
-	for _, c := range intPart + frac {
-		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("money %q is not a plain decimal number", s)
-		}
-	}
-	v, err := strconv.ParseInt(intPart+frac, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("money %q: %v", s, err)
-	}
-	if neg {
-		v = -v
-	}
-	return v, nil
+	var rows []*partnerd.Entry
+	var total int
+	err := c.read(ctx, rng, what, func(ctx context.Context, cl *client.Client) (err error) {
+		rows, total, err = list(cl, ctx, "", f)
+		return err
+	})
+	return rows, total, err
 }
 
-// formatMinor writes minor units as a decimal with exp decimals.
-func formatMinor(v int64, exp int) string {
-	s := strconv.FormatInt(v, 10)
-	if exp == 0 {
-		return s
-	}
-	for len(s) <= exp {
-		s = "0" + s
-	}
-	return s[:len(s)-exp] + "." + s[len(s)-exp:]
-}
-
-// listPath builds a list URL path with query values.
-func listPath(path string, q url.Values) string { return path + "?" + q.Encode() }
+// formatMinor writes minor units as a decimal with the currency's
+// decimals, for messages.
+func formatMinor(v int64, currency string) string { return partnerd.FormatMinor(v, currency) }

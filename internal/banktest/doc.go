@@ -4,9 +4,13 @@
 // and readers check that no money is created or lost, while it happens and
 // at the end.
 //
-// It speaks only HTTP, so the same run checks one in-process server on
-// SQLite (internal/sqlstore's bank test) or several partnerd instances
-// sharing one PostgreSQL database, one of which may be killed mid-run.
+// It speaks to the server only through the public Go client (package
+// client), one per instance, so the same run checks one in-process server
+// on SQLite (TestBank) or several partnerd instances sharing one
+// PostgreSQL database (TestPostgresBank, and cmd/partnerd's TestScaleOut,
+// which kills one of them mid-run). What it needs beyond the returned
+// values (the status, Idempotent-Replayed, the request id) comes from
+// client.WithResponse.
 //
 // Run assumes it is alone on the partner for the whole run: nothing else
 // moves the partner's money or creates its accounts meanwhile.

@@ -50,15 +50,16 @@ func (r *run) final(ctx context.Context, ops []*op) {
 			wantCustomer[o.customer] += o.amount
 		}
 	}
-	var me meBody
-	if err := r.c.get(ctx, rng, "/me", &me); err != nil {
+	cur := r.currency
+	me, err := r.c.me(ctx, rng)
+	if err != nil {
 		r.fail("GET /me after the run: %v", err)
 		return
 	}
-	partner, err := parseMinor(me.Balance, r.exp)
-	if err != nil || partner != wantPartner {
-		r.fail("partner balance after the run is %s (%v), want %s from the acknowledged operations",
-			me.Balance, err, formatMinor(wantPartner, r.exp))
+	partner := me.Balance
+	if partner != wantPartner {
+		r.fail("partner balance after the run is %s, want %s from the acknowledged operations",
+			formatMinor(partner, cur), formatMinor(wantPartner, cur))
 	}
 	customers, err := r.customerBalances(ctx, rng)
 	if err != nil {
@@ -70,12 +71,12 @@ func (r *run) final(ctx context.Context, ops []*op) {
 		total += got
 		if got != wantCustomer[id] {
 			r.fail("customer %s balance after the run is %s, want %s from the acknowledged operations",
-				id, formatMinor(got, r.exp), formatMinor(wantCustomer[id], r.exp))
+				id, formatMinor(got, cur), formatMinor(wantCustomer[id], cur))
 		}
 	}
 	if total != r.funded {
 		r.fail("partner and customers hold %s after the run, want the funded %s",
-			formatMinor(total, r.exp), formatMinor(r.funded, r.exp))
+			formatMinor(total, cur), formatMinor(r.funded, cur))
 	}
 
 	// Ledger counts: one transaction per key that got a 2xx.
@@ -97,48 +98,48 @@ func (r *run) final(ctx context.Context, ops []*op) {
 
 	// Ledger contents: the new rows are exactly the acknowledged
 	// transactions, with the amounts and balances their 2xx reported.
-	rows, err := r.newestEntries(ctx, rng, "/transactions", customerRows)
+	rows, err := r.newestEntries(ctx, rng, false, customerRows)
 	if err != nil {
 		r.fail("customer log after the run: %v", err)
 		return
 	}
-	r.matchRows("customer", rows, byTxn, func(o *op, e entryItem) string {
+	r.matchRows("customer", rows, byTxn, func(o *op, e *partnerd.Entry) string {
 		typ, sign := partnerd.TxRecharge, int64(1)
 		if o.withdraw {
 			typ, sign = partnerd.TxWithdrawal, -1
 		}
 		return r.rowProblem(e, o, o.customer, typ, sign*o.amount, o.customerAfter)
 	})
-	rows, err = r.newestEntries(ctx, rng, "/me/transactions", partnerRows)
+	rows, err = r.newestEntries(ctx, rng, true, partnerRows)
 	if err != nil {
 		r.fail("partner log after the run: %v", err)
 		return
 	}
-	r.matchRows("partner", rows, byTxn, func(o *op, e entryItem) string {
+	r.matchRows("partner", rows, byTxn, func(o *op, e *partnerd.Entry) string {
 		typ, sign := partnerd.TxTransferOut, int64(-1)
 		if o.withdraw {
 			typ, sign = partnerd.TxTransferIn, 1
 		}
-		return r.rowProblem(e, o, "", typ, sign*o.amount, o.partnerAfter)
+		return r.rowProblem(e, o, r.cfg.PartnerID, typ, sign*o.amount, o.partnerAfter)
 	})
 }
 
 // matchRows checks that rows hold each acknowledged transaction once.
-func (r *run) matchRows(log string, rows []entryItem, byTxn map[string]*op, problem func(*op, entryItem) string) {
+func (r *run) matchRows(log string, rows []*partnerd.Entry, byTxn map[string]*op, problem func(*op, *partnerd.Entry) string) {
 	seen := make(map[string]bool, len(rows))
 	for _, e := range rows {
-		o, ok := byTxn[e.ID]
+		o, ok := byTxn[e.TransactionID]
 		switch {
 		case !ok:
-			r.fail("%s log row %s (%s %s) belongs to no acknowledged operation", log, e.ID, e.Type, e.Amount)
-		case seen[e.ID]:
-			r.fail("%s log lists transaction %s twice", log, e.ID)
+			r.fail("%s log row %s (%s %s) belongs to no acknowledged operation", log, e.TransactionID, e.Type, formatMinor(e.Amount, e.Currency))
+		case seen[e.TransactionID]:
+			r.fail("%s log lists transaction %s twice", log, e.TransactionID)
 		default:
 			if p := problem(o, e); p != "" {
-				r.fail("%s log row %s of key %s: %s", log, e.ID, o.key, p)
+				r.fail("%s log row %s of key %s: %s", log, e.TransactionID, o.key, p)
 			}
 		}
-		seen[e.ID] = true
+		seen[e.TransactionID] = true
 	}
 	for id, o := range byTxn {
 		if !seen[id] {
@@ -148,28 +149,20 @@ func (r *run) matchRows(log string, rows []entryItem, byTxn map[string]*op, prob
 }
 
 // rowProblem describes how a log row differs from what its 2xx said.
-func (r *run) rowProblem(e entryItem, o *op, account, typ string, amount, after int64) string {
-	gotAmount, err1 := parseMinor(e.Amount, r.exp)
-	gotAfter, err2 := parseMinor(e.BalanceAfter, r.exp)
-	gotBefore, err3 := parseMinor(e.BalanceBefore, r.exp)
+func (r *run) rowProblem(e *partnerd.Entry, o *op, account, typ string, amount, after int64) string {
+	cur := r.currency
 	switch {
-	case err1 != nil || err2 != nil || err3 != nil:
-		return fmt.Sprintf("money fields %s %s %s", e.Amount, e.BalanceBefore, e.BalanceAfter)
+	case e.Currency != cur:
+		return fmt.Sprintf("currency %q, want %q", e.Currency, cur)
 	case e.AccountAuthID != account:
 		return fmt.Sprintf("account_auth_id %q, want %q", e.AccountAuthID, account)
-	case e.Type != typ || gotAmount != amount:
-		return fmt.Sprintf("%s %s, want %s %s", e.Type, e.Amount, typ, formatSigned(amount, r.exp))
-	case gotAfter != after || gotBefore != after-amount:
-		return fmt.Sprintf("balance %s → %s, but the 2xx said the balance after was %s", e.BalanceBefore, e.BalanceAfter, formatMinor(after, r.exp))
+	case e.Type != typ || e.Amount != amount:
+		return fmt.Sprintf("%s %s, want %s %s", e.Type, formatMinor(e.Amount, cur), typ, formatMinor(amount, cur))
+	case e.BalanceAfter != after || e.BalanceBefore != after-amount:
+		return fmt.Sprintf("balance %s → %s, but the 2xx said the balance after was %s",
+			formatMinor(e.BalanceBefore, cur), formatMinor(e.BalanceAfter, cur), formatMinor(after, cur))
 	case e.Description == nil || *e.Description != o.desc:
 		return fmt.Sprintf("description %v, want %q", e.Description, o.desc)
 	}
 	return ""
-}
-
-func formatSigned(v int64, exp int) string {
-	if v < 0 {
-		return "-" + formatMinor(-v, exp)
-	}
-	return formatMinor(v, exp)
 }

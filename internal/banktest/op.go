@@ -1,19 +1,16 @@
 package banktest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 // outcome is what the answers so far say about a key.
@@ -31,19 +28,16 @@ type op struct {
 	key, customer, path, desc string
 	withdraw                  bool
 	amount                    int64
-	body                      []byte
-	// alt is a different body under the same key. It asks for more than
-	// the partner and its customers hold in all (or for zero when that is
-	// too much for the API), so it can never succeed: whichever attempt
-	// wins the key, alt moves no money.
-	alt       []byte
-	altAmount int64 // 0 when alt asks for zero
+	// altAmount makes a different body under the same key. It asks for
+	// more than the partner and its customers hold in all (or for zero
+	// when that is too much for the API), so it can never succeed:
+	// whichever attempt wins the key, it moves no money.
+	altAmount int64
 	altSent   bool
 
 	state outcome
-	// ok is the 2xx body, set once; every 2xx of the key must be okBody.
-	ok            *transferBody
-	okBody        []byte
+	// ok is the first 2xx transfer; every 2xx of the key must equal it.
+	ok            *partnerd.Transfer
 	executions    int // 2xx without Idempotent-Replayed: true
 	partnerAfter  int64
 	customerAfter int64
@@ -53,7 +47,7 @@ type op struct {
 type attempt struct {
 	alt     bool
 	afterOK bool // sent after the key had been answered with a 2xx
-	res     *response
+	res     *answer
 	err     error
 }
 
@@ -100,13 +94,9 @@ func (w *worker) newOp(n int) *op {
 	if o.withdraw {
 		verb = "withdraw-balance"
 	}
-	o.path = "/accounts/" + url.PathEscape(o.customer) + "/" + verb
-	o.body = w.body(formatMinor(o.amount, r.exp), o.desc)
+	o.path = "/accounts/" + o.customer + "/" + verb
 	if r.funded < r.maxAmount() {
 		o.altAmount = r.funded + 1 + w.rng.Int64N(min(r.maxAmount()-r.funded, 1000))
-		o.alt = w.body(formatMinor(o.altAmount, r.exp), o.desc)
-	} else {
-		o.alt = w.body("0", o.desc)
 	}
 	return o
 }
@@ -114,7 +104,7 @@ func (w *worker) newOp(n int) *op {
 // maxAmount is the largest amount the API accepts: 1,000,000,000 major units.
 func (r *run) maxAmount() int64 {
 	m := int64(1_000_000_000)
-	for range r.exp {
+	for range partnerd.CurrencyExponent(r.currency) {
 		m *= 10
 	}
 	return m
@@ -138,32 +128,11 @@ func (w *worker) amount() int64 {
 	return min(max(a, 1), r.maxAmount())
 }
 
-// body writes a transfer body, varying the valid forms API.md allows:
-// the amount as a number or a string, the currency absent or in any case.
-func (w *worker) body(amount, desc string) []byte {
-	var b strings.Builder
-	b.WriteString(`{"amount":`)
-	if w.rng.IntN(4) == 0 {
-		b.WriteString(strconv.Quote(amount))
-	} else {
-		b.WriteString(amount)
-	}
-	switch w.rng.IntN(3) {
-	case 0:
-		b.WriteString(`,"currency":"` + w.run.currency + `"`)
-	case 1:
-		b.WriteString(`,"currency":"` + strings.ToLower(w.run.currency) + `"`)
-	}
-	d, _ := json.Marshal(desc)
-	b.WriteString(`,"description":` + string(d) + `}`)
-	return []byte(b.String())
-}
-
 // do sends o in one of the ways above, then retries it until its outcome
 // is definitive.
 func (w *worker) do(ctx context.Context, o *op) {
 	r := w.run
-	i := w.rng.IntN(len(r.c.bases))
+	i := w.rng.IntN(len(r.c.clients))
 	switch p := w.rng.IntN(100); {
 	case p < pctOnce:
 		o.state = w.judge(o, w.send(ctx, o, i, false))
@@ -235,13 +204,13 @@ func (w *worker) settle(ctx context.Context, o *op, i int) {
 
 // send posts o's body (or its alternative) to instance i.
 func (w *worker) send(ctx context.Context, o *op, i int, alt bool) attempt {
-	body := o.body
+	amount := o.amount
 	if alt {
-		body = o.alt
+		amount = o.altAmount
 	}
 	a := attempt{alt: alt, afterOK: o.ok != nil}
 	start := time.Now()
-	a.res, a.err = w.run.c.do(ctx, i, http.MethodPost, o.path, o.key, body)
+	a.res, a.err = w.run.c.move(ctx, i, o, amount)
 	w.run.count(a.res, a.err, time.Since(start))
 	return a
 }
@@ -277,75 +246,73 @@ func (w *worker) judge(o *op, a attempt) outcome {
 		return outUnknown
 	}
 	res := a.res
-	what += fmt.Sprintf(" on instance %d", res.instance)
-	if res.status >= 200 && res.status < 300 {
+	what += fmt.Sprintf(" on instance %d (request %s)", res.instance, res.res.RequestID)
+	if res.ok() {
 		if a.alt {
-			r.fail("%s: got %d for a different body under a used key, want 409 or 422: %s", what, res.status, res.body)
+			r.fail("%s: got %d for a different body under a used key, want 409 or 422: %+v", what, res.res.Status, res.transfer)
 			return outPending
 		}
-		if a.afterOK && !res.replayed() {
+		if a.afterOK && !res.res.Replayed {
 			r.fail("%s: a retry after the key's 2xx got a 2xx without Idempotent-Replayed: true", what)
 		}
 		w.checkOK(o, res, what)
 		return outMoved
 	}
-	if res.status >= 500 {
+	status := res.res.Status
+	if status >= 500 {
 		if !r.cfg.Allow5xx {
-			r.fail("%s: got %d: %s", what, res.status, res.body)
+			r.fail("%s: got %d: %v", what, status, res.err)
 		}
 		return outUnknown
 	}
 	code := res.code()
 	switch {
 	case a.afterOK && !a.alt:
-		r.fail("%s: a retry after the key's 2xx got %d %s, want the 2xx replayed: %s", what, res.status, code, res.body)
+		r.fail("%s: a retry after the key's 2xx got %d %s, want the 2xx replayed: %v", what, status, code, res.err)
 		return outPending
-	case a.afterOK && !(res.status == http.StatusUnprocessableEntity && code == partnerd.ECIdempotencyReused):
-		r.fail("%s: a different body after the key's 2xx got %d %s, want 422 %s: %s",
-			what, res.status, code, partnerd.ECIdempotencyReused, res.body)
+	case a.afterOK && !(status == http.StatusUnprocessableEntity && code == partnerd.ECIdempotencyReused):
+		r.fail("%s: a different body after the key's 2xx got %d %s, want 422 %s: %v",
+			what, status, code, partnerd.ECIdempotencyReused, res.err)
 		return outPending
-	case res.status == http.StatusConflict && code == partnerd.ECIdempotencyInUse:
+	case status == http.StatusConflict && code == partnerd.ECIdempotencyInUse:
 		return outPending
-	case res.status == http.StatusUnprocessableEntity && code == partnerd.ECIdempotencyReused:
+	case status == http.StatusUnprocessableEntity && code == partnerd.ECIdempotencyReused:
 		if !a.alt && !o.altSent {
 			r.fail("%s: got 422 %s, but only this body was ever sent with the key", what, code)
 		}
 		return outPending
-	case res.status == http.StatusBadRequest && code == partnerd.ECInsufficientBalance:
+	case status == http.StatusBadRequest && code == partnerd.ECInsufficientBalance:
 		w.checkInsufficient(o, a.alt, res, what)
 		return outRefused
-	case res.status == http.StatusBadRequest && code == partnerd.ECValidation && a.alt && o.altAmount == 0:
+	case status == http.StatusBadRequest && code == partnerd.ECValidation && a.alt && o.altAmount == 0:
 		return outRefused
 	}
-	r.fail("%s: unexpected %d %s: %s", what, res.status, code, res.body)
+	r.fail("%s: unexpected %d %s: %v", what, status, code, res.err)
 	return outRefused
 }
 
-// checkOK checks a 2xx transfer body, and that every 2xx of the key is the
-// same body with only the first executed.
-func (w *worker) checkOK(o *op, res *response, what string) {
+// checkOK checks a 2xx transfer, and that every 2xx of the key is the
+// same transfer with only the first executed.
+func (w *worker) checkOK(o *op, res *answer, what string) {
 	r := w.run
-	if o.okBody == nil {
-		o.okBody, o.ok = res.body, &transferBody{}
-	} else if !bytes.Equal(o.okBody, res.body) {
-		r.fail("%s: two 2xx answers for one key differ:\n%s\n%s", what, o.okBody, res.body)
+	if ct := res.res.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		r.fail("%s: Content-Type %q", what, ct)
 	}
-	if !res.replayed() {
+	if res.err != nil {
+		r.fail("%s: 2xx body: %v", what, res.err)
+		return
+	}
+	b := res.transfer
+	if o.ok == nil {
+		o.ok = b
+	} else if !sameTransfer(o.ok, b) {
+		r.fail("%s: two 2xx answers for one key differ:\n%+v\n%+v", what, *o.ok, *b)
+	}
+	if !res.res.Replayed {
 		o.executions++
 		if o.executions == 2 {
 			r.fail("%s: two 2xx answers without Idempotent-Replayed: true: the key ran twice", what)
 		}
-	}
-	if ct := res.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-		r.fail("%s: Content-Type %q", what, ct)
-	}
-	var b transferBody
-	if err := json.Unmarshal(res.body, &b); err != nil {
-		r.fail("%s: 2xx body: %v: %s", what, err, res.body)
-		return
-	}
-	if o.ok.TransactionID == "" {
-		*o.ok = b
 	}
 	from, to := r.cfg.PartnerID, o.customer
 	if o.withdraw {
@@ -359,40 +326,50 @@ func (w *worker) checkOK(o *op, res *response, what string) {
 	}
 	check(strings.HasPrefix(b.TransactionID, "txn_"), "transaction_id %q", b.TransactionID)
 	check(b.FromAccount == from && b.ToAccount == to, "from %s to %s, want from %s to %s", b.FromAccount, b.ToAccount, from, to)
-	amount, err := parseMinor(b.Amount, r.exp)
-	check(err == nil && amount == o.amount, "amount %s (%v), want %s", b.Amount, err, formatMinor(o.amount, r.exp))
+	check(b.Amount == o.amount, "amount %s, want %s", formatMinor(b.Amount, r.currency), formatMinor(o.amount, r.currency))
 	check(b.Currency == r.currency, "currency %q, want %q", b.Currency, r.currency)
 	check(b.Description != nil && *b.Description == o.desc, "description %v, want %q", b.Description, o.desc)
 	check(b.Status == "completed", "status %q", b.Status)
-	pAfter, err := parseMinor(b.PartnerBalanceAfter, r.exp)
-	check(err == nil && pAfter >= 0, "partner_balance_after %s (%v)", b.PartnerBalanceAfter, err)
-	cAfter, err := parseMinor(b.CustomerBalanceAfter, r.exp)
-	check(err == nil && cAfter >= 0, "customer_balance_after %s (%v)", b.CustomerBalanceAfter, err)
-	_, err = time.Parse(time.RFC3339, b.Timestamp)
-	check(err == nil && strings.HasSuffix(b.Timestamp, "Z"), "timestamp %q", b.Timestamp)
+	check(b.PartnerBalanceAfter >= 0, "partner_balance_after %d", b.PartnerBalanceAfter)
+	check(b.CustomerBalanceAfter >= 0, "customer_balance_after %d", b.CustomerBalanceAfter)
+	check(!b.Timestamp.IsZero() && b.Timestamp.Location() == time.UTC, "timestamp %v", b.Timestamp)
 	if len(problems) > 0 {
-		r.fail("%s: 2xx body: %s: %s", what, strings.Join(problems, "; "), res.body)
+		r.fail("%s: 2xx body: %s: %+v", what, strings.Join(problems, "; "), *b)
 	}
-	o.partnerAfter, o.customerAfter = pAfter, cAfter
+	o.partnerAfter, o.customerAfter = b.PartnerBalanceAfter, b.CustomerBalanceAfter
+}
+
+// sameTransfer reports whether two answers describe the same transfer.
+func sameTransfer(a, b *partnerd.Transfer) bool {
+	x, y := *a, *b
+	if (x.Description == nil) != (y.Description == nil) || x.Description != nil && *x.Description != *y.Description {
+		return false
+	}
+	if !x.Timestamp.Equal(y.Timestamp) || x.Timestamp.Location() != y.Timestamp.Location() {
+		return false
+	}
+	x.Description, y.Description = nil, nil
+	x.Timestamp, y.Timestamp = time.Time{}, time.Time{}
+	return x == y
 }
 
 // checkInsufficient checks the figures of an insufficient_balance answer:
 // the wallet it names really held less than was asked.
-func (w *worker) checkInsufficient(o *op, alt bool, res *response, what string) {
+func (w *worker) checkInsufficient(o *op, alt bool, res *answer, what string) {
 	r := w.run
 	want := o.amount
 	if alt {
 		want = o.altAmount
 	}
-	var e errorBody
-	if err := json.Unmarshal(res.body, &e); err != nil {
-		r.fail("%s: error body: %v", what, err)
+	var e *partnerd.Error
+	if !errors.As(res.err, &e) {
+		r.fail("%s: error body: %v", what, res.err)
 		return
 	}
-	requested, err1 := parseMinor(e.RequestedAmount, r.exp)
-	current, err2 := parseMinor(e.CurrentBalance, r.exp)
-	if err1 != nil || err2 != nil || requested != want || current < 0 || current >= requested || e.Currency != r.currency {
-		r.fail("%s: insufficient_balance with current_balance %s, requested_amount %s, currency %q; asked for %s %s: %s",
-			what, e.CurrentBalance, e.RequestedAmount, e.Currency, formatMinor(want, r.exp), r.currency, res.body)
+	requested, err1 := wire.DetailMoney(e, "requested_amount", r.currency)
+	current, err2 := wire.DetailMoney(e, "current_balance", r.currency)
+	if err1 != nil || err2 != nil || requested != want || current < 0 || current >= requested || e.Details["currency"] != r.currency {
+		r.fail("%s: insufficient_balance with current_balance %v, requested_amount %v, currency %v; asked for %s %s",
+			what, e.Details["current_balance"], e.Details["requested_amount"], e.Details["currency"], formatMinor(want, r.currency), r.currency)
 	}
 }

@@ -70,59 +70,57 @@ func (r *run) read(ctx context.Context, rng *rand.Rand) {
 // check runs one reader check. It reports whether the check could be
 // decided, and an error when the server broke an invariant.
 func (r *run) check(ctx context.Context, rng *rand.Rand) (bool, error) {
-	var l1, l2 entryList
-	var me meBody
-	if err := r.c.get(ctx, rng, "/me/transactions?size=1", &l1); err != nil {
+	l1, _, err := r.c.entries(ctx, rng, true, partnerd.EntryFilter{Page: partnerd.Page{Page: 1, Size: 1}})
+	if err != nil {
 		return unreachable(err)
 	}
-	if err := r.c.get(ctx, rng, "/me", &me); err != nil {
+	me, err := r.c.me(ctx, rng)
+	if err != nil {
 		return unreachable(err)
 	}
 	balances, err := r.customerBalances(ctx, rng)
 	if err != nil {
 		return unreachable(err)
 	}
-	if err := r.c.get(ctx, rng, "/me/transactions?size=100", &l2); err != nil {
+	l2, _, err := r.c.entries(ctx, rng, true, partnerd.EntryFilter{Page: partnerd.Page{Page: 1, Size: 100}})
+	if err != nil {
 		return unreachable(err)
 	}
 
-	afters, err := r.chain(l2.Data)
+	afters, err := r.chain(l2)
 	if err != nil {
 		return false, err
 	}
 	// held lists the partner's balances from T1 to T4, oldest first.
 	var held []int64
-	if len(l1.Data) == 0 {
-		if len(l2.Data) == 100 {
+	if len(l1) == 0 {
+		if len(l2) == 100 {
 			return false, nil // there may be older rows than L2 shows
 		}
 		held = append(held, 0) // the balance before the first row
-		for k := len(l2.Data) - 1; k >= 0; k-- {
+		for k := len(l2) - 1; k >= 0; k-- {
 			held = append(held, afters[k])
 		}
 	} else {
-		newest := l1.Data[0]
-		k := slices.IndexFunc(l2.Data, func(e entryItem) bool { return e.ID == newest.ID })
+		newest := l1[0]
+		k := slices.IndexFunc(l2, func(e *partnerd.Entry) bool { return e.TransactionID == newest.TransactionID })
 		if k < 0 {
 			return false, nil
 		}
-		if string(l2.Data[k].BalanceAfter) != string(newest.BalanceAfter) || string(l2.Data[k].Amount) != string(newest.Amount) {
-			return false, fmt.Errorf("partner log row %s changed between two reads: %s %s, then %s %s",
-				newest.ID, newest.Amount, newest.BalanceAfter, l2.Data[k].Amount, l2.Data[k].BalanceAfter)
+		if l2[k].BalanceAfter != newest.BalanceAfter || l2[k].Amount != newest.Amount {
+			return false, fmt.Errorf("partner log row %s changed between two reads: %d %d, then %d %d (minor units)",
+				newest.TransactionID, newest.Amount, newest.BalanceAfter, l2[k].Amount, l2[k].BalanceAfter)
 		}
 		for ; k >= 0; k-- {
 			held = append(held, afters[k])
 		}
 	}
 
-	meBal, err := parseMinor(me.Balance, r.exp)
-	if err != nil {
-		return false, fmt.Errorf("GET /me balance: %v", err)
-	}
-	i := slices.Index(held, meBal)
+	cur := r.currency
+	i := slices.Index(held, me.Balance)
 	if i < 0 {
 		return false, fmt.Errorf("GET /me says the partner holds %s, but its ledger shows only %v (minor units) between the reads around it",
-			formatMinor(meBal, r.exp), held)
+			formatMinor(me.Balance, cur), held)
 	}
 	var sum int64
 	for _, b := range balances {
@@ -132,34 +130,31 @@ func (r *run) check(ctx context.Context, rng *rand.Rand) (bool, error) {
 	if !slices.Contains(held[i:], implied) {
 		return false, fmt.Errorf("the customers hold %s in one listing, so the partner should hold %s − %s = %s, "+
 			"but its ledger shows only %v (minor units) from GET /me (%d) to the listing: money was created or lost",
-			formatMinor(sum, r.exp), formatMinor(r.funded, r.exp), formatMinor(sum, r.exp), formatMinor(implied, r.exp), held, meBal)
+			formatMinor(sum, cur), formatMinor(r.funded, cur), formatMinor(sum, cur), formatMinor(implied, cur), held, me.Balance)
 	}
 	return true, nil
 }
 
 // chain checks that the partner log rows (newest first) are internally
 // consistent and chained, and returns their balance_after values.
-func (r *run) chain(rows []entryItem) ([]int64, error) {
+func (r *run) chain(rows []*partnerd.Entry) ([]int64, error) {
 	afters := make([]int64, len(rows))
 	var prevBefore int64
 	for k, e := range rows {
-		amount, err1 := parseMinor(e.Amount, r.exp)
-		before, err2 := parseMinor(e.BalanceBefore, r.exp)
-		after, err3 := parseMinor(e.BalanceAfter, r.exp)
-		if err := errors.Join(err1, err2, err3); err != nil {
-			return nil, fmt.Errorf("partner log row %s: %v", e.ID, err)
-		}
 		if !slices.Contains(partnerd.PartnerTransactionTypes, e.Type) {
-			return nil, fmt.Errorf("partner log row %s has type %q", e.ID, e.Type)
+			return nil, fmt.Errorf("partner log row %s has type %q", e.TransactionID, e.Type)
 		}
-		if after-before != amount || after < 0 {
-			return nil, fmt.Errorf("partner log row %s: balance %s + %s ≠ %s", e.ID, e.BalanceBefore, e.Amount, e.BalanceAfter)
+		if e.Currency != r.currency {
+			return nil, fmt.Errorf("partner log row %s is in %s, the partner %s", e.TransactionID, e.Currency, r.currency)
 		}
-		if k > 0 && after != prevBefore {
-			return nil, fmt.Errorf("partner log rows %s and %s are not chained: %s is followed by a row starting at %s",
-				e.ID, rows[k-1].ID, e.BalanceAfter, rows[k-1].BalanceBefore)
+		if e.BalanceAfter-e.BalanceBefore != e.Amount || e.BalanceAfter < 0 {
+			return nil, fmt.Errorf("partner log row %s: balance %d + %d ≠ %d (minor units)", e.TransactionID, e.BalanceBefore, e.Amount, e.BalanceAfter)
 		}
-		afters[k], prevBefore = after, before
+		if k > 0 && e.BalanceAfter != prevBefore {
+			return nil, fmt.Errorf("partner log rows %s and %s are not chained: %d is followed by a row starting at %d (minor units)",
+				e.TransactionID, rows[k-1].TransactionID, e.BalanceAfter, rows[k-1].BalanceBefore)
+		}
+		afters[k], prevBefore = e.BalanceAfter, e.BalanceBefore
 	}
 	return afters, nil
 }

@@ -4,32 +4,30 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"strconv"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/client"
 )
 
 // setup reads the starting balances and list totals. It runs before any
 // money moves, so these reads are one consistent picture.
 func (r *run) setup(ctx context.Context) error {
 	rng := rand.New(rand.NewPCG(r.cfg.Seed, 0))
-	var me meBody
-	if err := r.c.get(ctx, rng, "/me", &me); err != nil {
+	me, err := r.c.me(ctx, rng)
+	if err != nil {
 		return err
 	}
-	if me.AuthID != r.cfg.PartnerID {
-		return fmt.Errorf("GET /me is partner %q, want %q", me.AuthID, r.cfg.PartnerID)
+	if me.ID != r.cfg.PartnerID {
+		return fmt.Errorf("GET /me is partner %q, want %q", me.ID, r.cfg.PartnerID)
 	}
 	cur, ok := partnerd.NormalizeCurrency(me.Currency)
 	if !ok || cur != me.Currency {
 		return fmt.Errorf("GET /me currency %q is not an upper-case ISO 4217 code partnerd knows", me.Currency)
 	}
-	r.currency, r.exp = cur, partnerd.CurrencyExponent(cur)
-	var err error
-	if r.partner0, err = parseMinor(me.Balance, r.exp); err != nil {
-		return fmt.Errorf("GET /me balance: %v", err)
-	}
+	r.currency = cur
+	// Every amount is sent in the partner's currency, known from now on.
+	r.c = newInstances(r.cfg, r.hc, client.WithCurrency(cur))
+	r.partner0 = me.Balance
 	balances, err := r.customerBalances(ctx, rng)
 	if err != nil {
 		return err
@@ -41,7 +39,7 @@ func (r *run) setup(ctx context.Context) error {
 	}
 	if r.cfg.Funded != 0 && r.funded != r.cfg.Funded {
 		return fmt.Errorf("partner %s and its customers hold %s %s, want the funded %s",
-			r.cfg.PartnerID, formatMinor(r.funded, r.exp), r.currency, formatMinor(r.cfg.Funded, r.exp))
+			r.cfg.PartnerID, formatMinor(r.funded, cur), cur, formatMinor(r.cfg.Funded, cur))
 	}
 	if r.funded <= 0 {
 		return fmt.Errorf("partner %s holds no money: fund it first", r.cfg.PartnerID)
@@ -64,22 +62,23 @@ func (r *run) setup(ctx context.Context) error {
 // customerBalances reads every customer balance of the partner from one
 // page of GET /accounts: one query on the server, so one snapshot.
 func (r *run) customerBalances(ctx context.Context, rng *rand.Rand) (map[string]int64, error) {
-	var list accountList
-	if err := r.c.get(ctx, rng, "/accounts?size=100", &list); err != nil {
+	var accounts []*partnerd.Account
+	var total int
+	err := r.c.read(ctx, rng, "GET /accounts", func(ctx context.Context, c *client.Client) (err error) {
+		accounts, total, err = c.ListAccounts(ctx, "", partnerd.AccountFilter{Page: partnerd.Page{Page: 1, Size: 100}})
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	if list.Meta.Total != len(list.Data) {
+	if total != len(accounts) {
 		return nil, fmt.Errorf("GET /accounts?size=100 lists %d accounts of a total of %d; a bank run needs them all on one page",
-			len(list.Data), list.Meta.Total)
+			len(accounts), total)
 	}
-	out := make(map[string]int64, len(list.Data))
-	for _, a := range list.Data {
-		b, err := parseMinor(a.Balance, r.exp)
-		if err != nil {
-			return nil, fmt.Errorf("GET /accounts: %s balance: %v", a.AuthID, err)
-		}
-		if b < 0 {
-			return nil, fmt.Errorf("GET /accounts: %s has negative balance %s", a.AuthID, a.Balance)
+	out := make(map[string]int64, len(accounts))
+	for _, a := range accounts {
+		if a.Balance < 0 {
+			return nil, fmt.Errorf("GET /accounts: %s has negative balance %s", a.AuthID, formatMinor(a.Balance, a.Currency))
 		}
 		if a.Currency != r.currency {
 			return nil, fmt.Errorf("GET /accounts: %s holds %s, the partner %s", a.AuthID, a.Currency, r.currency)
@@ -87,7 +86,7 @@ func (r *run) customerBalances(ctx context.Context, rng *rand.Rand) (map[string]
 		if _, dup := out[a.AuthID]; dup {
 			return nil, fmt.Errorf("GET /accounts lists %s twice", a.AuthID)
 		}
-		out[a.AuthID] = b
+		out[a.AuthID] = a.Balance
 	}
 	for _, id := range r.cfg.Customers {
 		if _, ok := out[id]; !ok {
@@ -100,37 +99,39 @@ func (r *run) customerBalances(ctx context.Context, rng *rand.Rand) (map[string]
 // ledgerCounts reads the totals of the partner's logs.
 func (r *run) ledgerCounts(ctx context.Context, rng *rand.Rand) (ledgerCounts, error) {
 	var n ledgerCounts
+	one := partnerd.Page{Page: 1, Size: 1}
 	for _, q := range []struct {
-		path string
-		dst  *int
+		partner bool
+		f       partnerd.EntryFilter
+		dst     *int
 	}{
-		{"/transactions?size=1&transaction_type=" + partnerd.TxRecharge, &n.recharges},
-		{"/transactions?size=1&transaction_type=" + partnerd.TxWithdrawal, &n.withdrawals},
-		{"/transactions?size=1", &n.customerRows},
-		{"/me/transactions?size=1", &n.partnerRows},
+		{false, partnerd.EntryFilter{Page: one, Type: partnerd.TxRecharge}, &n.recharges},
+		{false, partnerd.EntryFilter{Page: one, Type: partnerd.TxWithdrawal}, &n.withdrawals},
+		{false, partnerd.EntryFilter{Page: one}, &n.customerRows},
+		{true, partnerd.EntryFilter{Page: one}, &n.partnerRows},
 	} {
-		var l entryList
-		if err := r.c.get(ctx, rng, q.path, &l); err != nil {
+		_, total, err := r.c.entries(ctx, rng, q.partner, q.f)
+		if err != nil {
 			return n, err
 		}
-		*q.dst = l.Meta.Total
+		*q.dst = total
 	}
 	return n, nil
 }
 
-// newestEntries reads the newest n rows of a log, newest first.
-func (r *run) newestEntries(ctx context.Context, rng *rand.Rand, path string, n int) ([]entryItem, error) {
-	var out []entryItem
+// newestEntries reads the newest n rows of the partner's log (partner) or
+// of its customers' logs, newest first.
+func (r *run) newestEntries(ctx context.Context, rng *rand.Rand, partner bool, n int) ([]*partnerd.Entry, error) {
+	var out []*partnerd.Entry
 	for page := 1; len(out) < n; page++ {
-		var l entryList
-		q := url.Values{"page": {strconv.Itoa(page)}, "size": {"100"}}
-		if err := r.c.get(ctx, rng, listPath(path, q), &l); err != nil {
+		rows, _, err := r.c.entries(ctx, rng, partner, partnerd.EntryFilter{Page: partnerd.Page{Page: page, Size: 100}})
+		if err != nil {
 			return nil, err
 		}
-		if len(l.Data) == 0 {
-			return nil, fmt.Errorf("GET %s ends after %d rows, want at least %d", path, len(out), n)
+		if len(rows) == 0 {
+			return nil, fmt.Errorf("the log (partner %v) ends after %d rows, want at least %d", partner, len(out), n)
 		}
-		out = append(out, l.Data...)
+		out = append(out, rows...)
 	}
 	return out[:n], nil
 }

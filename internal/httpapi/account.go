@@ -8,74 +8,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 // accountFields are the keys POST /accounts accepts.
 var accountFields = []string{"name", "email", "password", "phone", "country", "description", "company",
 	"address", "city", "state", "zip_code", "timezone", "gstin", "gst_status", "account_type"}
-
-// accountCreated is the 201 body: the published fields plus auth_token.
-type accountCreated struct {
-	AuthID    string         `json:"auth_id"`
-	AuthToken string         `json:"auth_token"`
-	Name      string         `json:"name"`
-	Email     string         `json:"email"`
-	Status    string         `json:"status"`
-	Balance   partnerd.Money `json:"balance"`
-	Currency  string         `json:"currency"`
-	Country   string         `json:"country"`
-	Timezone  string         `json:"timezone"`
-	CreatedAt string         `json:"created_at"`
-}
-
-// accountItem is one row of GET /accounts.
-type accountItem struct {
-	AuthID    string         `json:"auth_id"`
-	Name      string         `json:"name"`
-	Email     string         `json:"email"`
-	Status    string         `json:"status"`
-	Balance   partnerd.Money `json:"balance"`
-	Currency  string         `json:"currency"`
-	CreatedAt string         `json:"created_at"`
-}
-
-// accountProfile is the full profile of GET /accounts/{id}.
-type accountProfile struct {
-	AuthID      string         `json:"auth_id"`
-	AuthToken   string         `json:"auth_token"`
-	Name        string         `json:"name"`
-	Email       string         `json:"email"`
-	Phone       string         `json:"phone"`
-	Company     *string        `json:"company"`
-	Status      string         `json:"status"`
-	Balance     partnerd.Money `json:"balance"`
-	Currency    string         `json:"currency"`
-	GSTIN       *string        `json:"gstin"`
-	GSTStatus   *string        `json:"gst_status"`
-	Country     string         `json:"country"`
-	Timezone    string         `json:"timezone"`
-	CreatedAt   string         `json:"created_at"`
-	Description *string        `json:"description"`
-	Address     *string        `json:"address"`
-	City        *string        `json:"city"`
-	State       *string        `json:"state"`
-	ZipCode     *string        `json:"zip_code"`
-	AccountType string         `json:"account_type"`
-	UpdatedAt   string         `json:"updated_at"`
-}
-
-// accountBalance is the body of GET /accounts/{id}/balance.
-type accountBalance struct {
-	AuthID      string         `json:"auth_id"`
-	Name        string         `json:"name"`
-	Balance     partnerd.Money `json:"balance"`
-	Currency    string         `json:"currency"`
-	LastUpdated string         `json:"last_updated"`
-}
-
-func balanceOf(a *partnerd.Account) partnerd.Money {
-	return partnerd.Money{Minor: a.Balance, Currency: a.Currency}
-}
 
 func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) error {
 	body, err := readBody(r)
@@ -101,13 +39,7 @@ func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) err
 	})
 }
 
-func renderAccountCreated(a *partnerd.Account) any {
-	return accountCreated{
-		AuthID: a.AuthID, AuthToken: a.AuthToken, Name: a.Name, Email: a.Email, Status: a.Status,
-		Balance: balanceOf(a), Currency: a.Currency, Country: a.Country, Timezone: a.Timezone,
-		CreatedAt: timestamp(a.CreatedAt),
-	}
-}
+func renderAccountCreated(a *partnerd.Account) any { return wire.NewAccountCreated(a) }
 
 func (s *Server) handleAccountList(w http.ResponseWriter, r *http.Request) error {
 	var errs partnerd.FieldErrors
@@ -125,12 +57,9 @@ func (s *Server) handleAccountList(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	out := listBody[accountItem]{Data: make([]accountItem, 0, len(accounts)), Meta: metaOf(f.Page, total)}
+	out := wire.List[wire.AccountItem]{Data: make([]wire.AccountItem, 0, len(accounts)), Meta: wire.NewPageMeta(f.Page, total)}
 	for _, a := range accounts {
-		out.Data = append(out.Data, accountItem{
-			AuthID: a.AuthID, Name: a.Name, Email: a.Email, Status: a.Status, Balance: balanceOf(a),
-			Currency: a.Currency, CreatedAt: timestamp(a.CreatedAt),
-		})
+		out.Data = append(out.Data, wire.NewAccountItem(a))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -150,13 +79,7 @@ func (s *Server) handleAccountGet(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, accountProfile{
-		AuthID: a.AuthID, AuthToken: a.AuthToken, Name: a.Name, Email: a.Email, Phone: a.Phone,
-		Company: a.Company, Status: a.Status, Balance: balanceOf(a), Currency: a.Currency, GSTIN: a.GSTIN,
-		GSTStatus: a.GSTStatus, Country: a.Country, Timezone: a.Timezone, CreatedAt: timestamp(a.CreatedAt),
-		Description: a.Description, Address: a.Address, City: a.City, State: a.State, ZipCode: a.ZipCode,
-		AccountType: a.AccountType, UpdatedAt: timestamp(a.UpdatedAt),
-	})
+	writeJSON(w, http.StatusOK, wire.NewAccountProfile(a))
 	return nil
 }
 
@@ -165,9 +88,6 @@ func (s *Server) handleAccountBalance(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, accountBalance{
-		AuthID: a.AuthID, Name: a.Name, Balance: balanceOf(a), Currency: a.Currency,
-		LastUpdated: timestamp(a.BalanceUpdatedAt),
-	})
+	writeJSON(w, http.StatusOK, wire.NewAccountBalance(a))
 	return nil
 }

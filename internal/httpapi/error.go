@@ -3,12 +3,12 @@ package httpapi
 import (
 	"errors"
 	"log/slog"
-	"maps"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 // statusOf maps each error code to its HTTP status.
@@ -55,13 +55,5 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
-	body := map[string]any{}
-	maps.Copy(body, e.Details)
-	body["error"] = e.Code
-	body["message"] = e.Message
-	body["request_id"] = requestID(r.Context())
-	if len(e.Fields) > 0 {
-		body["fields"] = e.Fields
-	}
-	writeJSON(w, status, body)
+	writeJSON(w, status, wire.ErrorBody(e, requestID(r.Context())))
 }

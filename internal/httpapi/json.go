@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/partnerd/partnerd"
 )
@@ -142,25 +141,3 @@ func queryParam(q url.Values, name string) *string {
 	v := q.Get(name)
 	return &v
 }
-
-// pageMeta is the "meta" object of every list.
-type pageMeta struct {
-	Total      int `json:"total"`
-	Page       int `json:"page"`
-	Size       int `json:"size"`
-	PerPage    int `json:"per_page"`
-	TotalPages int `json:"total_pages"`
-}
-
-func metaOf(p partnerd.Page, total int) pageMeta {
-	return pageMeta{Total: total, Page: p.Page, Size: p.Size, PerPage: p.Size, TotalPages: p.TotalPages(total)}
-}
-
-// listBody is the shape of every list response.
-type listBody[T any] struct {
-	Data []T      `json:"data"`
-	Meta pageMeta `json:"meta"`
-}
-
-// timestamp formats t as RFC 3339 UTC with second precision.
-func timestamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }

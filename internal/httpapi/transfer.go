@@ -5,31 +5,10 @@ import (
 	"net/http"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
-// transferBody is the 200 body of transfer-balance and withdraw-balance.
-type transferBody struct {
-	TransactionID        string         `json:"transaction_id"`
-	FromAccount          string         `json:"from_account"`
-	ToAccount            string         `json:"to_account"`
-	Amount               partnerd.Money `json:"amount"`
-	Currency             string         `json:"currency"`
-	Description          *string        `json:"description"`
-	Status               string         `json:"status"`
-	PartnerBalanceAfter  partnerd.Money `json:"partner_balance_after"`
-	CustomerBalanceAfter partnerd.Money `json:"customer_balance_after"`
-	Timestamp            string         `json:"timestamp"`
-}
-
-func renderTransfer(t *partnerd.Transfer) any {
-	m := func(v int64) partnerd.Money { return partnerd.Money{Minor: v, Currency: t.Currency} }
-	return transferBody{
-		TransactionID: t.TransactionID, FromAccount: t.FromAccount, ToAccount: t.ToAccount, Amount: m(t.Amount),
-		Currency: t.Currency, Description: t.Description, Status: t.Status,
-		PartnerBalanceAfter: m(t.PartnerBalanceAfter), CustomerBalanceAfter: m(t.CustomerBalanceAfter),
-		Timestamp: timestamp(t.Timestamp),
-	}
-}
+func renderTransfer(t *partnerd.Transfer) any { return wire.NewTransfer(t) }
 
 func (s *Server) handleTransfer(w http.ResponseWriter, r *http.Request) error {
 	return s.moveMoney(w, r, s.ledger.Transfer)
@@ -88,21 +67,6 @@ func derefOr(p *string, def string) string {
 	return *p
 }
 
-// entryBody is one row of a transaction log.
-type entryBody struct {
-	ID            string         `json:"id"`
-	AccountAuthID string         `json:"account_auth_id,omitempty"`
-	Type          string         `json:"type"`
-	Amount        partnerd.Money `json:"amount"`
-	Currency      string         `json:"currency"`
-	BalanceBefore partnerd.Money `json:"balance_before"`
-	BalanceAfter  partnerd.Money `json:"balance_after"`
-	Description   *string        `json:"description"`
-	InitiatedBy   string         `json:"initiated_by"`
-	Reference     *string        `json:"reference"`
-	CreatedAt     string         `json:"created_at"`
-}
-
 // entryFilter reads paging, from_date, to_date and transaction_type from
 // the query string and validates them for a log of the given types.
 func entryFilter(r *http.Request, types []string) (partnerd.EntryFilter, error) {
@@ -114,18 +78,9 @@ func entryFilter(r *http.Request, types []string) (partnerd.EntryFilter, error) 
 }
 
 func (s *Server) writeEntries(w http.ResponseWriter, f partnerd.EntryFilter, entries []*partnerd.Entry, total int, withAccount bool) {
-	out := listBody[entryBody]{Data: make([]entryBody, 0, len(entries)), Meta: metaOf(f.Page, total)}
+	out := wire.List[wire.Entry]{Data: make([]wire.Entry, 0, len(entries)), Meta: wire.NewPageMeta(f.Page, total)}
 	for _, e := range entries {
-		m := func(v int64) partnerd.Money { return partnerd.Money{Minor: v, Currency: e.Currency} }
-		b := entryBody{
-			ID: e.TransactionID, Type: e.Type, Amount: m(e.Amount), Currency: e.Currency,
-			BalanceBefore: m(e.BalanceBefore), BalanceAfter: m(e.BalanceAfter), Description: e.Description,
-			InitiatedBy: e.InitiatedBy, Reference: e.Reference, CreatedAt: timestamp(e.CreatedAt),
-		}
-		if withAccount {
-			b.AccountAuthID = e.AccountAuthID
-		}
-		out.Data = append(out.Data, b)
+		out.Data = append(out.Data, wire.NewEntry(e, withAccount))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -1,8 +1,7 @@
-package sqlstore_test
+package banktest_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http/httptest"
@@ -13,14 +12,19 @@ import (
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/banktest"
 	"github.com/partnerd/partnerd/internal/httpapi"
+	"github.com/partnerd/partnerd/internal/pgtest"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
+
+// The full-size bank runs, over HTTP against the real stores.
 
 // TestBank runs the bank test against the real SQLite store behind two
 // HTTP servers sharing it, as two instances share one database, then
 // verifies the ledger.
 func TestBank(t *testing.T) {
-	db := mustOpenBankStore(t)
+	key := make([]byte, 32)
+	rand.Read(key)
+	db := mustOpenStore(t, sqlstore.Source{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "bank.db")}, key)
 	runBank(t, []*sqlstore.DB{db, db})
 }
 
@@ -29,18 +33,29 @@ func TestBank(t *testing.T) {
 // instances of partnerd would be; every request goes to a random one and
 // idempotent retries to another.
 func TestPostgresBank(t *testing.T) {
-	src := postgresSource(t)
-	key := testKey(t)
+	src := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}
+	key := make([]byte, 32)
+	rand.Read(key)
 	var dbs []*sqlstore.DB
 	for range 3 {
-		db, err := sqlstore.Open(t.Context(), src, sqlstore.Options{SecretKey: key})
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		t.Cleanup(func() { db.Close() })
-		dbs = append(dbs, db)
+		dbs = append(dbs, mustOpenStore(t, src, key))
 	}
 	runBank(t, dbs)
+}
+
+// mustOpenStore opens a store, closed when the test ends.
+func mustOpenStore(t *testing.T, src sqlstore.Source, key []byte) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(t.Context(), src, sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatalf("Open(%s): %v", src.Driver, err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db
 }
 
 // runBank funds a partner, creates its customers, serves each store on its
@@ -62,7 +77,7 @@ func runBank(t *testing.T, dbs []*sqlstore.DB) {
 	if _, err := db.FundPartner(ctx, p.ID, funded, nil); err != nil {
 		t.Fatalf("FundPartner: %v", err)
 	}
-	ids := mustCreateBankCustomers(t, db, p.ID, customers)
+	ids := mustCreateCustomers(t, db, p.ID, customers)
 
 	var urls []string
 	for _, db := range dbs {
@@ -85,27 +100,9 @@ func runBank(t *testing.T, dbs []*sqlstore.DB) {
 	}
 }
 
-// mustOpenBankStore opens a fresh SQLite store, closed when the test ends.
-func mustOpenBankStore(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	path := filepath.Join(t.TempDir(), "bank.db")
-	db, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{SecretKey: key})
-	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return db
-}
-
-// mustCreateBankCustomers creates n customers of partnerID. Password
-// hashing is slow on purpose, so a few goroutines share the work.
-func mustCreateBankCustomers(t *testing.T, db *sqlstore.DB, partnerID string, n int) []string {
+// mustCreateCustomers creates n customers of partnerID. Password hashing
+// is slow on purpose, so a few goroutines share the work.
+func mustCreateCustomers(t *testing.T, db *sqlstore.DB, partnerID string, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	errs := make([]error, n)

@@ -1,0 +1,29 @@
+package sqlstore
+
+// WriterStats counts what the store's write batcher did since the store
+// opened: how many transactions it committed and how many write requests
+// those commits answered, so requests/commit is the mean batch size.
+type WriterStats struct {
+	Commits  int64 // transactions committed
+	Requests int64 // write requests answered by those commits
+	Reruns   int64 // batch passes rolled back to run a failed request in a savepoint
+	Combined int64 // transfers committed by a combined (one-statement) move
+}
+
+// WriterStats returns the writer's counts so far. Each count is read
+// atomically, but not all at one instant: compare two readings taken
+// while the store is quiet, or treat the difference as approximate.
+func (db *DB) WriterStats() WriterStats {
+	s := &db.writer.stats
+	return WriterStats{
+		Commits: s.commits.Load(), Requests: s.requests.Load(), Reruns: s.reruns.Load(), Combined: s.combined.Load(),
+	}
+}
+
+// Sub returns the counts between earlier and s.
+func (s WriterStats) Sub(earlier WriterStats) WriterStats {
+	return WriterStats{
+		Commits: s.Commits - earlier.Commits, Requests: s.Requests - earlier.Requests,
+		Reruns: s.Reruns - earlier.Reruns, Combined: s.Combined - earlier.Combined,
+	}
+}
