@@ -84,11 +84,12 @@ func (c *instances) read(ctx context.Context, rng *rand.Rand, what string, get f
 		var res client.Response
 		rctx, cancel := context.WithTimeout(client.WithResponse(ctx, &res), c.timeout)
 		err := get(rctx, c.clients[i])
+		cut := rctx.Err() != nil // the answer may have been cut short, even after its status line
 		cancel()
 		switch {
 		case err == nil:
 			return nil
-		case res.Status == 0, res.Status >= 500 && c.allow5xx:
+		case res.Status == 0, cut, res.Status >= 500 && c.allow5xx:
 			errs = append(errs, fmt.Errorf("%s on instance %d: status %d: %w", what, i, res.Status, err))
 			continue
 		}
