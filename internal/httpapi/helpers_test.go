@@ -67,6 +67,7 @@ func (b *syncBuffer) String() string {
 type testEnv struct {
 	db     *sqlstore.DB
 	dbPath string
+	api    *httpapi.Server
 	srv    *httptest.Server
 	logs   *syncBuffer
 }
@@ -139,6 +140,12 @@ func TestMain(m *testing.M) {
 
 // openEnv opens a database in dir and serves the API on it.
 func openEnv(dir string, now func() time.Time) (*testEnv, func(), error) {
+	return openEnvClocks(dir, now, nil)
+}
+
+// openEnvClocks is openEnv with serverNow, if not nil, as the server's own
+// clock (the credential cache's).
+func openEnvClocks(dir string, now, serverNow func() time.Time) (*testEnv, func(), error) {
 	ctx := context.Background()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -152,14 +159,15 @@ func openEnv(dir string, now func() time.Time) (*testEnv, func(), error) {
 	if now != nil {
 		db.Now = now
 	}
-	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{
-		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping,
-	}))
+	api := httpapi.NewServer(httpapi.Config{
+		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping, Now: serverNow,
+	})
+	srv := httptest.NewServer(api)
 	closeEnv := func() {
 		srv.Close()
 		db.Close()
 	}
-	return &testEnv{db: db, dbPath: path, srv: srv, logs: logs}, closeEnv, nil
+	return &testEnv{db: db, dbPath: path, api: api, srv: srv, logs: logs}, closeEnv, nil
 }
 
 // creds are a partner's API credentials.

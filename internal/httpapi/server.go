@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/partnerd/partnerd"
 )
@@ -18,6 +19,7 @@ type Server struct {
 	idempotency partnerd.IdempotencyService
 	log         *slog.Logger
 	ping        func(context.Context) error
+	credentials credentialCache
 }
 
 // Config wires the services the server needs.
@@ -30,6 +32,8 @@ type Config struct {
 	Logger      *slog.Logger
 	// Ping checks the database for /readyz.
 	Ping func(context.Context) error
+	// Now is the clock of the credential cache; time.Now if nil.
+	Now func() time.Time
 }
 
 // NewServer returns the handler for the whole API.
@@ -38,6 +42,10 @@ func NewServer(c Config) *Server {
 		ledger: c.Ledger, idempotency: c.Idempotency, log: c.Logger, ping: c.Ping}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.credentials.now = c.Now
+	if s.credentials.now == nil {
+		s.credentials.now = time.Now
 	}
 	s.routes()
 	return s
@@ -53,9 +61,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // JSON error body instead of the mux's plain text.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
-	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok {
-		info.route = pattern
-	}
+	info(r.Context()).route = pattern
 	if pattern != "" {
 		// ServeHTTP, not h: the mux sets the path values on the way.
 		s.mux.ServeHTTP(w, r)

@@ -33,7 +33,6 @@ type DB struct {
 	log    *slog.Logger
 
 	readStmts stmtCache
-	auth      authCache
 	completed completedKeys
 
 	// Now returns the current time; tests replace it.
