@@ -148,6 +148,15 @@ func (c *Client) Balance(ctx context.Context, authID string) (*partnerd.Account,
 	return c.getAccount(ctx, authID, "/balance")
 }
 
+// AccountBalance is Balance for the partnerd.AccountService interface.
+// partnerID must be empty or the client's own id.
+func (c *Client) AccountBalance(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
+	if err := c.checkPartner(partnerID); err != nil {
+		return nil, err
+	}
+	return c.Balance(ctx, authID)
+}
+
 func (c *Client) getAccount(ctx context.Context, authID, suffix string) (*partnerd.Account, error) {
 	// The server answers account_not_found for any id not shaped like one;
 	// checking here also keeps odd ids ("", "..") out of the URL path.

@@ -161,7 +161,11 @@ func (s *Server) handleAccountGet(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleAccountBalance(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.account(r)
+	id := r.PathValue("customer_auth_id")
+	if !partnerd.IsAccountID(id) {
+		return partnerd.ErrAccountNotFound(id)
+	}
+	a, err := s.accounts.AccountBalance(r.Context(), partnerFrom(r.Context()).ID, id)
 	if err != nil {
 		return err
 	}
