@@ -16,7 +16,7 @@ import (
 func newClockEnv(t *testing.T) (*testEnv, *manualClock) {
 	t.Helper()
 	clock := &manualClock{now: time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)}
-	e, closeEnv, err := openEnvClocks(t.TempDir(), nil, clock.Now)
+	e, closeEnv, err := openEnvWith(t.TempDir(), envOptions{serverNow: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

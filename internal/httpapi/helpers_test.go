@@ -140,12 +140,19 @@ func TestMain(m *testing.M) {
 
 // openEnv opens a database in dir and serves the API on it.
 func openEnv(dir string, now func() time.Time) (*testEnv, func(), error) {
-	return openEnvClocks(dir, now, nil)
+	return openEnvWith(dir, envOptions{now: now})
 }
 
-// openEnvClocks is openEnv with serverNow, if not nil, as the server's own
-// clock (the credential cache's).
-func openEnvClocks(dir string, now, serverNow func() time.Time) (*testEnv, func(), error) {
+// envOptions are the choices of openEnvWith.
+type envOptions struct {
+	now       func() time.Time // the store's clock, if not nil
+	serverNow func() time.Time // the credential cache's clock, if not nil
+	accessLog bool             // access lines through Config.AccessLog, not the logger
+}
+
+// openEnvWith is openEnv with more choices.
+func openEnvWith(dir string, o envOptions) (*testEnv, func(), error) {
+	now := o.now
 	ctx := context.Background()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -159,12 +166,17 @@ func openEnvClocks(dir string, now, serverNow func() time.Time) (*testEnv, func(
 	if now != nil {
 		db.Now = now
 	}
-	api := httpapi.NewServer(httpapi.Config{
-		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping, Now: serverNow,
-	})
+	c := httpapi.Config{
+		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping, Now: o.serverNow,
+	}
+	if o.accessLog {
+		c.AccessLog = logs
+	}
+	api := httpapi.NewServer(c)
 	srv := httptest.NewServer(api)
 	closeEnv := func() {
 		srv.Close()
+		api.Close()
 		db.Close()
 	}
 	return &testEnv{db: db, dbPath: path, api: api, srv: srv, logs: logs}, closeEnv, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -23,6 +24,14 @@ type requestInfo struct {
 	id        string
 	route     string
 	principal *partnerd.Principal
+}
+
+// partnerID is the id of the partner the caller acts within, if known.
+func (ri *requestInfo) partnerID() string {
+	if ri.principal == nil {
+		return ""
+	}
+	return ri.principal.PartnerID
 }
 
 // info returns the request's info; outside the middleware, an empty one.
@@ -65,11 +74,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !saneRequestID(id) {
 			id = newRequestID()
 		}
-		ri := &requestInfo{id: id}
+		// One allocation for what the middleware keeps per request.
+		st := &struct {
+			info requestInfo
+			rw   recorder
+		}{requestInfo{id: id}, recorder{ResponseWriter: w}}
+		ri, rw := &st.info, &st.rw
 		ctx := context.WithValue(r.Context(), ctxKey{}, ri)
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-ID", id)
-		rw := &recorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -82,22 +95,41 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					s.log.LogAttrs(ctx, slog.LevelError, "panic after response started", slog.String("request_id", id), slog.String("error", err.Error()))
 				}
 			}
-			attrs := []slog.Attr{
-				slog.String("method", r.Method),
-				slog.String("route", ri.route),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", rw.status),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-				slog.Int("bytes", rw.bytes),
-				slog.String("request_id", id),
-			}
-			if ri.principal != nil {
-				attrs = append(attrs, slog.String("partner_id", ri.principal.PartnerID))
-			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+			s.logRequest(ctx, &accessLine{
+				time: time.Now(), method: r.Method, route: ri.route, path: r.URL.Path, status: rw.status,
+				duration: time.Since(start), bytes: rw.bytes, requestID: id, partnerID: ri.partnerID(),
+			})
 		}()
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// linePool recycles the buffers access lines are built in.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// logRequest writes the access line of one request: to the access log if
+// there is one, else through the logger.
+func (s *Server) logRequest(ctx context.Context, a *accessLine) {
+	if s.access != nil {
+		bp := linePool.Get().(*[]byte)
+		*bp = a.appendTo((*bp)[:0])
+		s.access.write(*bp)
+		linePool.Put(bp)
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", a.method),
+		slog.String("route", a.route),
+		slog.String("path", a.path),
+		slog.Int("status", a.status),
+		slog.Float64("duration_ms", float64(a.duration.Microseconds())/1000),
+		slog.Int("bytes", a.bytes),
+		slog.String("request_id", a.requestID),
+	}
+	if a.partnerID != "" {
+		attrs = append(attrs, slog.String("partner_id", a.partnerID))
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }
 
 // recorder remembers the status and size of a response for the log.

@@ -81,9 +81,10 @@ func benchReadPath(b *testing.B, db *sqlstore.DB) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { logFile.Close() })
+	// As cmd/partnerd serve wires it, stderr being a file here.
 	real := httpapi.NewServer(httpapi.Config{
 		Accounts: db, Partners: db, Ledger: db, Idempotency: db,
-		Logger: slog.New(slog.NewJSONHandler(logFile, nil)), Ping: db.Ping,
+		Logger: slog.New(slog.NewJSONHandler(logFile, nil)), AccessLog: logFile, Ping: db.Ping,
 	})
 	bareBody := []byte(`{"auth_id":"MA_48149cf4","name":"Credresolve","balance":0.00,"currency":"INR","last_updated":"2026-03-25T10:00:00Z"}` + "\n")
 	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,9 @@ import (
 func (db *DB) AccountBalance(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
 	a := &partnerd.Account{AuthID: authID, PartnerID: partnerID}
 	var updated int64
+	// A point read by unique key takes microseconds: it is not worth
+	// database/sql's goroutine per query that watches for cancellation.
+	ctx = context.WithoutCancel(ctx)
 	err := db.queryRow(ctx, `SELECT a.name, w.balance, w.currency, w.updated_at
 		FROM accounts a JOIN wallets w ON w.id = a.auth_id
 		WHERE a.auth_id = ? AND a.partner_id = ?`, authID, partnerID).
