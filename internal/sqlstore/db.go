@@ -33,6 +33,7 @@ type DB struct {
 	log    *slog.Logger
 
 	readStmts stmtCache
+	balances  balanceReader
 	completed completedKeys
 
 	// Now returns the current time; tests replace it.
