@@ -155,15 +155,19 @@ func (a *accessLine) appendTo(b []byte) []byte {
 	return append(b, "}\n"...)
 }
 
-// appendJSONString appends s as a JSON string, escaping what JSON requires
-// (and, like slog, U+2028 and U+2029); invalid UTF-8 becomes U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
+// appendJSONString appends s as a JSON string the way slog does: escaping
+// what JSON requires, and U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte { return appendJSONText(b, s, false) }
+
+// appendJSONText is appendJSONString, and with html also escapes <, > and
+// & as \u003c, \u003e and \u0026, as encoding/json does.
+func appendJSONText(b []byte, s string, html bool) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf && !(html && (c == '<' || c == '>' || c == '&')) {
 			i++
 			continue
 		}

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/partnerd/partnerd"
 )
 
 // TestAccessLineLikeSlog checks that a hand-built access line is the line
@@ -69,4 +73,24 @@ type chunks struct{ list []string }
 func (c *chunks) Write(b []byte) (int, error) {
 	c.list = append(c.list, string(b))
 	return len(b), nil
+}
+
+// TestAppendBalanceLikeWriteJSON checks that the hand-built balance body is
+// what writeJSON writes for it.
+func TestAppendBalanceLikeWriteJSON(t *testing.T) {
+	at := time.Date(2026, 3, 25, 15, 30, 0, 987654321, time.FixedZone("IST", 5*3600+1800))
+	for _, a := range []partnerd.Account{
+		{AuthID: "MA_48149cf4", Name: "Credresolve", Balance: 245000, Currency: "INR", BalanceUpdatedAt: at},
+		{AuthID: "MA_00000000", Name: `<b>"Tom" & Jerry's</b> \ é` + "\u2028\u2029\x00\x1f\x7f\xff\n", Balance: -1245, Currency: "JPY", BalanceUpdatedAt: at},
+		{AuthID: "MA_ffffffff", Name: "", Balance: 0, Currency: "USD"},
+	} {
+		rec := httptest.NewRecorder()
+		writeJSON(rec, http.StatusOK, accountBalance{
+			AuthID: a.AuthID, Name: a.Name, Balance: balanceOf(&a), Currency: a.Currency,
+			LastUpdated: timestamp(a.BalanceUpdatedAt),
+		})
+		if got, want := string(appendBalance(nil, &a)), rec.Body.String(); got != want {
+			t.Errorf("appendBalance:\n got %s want %s", got, want)
+		}
+	}
 }

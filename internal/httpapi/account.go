@@ -169,9 +169,26 @@ func (s *Server) handleAccountBalance(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, accountBalance{
-		AuthID: a.AuthID, Name: a.Name, Balance: balanceOf(a), Currency: a.Currency,
-		LastUpdated: timestamp(a.BalanceUpdatedAt),
-	})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(appendBalance(make([]byte, 0, 256), a))
 	return nil
+}
+
+// appendBalance appends the body of GET /accounts/{id}/balance: what
+// writeJSON(accountBalance{…}) writes, byte for byte, built by hand because
+// it is the API's hottest response (encoding/json's reflection was a tenth
+// of the request's time in the server).
+func appendBalance(b []byte, a *partnerd.Account) []byte {
+	b = append(b, `{"auth_id":`...)
+	b = appendJSONText(b, a.AuthID, true)
+	b = append(b, `,"name":`...)
+	b = appendJSONText(b, a.Name, true)
+	b = append(b, `,"balance":`...)
+	b = append(b, partnerd.FormatMinor(a.Balance, a.Currency)...)
+	b = append(b, `,"currency":`...)
+	b = appendJSONText(b, a.Currency, true)
+	b = append(b, `,"last_updated":`...)
+	b = appendJSONText(b, timestamp(a.BalanceUpdatedAt), true)
+	return append(b, "}\n"...)
 }
