@@ -23,8 +23,13 @@ const maxLogChunk = 4096
 // request waits for the writer, as it would with an unbuffered log.
 const maxLogBacklog = 1 << 20
 
-// lineWriter writes lines to w from one goroutine: a line is written as
-// soon as the writer is free, together with every other line that arrived
+// logBatchDelay is the longest a line waits for the lines that follow it
+// (measured: writing each line as soon as the writer was free still cost
+// nearly one write(2) per request).
+const logBatchDelay = time.Millisecond
+
+// lineWriter writes lines to w from one goroutine: a line is written
+// within logBatchDelay, together with every other line that arrived
 // meanwhile. Close writes what is left.
 type lineWriter struct {
 	w      io.Writer
@@ -71,6 +76,9 @@ func (l *lineWriter) run() {
 		l.space.Broadcast()
 		l.mu.Unlock()
 		writeChunks(l.w, out)
+		// At most one write per logBatchDelay: under load, one write
+		// carries every line of that time instead of one line each.
+		time.Sleep(logBatchDelay)
 	}
 }
 
