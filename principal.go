@@ -12,6 +12,7 @@ const (
 	PrincipalPartner PrincipalKind = iota + 1
 )
 
+// String names the kind, as in logs.
 func (k PrincipalKind) String() string {
 	switch k {
 	case PrincipalPartner:

@@ -31,9 +31,11 @@ const credentialTTL = time.Second
 // bytes each): past it, expired entries are dropped, then arbitrary ones.
 const credentialCacheSize = 10_000
 
-// principalKey is the cache key of a credential: the id together with the
-// hash of the token, so that a different token for the same id never hits.
+// principalKey is the cache key of a credential: its kind and id together
+// with the hash of the token, so that a different token for the same id
+// never hits.
 type principalKey struct {
+	kind      partnerd.PrincipalKind
 	id        string
 	tokenHash [sha256.Size]byte
 }
@@ -142,13 +144,16 @@ func (s *Server) authenticate(r *http.Request) (*partnerd.Principal, error) {
 	if id == "" || token == "" {
 		return nil, partnerd.Errorf(partnerd.ECMissingCredentials, "Send your partner id in X-Auth-ID and your token in X-Auth-Token.")
 	}
-	return s.check(r.Context(), id, token, s.lookupPartner)
+	// Later kinds are chosen here by the shape of the id (a customer's
+	// MA_… with lookupAccount, say), each with its own lookup.
+	return s.check(r.Context(), partnerd.PrincipalPartner, id, token, s.lookupPartner)
 }
 
 // check authenticates id and token with lookup, through the cache.
-func (s *Server) check(ctx context.Context, id, token string, lookup func(context.Context, string) (*credential, error)) (*partnerd.Principal, error) {
+func (s *Server) check(ctx context.Context, kind partnerd.PrincipalKind, id, token string,
+	lookup func(context.Context, string) (*credential, error)) (*partnerd.Principal, error) {
 	// The same digest as secret.HashToken, into an array for the key.
-	k := principalKey{id: id, tokenHash: sha256.Sum256([]byte(token))}
+	k := principalKey{kind: kind, id: id, tokenHash: sha256.Sum256([]byte(token))}
 	if p := s.credentials.get(k); p != nil {
 		return p, nil
 	}
