@@ -73,6 +73,10 @@ type AccountService interface {
 	CreateAccount(ctx context.Context, partnerID string, in AccountInput) (*Account, error)
 	ListAccounts(ctx context.Context, partnerID string, f AccountFilter) ([]*Account, int, error)
 	Account(ctx context.Context, partnerID, authID string) (*Account, error)
+	// AccountBalance returns a customer's wallet: an Account with only
+	// AuthID, Name, Balance, Currency and BalanceUpdatedAt set. It reads
+	// the balance afresh and decrypts nothing.
+	AccountBalance(ctx context.Context, partnerID, authID string) (*Account, error)
 }
 
 // ErrAccountNotFound answers for unknown and foreign customer ids alike.

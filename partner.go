@@ -32,9 +32,10 @@ type PartnerService interface {
 	// CreatePartner returns the new partner and its token, which is shown
 	// once and stored only as a hash.
 	CreatePartner(ctx context.Context, in PartnerInput) (*Partner, string, error)
-	// Authenticate returns the partner whose id and token match, or an
-	// invalid_credentials error that never says which part was wrong.
-	Authenticate(ctx context.Context, id, token string) (*Partner, error)
+	// PartnerCredential returns what authenticating partner id checks
+	// against, whatever its status; an unknown id is ECNotFound. It reads
+	// the database every time: callers cache.
+	PartnerCredential(ctx context.Context, id string) (*PartnerCredential, error)
 	Partner(ctx context.Context, id string) (*Partner, error)
 	ListPartners(ctx context.Context) ([]*Partner, error)
 }

@@ -82,6 +82,15 @@ func (c *Client) Balance(ctx context.Context, authID string) (*partnerd.Account,
 	return out.Account(c.partnerID)
 }
 
+// AccountBalance is Balance for the partnerd.AccountService interface.
+// partnerID must be empty or the client's own id.
+func (c *Client) AccountBalance(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
+	if err := c.checkPartner(partnerID); err != nil {
+		return nil, err
+	}
+	return c.Balance(ctx, authID)
+}
+
 // getAccount reads GET /accounts/{authID}{suffix} into out.
 func (c *Client) getAccount(ctx context.Context, authID, suffix string, out any) error {
 	// The server answers account_not_found for any id not shaped like one;

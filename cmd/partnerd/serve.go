@@ -101,10 +101,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	api := httpapi.NewServer(httpapi.Config{
+		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
+	})
+	defer api.Close() // after the HTTP server has stopped: the last access lines
 	srv := &http.Server{
-		Handler: httpapi.NewServer(httpapi.Config{
-			Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping,
-		}),
+		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

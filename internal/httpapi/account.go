@@ -84,10 +84,16 @@ func (s *Server) handleAccountGet(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleAccountBalance(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.account(r)
+	id := r.PathValue("customer_auth_id")
+	if !partnerd.IsAccountID(id) {
+		return partnerd.ErrAccountNotFound(id)
+	}
+	a, err := s.accounts.AccountBalance(r.Context(), partnerFrom(r.Context()).ID, id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wire.NewAccountBalance(a))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(wire.NewAccountBalance(a).AppendJSON(make([]byte, 0, 256)))
 	return nil
 }

@@ -1,5 +1,6 @@
 // Package httpapi serves the partner API over HTTP: routing (routes.go),
-// middleware (request ids, logging, recovery, authentication), JSON
+// middleware (request ids, logging, recovery), authentication (auth.go:
+// every kind of caller is read, checked and cached there), JSON
 // decoding and encoding, and one file of handlers per resource. Handlers
 // return errors; one adapter turns every error into the flat error body.
 package httpapi

@@ -67,6 +67,7 @@ func (b *syncBuffer) String() string {
 type testEnv struct {
 	db     *sqlstore.DB
 	dbPath string
+	api    *httpapi.Server
 	srv    *httptest.Server
 	logs   *syncBuffer
 }
@@ -139,6 +140,19 @@ func TestMain(m *testing.M) {
 
 // openEnv opens a database in dir and serves the API on it.
 func openEnv(dir string, now func() time.Time) (*testEnv, func(), error) {
+	return openEnvWith(dir, envOptions{now: now})
+}
+
+// envOptions are the choices of openEnvWith.
+type envOptions struct {
+	now       func() time.Time // the store's clock, if not nil
+	serverNow func() time.Time // the credential cache's clock, if not nil
+	accessLog bool             // access lines through Config.AccessLog, not the logger
+}
+
+// openEnvWith is openEnv with more choices.
+func openEnvWith(dir string, o envOptions) (*testEnv, func(), error) {
+	now := o.now
 	ctx := context.Background()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -152,14 +166,20 @@ func openEnv(dir string, now func() time.Time) (*testEnv, func(), error) {
 	if now != nil {
 		db.Now = now
 	}
-	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{
-		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping,
-	}))
+	c := httpapi.Config{
+		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping, Now: o.serverNow,
+	}
+	if o.accessLog {
+		c.AccessLog = logs
+	}
+	api := httpapi.NewServer(c)
+	srv := httptest.NewServer(api)
 	closeEnv := func() {
 		srv.Close()
+		api.Close()
 		db.Close()
 	}
-	return &testEnv{db: db, dbPath: path, srv: srv, logs: logs}, closeEnv, nil
+	return &testEnv{db: db, dbPath: path, api: api, srv: srv, logs: logs}, closeEnv, nil
 }
 
 // creds are a partner's API credentials.

@@ -10,10 +10,24 @@ import (
 )
 
 // TestLogs checks the access log: one JSON line per request with what an
-// operator needs, and never a password or a token.
+// operator needs, and never a password or a token; through the logger, and
+// through the batched access log.
 func TestLogs(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, nil)
+	for _, accessLog := range []bool{false, true} {
+		t.Run(map[bool]string{false: "logger", true: "access log"}[accessLog], func(t *testing.T) {
+			t.Parallel()
+			e, closeEnv, err := openEnvWith(t.TempDir(), envOptions{accessLog: accessLog})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(closeEnv)
+			testLogs(t, e)
+		})
+	}
+}
+
+func testLogs(t *testing.T, e *testEnv) {
 	p := e.mustPartner(t, "Acme Telecom")
 	const weakPassword = "OnlyLetters!Secret"
 	const wrongToken = "sk_live_WrongTokenWrongTokenWrongToken00"
@@ -43,6 +57,8 @@ func TestLogs(t *testing.T) {
 	reqs = append(reqs, sent{e.get(t, base+"/me", creds{Token: p.Token}), ""})
 	reqs = append(reqs, sent{e.get(t, "/healthz", noCreds), ""})
 	reqs = append(reqs, sent{e.get(t, "/no/such/route", p), ""})
+	odd := e.get(t, "/no/such/%22route%22%5C%0A%E2%80%A8%FF", p)
+	reqs = append(reqs, sent{odd, ""})
 
 	// The access line is written after the response, so wait for all.
 	var lines []map[string]any
@@ -85,6 +101,11 @@ func TestLogs(t *testing.T) {
 		if got := str(l["partner_id"]); got != s.partnerID {
 			t.Errorf("request %d: partner_id = %q, want %q", i, got, s.partnerID)
 		}
+	}
+	// A path with characters JSON must escape arrives whole (invalid UTF-8
+	// as U+FFFD).
+	if got, want := str(byID[odd.header.Get("X-Request-ID")]["path"]), "/no/such/\"route\"\\\n\u2028\ufffd"; got != want {
+		t.Errorf("logged path = %q, want %q", got, want)
 	}
 	// The route is the pattern, not the path: it does not carry the id.
 	if route := str(byID[profile.header.Get("X-Request-ID")]["route"]); route == "" || strings.Contains(route, id) {

@@ -7,35 +7,42 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/partnerd/partnerd"
 )
 
-type ctxKey int
+// ctxKey is the context key of the request's *requestInfo.
+type ctxKey struct{}
 
-const (
-	requestIDKey ctxKey = iota
-	partnerKey
-	logInfoKey
-)
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
-// partnerFrom returns the authenticated partner of the request.
-func partnerFrom(ctx context.Context) *partnerd.Partner {
-	p, _ := ctx.Value(partnerKey).(*partnerd.Partner)
-	return p
-}
-
-// logInfo collects what the access log line reports beyond the basics.
-type logInfo struct {
-	partnerID string
+// requestInfo is what the middleware knows about a request: its id, and
+// for the access log its route and its caller. It is set once per request
+// (one context value, one request copy), and filled as the request
+// proceeds by the goroutine serving it.
+type requestInfo struct {
+	id        string
 	route     string
+	principal *partnerd.Principal
 }
+
+// partnerID is the id of the partner the caller acts within, if known.
+func (ri *requestInfo) partnerID() string {
+	if ri.principal == nil {
+		return ""
+	}
+	return ri.principal.PartnerID
+}
+
+// info returns the request's info; outside the middleware, an empty one.
+func info(ctx context.Context) *requestInfo {
+	if i, ok := ctx.Value(ctxKey{}).(*requestInfo); ok {
+		return i
+	}
+	return &requestInfo{}
+}
+
+func requestID(ctx context.Context) string { return info(ctx).id }
 
 // saneRequestID accepts a client's X-Request-ID of at most 128 characters
 // of A-Za-z0-9._-.
@@ -67,12 +74,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !saneRequestID(id) {
 			id = newRequestID()
 		}
-		info := &logInfo{}
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = context.WithValue(ctx, logInfoKey, info)
+		// One allocation for what the middleware keeps per request.
+		st := &struct {
+			info requestInfo
+			rw   recorder
+		}{requestInfo{id: id}, recorder{ResponseWriter: w}}
+		ri, rw := &st.info, &st.rw
+		ctx := context.WithValue(r.Context(), ctxKey{}, ri)
 		r = r.WithContext(ctx)
-		w.Header().Set("X-Request-ID", id)
-		rw := &recorder{ResponseWriter: w}
+		// X-Request-Id is the canonical form of X-Request-ID: set as is,
+		// the header costs no canonicalization per request.
+		w.Header()["X-Request-Id"] = []string{id}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -85,22 +97,41 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					s.log.LogAttrs(ctx, slog.LevelError, "panic after response started", slog.String("request_id", id), slog.String("error", err.Error()))
 				}
 			}
-			attrs := []slog.Attr{
-				slog.String("method", r.Method),
-				slog.String("route", info.route),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", rw.status),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-				slog.Int("bytes", rw.bytes),
-				slog.String("request_id", id),
-			}
-			if info.partnerID != "" {
-				attrs = append(attrs, slog.String("partner_id", info.partnerID))
-			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+			s.logRequest(ctx, &accessLine{
+				time: time.Now(), method: r.Method, route: ri.route, path: r.URL.Path, status: rw.status,
+				duration: time.Since(start), bytes: rw.bytes, requestID: id, partnerID: ri.partnerID(),
+			})
 		}()
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// linePool recycles the buffers access lines are built in.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// logRequest writes the access line of one request: to the access log if
+// there is one, else through the logger.
+func (s *Server) logRequest(ctx context.Context, a *accessLine) {
+	if s.access != nil {
+		bp := linePool.Get().(*[]byte)
+		*bp = a.appendTo((*bp)[:0])
+		s.access.write(*bp)
+		linePool.Put(bp)
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", a.method),
+		slog.String("route", a.route),
+		slog.String("path", a.path),
+		slog.Int("status", a.status),
+		slog.Float64("duration_ms", float64(a.duration.Microseconds())/1000),
+		slog.Int("bytes", a.bytes),
+		slog.String("request_id", a.requestID),
+	}
+	if a.partnerID != "" {
+		attrs = append(attrs, slog.String("partner_id", a.partnerID))
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }
 
 // recorder remembers the status and size of a response for the log.
@@ -127,22 +158,3 @@ func (rw *recorder) Write(b []byte) (int, error) {
 }
 
 func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
-
-// partner authenticates the partner credentials of X-Auth-ID and
-// X-Auth-Token before running h.
-func (s *Server) partner(h handlerFunc) http.Handler {
-	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		id, token := r.Header.Get("X-Auth-ID"), r.Header.Get("X-Auth-Token")
-		if id == "" || token == "" {
-			return partnerd.Errorf(partnerd.ECMissingCredentials, "Send your partner id in X-Auth-ID and your token in X-Auth-Token.")
-		}
-		p, err := s.partners.Authenticate(r.Context(), id, token)
-		if err != nil {
-			return err
-		}
-		if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok {
-			info.partnerID = p.ID
-		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), partnerKey, p)))
-	})
-}

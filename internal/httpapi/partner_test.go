@@ -1,14 +1,11 @@
 package httpapi_test
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
@@ -178,35 +175,4 @@ func TestCredentials(t *testing.T) {
 	if got := metaOf(t, e.get(t, base+"/accounts", a)).Total; got != "1" {
 		t.Errorf("partner has %s accounts after rejected creates, want 1", got)
 	}
-}
-
-func TestPartnerInactive(t *testing.T) {
-	t.Parallel()
-	e := sharedEnv(t)
-	p := e.mustPartner(t, "Sleepy Telecom")
-	if r := e.get(t, base+"/me", p); r.status != http.StatusOK {
-		t.Fatalf("GET /me while active = %d; body: %s", r.status, r.raw)
-	}
-	// No API or store method suspends a partner yet: do it in SQL, as an
-	// operator command would.
-	db, err := sql.Open("sqlite", "file:"+e.dbPath+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(context.Background(), `UPDATE partners SET status = 'suspended' WHERE id = ?`, p.ID); err != nil {
-		t.Fatalf("suspending the partner: %v", err)
-	}
-	// A successful authentication is remembered for up to a second, so the
-	// suspension takes effect within that.
-	time.Sleep(1100 * time.Millisecond)
-	for _, path := range []string{"/me", "/accounts", "/accounts/MA_00000000"} {
-		r := e.get(t, base+path, p)
-		wantError(t, r, http.StatusForbidden, partnerd.ECPartnerInactive)
-	}
-	r := e.post(t, base+"/accounts", p, validAccount("Nope", "nope@example.com"))
-	wantError(t, r, http.StatusForbidden, partnerd.ECPartnerInactive)
-	// Wrong credentials still say only that they are wrong.
-	r = e.get(t, base+"/me", creds{p.ID, p.Token + "x"})
-	wantError(t, r, http.StatusUnauthorized, partnerd.ECInvalidCredentials)
 }

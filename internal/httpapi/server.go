@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/partnerd/partnerd"
 )
@@ -18,6 +20,9 @@ type Server struct {
 	idempotency partnerd.IdempotencyService
 	log         *slog.Logger
 	ping        func(context.Context) error
+	credentials credentialCache
+	// access is the access log, if it is not the logger.
+	access *lineWriter
 }
 
 // Config wires the services the server needs.
@@ -28,8 +33,15 @@ type Config struct {
 	// Idempotency stores Idempotency-Key responses.
 	Idempotency partnerd.IdempotencyService
 	Logger      *slog.Logger
+	// AccessLog, if set, receives the access log: one JSON line per
+	// request, in the shape Logger's JSON handler would give it, written
+	// in batches by a goroutine of its own (Close flushes it). If nil,
+	// the access lines go through Logger, one write each.
+	AccessLog io.Writer
 	// Ping checks the database for /readyz.
 	Ping func(context.Context) error
+	// Now is the clock of the credential cache; time.Now if nil.
+	Now func() time.Time
 }
 
 // NewServer returns the handler for the whole API.
@@ -39,8 +51,23 @@ func NewServer(c Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if c.AccessLog != nil {
+		s.access = newLineWriter(c.AccessLog)
+	}
+	s.credentials.now = c.Now
+	if s.credentials.now == nil {
+		s.credentials.now = time.Now
+	}
 	s.routes()
 	return s
+}
+
+// Close writes the access lines still waiting. Call it once the HTTP
+// server has shut down; later requests log synchronously.
+func (s *Server) Close() {
+	if s.access != nil {
+		s.access.close()
+	}
 }
 
 // ServeHTTP runs every request through request ids, logging and recovery,
@@ -53,9 +80,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // JSON error body instead of the mux's plain text.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
-	if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok {
-		info.route = pattern
-	}
+	info(r.Context()).route = pattern
 	if pattern != "" {
 		// ServeHTTP, not h: the mux sets the path values on the way.
 		s.mux.ServeHTTP(w, r)

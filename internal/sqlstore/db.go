@@ -33,7 +33,7 @@ type DB struct {
 	log    *slog.Logger
 
 	readStmts stmtCache
-	auth      authCache
+	balances  balanceReader
 	completed completedKeys
 	held      heldKeys
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"sync"
+	"fmt"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -81,83 +81,25 @@ func (db *DB) createPartner(ctx context.Context, in partnerd.PartnerInput, onlyF
 	return p, token, nil
 }
 
-// invalidCredentials is the one answer for an unknown id and a wrong token.
-func invalidCredentials() error {
-	return partnerd.Errorf(partnerd.ECInvalidCredentials, "The X-Auth-ID and X-Auth-Token do not match any partner.")
-}
-
-// dummyHash keeps the work of a failed lookup equal to that of a wrong token.
-var dummyHash = secret.HashToken("sk_live_dummy")
-
-// authTTL is how long a successful authentication is remembered. Every
-// request authenticates, so this spares the database one query per request;
-// a partner made inactive is refused at most this much later.
-const authTTL = time.Second
-
-// authCache remembers recent successful authentications by partner id and
-// token hash. Failures are never cached.
-type authCache struct {
-	mu sync.Mutex
-	m  map[string]authEntry
-}
-
-type authEntry struct {
-	p     partnerd.Partner
-	until time.Time
-}
-
-func (c *authCache) get(key string, now time.Time) (*partnerd.Partner, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || now.After(e.until) {
-		return nil, false
-	}
-	p := e.p
-	return &p, true
-}
-
-func (c *authCache) put(key string, p partnerd.Partner, until time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= 10_000 {
-		c.m = make(map[string]authEntry) // bounded: start over
-	}
-	c.m[key] = authEntry{p: p, until: until}
-}
-
-// Authenticate checks a partner's id and token in constant time. It
-// returns the partner's identity (id, name, email, company, status,
-// currency, created_at), not its balance.
-func (db *DB) Authenticate(ctx context.Context, id, token string) (*partnerd.Partner, error) {
-	tokenHash := secret.HashToken(token)
-	key := id + "\x00" + string(tokenHash)
-	now := time.Now()
-	if p, ok := db.auth.get(key, now); ok {
-		return p, nil
-	}
-	var hash []byte
-	var p partnerd.Partner
+// PartnerCredential returns a partner's identity (id, name, email,
+// company, status, currency, created_at, not its balance) and token hash,
+// whatever its status. Comparing the token and caching the answer are the
+// HTTP layer's (internal/httpapi/auth.go).
+func (db *DB) PartnerCredential(ctx context.Context, id string) (*partnerd.PartnerCredential, error) {
+	var c partnerd.PartnerCredential
+	p := &c.Partner
 	var created int64
 	err := db.queryRow(ctx, `SELECT id, name, email, company, status, currency, token_hash, created_at
 		FROM partners WHERE id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &hash, &created)
+		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &c.TokenHash, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		secret.TokenMatches(dummyHash, token)
-		return nil, invalidCredentials()
+		return nil, partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)
 	}
 	if err != nil {
-		return nil, err
-	}
-	if !secret.TokenMatches(hash, token) {
-		return nil, invalidCredentials()
-	}
-	if p.Status != partnerd.StatusActive {
-		return nil, partnerd.Errorf(partnerd.ECPartnerInactive, "Partner %s is %s.", p.ID, p.Status)
+		return nil, fmt.Errorf("partner credential: %w", err)
 	}
 	p.CreatedAt = time.Unix(created, 0).UTC()
-	db.auth.put(key, p, now.Add(authTTL))
-	return &p, nil
+	return &c, nil
 }
 
 // Partner returns one partner with its balance and account count.

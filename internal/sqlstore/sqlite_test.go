@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/secret"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 	"github.com/partnerd/partnerd/internal/storetest"
 )
@@ -66,8 +67,8 @@ func TestSQLiteReopenKeepsData(t *testing.T) {
 	}
 
 	db = mustOpen(t, path, key)
-	if _, err := db.Authenticate(ctx, p.ID, token); err != nil {
-		t.Errorf("Authenticate after reopen: %v", err)
+	if c, err := db.PartnerCredential(ctx, p.ID); err != nil || !secret.TokenMatches(c.TokenHash, token) {
+		t.Errorf("PartnerCredential after reopen: %v; want the token's hash", err)
 	}
 	got, err := db.Account(ctx, p.ID, a.AuthID)
 	if err != nil {

@@ -7,12 +7,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/secret"
 )
 
 var partnerTests = []test{
 	{"CreateNormalizes", testPartnerCreateNormalizes},
 	{"CreateValidates", testPartnerCreateValidates},
-	{"Authenticate", testPartnerAuthenticate},
+	{"Credential", testPartnerCredential},
 	{"Get", testPartnerGet},
 	{"List", testPartnerList},
 }
@@ -70,41 +71,34 @@ func testPartnerCreateValidates(t *testing.T, s Store) {
 	}
 }
 
-func testPartnerAuthenticate(t *testing.T, s Store) {
+func testPartnerCredential(t *testing.T, s Store) {
 	ctx := context.Background()
 	p, token := mustPartner(t, s, "auth")
 	other, otherToken := mustPartner(t, s, "other")
 
-	got, err := s.Authenticate(ctx, p.ID, token)
+	got, err := s.PartnerCredential(ctx, p.ID)
 	if err != nil {
-		t.Fatalf("Authenticate(right token): %v", err)
+		t.Fatalf("PartnerCredential: %v", err)
 	}
-	if got.ID != p.ID || got.Status != partnerd.StatusActive || got.Currency != p.Currency {
-		t.Errorf("Authenticate = %+v, want partner %s, active, %s", got, p.ID, p.Currency)
+	// The identity as created, without balance or account count.
+	if diff := cmp.Diff(*p, got.Partner); diff != "" {
+		t.Errorf("PartnerCredential identity (-created +got):\n%s", diff)
 	}
-	if got.Balance != 0 {
-		t.Errorf("Authenticate balance = %d, want 0", got.Balance)
+	if !secret.TokenMatches(got.TokenHash, token) {
+		t.Errorf("PartnerCredential token hash does not match the partner's token")
+	}
+	if secret.TokenMatches(got.TokenHash, otherToken) || secret.TokenMatches(got.TokenHash, token+"x") {
+		t.Errorf("PartnerCredential token hash matches another token")
+	}
+	if o, err := s.PartnerCredential(ctx, other.ID); err != nil || !secret.TokenMatches(o.TokenHash, otherToken) {
+		t.Errorf("PartnerCredential(other partner) = %v, %v; want its own token hash", o, err)
 	}
 
-	// Every failure has the same code, whichever part was wrong.
-	for _, tc := range []struct{ name, id, token string }{
-		{"wrong token", p.ID, token + "x"},
-		{"token cut short", p.ID, token[:len(token)-1]},
-		{"empty token", p.ID, ""},
-		{"another partner's token", p.ID, otherToken},
-		{"unknown id", "PA_ZZZZZZZZ", token},
-		{"malformed id", "nobody", token},
-		{"empty id", "", token},
-		{"id in lower case", strings.ToLower(p.ID), token},
-	} {
-		_, err := s.Authenticate(ctx, tc.id, tc.token)
-		wantCode(t, "Authenticate("+tc.name+")", err, partnerd.ECInvalidCredentials)
+	// Ids are exact: anything else is not found.
+	for _, id := range []string{"PA_ZZZZZZZZ", "nobody", "", strings.ToLower(p.ID)} {
+		_, err := s.PartnerCredential(ctx, id)
+		wantCode(t, "PartnerCredential("+id+")", err, partnerd.ECNotFound)
 	}
-	if _, err := s.Authenticate(ctx, other.ID, otherToken); err != nil {
-		t.Errorf("Authenticate(other partner): %v", err)
-	}
-	// An inactive partner (403 partner_inactive) cannot be tested until the
-	// services can suspend one.
 }
 
 func testPartnerGet(t *testing.T, s Store) {

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Partner", partnerTests},
 		{"Account", accountTests},
 		{"Search", searchTests},
+		{"Balance", balanceTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -185,3 +185,20 @@ func (b *AccountBalance) Account(partnerID string) (*partnerd.Account, error) {
 		BalanceUpdatedAt: b.LastUpdated,
 	}, nil
 }
+
+// AppendJSON appends b as encoding/json writes it, and a newline: built by
+// hand because it is the API's hottest response (encoding/json's
+// reflection was a tenth of the request's time in the server).
+func (b AccountBalance) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"auth_id":`...)
+	dst = AppendString(dst, b.AuthID, true)
+	dst = append(dst, `,"name":`...)
+	dst = AppendString(dst, b.Name, true)
+	dst = append(dst, `,"balance":`...)
+	dst = append(dst, b.Balance...)
+	dst = append(dst, `,"currency":`...)
+	dst = AppendString(dst, b.Currency, true)
+	dst = append(dst, `,"last_updated":"`...)
+	dst = b.LastUpdated.AppendFormat(dst, time.RFC3339Nano)
+	return append(dst, "\"}\n"...)
+}

@@ -204,3 +204,23 @@ func TestErrorRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountBalanceAppendJSON checks that the hand-built balance body is
+// what encoding/json writes for it.
+func TestAccountBalanceAppendJSON(t *testing.T) {
+	at := time.Date(2026, 3, 25, 15, 30, 0, 987654321, time.FixedZone("IST", 5*3600+1800))
+	for _, a := range []partnerd.Account{
+		{AuthID: "MA_48149cf4", Name: "Credresolve", Balance: 245000, Currency: "INR", BalanceUpdatedAt: at},
+		{AuthID: "MA_00000000", Name: `<b>"Tom" & Jerry's</b> \ é` + "\u2028\u2029\x00\x1f\x7f\xff\n", Balance: -1245, Currency: "JPY", BalanceUpdatedAt: at},
+		{AuthID: "MA_ffffffff", Name: "", Balance: 0, Currency: "USD"},
+	} {
+		b := wire.NewAccountBalance(&a)
+		want, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(b.AppendJSON(nil)); got != string(want)+"\n" {
+			t.Errorf("AppendJSON:\n got %s want %s", got, want)
+		}
+	}
+}
