@@ -136,7 +136,8 @@ func scanAccount(s scanner, extra ...any) (*partnerd.Account, error) {
 }
 
 // Account returns one of the partner's accounts with its decrypted token.
-func (db *DB) Account(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
+func (db *DB) Account(ctx context.Context, partnerID, authID string) (_ *partnerd.Account, err error) {
+	defer wrapErr("account", &err)
 	var enc []byte
 	a, err := scanAccount(db.queryRow(ctx, `SELECT `+accountColumns+`, a.token_enc
 		FROM accounts a JOIN wallets w ON w.id = a.auth_id
@@ -160,7 +161,8 @@ func (db *DB) Account(ctx context.Context, partnerID, authID string) (*partnerd.
 
 // ListAccounts returns one page of the partner's accounts, newest first, and
 // the total number matching the filter.
-func (db *DB) ListAccounts(ctx context.Context, partnerID string, f partnerd.AccountFilter) ([]*partnerd.Account, int, error) {
+func (db *DB) ListAccounts(ctx context.Context, partnerID string, f partnerd.AccountFilter) (_ []*partnerd.Account, _ int, err error) {
+	defer wrapErr("list accounts", &err)
 	term := strings.TrimSpace(f.Search)
 	if term == "" {
 		return db.listAll(ctx, partnerID, f.Page)

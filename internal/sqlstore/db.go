@@ -189,6 +189,15 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 }
 
 // Close stops the writer and closes the database.
+// wrapErr prefixes a store method's error with its operation's name, so
+// that a 500's log says what failed; errors.As still finds a domain error
+// under it. Deferred with the method's named error result.
+func wrapErr(op string, err *error) {
+	if *err != nil {
+		*err = fmt.Errorf("%s: %w", op, *err)
+	}
+}
+
 func (db *DB) Close() error {
 	db.writer.close()
 	db.readStmts.close()

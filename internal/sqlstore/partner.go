@@ -28,7 +28,8 @@ func (db *DB) CreateFirstPartner(ctx context.Context, in partnerd.PartnerInput) 
 // errPartnersExist stops a first-start creation that another process won.
 var errPartnersExist = errors.New("partners exist")
 
-func (db *DB) createPartner(ctx context.Context, in partnerd.PartnerInput, onlyFirst bool) (*partnerd.Partner, string, error) {
+func (db *DB) createPartner(ctx context.Context, in partnerd.PartnerInput, onlyFirst bool) (_ *partnerd.Partner, _ string, err error) {
+	defer wrapErr("create partner", &err)
 	if err := in.Validate(); err != nil {
 		return nil, "", err
 	}
@@ -38,7 +39,7 @@ func (db *DB) createPartner(ctx context.Context, in partnerd.PartnerInput, onlyF
 		Name: in.Name, Email: in.Email, Company: in.Company, Status: partnerd.StatusActive,
 		Currency: in.Currency, CreatedAt: now,
 	}
-	err := db.update(ctx, func(tx *txn) error {
+	err = db.update(ctx, func(tx *txn) error {
 		if onlyFirst {
 			if db.dialect.lockPartners != "" {
 				if _, err := tx.exec(db.dialect.lockPartners); err != nil {
@@ -103,10 +104,11 @@ func (db *DB) PartnerCredential(ctx context.Context, id string) (*partnerd.Partn
 }
 
 // Partner returns one partner with its balance and account count.
-func (db *DB) Partner(ctx context.Context, id string) (*partnerd.Partner, error) {
+func (db *DB) Partner(ctx context.Context, id string) (_ *partnerd.Partner, err error) {
+	defer wrapErr("partner", &err)
 	var p partnerd.Partner
 	var created int64
-	err := db.queryRow(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance, p.account_count
+	err = db.queryRow(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance, p.account_count
 		FROM partners p JOIN wallets w ON w.id = p.id WHERE p.id = ?`, id).
 		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &created, &p.Balance, &p.AccountCount)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -120,7 +122,8 @@ func (db *DB) Partner(ctx context.Context, id string) (*partnerd.Partner, error)
 }
 
 // ListPartners returns every partner, oldest first.
-func (db *DB) ListPartners(ctx context.Context) ([]*partnerd.Partner, error) {
+func (db *DB) ListPartners(ctx context.Context) (_ []*partnerd.Partner, err error) {
+	defer wrapErr("list partners", &err)
 	rows, err := db.query(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance, p.account_count
 		FROM partners p JOIN wallets w ON w.id = p.id ORDER BY p.seq`)
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 // VerifyLedger checks every ledger invariant in one consistent snapshot,
 // printing each check to out. It returns an error naming the first wallet
 // or transaction that breaks one.
-func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) error {
+func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) (err error) {
+	defer wrapErr("verify ledger", &err)
 	// One read transaction: a running server may be writing, and every
 	// check must see the same state.
 	sqlTx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: db.dialect.snapshot})
