@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -22,10 +20,11 @@ import (
 // under 64 connections, one round trip per call cost more than all the
 // rest of the request; sharing them took GET /balance from 0.28 to 0.45
 // of a bare handler's rate. On SQLite, with no round trip, sharing cost
-// more than it saved (0.55 to 0.50), so each call reads alone.
+// more than it saved (0.55 to 0.50), so each call reads alone, through the
+// driver (sqliteBalances).
 func (db *DB) AccountBalance(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
-	if db.dialect.name != "postgres" {
-		return db.accountBalance(ctx, partnerID, authID)
+	if db.sqliteBalances != nil {
+		return db.sqliteBalances.read(ctx, partnerID, authID)
 	}
 	c := &balanceCall{partnerID: partnerID, authID: authID, done: make(chan struct{})}
 	b := &db.balances
@@ -43,27 +42,6 @@ func (db *DB) AccountBalance(ctx context.Context, partnerID, authID string) (*pa
 	// cancellation path (the caller's context is not watched).
 	<-c.done
 	return c.account, c.err
-}
-
-// accountBalance reads one wallet with a query of its own.
-func (db *DB) accountBalance(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
-	a := &partnerd.Account{AuthID: authID, PartnerID: partnerID}
-	var updated int64
-	// A point read by unique key takes microseconds: it is not worth
-	// database/sql's goroutine per query that watches for cancellation.
-	ctx = context.WithoutCancel(ctx)
-	err := db.queryRow(ctx, `SELECT a.name, w.balance, w.currency, w.updated_at
-		FROM accounts a JOIN wallets w ON w.id = a.auth_id
-		WHERE a.auth_id = ? AND a.partner_id = ?`, authID, partnerID).
-		Scan(&a.Name, &a.Balance, &a.Currency, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, partnerd.ErrAccountNotFound(authID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("account balance: %w", err)
-	}
-	a.BalanceUpdatedAt = time.Unix(updated, 0).UTC()
-	return a, nil
 }
 
 // maxBalanceQueries is how many balance queries run at once: enough to

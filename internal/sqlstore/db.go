@@ -34,8 +34,10 @@ type DB struct {
 
 	readStmts stmtCache
 	balances  balanceReader
-	completed completedKeys
-	held      heldKeys
+	// sqliteBalances serves AccountBalance on SQLite (nil on PostgreSQL).
+	sqliteBalances *sqliteBalances
+	completed      completedKeys
+	held           heldKeys
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -153,9 +155,16 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 		w.Close()
 		return err
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
-	db.write, db.read = w, r
+	// Eight connections for queries, and those AccountBalance keeps.
+	r.SetMaxOpenConns(8 + sqliteBalanceConns)
+	r.SetMaxIdleConns(8 + sqliteBalanceConns)
+	bal, err := newSQLiteBalances(ctx, r)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	db.write, db.read, db.sqliteBalances = w, r, bal
 	return nil
 }
 
@@ -188,7 +197,6 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	return nil
 }
 
-// Close stops the writer and closes the database.
 // wrapErr prefixes a store method's error with its operation's name, so
 // that a 500's log says what failed; errors.As still finds a domain error
 // under it. Deferred with the method's named error result.
@@ -198,9 +206,13 @@ func wrapErr(op string, err *error) {
 	}
 }
 
+// Close stops the writer and closes the database.
 func (db *DB) Close() error {
 	db.writer.close()
 	db.readStmts.close()
+	if db.sqliteBalances != nil {
+		db.sqliteBalances.close()
+	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
