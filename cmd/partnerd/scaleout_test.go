@@ -21,9 +21,8 @@ const (
 	// in which workers start new ones. The run must last well past the
 	// kill and the restart (at most ~3.5s in), so that the restarted
 	// instance serves requests too. A key whose request died with the
-	// killed instance keeps its worker retrying (409) until the key's 60s
-	// lease runs out; that worker then stops, as the time is up, so the
-	// run takes about a minute whatever these are.
+	// killed instance is free at once (holds live in the memory of the
+	// instance serving the request), so its worker's retry settles it.
 	scaleOps      = 200
 	scaleDuration = 10 * time.Second
 	// scaleFunded is what the operator credits the partner with, in paise.

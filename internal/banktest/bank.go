@@ -50,8 +50,7 @@ type Config struct {
 	// failure: a live server answers, a dead one refuses the connection.
 	RequestTimeout time.Duration
 	// SettleTimeout bounds how long an operation whose outcome is unknown
-	// is retried (default 2 minutes: more than the 60 s lease a dead
-	// instance's in-flight marker holds a key for).
+	// is retried (default 2 minutes).
 	SettleTimeout time.Duration
 	// Allow5xx tolerates 5xx answers instead of failing the run on them:
 	// a POST's outcome is then unknown and it is retried, a read is tried
