@@ -52,12 +52,15 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 	}
 	cacheKey := cacheKeyOf(req.PartnerID, req.Key)
 	now := db.Now()
-	if c, ok := db.completed.get(cacheKey, now); ok {
-		if !bytes.Equal(c.fingerprint, req.Fingerprint) {
-			return nil, nil, errKeyReused(req.Key)
-		}
-		// A copy: the caller may append to it.
-		return &partnerd.StoredResponse{Status: c.status, Body: slices.Clone(c.body)}, nil, nil
+	if stored, err := db.completedResponse(req, cacheKey, now); stored != nil || err != nil {
+		return stored, nil, err
+	}
+	// The stored response is read before the key is held, so that
+	// concurrent retries of a completed request all replay it, rather than
+	// all but one finding the key held by a request that is only reading.
+	stored, err := db.storedResponse(ctx, req, cacheKey, now)
+	if err != nil || stored != nil {
+		return stored, nil, err
 	}
 	var b [16]byte
 	rand.Read(b[:])
@@ -68,12 +71,28 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 		}
 		return nil, nil, errKeyInUse(req.Key, held.since.Add(partnerd.IdempotencyLease).Sub(now))
 	}
-	stored, err := db.storedResponse(ctx, req, cacheKey, now)
-	if err != nil || stored != nil {
+	// A request of this instance may have completed the key since the
+	// read: its response is cached before its hold ends.
+	if stored, err := db.completedResponse(req, cacheKey, now); stored != nil || err != nil {
 		db.held.release(cacheKey, claim.Token)
 		return stored, nil, err
 	}
 	return nil, claim, nil
+}
+
+// completedResponse answers a key whose response this instance remembers:
+// the response, or 422 for a different request; nil and nil when it does
+// not remember the key.
+func (db *DB) completedResponse(req partnerd.IdempotencyRequest, cacheKey string, now time.Time) (*partnerd.StoredResponse, error) {
+	c, ok := db.completed.get(cacheKey, now)
+	switch {
+	case !ok:
+		return nil, nil
+	case !bytes.Equal(c.fingerprint, req.Fingerprint):
+		return nil, errKeyReused(req.Key)
+	}
+	// A copy: the caller may append to it.
+	return &partnerd.StoredResponse{Status: c.status, Body: slices.Clone(c.body)}, nil
 }
 
 // storedResponse reads the key's row: the stored response of a completed

@@ -3,7 +3,9 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,5 +57,47 @@ func TestPurgeIdempotencyKeys(t *testing.T) {
 	}
 	if stored, c, err := db.ClaimIdempotencyKey(ctx, req("done")); err != nil || stored != nil || c == nil {
 		t.Errorf("a purged key: %v, %v, %v; want a fresh claim", stored, c, err)
+	}
+}
+
+// TestIdempotencyConcurrentReplays checks that concurrent retries of a
+// completed request, on an instance that has not seen the key (a second
+// store on the same database, its cache cold), all replay its response:
+// none is refused as in progress because another retry was reading.
+func TestIdempotencyConcurrentReplays(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "p.db")
+	key := testKey(t)
+	db := mustOpen(t, path, key)
+	p, a := mustMovedMoney(t, db)
+	req := partnerd.IdempotencyRequest{PartnerID: p, Key: "k", Fingerprint: []byte("f")}
+	_, c, err := db.ClaimIdempotencyKey(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Respond = func(any) (int, []byte, error) { return 200, []byte(`{"ok":true}`), nil }
+	if _, err := db.Transfer(partnerd.WithIdempotencyClaim(ctx, c), p, partnerd.TransferInput{AuthID: a, Amount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	db.ReleaseIdempotencyKey(ctx, c)
+
+	for round := range 5 {
+		cold := mustOpen(t, path, key)
+		const n = 32
+		errs := make(chan string, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				stored, c, err := cold.ClaimIdempotencyKey(ctx, req)
+				if err != nil || c != nil || stored == nil || string(stored.Body) != `{"ok":true}` {
+					errs <- fmt.Sprintf("round %d: claim = %v, %v, %v; want the stored response", round, stored, c, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/partnerd/partnerd"
 )
 
 // Combined moves for PostgreSQL: the transfers and withdrawals of one
@@ -84,6 +86,31 @@ const manyMovesPG = `WITH req AS (
 	WHERE ` + movableAccount + `
 )`
 
+// movesLedgerRowsPG ends the CTEs of transferManyPG and withdrawManyPG:
+// for every applied move (done, with p_after and c_after), a ledger
+// transaction of kind and its two entries, the partner's of partnerType
+// and the customer's of customerType, the partner's signed by partnerSign
+// ("-" or "") and the customer's by the opposite: those of (*DB).post.
+func movesLedgerRowsPG(kind, partnerType, customerType, partnerSign string) string {
+	customerSign := "-"
+	if partnerSign == "-" {
+		customerSign = ""
+	}
+	return fmt.Sprintf(`, t AS (
+	INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, idempotency_key, created_at)
+	SELECT tx_id, partner_id, '%s', description, partner_id, idem_key, created_at FROM done ORDER BY ord
+), e AS (
+	INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
+		balance_before, balance_after, created_at)
+	SELECT tx_id, wallet_id, partner_id, kind, typ, amount, after - amount, after, created_at FROM (
+		SELECT ord, 0 AS side, tx_id, partner_id AS wallet_id, partner_id, 'partner' AS kind, '%s' AS typ,
+			%samount AS amount, p_after AS after, created_at FROM done
+		UNION ALL
+		SELECT ord, 1, tx_id, auth_id, partner_id, 'customer', '%s', %samount, c_after, created_at FROM done
+	) x ORDER BY ord, side
+)`, kind, partnerType, partnerSign, customerType, customerSign)
+}
+
 // transferManyPG applies many partner→customer transfers in one
 // statement, for PostgreSQL, where each statement is a network round trip
 // made while the partner's row is locked: the writer sends its whole
@@ -102,7 +129,7 @@ const manyMovesPG = `WITH req AS (
 // its position (from 1) and the two balances after it. A transfer that
 // would be half-applied (a debit without its credit) makes the statement
 // fail, so it is all or nothing also when it commits on its own.
-const transferManyPG = manyMovesPG + `, ptot AS (
+var transferManyPG = manyMovesPG + `, ptot AS (
 	SELECT partner_id, SUM(amount)::bigint AS total, COUNT(*) AS n, MAX(created_at) AS at FROM ok GROUP BY partner_id
 ), p AS (
 	UPDATE wallets w SET balance = w.balance - ptot.total, updated_at = ptot.at, entry_count = w.entry_count + ptot.n
@@ -120,19 +147,7 @@ const transferManyPG = manyMovesPG + `, ptot AS (
 	RETURNING w.id, w.balance - ctot.total AS before, w.currency
 ), done AS (
 	SELECT app.*, c.before + app.c_cum AS c_after, c.currency FROM app JOIN c ON c.id = app.auth_id
-), t AS (
-	INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, idempotency_key, created_at)
-	SELECT tx_id, partner_id, 'transfer', description, partner_id, idem_key, created_at FROM done ORDER BY ord
-), e AS (
-	INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
-		balance_before, balance_after, created_at)
-	SELECT tx_id, wallet_id, partner_id, kind, typ, amount, after - amount, after, created_at FROM (
-		SELECT ord, 0 AS side, tx_id, partner_id AS wallet_id, partner_id, 'partner' AS kind, 'transfer_out' AS typ,
-			-amount AS amount, p_after AS after, created_at FROM done
-		UNION ALL
-		SELECT ord, 1, tx_id, auth_id, partner_id, 'customer', 'recharge', amount, c_after, created_at FROM done
-	) x ORDER BY ord, side
-)
+` + movesLedgerRowsPG("transfer", partnerd.TxTransferOut, partnerd.TxRecharge, "-") + `
 SELECT app.ord, done.p_after, done.c_after, done.currency,
 	-- A partner debited for a customer not credited fails the statement
 	-- (the cast cannot succeed), which undoes all of it, even outside an
@@ -147,7 +162,7 @@ FROM app LEFT JOIN done ON done.ord = app.ord`
 // wallets are locked first (plock), before any customer's, in the order
 // every other write takes them. The ledger rows are those of (*DB).post for
 // a withdrawal.
-const withdrawManyPG = manyMovesPG + `, plock AS (
+var withdrawManyPG = manyMovesPG + `, plock AS (
 	SELECT id FROM wallets WHERE id IN (SELECT partner_id FROM ok) AND kind = 'partner' ORDER BY id FOR NO KEY UPDATE
 ), ctot AS (
 	SELECT auth_id, SUM(amount)::bigint AS total, COUNT(*) AS n, MAX(created_at) AS at FROM ok GROUP BY auth_id
@@ -168,19 +183,7 @@ const withdrawManyPG = manyMovesPG + `, plock AS (
 ), done AS (
 	SELECT app.*, p.before + SUM(app.amount) OVER (PARTITION BY app.partner_id ORDER BY app.ord)::bigint AS p_after
 	FROM app JOIN p ON p.id = app.partner_id
-), t AS (
-	INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, idempotency_key, created_at)
-	SELECT tx_id, partner_id, 'withdrawal', description, partner_id, idem_key, created_at FROM done ORDER BY ord
-), e AS (
-	INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
-		balance_before, balance_after, created_at)
-	SELECT tx_id, wallet_id, partner_id, kind, typ, amount, after - amount, after, created_at FROM (
-		SELECT ord, 0 AS side, tx_id, partner_id AS wallet_id, partner_id, 'partner' AS kind, 'transfer_in' AS typ,
-			amount, p_after AS after, created_at FROM done
-		UNION ALL
-		SELECT ord, 1, tx_id, auth_id, partner_id, 'customer', 'withdrawal', -amount, c_after, created_at FROM done
-	) x ORDER BY ord, side
-)
+` + movesLedgerRowsPG("withdrawal", partnerd.TxTransferIn, partnerd.TxWithdrawal, "") + `
 SELECT app.ord, done.p_after, app.c_after, app.currency,
 	-- As in transferManyPG: a customer debited without its partner's credit
 	-- fails the statement.
