@@ -86,7 +86,8 @@ const manyMovesPG = `WITH req AS (
 	WHERE ` + movableAccount + `
 )`
 
-// movesLedgerRowsPG ends the CTEs of transferManyPG and withdrawManyPG:
+// movesLedgerRowsPG ends the CTEs of transferManyPG and withdrawManyPG
+// (closing the one before):
 // for every applied move (done, with p_after and c_after), a ledger
 // transaction of kind and its two entries, the partner's of partnerType
 // and the customer's of customerType, the partner's signed by partnerSign
@@ -96,7 +97,7 @@ func movesLedgerRowsPG(kind, partnerType, customerType, partnerSign string) stri
 	if partnerSign == "-" {
 		customerSign = ""
 	}
-	return fmt.Sprintf(`, t AS (
+	return fmt.Sprintf(`), t AS (
 	INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, idempotency_key, created_at)
 	SELECT tx_id, partner_id, '%s', description, partner_id, idem_key, created_at FROM done ORDER BY ord
 ), e AS (
