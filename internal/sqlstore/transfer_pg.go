@@ -86,10 +86,9 @@ const manyMovesPG = `WITH req AS (
 	WHERE ` + movableAccount + `
 )`
 
-// movesLedgerRowsPG ends the CTEs of transferManyPG and withdrawManyPG
-// (closing the one before):
-// for every applied move (done, with p_after and c_after), a ledger
-// transaction of kind and its two entries, the partner's of partnerType
+// movesLedgerRowsPG ends the CTEs of transferManyPG and withdrawManyPG,
+// closing the one before: for every applied move (done, with p_after and
+// c_after), a ledger transaction of kind and its two entries, the partner's of partnerType
 // and the customer's of customerType, the partner's signed by partnerSign
 // ("-" or "") and the customer's by the opposite: those of (*DB).post.
 func movesLedgerRowsPG(kind, partnerType, customerType, partnerSign string) string {
