@@ -11,21 +11,22 @@ import (
 // copyCmd moves a whole installation to another database (for example from
 // SQLite to PostgreSQL) and verifies the ledger on arrival.
 func copyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, _ := newFlags("copy", getenv, stderr)
-	from := fs.String("from", "", "source database (sqlite:///abs/path, a file path, or postgres://…)")
-	to := fs.String("to", "", "target database; must be empty")
-	if err := parseFlags(fs, args, 0); err != nil {
+	fs := newFlags("copy", "", stdout)
+	from := fs.String("from", "", "source: an existing partnerd database (a file path, sqlite:///abs/path or postgres://…)")
+	to := fs.String("to", "", "target database, created if need be; must be empty")
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *from == "" || *to == "" {
-		return usageError{"usage: partnerd copy --from sqlite:///path/partnerd.db --to postgres://…"}
+		return usageError{"copy needs --from and --to\n\n" + fs.usage()}
 	}
-	src, err := openStore(ctx, *from, getenv, nil, false)
+	src, err := openStore(ctx, *from, getenv, nil, existing)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
 	defer src.Close()
-	dst, err := openStore(ctx, *to, getenv, nil, false)
+	// The target is a new installation: like migrate, copy may create it.
+	dst, err := openStore(ctx, *to, getenv, nil, creating)
 	if err != nil {
 		return fmt.Errorf("target: %w", err)
 	}
@@ -34,5 +35,10 @@ func copyCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	fmt.Fprintln(stdout, "copied; verifying the target's ledger:")
-	return dst.VerifyLedger(ctx, stdout)
+	if err := dst.VerifyLedger(ctx, stdout); err != nil {
+		return err
+	}
+	// The secrets and their key check came along; the key did not.
+	fmt.Fprintln(stdout, "serve the copy with the source's secret key (its PARTNERD_SECRET_KEY or key file): it refuses any other")
+	return nil
 }

@@ -13,13 +13,14 @@ import (
 // partnerFund credits a partner's master wallet: money entering the
 // system from outside, recorded as a ledger transaction like any other.
 func partnerFund(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, dbFlag := newFlags("partner fund", getenv, stderr)
+	fs := newFlags("partner fund", "PA_… AMOUNT", stdout)
+	dbFlag := fs.db(getenv)
 	description := fs.String("description", "", "note recorded with the transaction")
-	if err := parseFlags(fs, args, 2); err != nil {
-		return usageError{err.Error() + "\nusage: partnerd partner fund --db … [--description D] PA_… AMOUNT (flags first)"}
+	if err := fs.parse(args); err != nil {
+		return err
 	}
 	partnerID, amountText := fs.Arg(0), fs.Arg(1)
-	db, err := openStore(ctx, *dbFlag, getenv, nil, false)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
 	if err != nil {
 		return err
 	}
@@ -52,11 +53,12 @@ func partnerFund(ctx context.Context, args []string, getenv func(string) string,
 // ledgerVerify checks every ledger invariant and exits non-zero naming the
 // first wallet or transaction that breaks one.
 func ledgerVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, dbFlag := newFlags("ledger verify", getenv, stderr)
-	if err := parseFlags(fs, args, 0); err != nil {
+	fs := newFlags("ledger verify", "", stdout)
+	dbFlag := fs.db(getenv)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	db, err := openStore(ctx, *dbFlag, getenv, nil, false)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
 	if err != nil {
 		return err
 	}

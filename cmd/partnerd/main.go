@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -27,6 +28,9 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// errHelp ends a command whose usage was asked for and printed: exit 0.
+var errHelp = errors.New("help shown")
+
 // exitCode is the one place that maps errors to exit codes: 2 for a usage
 // error, 1 for any other failure (database, not found, …).
 func exitCode(err error) int {
@@ -37,50 +41,102 @@ func exitCode(err error) int {
 	return 1
 }
 
-const usage = `usage:
-  partnerd [serve] [--addr HOST:PORT] [--db PATH|sqlite:///abs/path|postgres://…]
-  partnerd migrate --db …
-  partnerd partner create --db … --name N --email E [--company C] [--currency INR]
-  partnerd partner list --db …
-  partnerd partner fund --db … [--description D] PA_… AMOUNT
-  partnerd ledger verify --db …
-  partnerd copy --from sqlite:///path/partnerd.db --to postgres://user:pass@host:port/db
+// command is one command of the binary, as help lists it.
+type command struct {
+	name    string // as typed: "partner fund"
+	summary string
+	run     func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+}
 
-Environment: PARTNERD_ADDR, PARTNERD_DB, PARTNERD_SECRET_KEY (else a key file beside the database).`
+// commands lists every command, in the order help shows them. (A function,
+// not a variable: the commands' own help reads it.)
+func commands() []command {
+	return []command{
+		{"serve", "run the API server (the default with no command); creates and migrates the database", serve},
+		{"migrate", "create the database or bring its schema up to date", migrateCmd},
+		{"partner create", "create a partner and print its token, which is shown only this once", partnerCreate},
+		{"partner list", "list the partners, one JSON object per line", partnerList},
+		{"partner fund", "credit a partner's master wallet with money from outside", partnerFund},
+		{"ledger verify", "check every ledger invariant; fail naming the first wallet or transaction that breaks one", ledgerVerify},
+		{"copy", "copy a whole installation into an empty database, then verify its ledger", copyCmd},
+	}
+}
 
 // run is the whole program; main only adds the process around it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-' {
-		return serve(ctx, args, getenv, stdout, stderr)
-	}
-	switch args[0] {
-	case "serve":
-		return serve(ctx, args[1:], getenv, stdout, stderr)
-	case "migrate":
-		return migrateCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "partner":
-		if len(args) < 2 {
-			return usageError{"partner needs a subcommand: create, fund, list\n" + usage}
-		}
-		switch args[1] {
-		case "create":
-			return partnerCreate(ctx, args[2:], getenv, stdout, stderr)
-		case "list":
-			return partnerList(ctx, args[2:], getenv, stdout, stderr)
-		case "fund":
-			return partnerFund(ctx, args[2:], getenv, stdout, stderr)
-		}
-		return usageError{fmt.Sprintf("unknown partner subcommand %q\n%s", args[1], usage)}
-	case "copy":
-		return copyCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "ledger":
-		if len(args) < 2 || args[1] != "verify" {
-			return usageError{"usage: partnerd ledger verify --db …"}
-		}
-		return ledgerVerify(ctx, args[2:], getenv, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, errHelp) {
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
+	return err
+}
+
+// dispatch finds the command args name and runs it with the rest.
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return serve(ctx, nil, getenv, stdout, stderr)
+	}
+	switch {
+	case isHelp(args[0]):
+		if len(args) == 1 {
+			fmt.Fprint(stdout, listUsage(""))
+			return nil
+		}
+		// "partnerd help partner fund" is "partnerd partner fund --help".
+		return dispatch(ctx, append(args[1:len(args):len(args)], "--help"), getenv, stdout, stderr)
+	case strings.HasPrefix(args[0], "-"):
+		return serve(ctx, args, getenv, stdout, stderr)
+	}
+	var group []command
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], getenv, stdout, stderr)
+		}
+		if strings.HasPrefix(c.name, args[0]+" ") {
+			group = append(group, c)
+		}
+	}
+	if group == nil {
+		return usageError{fmt.Sprintf("unknown command %q\n\n%s", args[0], listUsage(""))}
+	}
+	if len(args) < 2 {
+		return usageError{fmt.Sprintf("%s needs a subcommand\n\n%s", args[0], listUsage(args[0]))}
+	}
+	if isHelp(args[1]) {
+		fmt.Fprint(stdout, listUsage(args[0]))
+		return nil
+	}
+	for _, c := range group {
+		if c.name == args[0]+" "+args[1] {
+			return c.run(ctx, args[2:], getenv, stdout, stderr)
+		}
+	}
+	return usageError{fmt.Sprintf("unknown %s subcommand %q\n\n%s", args[0], args[1], listUsage(args[0]))}
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// listUsage lists the commands whose name starts with group ("" for all),
+// with their summaries.
+func listUsage(group string) string {
+	var b strings.Builder
+	if group == "" {
+		b.WriteString("usage: partnerd [COMMAND] [flags] [arguments]\n\nCommands:\n")
+	} else {
+		fmt.Fprintf(&b, "usage: partnerd %s SUBCOMMAND [flags] [arguments]\n\nSubcommands:\n", group)
+	}
+	for _, c := range commands() {
+		if group == "" || strings.HasPrefix(c.name, group+" ") {
+			fmt.Fprintf(&b, "  %-15s %s\n", c.name, c.summary)
+		}
+	}
+	if group == "" {
+		b.WriteString("\nFlags come first, arguments last. \"partnerd COMMAND --help\" shows a command's flags.\n" +
+			"Environment: PARTNERD_ADDR, PARTNERD_DB, PARTNERD_SECRET_KEY (else the key file DATABASE.key beside a SQLite database).\n")
+	} else {
+		fmt.Fprintf(&b, "\nFlags come first, arguments last. \"partnerd %s SUBCOMMAND --help\" shows its flags.\n", group)
+	}
+	return b.String()
 }

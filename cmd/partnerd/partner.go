@@ -34,19 +34,20 @@ func toPartnerJSON(p *partnerd.Partner, token string) partnerJSON {
 }
 
 func partnerCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, dbFlag := newFlags("partner create", getenv, stderr)
+	fs := newFlags("partner create", "", stdout)
+	dbFlag := fs.db(getenv)
 	name := fs.String("name", "", "partner name (required)")
 	email := fs.String("email", "", "partner contact email (required)")
 	company := fs.String("company", "", "company name")
 	currency := fs.String("currency", partnerd.DefaultCurrency, "currency of the partner and its customers")
-	if err := parseFlags(fs, args, 0); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	in := partnerd.PartnerInput{Name: *name, Email: *email, Currency: *currency}
 	if *company != "" {
 		in.Company = company
 	}
-	db, err := openStore(ctx, *dbFlag, getenv, nil, false)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
 	if err != nil {
 		return err
 	}
@@ -59,11 +60,12 @@ func partnerCreate(ctx context.Context, args []string, getenv func(string) strin
 }
 
 func partnerList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, dbFlag := newFlags("partner list", getenv, stderr)
-	if err := parseFlags(fs, args, 0); err != nil {
+	fs := newFlags("partner list", "", stdout)
+	dbFlag := fs.db(getenv)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	db, err := openStore(ctx, *dbFlag, getenv, nil, false)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
 	if err != nil {
 		return err
 	}
@@ -71,6 +73,11 @@ func partnerList(ctx context.Context, args []string, getenv func(string) string,
 	partners, err := db.ListPartners(ctx)
 	if err != nil {
 		return err
+	}
+	if len(partners) == 0 {
+		// On stderr: stdout holds only JSON lines, none here.
+		fmt.Fprintln(stderr, "no partners")
+		return nil
 	}
 	enc := json.NewEncoder(stdout)
 	for _, p := range partners {
@@ -82,11 +89,12 @@ func partnerList(ctx context.Context, args []string, getenv func(string) string,
 }
 
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, dbFlag := newFlags("migrate", getenv, stderr)
-	if err := parseFlags(fs, args, 0); err != nil {
+	fs := newFlags("migrate", "", stdout)
+	dbFlag := fs.db(getenv)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	db, err := openStore(ctx, *dbFlag, getenv, nil, false)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, creating)
 	if err != nil {
 		return err
 	}

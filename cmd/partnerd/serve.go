@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,80 +11,23 @@ import (
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/httpapi"
-	"github.com/partnerd/partnerd/internal/secret"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
-// defaultDB is the embedded default: a SQLite file in the working directory.
-const defaultDB = "./partnerd.db"
-
-// newFlags returns a flag set that reports errors as usage errors and
-// knows --db with its environment fallback.
-func newFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbDefault := getenv("PARTNERD_DB")
-	if dbDefault == "" {
-		dbDefault = defaultDB
-	}
-	db := fs.String("db", dbDefault, "database: a SQLite file path, sqlite:///abs/path or postgres://… (env PARTNERD_DB)")
-	return fs, db
-}
-
-// parseFlags parses args and requires exactly nargs positional arguments
-// after the flags. Go's flag package stops at the first positional
-// argument, so a flag placed after one would otherwise be silently ignored.
-func parseFlags(fs *flag.FlagSet, args []string, nargs int) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return usageError{"help requested"}
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() != nargs {
-		if nargs == 0 {
-			return usageError{fmt.Sprintf("%s takes flags only (flags come first), got %q", fs.Name(), fs.Args())}
-		}
-		return usageError{fmt.Sprintf("%s takes %d arguments after its flags, got %q", fs.Name(), nargs, fs.Args())}
-	}
-	return nil
-}
-
-// openStore opens (and migrates) the database; withKey also loads the
-// secret key that encrypts customer tokens.
-func openStore(ctx context.Context, dsn string, getenv func(string) string, log *slog.Logger, withKey bool) (*sqlstore.DB, error) {
-	src, err := sqlstore.ParseSource(dsn)
-	if err != nil {
-		return nil, usageError{err.Error()}
-	}
-	opts := sqlstore.Options{Logger: log}
-	if withKey {
-		if src.Driver == "postgres" && getenv("PARTNERD_SECRET_KEY") == "" {
-			return nil, usageError{"PostgreSQL needs PARTNERD_SECRET_KEY (64 hex characters; the same on every instance), " +
-				"since there is no database file to keep a key file beside"}
-		}
-		key, err := secret.LoadKey(getenv("PARTNERD_SECRET_KEY"), src.KeyFile())
-		if err != nil {
-			return nil, fmt.Errorf("secret key: %w", err)
-		}
-		opts.SecretKey = key
-	}
-	return sqlstore.Open(ctx, src, opts)
-}
-
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, dbFlag := newFlags("serve", getenv, stderr)
+	fs := newFlags("serve", "", stdout)
+	dbFlag := fs.db(getenv)
 	addrDefault := getenv("PARTNERD_ADDR")
 	if addrDefault == "" {
 		addrDefault = "127.0.0.1:8080"
 	}
 	addr := fs.String("addr", addrDefault, "listen address (env PARTNERD_ADDR)")
-	if err := parseFlags(fs, args, 0); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
-	db, err := openStore(ctx, *dbFlag, getenv, log, true)
+	db, err := openStore(ctx, *dbFlag, getenv, log, serving)
 	if err != nil {
 		return err
 	}

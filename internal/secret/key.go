@@ -21,23 +21,29 @@ var ErrInvalidKey = errors.New("secret: invalid key")
 // ErrKeyFileMode means the key file is readable or writable by more than its owner.
 var ErrKeyFileMode = errors.New("secret: key file permissions too open")
 
-// LoadKey returns the Box key. envValue is the content of
+// LoadKey returns the Box key, as ReadKey does, except that a key file
+// that does not exist yet is created with a fresh random key and mode 0600.
+func LoadKey(envValue string, keyFile string) ([]byte, error) {
+	key, err := ReadKey(envValue, keyFile)
+	if envValue == "" && keyFile != "" && errors.Is(err, fs.ErrNotExist) {
+		return createKeyFile(keyFile)
+	}
+	return key, err
+}
+
+// ReadKey returns the Box key. envValue is the content of
 // PARTNERD_SECRET_KEY: when non-empty it must be 64 hex characters or
 // base64 (standard or URL alphabet, padded or not) of exactly 32 bytes.
-// Otherwise the key comes from keyFile, which is created with a fresh
-// random key and mode 0600 if it does not exist yet.
-func LoadKey(envValue string, keyFile string) ([]byte, error) {
+// Otherwise the key comes from keyFile; an error wrapping fs.ErrNotExist
+// means there is no such file.
+func ReadKey(envValue string, keyFile string) ([]byte, error) {
 	if envValue != "" {
 		return parseEnvKey(envValue)
 	}
 	if keyFile == "" {
 		return nil, errors.New("secret: no key: set PARTNERD_SECRET_KEY or configure a key file")
 	}
-	key, err := readKeyFile(keyFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return createKeyFile(keyFile)
-	}
-	return key, err
+	return readKeyFile(keyFile)
 }
 
 // parseEnvKey decodes PARTNERD_SECRET_KEY. Its errors give the length but

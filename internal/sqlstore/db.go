@@ -45,10 +45,26 @@ type DB struct {
 
 // Options configure Open.
 type Options struct {
-	// SecretKey is the 32-byte AES-256 key that encrypts customer tokens.
+	// SecretKey is the 32-byte AES-256 key that encrypts customer tokens
+	// and stored responses. Open refuses it (ErrWrongKey) when the
+	// database's secrets were sealed under another key (see keycheck.go).
 	SecretKey []byte
+	// NewSecretKey, used when SecretKey is nil, makes a key (a new key
+	// file). Open calls it only for a database that holds no secret yet,
+	// and refuses one that does (ErrKeyNeeded). With neither, the store
+	// has no key and cannot read or write secrets: enough for operator
+	// commands.
+	NewSecretKey func() ([]byte, error)
+	// MustExist refuses, with ErrNoDatabase and without creating any file,
+	// a database that does not exist or is not a partnerd database. Only
+	// serve and migrate create databases; every other command sets it.
+	MustExist bool
 	Logger    *slog.Logger
 }
+
+// ErrNoDatabase means Options.MustExist found no partnerd database at the
+// source: no such file, or a database without partnerd's tables.
+var ErrNoDatabase = errors.New("no partnerd database")
 
 // Source is a parsed --db value.
 type Source struct {
@@ -96,24 +112,21 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
-	if opts.SecretKey != nil {
-		box, err := secret.NewBox(opts.SecretKey)
-		if err != nil {
-			return nil, err
-		}
-		db.box = box
-	}
 	var err error
 	if src.Driver == "postgres" {
-		err = db.openPostgres(ctx, src.DSN)
+		err = db.openPostgres(ctx, src.DSN, opts.MustExist)
 	} else {
-		err = db.openSQLite(ctx, src.Path)
+		err = db.openSQLite(ctx, src.Path, opts.MustExist)
 	}
 	if err != nil {
 		return nil, err
 	}
 	db.readStmts = stmtCache{db: db.read, dialect: db.dialect}
 	db.writer = newWriter(db.write, db.dialect, db.log, db.completeClaim)
+	if err := db.checkKey(ctx, opts); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -125,13 +138,18 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 // files (measured: about 16 writes per transfer, 10-20 % of the writer's CPU).
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)"
 
-func (db *DB) openSQLite(ctx context.Context, path string) error {
-	if dir := filepath.Dir(path); dir != "" {
+func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error {
+	file := "file:" + (&url.URL{Path: path}).EscapedPath()
+	if mustExist {
+		if err := probeSQLite(ctx, file, path); err != nil {
+			return err
+		}
+	} else if dir := filepath.Dir(path); dir != "" {
 		if _, err := os.Stat(dir); err != nil {
 			return fmt.Errorf("database directory: %w", err)
 		}
 	}
-	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + sqlitePragmas
+	base := file + "?" + sqlitePragmas
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// has to upgrade a read lock (the source of "database is locked" storms).
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
@@ -171,8 +189,8 @@ func (db *DB) openSQLite(ctx context.Context, path string) error {
 // openPostgres opens the pools on a PostgreSQL database. Each instance has
 // one writer (one connection at a time, batching its concurrent writes);
 // several instances may share the database.
-func (db *DB) openPostgres(ctx context.Context, dsn string) error {
-	if err := migratePostgres(ctx, dsn); err != nil {
+func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool) error {
+	if err := migratePostgres(ctx, dsn, mustExist); err != nil {
 		return err
 	}
 	w, err := sql.Open("pgx", dsn)

@@ -28,11 +28,14 @@ type dialect struct {
 	// reuses it across the batch. pgx caches prepared statements per
 	// connection by itself, so PostgreSQL does not need it.
 	prepareInTx bool
-	// triggerExistsQuery counts the triggers named ?.
+	// triggerExistsQuery counts the triggers named ?, tableExistsQuery
+	// the tables named ?.
 	triggerExistsQuery string
-	// ledgerTriggers are the triggers that make the ledger append-only.
+	tableExistsQuery   string
+	// ledgerTriggers are the triggers that make the ledger append-only
+	// and keep wallets and accounts (never deleted, never renamed).
 	ledgerTriggers []string
-	// lockPartners serializes first-start partner creation across
+	// lockPartners serializes partner creation (first start, unique email) across
 	// processes; SQLite's write lock already does.
 	lockPartners string
 	// overridingIdentity lets an INSERT set a generated sequence column,
@@ -62,8 +65,10 @@ var sqliteDialect = dialect{
 	migrations:         "migrations/sqlite",
 	prepareInTx:        true,
 	triggerExistsQuery: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?`,
+	tableExistsQuery:   `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
-		"ledger_entries_no_update", "ledger_entries_no_delete"},
+		"ledger_entries_no_update", "ledger_entries_no_delete", "wallets_no_delete", "wallets_no_new_id",
+		"accounts_no_delete"},
 	search: func(term string) (string, []any) {
 		if utf8.RuneCountInString(term) >= minTrigram {
 			// The FTS5 trigram index finds the rowids whose name or email
@@ -90,9 +95,12 @@ var postgresDialect = dialect{
 	overridingIdentity: `OVERRIDING SYSTEM VALUE`,
 	resetIdentity:      `SELECT setval(pg_get_serial_sequence('%s', 'seq'), COALESCE((SELECT MAX(seq) FROM %s), 0) + 1, false)`,
 	triggerExistsQuery: `SELECT COUNT(*) FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal`,
+	// The tables goose and the store use: those of the search path's first schema.
+	tableExistsQuery: `SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?`,
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_transactions_no_truncate", "ledger_entries_no_update", "ledger_entries_no_delete",
-		"ledger_entries_no_truncate", "wallets_no_delete", "wallets_no_truncate", "wallets_no_new_id"},
+		"ledger_entries_no_truncate", "wallets_no_delete", "wallets_no_truncate", "wallets_no_new_id",
+		"accounts_no_delete", "accounts_no_truncate"},
 	// pg_trgm GIN indexes on name_lower and email serve these LIKEs for
 	// terms of 3+ characters; shorter ones scan the partner's rows.
 	search: likeSearch,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -22,15 +23,11 @@ var migrations embed.FS
 // finds nothing left to do. The migration runs on its own short-lived pool
 // because goose needs more than the writer's single connection.
 func migrateSQLite(ctx context.Context, dsn, path string) error {
-	lock, err := os.OpenFile(path+".migrate-lock", os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := lockFile(path + ".migrate-lock")
 	if err != nil {
 		return fmt.Errorf("migration lock: %w", err)
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("migration lock: %w", err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlock()
 
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -40,9 +37,81 @@ func migrateSQLite(ctx context.Context, dsn, path string) error {
 	return migrate(ctx, db, sqliteDialect)
 }
 
+// lockFile takes an exclusive flock on the file at path, creating it, and
+// returns the function that removes the file and releases the lock. The
+// file is removed while still locked, so none is left behind; a process
+// that was waiting for the lock then holds a file that no longer has the
+// name, sees it (the name is gone or names another file) and tries again.
+func lockFile(path string) (unlock func(), err error) {
+	for {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, err
+		}
+		held, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		named, err := os.Stat(path)
+		if err == nil && os.SameFile(held, named) {
+			return func() {
+				os.Remove(path)
+				f.Close()
+			}, nil
+		}
+		f.Close()
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+}
+
+// probeSQLite refuses, with ErrNoDatabase, a path that holds no partnerd
+// database. It opens an existing file only (mode=rw: SQLite creates
+// nothing) and sets no pragma, so a foreign database is left as it was
+// (journal_mode=WAL would persist in it).
+func probeSQLite(ctx context.Context, file, path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s does not exist", ErrNoDatabase, path)
+	} else if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	db, err := sql.Open("sqlite", file+"?mode=rw&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return checkPartnerd(ctx, db, sqliteDialect, path)
+}
+
+// partnerdTables are the tables whose presence makes a database partnerd's:
+// goose's record of migrations and the first table of the first one.
+var partnerdTables = []string{"goose_db_version", "partners"}
+
+// checkPartnerd returns ErrNoDatabase unless db holds partnerd's tables.
+// name says which database it is, without a password.
+func checkPartnerd(ctx context.Context, db *sql.DB, d dialect, name string) error {
+	for _, table := range partnerdTables {
+		var n int
+		if err := db.QueryRowContext(ctx, d.rebind(d.tableExistsQuery), table).Scan(&n); err != nil {
+			return fmt.Errorf("%w: %s cannot be read as a database: %v", ErrNoDatabase, name, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: %s is not a partnerd database (it has no %s table)", ErrNoDatabase, name, table)
+		}
+	}
+	return nil
+}
+
 // migratePostgres applies pending migrations under a PostgreSQL advisory
-// lock, so instances starting at once take turns.
-func migratePostgres(ctx context.Context, dsn string) error {
+// lock, so instances starting at once take turns. With mustExist it first
+// refuses a database without partnerd's tables.
+func migratePostgres(ctx context.Context, dsn string, mustExist bool) error {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return err
@@ -50,6 +119,11 @@ func migratePostgres(ctx context.Context, dsn string) error {
 	defer db.Close()
 	if err := db.PingContext(ctx); err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if mustExist {
+		if err := checkPartnerd(ctx, db, postgresDialect, "the PostgreSQL database"); err != nil {
+			return err
+		}
 	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {

@@ -40,12 +40,14 @@ func (db *DB) createPartner(ctx context.Context, in partnerd.PartnerInput, onlyF
 		Currency: in.Currency, CreatedAt: now,
 	}
 	err = db.update(ctx, func(tx *txn) error {
-		if onlyFirst {
-			if db.dialect.lockPartners != "" {
-				if _, err := tx.exec(db.dialect.lockPartners); err != nil {
-					return err
-				}
+		// Partners are created rarely: on PostgreSQL one at a time, so
+		// that the checks below hold until the commit.
+		if db.dialect.lockPartners != "" {
+			if _, err := tx.exec(db.dialect.lockPartners); err != nil {
+				return err
 			}
+		}
+		if onlyFirst {
 			var n int
 			if err := tx.queryRow(`SELECT COUNT(*) FROM partners`).Scan(&n); err != nil {
 				return err
@@ -53,6 +55,14 @@ func (db *DB) createPartner(ctx context.Context, in partnerd.PartnerInput, onlyF
 			if n > 0 {
 				return errPartnersExist
 			}
+		}
+		// Emails are stored lower-cased (Validate), so equality is enough.
+		var n int
+		if err := tx.queryRow(`SELECT COUNT(*) FROM partners WHERE email = ?`, p.Email).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return partnerd.Errorf(partnerd.ECEmailTaken, "A partner with email %s already exists.", p.Email)
 		}
 		for {
 			p.ID = partnerd.NewPartnerID()

@@ -31,13 +31,14 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) (err error) {
 		// Per-transaction and per-wallet checks come first, so a failure
 		// names the transaction or wallet at fault; the global sum follows.
 		{"I7 every entry belongs to a recorded transaction and an existing wallet", verifyReferences},
+		{"I9 every partner and account has its wallet, and every partner or customer wallet its owner", verifyOwners},
 		{"I4 every transaction's entries sum to zero (two or more entries each)", verifyTransactions},
 		{"I3 every wallet balance equals the sum of its entries", verifyBalances},
 		{"I2 no partner or customer wallet is below zero", verifyNoNegative},
 		{"I4b each wallet's entries chain: balance_before is the previous balance_after", verifyChains},
 		{"I1 all ledger entries sum to zero", verifyTotalZero},
 		{"I5 one idempotency key made at most one transaction", verifyIdempotency},
-		{"I6 ledger tables reject UPDATE and DELETE (triggers present)", db.verifyTriggers},
+		{"I6 ledger tables reject UPDATE and DELETE, wallets and accounts DELETE (triggers present)", db.verifyTriggers},
 		{"I8 every wallet's entry_count equals its number of entries", verifyEntryCounts},
 	}
 	for _, c := range checks {
@@ -60,15 +61,42 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) (err error) {
 	return nil
 }
 
+// verifyTotalZero sums the entries of each currency: money moves only
+// between wallets of one currency, through its own system wallets.
 func verifyTotalZero(tx *readTx) (string, error) {
-	var sum int64
-	if err := tx.QueryRow(`SELECT COALESCE(SUM(amount), 0) FROM ledger_entries`).Scan(&sum); err != nil {
+	var sum partnerd.Money
+	err := tx.QueryRow(`SELECT w.currency, SUM(e.amount) FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id
+		GROUP BY w.currency HAVING SUM(e.amount) <> 0 ORDER BY w.currency LIMIT 1`).Scan(&sum.Currency, &sum.Minor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
 		return "", err
 	}
-	if sum != 0 {
-		return fmt.Sprintf("entries sum to %d minor units", sum), nil
+	return fmt.Sprintf("the %s entries sum to %s", sum.Currency, sum), nil
+}
+
+// verifyOwners finds a partner or an account without its wallet, or a
+// partner or customer wallet without its owner. The triggers refuse to
+// delete either (I6), so only a write around them shows here.
+func verifyOwners(tx *readTx) (string, error) {
+	var kind int
+	var id string
+	err := tx.QueryRow(`SELECT kind, id FROM (
+		SELECT 0 AS kind, p.id AS id FROM partners p WHERE NOT EXISTS (SELECT 1 FROM wallets w WHERE w.id = p.id)
+		UNION ALL SELECT 1, a.auth_id FROM accounts a WHERE NOT EXISTS (SELECT 1 FROM wallets w WHERE w.id = a.auth_id)
+		UNION ALL SELECT 2, w.id FROM wallets w WHERE w.kind = 'partner' AND NOT EXISTS (SELECT 1 FROM partners p WHERE p.id = w.id)
+		UNION ALL SELECT 3, w.id FROM wallets w WHERE w.kind = 'customer' AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.auth_id = w.id)
+	) orphans ORDER BY kind, id LIMIT 1`).Scan(&kind, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
 	}
-	return "", nil
+	if err != nil {
+		return "", err
+	}
+	problems := []string{"partner %s has no wallet", "account %s has no wallet",
+		"partner wallet %s has no partner", "customer wallet %s has no account"}
+	return fmt.Sprintf(problems[kind], id), nil
 }
 
 // verifyReferences finds an entry whose transaction or wallet does not
@@ -91,30 +119,32 @@ func verifyReferences(tx *readTx) (string, error) {
 
 func verifyNoNegative(tx *readTx) (string, error) {
 	var id string
-	var bal int64
-	err := tx.QueryRow(`SELECT id, balance FROM wallets WHERE kind <> 'system' AND balance < 0 ORDER BY id LIMIT 1`).Scan(&id, &bal)
+	var bal partnerd.Money
+	err := tx.QueryRow(`SELECT id, balance, currency FROM wallets WHERE kind <> 'system' AND balance < 0 ORDER BY id LIMIT 1`).
+		Scan(&id, &bal.Minor, &bal.Currency)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("wallet %s has balance %d", id, bal), nil
+	return fmt.Sprintf("wallet %s has balance %s", id, bal), nil
 }
 
 func verifyBalances(tx *readTx) (string, error) {
 	var id string
-	var bal, sum int64
-	err := tx.QueryRow(`SELECT w.id, w.balance, COALESCE(e.total, 0) FROM wallets w
+	var bal, sum partnerd.Money
+	err := tx.QueryRow(`SELECT w.id, w.currency, w.balance, COALESCE(e.total, 0) FROM wallets w
 		LEFT JOIN (SELECT wallet_id, SUM(amount) AS total FROM ledger_entries GROUP BY wallet_id) e ON e.wallet_id = w.id
-		WHERE w.balance <> COALESCE(e.total, 0) ORDER BY w.id LIMIT 1`).Scan(&id, &bal, &sum)
+		WHERE w.balance <> COALESCE(e.total, 0) ORDER BY w.id LIMIT 1`).Scan(&id, &bal.Currency, &bal.Minor, &sum.Minor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("wallet %s has balance %d but its entries sum to %d", id, bal, sum), nil
+	sum.Currency = bal.Currency
+	return fmt.Sprintf("wallet %s has balance %s but its entries sum to %s", id, bal, sum), nil
 }
 
 // verifyEntryCounts finds a wallet whose maintained entry_count, which the
@@ -136,18 +166,21 @@ func verifyEntryCounts(tx *readTx) (string, error) {
 
 func verifyTransactions(tx *readTx) (string, error) {
 	var id string
-	var sum int64
+	var sum partnerd.Money
 	var n int
-	err := tx.QueryRow(`SELECT t.id, COALESCE(SUM(e.amount), 0), COUNT(e.seq) FROM ledger_transactions t
-		LEFT JOIN ledger_entries e ON e.transaction_id = t.id
-		GROUP BY t.id HAVING COALESCE(SUM(e.amount), 0) <> 0 OR COUNT(e.seq) < 2 ORDER BY t.id LIMIT 1`).Scan(&id, &sum, &n)
+	// Entries name existing wallets (I7 ran first); a transaction without
+	// entries has no currency and sums to 0 of the default one.
+	err := tx.QueryRow(`SELECT t.id, COALESCE(SUM(e.amount), 0), COUNT(e.seq), COALESCE(MIN(w.currency), ?) FROM ledger_transactions t
+		LEFT JOIN ledger_entries e ON e.transaction_id = t.id LEFT JOIN wallets w ON w.id = e.wallet_id
+		GROUP BY t.id HAVING COALESCE(SUM(e.amount), 0) <> 0 OR COUNT(e.seq) < 2 ORDER BY t.id LIMIT 1`, partnerd.DefaultCurrency).
+		Scan(&id, &sum.Minor, &n, &sum.Currency)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("transaction %s has %d entries summing to %d", id, n, sum), nil
+	return fmt.Sprintf("transaction %s has %d entries summing to %s", id, n, sum), nil
 }
 
 func verifyChains(tx *readTx) (string, error) {
@@ -168,7 +201,13 @@ func verifyChains(tx *readTx) (string, error) {
 			prevWallet, prevAfter = w, 0
 		}
 		if before != prevAfter {
-			return fmt.Sprintf("wallet %s: transaction %s starts at %d, but the previous entry ended at %d", w, t, before, prevAfter), nil
+			rows.Close()
+			var currency string
+			if err := tx.QueryRow(`SELECT currency FROM wallets WHERE id = ?`, w).Scan(&currency); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("wallet %s: transaction %s starts at %s, but the previous entry ended at %s",
+				w, t, partnerd.Money{Minor: before, Currency: currency}, partnerd.Money{Minor: prevAfter, Currency: currency}), nil
 		}
 		prevAfter = after
 	}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// defaultDB is the embedded default: a SQLite file in the working directory.
+const defaultDB = "./partnerd.db"
+
+// cmdFlags is one command's flag set. A mistake is a usageError (exit 2)
+// that shows the command's usage; -h or --help prints the usage, with the
+// command's own flags only, on stdout and ends the command (exit 0).
+type cmdFlags struct {
+	*flag.FlagSet
+	// args names the positional arguments after the flags, one word each
+	// ("PA_… AMOUNT"): parse requires exactly that many.
+	args   string
+	stdout io.Writer
+}
+
+func newFlags(name, args string, stdout io.Writer) *cmdFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// parse returns the error with the usage; the flag package prints nothing.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &cmdFlags{FlagSet: fs, args: args, stdout: stdout}
+}
+
+// db adds --db with its environment fallback; every command but copy has it.
+func (f *cmdFlags) db(getenv func(string) string) *string {
+	def := getenv("PARTNERD_DB")
+	if def == "" {
+		def = defaultDB
+	}
+	return f.String("db", def, "database: a SQLite file path, sqlite:///abs/path or postgres://… (env PARTNERD_DB)")
+}
+
+// usage is the command's usage line, summary and flags.
+func (f *cmdFlags) usage() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: partnerd %s [flags]", f.Name())
+	if f.args != "" {
+		b.WriteString(" " + f.args)
+	}
+	b.WriteString("\n\n")
+	for _, c := range commands() {
+		if c.name == f.Name() {
+			b.WriteString(strings.ToUpper(c.summary[:1]) + c.summary[1:] + ".\n\n")
+		}
+	}
+	b.WriteString("Flags:\n")
+	f.SetOutput(&b)
+	f.PrintDefaults()
+	f.SetOutput(io.Discard)
+	return b.String()
+}
+
+// parse parses args and requires the positional arguments f.args names
+// after the flags. Go's flag package stops at the first positional
+// argument, so a flag placed after one would otherwise be silently ignored.
+func (f *cmdFlags) parse(args []string) error {
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(f.stdout, f.usage())
+			return errHelp
+		}
+		return usageError{err.Error() + "\n\n" + f.usage()}
+	}
+	nargs := len(strings.Fields(f.args))
+	if f.NArg() == nargs {
+		return nil
+	}
+	if nargs == 0 {
+		return usageError{fmt.Sprintf("%s takes flags only (flags come first), got %q\n\n%s", f.Name(), f.Args(), f.usage())}
+	}
+	return usageError{fmt.Sprintf("%s takes %d arguments after its flags, got %q\n\n%s", f.Name(), nargs, f.Args(), f.usage())}
+}
