@@ -220,8 +220,8 @@ func (l *crashLoad) halt(t *testing.T) []*crashOp {
 	return l.ops
 }
 
-// crashSetup builds the binary and creates a funded partner on a new
-// database, with the operator commands, as an operator would.
+// crashSetup builds the binary and creates a database with a funded
+// partner, with the operator commands, as an operator would.
 func crashSetup(t *testing.T) (bin, db, partnerID, token string) {
 	t.Helper()
 	bin = crashBuildBinary(t)
@@ -230,10 +230,15 @@ func crashSetup(t *testing.T) (bin, db, partnerID, token string) {
 	return bin, db, partnerID, token
 }
 
-// crashCreatePartner creates a partner on db and funds it with crashFunded,
-// with the operator commands run in env, as an operator would.
+// crashCreatePartner creates (or migrates) db, creates a partner on it and
+// funds it with crashFunded, with the operator commands run in env, as an
+// operator would.
 func crashCreatePartner(t *testing.T, bin, db string, env []string) (partnerID, token string) {
 	t.Helper()
+	// Only serve and migrate create a database.
+	if out, errOut, code := crashRunEnv(t, bin, env, "migrate", "--db", db); code != 0 {
+		t.Fatalf("migrate: exit %d: %s\n%s", code, errOut, out)
+	}
 	out, errOut, code := crashRunEnv(t, bin, env, "partner", "create", "--db", db, "--name", "Crash Test Reseller", "--email", "ops@crash.example.com")
 	if code != 0 {
 		t.Fatalf("partner create: exit %d: %s", code, errOut)

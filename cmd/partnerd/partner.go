@@ -47,6 +47,10 @@ func partnerCreate(ctx context.Context, args []string, getenv func(string) strin
 	if *company != "" {
 		in.Company = company
 	}
+	// Bad flags are usage errors whatever the database.
+	if err := in.Validate(); err != nil {
+		return describe(err)
+	}
 	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
 	if err != nil {
 		return err

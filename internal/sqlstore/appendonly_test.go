@@ -13,7 +13,8 @@ import (
 )
 
 // checkAppendOnly proves the database itself refuses to change or remove
-// ledger rows, whatever code runs against it (invariant I6).
+// ledger rows, and to remove wallets and accounts, whatever code runs
+// against it (invariant I6), on both engines.
 func checkAppendOnly(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
 	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Append", Email: "ops@append.example"})
@@ -23,11 +24,22 @@ func checkAppendOnly(t *testing.T, db *sqlstore.DB) {
 	if _, err := db.FundPartner(ctx, p.ID, 500, nil); err != nil {
 		t.Fatal(err)
 	}
+	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
+		Name: "Kept", Email: "kept@append.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, stmt := range []string{
 		`UPDATE ledger_entries SET amount = amount + 1`,
 		`DELETE FROM ledger_entries`,
 		`UPDATE ledger_transactions SET description = 'changed'`,
 		`DELETE FROM ledger_transactions`,
+		// Wallets and accounts stay, even those no entry names yet: the
+		// customer's has none, so no foreign key would stop it.
+		`DELETE FROM wallets WHERE id = '` + a.AuthID + `'`,
+		`UPDATE wallets SET id = 'MA_renamed' WHERE id = '` + a.AuthID + `'`,
+		`DELETE FROM accounts WHERE auth_id = '` + a.AuthID + `'`,
 	} {
 		err := db.Update(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, stmt)

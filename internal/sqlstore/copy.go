@@ -9,21 +9,26 @@ import (
 )
 
 // copyTables are the tables Copy moves, parents before children, each with
-// the key that orders its rows and whether that key is a generated sequence.
+// the key that orders its rows, whether that key is a generated sequence,
+// and whether the target's own rows are replaced rather than refused.
 var copyTables = []struct {
 	name     string
 	orderBy  string
 	identity bool
+	replace  bool
 }{
-	{"partners", "seq", true},
-	{"wallets", "id", false},
-	{"accounts", "seq", true},
-	{"ledger_transactions", "seq", true},
-	{"ledger_entries", "seq", true},
-	{"idempotency_keys", "partner_id, key", false},
+	{"partners", "seq", true, false},
+	{"wallets", "id", false, false},
+	{"accounts", "seq", true, false},
+	{"ledger_transactions", "seq", true, false},
+	{"ledger_entries", "seq", true, false},
+	{"idempotency_keys", "partner_id, key", false, false},
 	// The key check goes along with the secrets it vouches for, so the
-	// copy opens only with the key the source was sealed under.
-	{"meta", "name", false},
+	// copy opens only with the key the source's secrets are sealed under.
+	// An empty target opened with a key has a check of its own, for no
+	// secret: the source's replaces it (or its absence, for a source from
+	// before the check, which the copy then derives on its first start).
+	{"meta", "name", false, true},
 }
 
 // copyBatch is how many rows one INSERT statement carries.
@@ -35,6 +40,9 @@ const copyBatch = 200
 // Progress lines go to progress.
 func Copy(ctx context.Context, src, dst *DB, progress io.Writer) error {
 	for _, t := range copyTables {
+		if t.replace {
+			continue
+		}
 		var n int
 		if err := dst.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.name).Scan(&n); err != nil {
 			return err
@@ -55,6 +63,11 @@ func Copy(ctx context.Context, src, dst *DB, progress io.Writer) error {
 	}
 	defer dtx.Rollback()
 	for _, t := range copyTables {
+		if t.replace {
+			if _, err := dtx.ExecContext(ctx, `DELETE FROM `+t.name); err != nil {
+				return fmt.Errorf("copy %s: %w", t.name, err)
+			}
+		}
 		if err := copyTable(ctx, stx, dtx, dst.dialect, t.name, t.orderBy, t.identity, progress); err != nil {
 			return fmt.Errorf("copy %s: %w", t.name, err)
 		}

@@ -16,7 +16,7 @@ import (
 // copiedTables lists each table with the columns that order its rows.
 var copiedTables = map[string]string{
 	"partners": "seq", "wallets": "id", "accounts": "seq", "ledger_transactions": "seq",
-	"ledger_entries": "seq", "idempotency_keys": "partner_id, key",
+	"ledger_entries": "seq", "idempotency_keys": "partner_id, key", "meta": "name",
 }
 
 // dumpTable returns every row of table as printed values, in key order.

@@ -82,37 +82,6 @@ func TestSQLiteReopenKeepsData(t *testing.T) {
 	}
 }
 
-func TestSQLiteReopenWithOtherKey(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "p.db")
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{SecretKey: testKey(t)})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Rekeyed", Email: "ops@rekeyed.example"})
-	if err != nil {
-		t.Fatalf("CreatePartner: %v", err)
-	}
-	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
-		Name: "Locked", Email: "locked@rekeyed.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
-	})
-	if err != nil {
-		t.Fatalf("CreateAccount: %v", err)
-	}
-	db.Close()
-
-	// A wrong key must fail loudly (an internal error naming the key), never
-	// hand out garbage as a token.
-	db = mustOpen(t, path, testKey(t))
-	got, err := db.Account(ctx, p.ID, a.AuthID)
-	if err == nil {
-		t.Fatalf("Account under another key = token %q, want an error", got.AuthToken)
-	}
-	if code := partnerd.ErrorCode(err); code != partnerd.ECInternal {
-		t.Errorf("Account under another key: code %s, want %s", code, partnerd.ECInternal)
-	}
-}
-
 func TestSQLiteConcurrentOpen(t *testing.T) {
 	// A server and an operator command may open (and so migrate) one new
 	// file at the same moment; the migration lock lets both succeed.

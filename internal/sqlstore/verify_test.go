@@ -22,7 +22,15 @@ func TestVerifyLedgerDetects(t *testing.T) {
 		check   string // the failing check's label
 		culprit string // what the failure must name
 	}{
-		{"balance drifts from entries", `UPDATE wallets SET balance = balance + 1 WHERE id = '%C'`, "I3", "%C"},
+		// Money is printed as money: 0.01 INR more than 300.00, not "30001".
+		{"balance drifts from entries", `UPDATE wallets SET balance = balance + 1 WHERE id = '%C'`, "I3",
+			"wallet %C has balance 300.01 INR but its entries sum to 300.00 INR"},
+		{"account without its wallet", `INSERT INTO accounts (auth_id, partner_id, name, name_lower, email, password_hash, phone,
+				country, timezone, account_type, status, token_hash, token_enc, created_at, updated_at)
+			VALUES ('MA_orphan', '%P', 'Orphan', 'orphan', 'orphan@verify.example', 'x', '9431538535',
+				'IN', 'Asia/Kolkata', 'standard', 'active', x'00', x'00', 0, 0)`, "I9", "account MA_orphan has no wallet"},
+		{"customer wallet without its account", `DROP TRIGGER accounts_no_delete; DELETE FROM accounts WHERE auth_id = '%C'`,
+			"I9", "customer wallet %C has no account"},
 		{"unbalanced transaction", `INSERT INTO ledger_transactions (id, partner_id, kind, initiated_by, created_at)
 			VALUES ('txn_bad', '%P', 'adjustment', 'system', 0);
 			INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount, balance_before, balance_after, created_at)
