@@ -254,4 +254,3 @@ func TestCommandErrors(t *testing.T) {
 		}
 	}
 }
-
