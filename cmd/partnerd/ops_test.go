@@ -296,3 +296,39 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestOperatorEdgesPostgres: on PostgreSQL too, operator commands refuse
+// a database that is not partnerd's (an empty one) and leave it empty,
+// and partner emails are unique.
+func TestOperatorEdgesPostgres(t *testing.T) {
+	dsn := pgFreshDSN(t)
+	t.Parallel()
+	bin := crashBuildBinary(t)
+	env := pgEnv()
+	for _, args := range [][]string{
+		{"partner", "list", "--db", dsn},
+		{"ledger", "verify", "--db", dsn},
+		{"partner", "create", "--db", dsn, "--name", "A", "--email", "a@example.com"},
+	} {
+		_, stderr, code := crashRunEnv(t, bin, env, args...)
+		if code != 1 || !strings.Contains(stderr, "the PostgreSQL database is not a partnerd database") {
+			t.Errorf("partnerd %s on an empty database: exit %d, want 1 naming it\n%s", strings.Join(args[:2], " "), code, stderr)
+		}
+	}
+	// Refused before migrating: the next command still finds it empty.
+	if _, stderr, code := crashRunEnv(t, bin, env, "partner", "list", "--db", dsn); code != 1 {
+		t.Errorf("partner list after refusals: exit %d, want 1 (the database was changed)\n%s", code, stderr)
+	}
+	if out, stderr, code := crashRunEnv(t, bin, env, "migrate", "--db", dsn); code != 0 {
+		t.Fatalf("migrate: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := crashRunEnv(t, bin, env, "partner", "list", "--db", dsn); code != 0 || !strings.Contains(stderr, "no partners") {
+		t.Errorf("partner list after migrate: exit %d, want 0 and no partners\n%s", code, stderr)
+	}
+	for i, want := range []int{0, 1} {
+		_, stderr, code := crashRunEnv(t, bin, env, "partner", "create", "--db", dsn, "--name", "Acme", "--email", "ops@acme.example")
+		if code != want || (want == 1 && !strings.Contains(stderr, partnerd.ECEmailTaken)) {
+			t.Errorf("partner create #%d of one email: exit %d, want %d\n%s", i+1, code, want, stderr)
+		}
+	}
+}
