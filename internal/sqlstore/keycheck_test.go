@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/partnerd/partnerd"
@@ -167,4 +169,51 @@ func rawExec(t *testing.T, path string, stmts ...string) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
+}
+
+// TestOpenMustExist: with MustExist, Open refuses what is not a partnerd
+// database, and leaves the directory as it found it.
+func TestOpenMustExist(t *testing.T) {
+	dir := t.TempDir()
+	path := func(name string) string { return filepath.Join(dir, name) }
+	if err := os.WriteFile(path("empty.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rawExec(t, path("foreign.db"), `CREATE TABLE notes (body TEXT)`)
+	withStore(t, path("partnerd.db"), sqlstore.Options{}, func(*sqlstore.DB) {})
+	for _, tt := range []struct {
+		name    string
+		wantErr error
+	}{
+		{"missing.db", sqlstore.ErrNoDatabase},
+		{"empty.db", sqlstore.ErrNoDatabase},
+		{"foreign.db", sqlstore.ErrNoDatabase},
+		{"partnerd.db", nil},
+	} {
+		before := dirEntries(t, dir)
+		db, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: path(tt.name)}, sqlstore.Options{MustExist: true})
+		if (err == nil) != (tt.wantErr == nil) || !errors.Is(err, tt.wantErr) {
+			t.Errorf("Open(%s) = %v, want %v", tt.name, err, tt.wantErr)
+		}
+		if err == nil {
+			db.Close()
+		}
+		if after := dirEntries(t, dir); !slices.Equal(before, after) {
+			t.Errorf("Open(%s) changed the directory: %v, then %v", tt.name, before, after)
+		}
+	}
+}
+
+// dirEntries lists the names in dir, sorted.
+func dirEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }

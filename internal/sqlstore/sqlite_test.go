@@ -3,6 +3,9 @@ package sqlstore_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -106,6 +109,10 @@ func TestSQLiteConcurrentOpen(t *testing.T) {
 	}
 	if t.Failed() {
 		return
+	}
+	// The lock went with the last of them.
+	if _, err := os.Stat(path + ".migrate-lock"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stat %s.migrate-lock = %v, want no such file", path, err)
 	}
 	// Each sees the others' writes.
 	ctx := context.Background()
