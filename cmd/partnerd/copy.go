@@ -39,6 +39,6 @@ func copyCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	// The secrets and their key check came along; the key did not.
-	fmt.Fprintln(stdout, "serve the copy with the source's secret key (its PARTNERD_SECRET_KEY or key file): it refuses any other")
+	fmt.Fprintln(stdout, "serve the copy with the source's secret key (PARTNERD_SECRET_KEY, or the content of the source's key file): its secrets open with no other")
 	return nil
 }
