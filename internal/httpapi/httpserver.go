@@ -18,8 +18,10 @@ import (
 
 // The HTTP server's limits, in one place.
 const (
-	// maxHeaderBytes bounds the request head (request line and headers);
-	// net/http answers 431 past it (and reads up to 4 KiB more first).
+	// maxHeaderBytes bounds the request head (request line and headers):
+	// net/http answers 431 once it has read 4 KiB past it. The URL has no
+	// limit of its own: net/http cannot tell which part of the head
+	// overflowed, and every URL of the API is far shorter.
 	maxHeaderBytes    = 64 << 10
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second

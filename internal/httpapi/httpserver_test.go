@@ -42,6 +42,13 @@ func TestEveryAnswerIsJSON(t *testing.T) {
 	}
 	id := str(first.body["auth_id"])
 
+	// Client errors log no error, 501 and 505 included (after the subtests).
+	t.Cleanup(func() {
+		if strings.Contains(e.logs.String(), `"level":"ERROR"`) {
+			t.Errorf("a client error was logged as a server error:\n%s", e.logs)
+		}
+	})
+
 	errorKeys := []string{"error", "message", "request_id"}
 	tests := []struct {
 		name   string
@@ -151,6 +158,9 @@ func TestEveryAnswerIsJSON(t *testing.T) {
 			if !reSaneReqID.MatchString(hid) {
 				t.Errorf("X-Request-ID = %q, want a request id", hid)
 			}
+			if !logged(e.logs, fmt.Sprintf(`"status":%d,`, r.status), `"request_id":"`+hid+`"`) {
+				t.Errorf("no access line with status %d and request_id %s", r.status, hid)
+			}
 			if tt.code == "" {
 				return
 			}
@@ -231,6 +241,29 @@ func roundTrip(t *testing.T, addr, raw string) reply {
 		r.body = m
 	}
 	return r
+}
+
+// logged reports whether one line of logs holds every part, waiting a
+// little: the access line may be written just after the answer.
+func logged(logs *syncBuffer, parts ...string) bool {
+	for range 50 {
+		for line := range strings.Lines(logs.String()) {
+			if containsAll(line, parts) {
+				return true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // objectKeys returns the keys of the JSON object raw, in the order written.
