@@ -29,6 +29,16 @@ const (
 	ECRateLimited         = "rate_limited"
 	ECInternal            = "internal_error"
 	ECUnavailable         = "unavailable"
+
+	// The request could not be read as HTTP/1.1: net/http refused it
+	// before any handler ran (internal/httpapi makes its answer JSON), or
+	// its body stopped arriving.
+	ECMalformedRequest        = "malformed_request"
+	ECRequestTimeout          = "request_timeout"
+	ECHeadersTooLarge         = "headers_too_large"
+	ECExpectationFailed       = "expectation_failed"
+	ECNotImplemented          = "not_implemented"
+	ECHTTPVersionNotSupported = "http_version_not_supported"
 )
 
 // Error is the one error type of partnerd. Code is stable, Message is safe to

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -46,15 +45,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := api.HTTPServer(httpapi.HTTPOptions{})
 	go purgeIdempotencyKeys(ctx, db, log)
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbFlag)
 	errc := make(chan error, 1)

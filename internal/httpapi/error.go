@@ -34,12 +34,23 @@ var statusOf = map[string]int{
 	partnerd.ECRateLimited:         http.StatusTooManyRequests,
 	partnerd.ECInternal:            http.StatusInternalServerError,
 	partnerd.ECUnavailable:         http.StatusServiceUnavailable,
+
+	partnerd.ECMalformedRequest:        http.StatusBadRequest,
+	partnerd.ECRequestTimeout:          http.StatusRequestTimeout,
+	partnerd.ECHeadersTooLarge:         http.StatusRequestHeaderFieldsTooLarge,
+	partnerd.ECExpectationFailed:       http.StatusExpectationFailed,
+	partnerd.ECNotImplemented:          http.StatusNotImplemented,
+	partnerd.ECHTTPVersionNotSupported: http.StatusHTTPVersionNotSupported,
 }
 
 // writeError writes the flat error body. Errors that are not *partnerd.Error
 // are internal: the caller sees a generic message, the log has the cause
-// under the same request id.
+// under the same request id. A request whose body stopped arriving is
+// answered 408 whatever the handler made of the failed read.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if info(r.Context()).bodyTimedOut {
+		err = partnerd.Errorf(partnerd.ECRequestTimeout, "The request body did not arrive in time; send it without pausing.")
+	}
 	var e *partnerd.Error
 	if !errors.As(err, &e) {
 		e = &partnerd.Error{Code: partnerd.ECInternal, Message: "An internal error occurred; quote the request_id when reporting it.", Err: err}
@@ -48,7 +59,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	if status >= 500 {
+	// 501 and 505 are about what the client sent: nothing failed here.
+	if status >= 500 && status != http.StatusNotImplemented && status != http.StatusHTTPVersionNotSupported {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -24,6 +27,9 @@ type requestInfo struct {
 	id        string
 	route     string
 	principal *partnerd.Principal
+	// bodyTimedOut is set when reading the body hit the server's read
+	// deadline: the client sent headers and then stalled.
+	bodyTimedOut bool
 }
 
 // partnerID is the id of the partner the caller acts within, if known.
@@ -65,8 +71,18 @@ func newRequestID() string {
 	return "req_" + hex.EncodeToString(b[:])
 }
 
-// observe assigns the request id, recovers panics, and writes one JSON log
-// line per request. It logs no header and no body, so no secret can leak.
+// noStore is the Cache-Control of every answer. Responses carry customer
+// auth_tokens (create, get, their idempotent replays) and every other one
+// is one partner's private data, authenticated by headers that caches do
+// not know as credentials (X-Auth-Token is not Authorization): so no
+// answer may be stored, and one rule here covers every path, errors and
+// replays included. (Its cap is 1: a handler's Add copies, never writes.)
+var noStore = []string{"no-store"}
+
+// observe assigns the request id, recovers panics, marks every answer not
+// to be cached, notes a body that stopped arriving, and writes one JSON
+// log line per request. It logs no header and no body, so no secret can
+// leak.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -78,13 +94,20 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		st := &struct {
 			info requestInfo
 			rw   recorder
-		}{requestInfo{id: id}, recorder{ResponseWriter: w}}
+			body timedBody
+		}{requestInfo{id: id}, recorder{ResponseWriter: w}, timedBody{}}
 		ri, rw := &st.info, &st.rw
 		ctx := context.WithValue(r.Context(), ctxKey{}, ri)
 		r = r.WithContext(ctx)
+		if r.Body != nil && r.Body != http.NoBody {
+			st.body = timedBody{ReadCloser: r.Body, info: ri}
+			r.Body = &st.body
+		}
 		// X-Request-Id is the canonical form of X-Request-ID: set as is,
 		// the header costs no canonicalization per request.
-		w.Header()["X-Request-Id"] = []string{id}
+		h := w.Header()
+		h["X-Request-Id"] = []string{id}
+		h["Cache-Control"] = noStore
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -104,6 +127,22 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// timedBody is a request body that notes a read which hit the server's
+// read deadline (ReadTimeout), so that writeError answers 408 whatever
+// error the handler made of it.
+type timedBody struct {
+	io.ReadCloser
+	info *requestInfo
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.info.bodyTimedOut = true
+	}
+	return n, err
 }
 
 // linePool recycles the buffers access lines are built in.

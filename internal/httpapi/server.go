@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -77,8 +79,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // route dispatches to the mux; unknown routes and wrong methods get the
-// JSON error body instead of the mux's plain text.
+// JSON error body instead of the mux's plain text. Only a path in
+// canonical form is routed: the mux would redirect any other (//, dot
+// segments, a missing leading slash, as in "PRI *" or "OPTIONS *") to its
+// cleaned form with an HTML body, and the API answers JSON, never a
+// redirect. HTTP/2's "PRI * HTTP/2.0" preface is the one request of
+// another major version that net/http passes on (it refuses the others
+// with 505 itself): it gets the same 505.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 {
+		s.writeError(w, r, partnerd.Errorf(partnerd.ECHTTPVersionNotSupported, "This server speaks HTTP/1.1; %s is not supported.", r.Proto))
+		return
+	}
+	if p := r.URL.EscapedPath(); !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+		s.writeError(w, r, partnerd.Errorf(partnerd.ECRouteNotFound, "No route matches %s %s: paths hold no empty, . or .. segments and no trailing slash.", r.Method, r.URL.Path))
+		return
+	}
 	h, pattern := s.mux.Handler(r)
 	info(r.Context()).route = pattern
 	if pattern != "" {

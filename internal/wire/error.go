@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"slices"
 
 	"github.com/partnerd/partnerd"
 )
@@ -12,16 +13,47 @@ import (
 // when a validation failed, and the error's Details as extra keys.
 
 // ErrorBody renders e answered under requestID.
-func ErrorBody(e *partnerd.Error, requestID string) map[string]any {
-	body := make(map[string]any, len(e.Details)+4)
-	maps.Copy(body, e.Details)
-	body["error"] = e.Code
-	body["message"] = e.Message
-	body["request_id"] = requestID
-	if len(e.Fields) > 0 {
-		body["fields"] = e.Fields
+func ErrorBody(e *partnerd.Error, requestID string) json.Marshaler {
+	return errorBody{e, requestID}
+}
+
+// errorBody writes its keys in a fixed order, which a map would not:
+// error, message and request_id first, as a person reads them, then
+// fields, then the details sorted by key.
+type errorBody struct {
+	e         *partnerd.Error
+	requestID string
+}
+
+// reservedKeys are the keys a detail cannot take over.
+var reservedKeys = []string{"error", "message", "request_id", "fields"}
+
+func (b errorBody) MarshalJSON() ([]byte, error) {
+	out := append(make([]byte, 0, 256), `{"error":`...)
+	out = AppendString(out, b.e.Code, true)
+	out = append(out, `,"message":`...)
+	out = AppendString(out, b.e.Message, true)
+	out = append(out, `,"request_id":`...)
+	out = AppendString(out, b.requestID, true)
+	if len(b.e.Fields) > 0 {
+		fields, err := json.Marshal(b.e.Fields)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(out, `,"fields":`...), fields...)
 	}
-	return body
+	for _, k := range slices.Sorted(maps.Keys(b.e.Details)) {
+		if slices.Contains(reservedKeys, k) {
+			continue
+		}
+		v, err := json.Marshal(b.e.Details[k])
+		if err != nil {
+			return nil, err
+		}
+		out = append(AppendString(append(out, ','), k, true), ':')
+		out = append(out, v...)
+	}
+	return append(out, '}'), nil
 }
 
 // ParseError reads an error body back into *partnerd.Error, and reports

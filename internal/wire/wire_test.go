@@ -178,11 +178,18 @@ func TestErrorRoundTrip(t *testing.T) {
 			"current_balance":  partnerd.Money{Minor: 20000, Currency: "INR"},
 			"requested_amount": partnerd.Money{Minor: 50000, Currency: "INR"},
 			"currency":         "INR",
+			"error":            "a detail never replaces the code",
 		},
 	}
 	b, err := json.Marshal(wire.ErrorBody(e, "req_1"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// error, message, request_id first; then fields; then details by key.
+	if got, want := string(b), `{"error":"insufficient_balance","message":"Partner balance 200.00 INR is insufficient.",`+
+		`"request_id":"req_1","fields":[{"field":"amount","code":"too_large","message":"amount is too large"}],`+
+		`"currency":"INR","current_balance":200.00,"requested_amount":500.00}`; got != want {
+		t.Errorf("error body:\n got %s\nwant %s", got, want)
 	}
 	got, ok := wire.ParseError(b)
 	if !ok {
