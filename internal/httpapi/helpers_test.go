@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,11 +191,16 @@ type creds struct {
 // noCreds sends no credential headers at all.
 var noCreds = creds{}
 
-// mustPartner creates an active partner with the default currency.
+// mustPartner creates an active partner with the default currency. Tests
+// share databases and partner emails are unique: each gets its own.
 func (e *testEnv) mustPartner(t *testing.T, name string) creds {
 	t.Helper()
-	return e.mustPartnerWith(t, partnerd.PartnerInput{Name: name, Email: strings.ToLower(strings.ReplaceAll(name, " ", "")) + "@partner.example"})
+	email := fmt.Sprintf("%s-%d@partner.example", strings.ToLower(strings.ReplaceAll(name, " ", "")), partnerSeq.Add(1))
+	return e.mustPartnerWith(t, partnerd.PartnerInput{Name: name, Email: email})
 }
+
+// partnerSeq numbers the partners mustPartner creates.
+var partnerSeq atomic.Int64
 
 func (e *testEnv) mustPartnerWith(t *testing.T, in partnerd.PartnerInput) creds {
 	t.Helper()
