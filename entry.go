@@ -64,9 +64,9 @@ func addTypeError(fe *FieldErrors, types []string) {
 }
 
 // EntryParams is a log's filter as a query string carries it: the text of
-// each parameter, nil when absent. A value given is parsed strictly: ""
-// is no date and no type (the HTTP layer reads an empty parameter as an
-// absent one before it gets here).
+// each parameter, nil when absent. A value given is parsed strictly, so
+// "" is neither a date nor a type (the HTTP layer reads an empty
+// parameter as an absent one before it gets here).
 type EntryParams struct {
 	Page             PageParams
 	FromDate, ToDate *string // YYYY-MM-DD

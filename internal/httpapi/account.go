@@ -65,9 +65,6 @@ func (s *Server) handleAccountList(w http.ResponseWriter, r *http.Request) error
 
 // account loads the path's customer, scoped to the authenticated partner.
 func (s *Server) account(r *http.Request) (*partnerd.Account, error) {
-	if err := noQuery(r); err != nil {
-		return nil, err
-	}
 	id := r.PathValue("customer_auth_id")
 	if !partnerd.IsAccountID(id) {
 		return nil, partnerd.ErrAccountNotFound(id)
@@ -76,6 +73,9 @@ func (s *Server) account(r *http.Request) (*partnerd.Account, error) {
 }
 
 func (s *Server) handleAccountGet(w http.ResponseWriter, r *http.Request) error {
+	if err := noQuery(r); err != nil {
+		return err
+	}
 	a, err := s.account(r)
 	if err != nil {
 		return err
