@@ -62,6 +62,15 @@ func (in *TransferInput) Validate() error {
 	return fe.Err()
 }
 
+// CheckDescription checks the description of a ledger transaction made
+// without a TransferInput (an operator's fund) by the same rule as a
+// transfer's, and returns the value to store: nil when blank.
+func CheckDescription(v *string) (*string, error) {
+	var fe FieldErrors
+	v = optionalText(&fe, "description", v, blockText, maxTextLen)
+	return v, fe.Err()
+}
+
 // Transfer is the outcome of a transfer or a withdrawal.
 type Transfer struct {
 	TransactionID        string
