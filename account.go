@@ -67,6 +67,13 @@ type AccountFilter struct {
 	Page   Page
 }
 
+// AccountParams is an account list's filter as a query string carries it:
+// the text of each parameter, nil when absent.
+type AccountParams struct {
+	Page   PageParams
+	Search *string
+}
+
 // AccountService manages a partner's customer accounts. Every method is
 // scoped to partnerID: another partner's account is ErrAccountNotFound.
 type AccountService interface {

@@ -2,7 +2,6 @@ package partnerd
 
 import (
 	"net/mail"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // timezones must load the same on every host, even one without /usr/share/zoneinfo
@@ -39,8 +38,9 @@ const passwordTooWeak = "password must be at least 8 characters and include a nu
 
 // Validate normalizes the fields of in (trims the name, lower-cases the
 // email, upper-cases country and gstin, fills default timezone and account
-// type) and returns a validation_error listing every invalid field.
-// The password never appears in a message.
+// type, turns blank optional fields into nil) and returns a
+// validation_error listing every invalid field. Every text field passes
+// checkText first. The password never appears in a message.
 func (in *AccountInput) Validate() error {
 	var fe FieldErrors
 
@@ -48,37 +48,38 @@ func (in *AccountInput) Validate() error {
 	in.Email = validateEmail(&fe, in.Email)
 	validatePassword(&fe, in.Password)
 
-	country, countryOK := NormalizeCountry(in.Country)
-	in.Country = country
-	switch {
-	case country == "":
-		fe.Add("country", FCRequired, "country is required")
-	case !countryOK:
-		fe.Add("country", FCInvalidValue, "country must be an ISO 3166-1 alpha-2 code")
+	country, countryOK := in.Country, false
+	if c, ok := requiredLine(&fe, "country", in.Country, 0); ok {
+		country, countryOK = NormalizeCountry(c)
+		if !countryOK {
+			fe.Add("country", FCInvalidValue, "country must be an ISO 3166-1 alpha-2 code")
+		}
 	}
+	in.Country = country
 
 	// The phone is stored as given; only surrounding spaces go. Without a
 	// valid country there is nothing to check it against, so the country
 	// error alone is reported.
-	in.Phone = strings.TrimSpace(in.Phone)
-	switch {
-	case in.Phone == "":
-		fe.Add("phone", FCRequired, "phone is required")
-	case countryOK && !validPhone(in.Phone, country):
+	phone, phoneOK := requiredLine(&fe, "phone", in.Phone, 0)
+	in.Phone = phone
+	if phoneOK && countryOK && !validPhone(phone, country) {
 		fe.Add("phone", FCInvalidFormat, "phone must be a valid phone number for country "+country)
 	}
 
-	validateText(&fe, "description", in.Description, maxTextLen)
-	validateText(&fe, "company", in.Company, maxTextLen)
-	validateText(&fe, "address", in.Address, maxTextLen)
-	validateText(&fe, "city", in.City, maxTextLen)
-	validateText(&fe, "state", in.State, maxTextLen)
-	validateText(&fe, "zip_code", in.ZipCode, maxZipCodeLen)
+	in.Description = optionalText(&fe, "description", in.Description, blockText, maxTextLen)
+	in.Company = optionalText(&fe, "company", in.Company, lineText, maxTextLen)
+	in.Address = optionalText(&fe, "address", in.Address, lineText, maxTextLen)
+	in.City = optionalText(&fe, "city", in.City, lineText, maxTextLen)
+	in.State = optionalText(&fe, "state", in.State, lineText, maxTextLen)
+	in.ZipCode = optionalText(&fe, "zip_code", in.ZipCode, lineText, maxZipCodeLen)
 
-	if in.Timezone == nil {
+	in.Timezone = optionalText(&fe, "timezone", in.Timezone, lineText, 0)
+	switch {
+	case fe.Has("timezone"):
+	case in.Timezone == nil:
 		utc := "UTC"
 		in.Timezone = &utc
-	} else {
+	default:
 		tz := strings.TrimSpace(*in.Timezone)
 		in.Timezone = &tz
 		if !validTimezone(tz) {
@@ -86,7 +87,8 @@ func (in *AccountInput) Validate() error {
 		}
 	}
 
-	if in.GSTIN != nil {
+	in.GSTIN = optionalText(&fe, "gstin", in.GSTIN, lineText, 0)
+	if in.GSTIN != nil && !fe.Has("gstin") {
 		g := strings.ToUpper(strings.TrimSpace(*in.GSTIN))
 		in.GSTIN = &g
 		switch {
@@ -97,7 +99,8 @@ func (in *AccountInput) Validate() error {
 		}
 	}
 
-	if in.GSTStatus != nil {
+	in.GSTStatus = optionalText(&fe, "gst_status", in.GSTStatus, lineText, 0)
+	if in.GSTStatus != nil && !fe.Has("gst_status") {
 		switch {
 		case in.GSTIN == nil:
 			fe.Add("gst_status", FCNotAllowed, "gst_status is only allowed with gstin")
@@ -106,42 +109,43 @@ func (in *AccountInput) Validate() error {
 		}
 	}
 
-	if in.AccountType == nil {
+	in.AccountType = optionalText(&fe, "account_type", in.AccountType, lineText, 0)
+	switch {
+	case fe.Has("account_type"):
+	case in.AccountType == nil:
 		standard := AccountTypeStandard
 		in.AccountType = &standard
-	} else {
-		switch *in.AccountType {
-		case AccountTypeStandard, AccountTypePremium, AccountTypeEnterprise:
-		default:
-			fe.Add("account_type", FCInvalidValue, "account_type must be one of standard, premium, enterprise")
-		}
+	case *in.AccountType != AccountTypeStandard && *in.AccountType != AccountTypePremium && *in.AccountType != AccountTypeEnterprise:
+		fe.Add("account_type", FCInvalidValue, "account_type must be one of standard, premium, enterprise")
 	}
 
 	return fe.Err()
 }
 
+// Filter returns the filter the parameters ask for, or a validation_error
+// listing every bad parameter. A blank search is no search.
+func (q AccountParams) Filter() (AccountFilter, error) {
+	var fe FieldErrors
+	f := AccountFilter{Page: q.Page.Parse(&fe)}
+	// No name or email is longer than an email can be: a longer term
+	// is a mistake, not a search for nothing.
+	if s := optionalText(&fe, "search", q.Search, lineText, maxEmailLen); s != nil && !fe.Has("search") {
+		f.Search = *s
+	}
+	return f, fe.Err()
+}
+
 // validateName checks a required display name and returns it trimmed.
 func validateName(fe *FieldErrors, name string) string {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		fe.Add("name", FCRequired, "name is required")
-	case utf8.RuneCountInString(name) > maxNameLen:
-		fe.Add("name", FCTooLong, "name must be at most 100 characters")
-	}
+	name, _ = requiredLine(fe, "name", name, maxNameLen)
 	return name
 }
 
 // validateEmail checks a required bare email address and returns it trimmed
 // and lower-cased.
 func validateEmail(fe *FieldErrors, email string) string {
-	email = strings.TrimSpace(email)
-	switch {
-	case email == "":
-		fe.Add("email", FCRequired, "email is required")
-	case utf8.RuneCountInString(email) > maxEmailLen:
-		fe.Add("email", FCTooLong, "email must be at most 254 characters")
-	case !validEmail(email):
+	email, ok := requiredLine(fe, "email", email, maxEmailLen)
+	if ok && !validEmail(email) {
 		fe.Add("email", FCInvalidFormat, "email must be a valid address")
 	}
 	return strings.ToLower(email)
@@ -161,6 +165,7 @@ func validEmail(s string) bool {
 func validatePassword(fe *FieldErrors, pw string) {
 	n := utf8.RuneCountInString(pw)
 	switch {
+	case !checkText(fe, "password", pw, lineText):
 	case pw == "":
 		fe.Add("password", FCRequired, "password is required")
 	case n > maxPasswordLen:
@@ -178,14 +183,6 @@ func isSpecial(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 func validPhone(phone, country string) bool {
 	num, err := phonenumbers.Parse(phone, country)
 	return err == nil && phonenumbers.IsValidNumberForRegion(num, country)
-}
-
-// validateText checks an optional free-text field's length. The value is
-// kept exactly as given.
-func validateText(fe *FieldErrors, field string, v *string, max int) {
-	if v != nil && utf8.RuneCountInString(*v) > max {
-		fe.Add(field, FCTooLong, field+" must be at most "+strconv.Itoa(max)+" characters")
-	}
 }
 
 // validTimezone accepts IANA names only: "" and "Local" would make

@@ -80,7 +80,10 @@ func TestAccountInputValidate(t *testing.T) {
 		{"name 100 runes with padding", func(in *AccountInput) { in.Name = "  " + strings.Repeat("a", 100) + "  " }, nil},
 		{"name 1 rune", func(in *AccountInput) { in.Name = "X" }, nil},
 		{"name empty", func(in *AccountInput) { in.Name = "" }, []fieldCode{{"name", FCRequired}}},
-		{"name whitespace", func(in *AccountInput) { in.Name = " \t\n " }, []fieldCode{{"name", FCRequired}}},
+		{"name whitespace", func(in *AccountInput) { in.Name = " \u00a0\u3000 " }, []fieldCode{{"name", FCRequired}}},
+		{"name zero-width", func(in *AccountInput) { in.Name = "\u200b\ufeff" }, []fieldCode{{"name", FCRequired}}},
+		{"name tab and newline", func(in *AccountInput) { in.Name = " \t\n " }, []fieldCode{{"name", FCInvalidFormat}}},
+		{"name override", func(in *AccountInput) { in.Name = "Cred\u202eresolve" }, []fieldCode{{"name", FCInvalidFormat}}},
 
 		// email
 		{"email empty", func(in *AccountInput) { in.Email = "" }, []fieldCode{{"email", FCRequired}}},
@@ -93,6 +96,8 @@ func TestAccountInputValidate(t *testing.T) {
 		{"email dotless domain", func(in *AccountInput) { in.Email = "admin@localhost" }, []fieldCode{{"email", FCInvalidFormat}}},
 		{"email two addresses", func(in *AccountInput) { in.Email = "a@b.com, c@d.com" }, []fieldCode{{"email", FCInvalidFormat}}},
 		{"email padded", func(in *AccountInput) { in.Email = "  admin@credresolve.com " }, nil},
+		{"email newline", func(in *AccountInput) { in.Email = "admin@credresolve.com\n" }, []fieldCode{{"email", FCInvalidFormat}}},
+		{"email isolate", func(in *AccountInput) { in.Email = "admin\u2066@credresolve.com" }, []fieldCode{{"email", FCInvalidFormat}}},
 
 		// password
 		{"password empty", func(in *AccountInput) { in.Password = "" }, []fieldCode{{"password", FCRequired}}},
@@ -101,6 +106,8 @@ func TestAccountInputValidate(t *testing.T) {
 		{"password no digit", func(in *AccountInput) { in.Password = "SecurePass@abc" }, []fieldCode{{"password", FCTooWeak}}},
 		{"password no special", func(in *AccountInput) { in.Password = "SecurePass123" }, []fieldCode{{"password", FCTooWeak}}},
 		{"password 128 chars", func(in *AccountInput) { in.Password = "@1" + strings.Repeat("a", 126) }, nil},
+		{"password ESC", func(in *AccountInput) { in.Password = "Secure\x1bPass@123" }, []fieldCode{{"password", FCInvalidFormat}}},
+		{"password with spaces", func(in *AccountInput) { in.Password = " Secure Pass@123 " }, nil},
 		{"password 129 chars", func(in *AccountInput) { in.Password = "@1" + strings.Repeat("a", 127) }, []fieldCode{{"password", FCTooLong}}},
 
 		// country and phone
@@ -111,6 +118,9 @@ func TestAccountInputValidate(t *testing.T) {
 		{"phone empty", func(in *AccountInput) { in.Phone = "" }, []fieldCode{{"phone", FCRequired}}},
 		{"phone empty and country unknown", func(in *AccountInput) { in.Phone, in.Country = " ", "XX"; in.GSTIN, in.GSTStatus = nil, nil },
 			[]fieldCode{{"country", FCInvalidValue}, {"phone", FCRequired}}},
+		{"phone blank", func(in *AccountInput) { in.Phone = "\u200b" }, []fieldCode{{"phone", FCRequired}}},
+		{"phone tab", func(in *AccountInput) { in.Phone = "94315\t38535" }, []fieldCode{{"phone", FCInvalidFormat}}},
+		{"country newline", func(in *AccountInput) { in.Country = "IN\n" }, []fieldCode{{"country", FCInvalidFormat}}},
 		{"phone too short", func(in *AccountInput) { in.Phone = "12345" }, []fieldCode{{"phone", FCInvalidFormat}}},
 		{"phone not a number", func(in *AccountInput) { in.Phone = "call me" }, []fieldCode{{"phone", FCInvalidFormat}}},
 		{"phone E.164 of country", func(in *AccountInput) { in.Phone = "+919431538535" }, nil},
@@ -133,11 +143,18 @@ func TestAccountInputValidate(t *testing.T) {
 		{"zip_code 20 chars", func(in *AccountInput) { in.ZipCode = strPtr(strings.Repeat("9", 20)) }, nil},
 		{"zip_code 21 chars", func(in *AccountInput) { in.ZipCode = strPtr(strings.Repeat("9", 21)) }, []fieldCode{{"zip_code", FCTooLong}}},
 		{"empty optional text", func(in *AccountInput) { in.Description, in.ZipCode = strPtr(""), strPtr("   ") }, nil},
+		{"description newlines and tabs", func(in *AccountInput) { in.Description = strPtr("a\n\tb\r\nc\u2028d") }, nil},
+		{"description ESC", func(in *AccountInput) { in.Description = strPtr("a\x1b[2J") }, []fieldCode{{"description", FCInvalidFormat}}},
+		{"description NUL", func(in *AccountInput) { in.Description = strPtr("a\x00b") }, []fieldCode{{"description", FCInvalidFormat}}},
+		{"description isolate", func(in *AccountInput) { in.Description = strPtr("a\u2067b") }, []fieldCode{{"description", FCInvalidFormat}}},
+		{"address newline", func(in *AccountInput) { in.Address = strPtr("1 Road\n2 Lane") }, []fieldCode{{"address", FCInvalidFormat}}},
+		{"company C1", func(in *AccountInput) { in.Company = strPtr("Cred\u0085") }, []fieldCode{{"company", FCInvalidFormat}}},
 
 		// timezone
 		{"timezone bad", func(in *AccountInput) { in.Timezone = strPtr("Mars/Olympus") }, []fieldCode{{"timezone", FCInvalidValue}}},
 		{"timezone Local", func(in *AccountInput) { in.Timezone = strPtr("Local") }, []fieldCode{{"timezone", FCInvalidValue}}},
-		{"timezone empty", func(in *AccountInput) { in.Timezone = strPtr("") }, []fieldCode{{"timezone", FCInvalidValue}}},
+		{"timezone empty is UTC", func(in *AccountInput) { in.Timezone = strPtr("") }, nil},
+		{"timezone newline", func(in *AccountInput) { in.Timezone = strPtr("UTC\n") }, []fieldCode{{"timezone", FCInvalidFormat}}},
 		{"timezone path", func(in *AccountInput) { in.Timezone = strPtr("../../etc/passwd") }, []fieldCode{{"timezone", FCInvalidValue}}},
 		{"timezone UTC", func(in *AccountInput) { in.Timezone = strPtr("UTC") }, nil},
 		{"timezone America/New_York", func(in *AccountInput) { in.Timezone = strPtr("America/New_York") }, nil},
@@ -163,7 +180,8 @@ func TestAccountInputValidate(t *testing.T) {
 		{"gstin no Z", func(in *AccountInput) { in.GSTIN = strPtr("29AAPFU0939F1YV") }, []fieldCode{{"gstin", FCInvalidFormat}}},
 		{"gstin check digit", func(in *AccountInput) { in.GSTIN = strPtr("29AAPFU0939F1Z5") }, nil},
 		{"gstin check symbol", func(in *AccountInput) { in.GSTIN = strPtr("29AAPFU0939F1Z-") }, []fieldCode{{"gstin", FCInvalidFormat}}},
-		{"gstin empty", func(in *AccountInput) { in.GSTIN = strPtr("") }, []fieldCode{{"gstin", FCInvalidFormat}}},
+		{"gstin empty", func(in *AccountInput) { in.GSTIN, in.GSTStatus = strPtr(""), nil }, nil},
+		{"gstin empty with gst_status", func(in *AccountInput) { in.GSTIN = strPtr("") }, []fieldCode{{"gst_status", FCNotAllowed}}},
 		{"gstin multibyte", func(in *AccountInput) { in.GSTIN = strPtr("29AAPFU0939F1Zé") }, []fieldCode{{"gstin", FCInvalidFormat}}},
 		{"gst_status without gstin", func(in *AccountInput) { in.GSTIN = nil }, []fieldCode{{"gst_status", FCNotAllowed}}},
 		{"gst_status inactive", func(in *AccountInput) { in.GSTStatus = strPtr("inactive") }, nil},
@@ -174,7 +192,8 @@ func TestAccountInputValidate(t *testing.T) {
 		{"account_type premium", func(in *AccountInput) { in.AccountType = strPtr("premium") }, nil},
 		{"account_type enterprise", func(in *AccountInput) { in.AccountType = strPtr("enterprise") }, nil},
 		{"account_type bad", func(in *AccountInput) { in.AccountType = strPtr("gold") }, []fieldCode{{"account_type", FCInvalidValue}}},
-		{"account_type empty", func(in *AccountInput) { in.AccountType = strPtr("") }, []fieldCode{{"account_type", FCInvalidValue}}},
+		{"account_type empty is standard", func(in *AccountInput) { in.AccountType = strPtr("") }, nil},
+		{"account_type override", func(in *AccountInput) { in.AccountType = strPtr("\u202estandard") }, []fieldCode{{"account_type", FCInvalidFormat}}},
 
 		// every bad field at once
 		{"many bad fields", func(in *AccountInput) {
@@ -213,7 +232,7 @@ func TestAccountInputValidate(t *testing.T) {
 
 func TestAccountInputValidateNormalizes(t *testing.T) {
 	in := validAccountInput()
-	in.Name = "  Credresolve \t"
+	in.Name = "  Credresolve \u3000"
 	in.Email = " Admin@CredResolve.COM "
 	in.Country = " in"
 	in.Phone = "  +91 94315 38535 "

@@ -64,7 +64,9 @@ func addTypeError(fe *FieldErrors, types []string) {
 }
 
 // EntryParams is a log's filter as a query string carries it: the text of
-// each parameter, nil when absent.
+// each parameter, nil when absent. A value given is parsed strictly, so
+// "" is neither a date nor a type (the HTTP layer reads an empty
+// parameter as an absent one before it gets here).
 type EntryParams struct {
 	Page             PageParams
 	FromDate, ToDate *string // YYYY-MM-DD
@@ -94,7 +96,7 @@ func (q EntryParams) Filter(types []string) (EntryFilter, error) {
 // reported here and read as no bound: year one is time.Time's zero value,
 // which would otherwise mean "unbounded" rather than an error.
 func parseDay(fe *FieldErrors, name string, v *string) time.Time {
-	if v == nil || *v == "" {
+	if v == nil {
 		return time.Time{}
 	}
 	t, err := time.Parse(time.DateOnly, *v)

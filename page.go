@@ -1,6 +1,7 @@
 package partnerd
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -28,8 +29,7 @@ func (p Page) check(fe *FieldErrors) {
 	}
 }
 
-// addPageRange reports a page parameter that is not an integer from 1 to
-// max: a non-integer and an integer out of range get the same message.
+// addPageRange reports a page parameter that is an integer out of 1 to max.
 func addPageRange(fe *FieldErrors, name string, max int) {
 	fe.Add(name, FCOutOfRange, fmt.Sprintf("%s must be an integer from %d to %d", name, 1, max))
 }
@@ -41,7 +41,9 @@ type PageParams struct {
 }
 
 // Parse returns the page the parameters ask for (page 1 and
-// DefaultPageSize when absent) and adds every bad parameter to fe.
+// DefaultPageSize when absent) and adds every bad parameter to fe: one
+// that is not a decimal integer is invalid_format, an integer out of range
+// out_of_range.
 func (pp PageParams) Parse(fe *FieldErrors) Page {
 	p := Page{Page: 1, Size: DefaultPageSize}
 	param := func(name string, v *string, max int) (int, bool) {
@@ -49,6 +51,10 @@ func (pp PageParams) Parse(fe *FieldErrors) Page {
 			return 0, false
 		}
 		n, err := strconv.Atoi(*v)
+		if errors.Is(err, strconv.ErrSyntax) {
+			fe.Add(name, FCInvalidFormat, name+" must be an integer")
+			return 0, false
+		}
 		if err != nil || n < 1 || n > max {
 			addPageRange(fe, name, max)
 			return 0, false

@@ -3,7 +3,6 @@ package partnerd
 import (
 	"context"
 	"iter"
-	"strings"
 	"time"
 )
 
@@ -41,15 +40,17 @@ type TransferInput struct {
 	Description *string
 }
 
-// Validate upper-cases the currency and returns a validation_error listing
-// every invalid field. That the customer exists under the partner, and
-// that the currency is the partner's, only the store can tell.
+// Validate upper-cases the currency, turns a blank currency or
+// description into nil and returns a validation_error listing every
+// invalid field. That the customer exists under the partner, and that the
+// currency is the partner's, only the store can tell.
 func (in *TransferInput) Validate() error {
 	var fe FieldErrors
 	if in.Amount <= 0 {
 		fe.Add("amount", FCMustBePositive, "amount must be greater than zero")
 	}
-	if in.Currency != nil {
+	in.Currency = optionalText(&fe, "currency", in.Currency, lineText, 0)
+	if in.Currency != nil && !fe.Has("currency") {
 		cur, ok := NormalizeCurrency(*in.Currency)
 		if ok {
 			in.Currency = &cur
@@ -57,12 +58,17 @@ func (in *TransferInput) Validate() error {
 			fe.Add("currency", FCInvalidValue, "currency must be an ISO 4217 code such as INR")
 		}
 	}
-	if in.Description != nil && strings.ContainsRune(*in.Description, 0) {
-		fe.Add("description", FCInvalidValue, "description must not contain NUL characters")
-	} else {
-		validateText(&fe, "description", in.Description, maxTextLen)
-	}
+	in.Description = optionalText(&fe, "description", in.Description, blockText, maxTextLen)
 	return fe.Err()
+}
+
+// CheckDescription checks the description of a ledger transaction made
+// without a TransferInput (an operator's fund) by the same rule as a
+// transfer's, and returns the value to store: nil when blank.
+func CheckDescription(v *string) (*string, error) {
+	var fe FieldErrors
+	v = optionalText(&fe, "description", v, blockText, maxTextLen)
+	return v, fe.Err()
 }
 
 // Transfer is the outcome of a transfer or a withdrawal.

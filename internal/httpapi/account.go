@@ -3,9 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strings"
-	"unicode"
-	"unicode/utf8"
+	"slices"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/wire"
@@ -16,6 +14,9 @@ var accountFields = []string{"name", "email", "password", "phone", "country", "d
 	"address", "city", "state", "zip_code", "timezone", "gstin", "gst_status", "account_type"}
 
 func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := noQuery(r); err != nil {
+		return err
+	}
 	body, err := readBody(r)
 	if err != nil {
 		return err
@@ -41,16 +42,13 @@ func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) err
 
 func renderAccountCreated(a *partnerd.Account) any { return wire.NewAccountCreated(a) }
 
+// accountListParams are the query parameters of GET /accounts.
+var accountListParams = slices.Concat(pageParams, []string{"search"})
+
 func (s *Server) handleAccountList(w http.ResponseWriter, r *http.Request) error {
-	var errs partnerd.FieldErrors
-	f := partnerd.AccountFilter{Page: pageFrom(r, &errs), Search: r.URL.Query().Get("search")}
-	switch {
-	case utf8.RuneCountInString(f.Search) > 254:
-		errs.Add("search", partnerd.FCTooLong, "search must be at most 254 characters")
-	case !utf8.ValidString(f.Search) || strings.IndexFunc(f.Search, unicode.IsControl) >= 0:
-		errs.Add("search", partnerd.FCInvalidValue, "search must be text without control characters")
-	}
-	if err := errs.Err(); err != nil {
+	q := parseQuery(r, accountListParams)
+	f, err := partnerd.AccountParams{Page: q.page(), Search: q.get("search")}.Filter()
+	if err := q.check(err); err != nil {
 		return err
 	}
 	accounts, total, err := s.accounts.ListAccounts(r.Context(), partnerFrom(r.Context()).ID, f)
@@ -75,6 +73,9 @@ func (s *Server) account(r *http.Request) (*partnerd.Account, error) {
 }
 
 func (s *Server) handleAccountGet(w http.ResponseWriter, r *http.Request) error {
+	if err := noQuery(r); err != nil {
+		return err
+	}
 	a, err := s.account(r)
 	if err != nil {
 		return err
@@ -84,6 +85,9 @@ func (s *Server) handleAccountGet(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleAccountBalance(w http.ResponseWriter, r *http.Request) error {
+	if err := noQuery(r); err != nil {
+		return err
+	}
 	id := r.PathValue("customer_auth_id")
 	if !partnerd.IsAccountID(id) {
 		return partnerd.ErrAccountNotFound(id)

@@ -248,7 +248,8 @@ func TestCreateValidation(t *testing.T) {
 		// Required fields: absent, null, blank.
 		{"name missing", func(m map[string]any) { delete(m, "name") }, fc("name", required)},
 		{"name null", func(m map[string]any) { m["name"] = nil }, fc("name", required)},
-		{"name blank", func(m map[string]any) { m["name"] = " \t " }, fc("name", required)},
+		{"name blank", func(m map[string]any) { m["name"] = " \u00a0\u200b " }, fc("name", required)},
+		{"name with a tab", func(m map[string]any) { m["name"] = " \t " }, fc("name", format)},
 		{"name 101 chars", func(m map[string]any) { m["name"] = long(101) }, fc("name", tooLong)},
 		{"name 100 runes", func(m map[string]any) { m["name"] = strings.Repeat("é", 100) }, nil},
 		{"email missing", func(m map[string]any) { delete(m, "email") }, fc("email", required)},
@@ -286,7 +287,7 @@ func TestCreateValidation(t *testing.T) {
 		{"state 501 chars", func(m map[string]any) { m["state"] = long(501) }, fc("state", tooLong)},
 		{"zip_code 21 chars", func(m map[string]any) { m["zip_code"] = long(21) }, fc("zip_code", tooLong)},
 		{"timezone unknown", func(m map[string]any) { m["timezone"] = "Mars/Olympus_Mons" }, fc("timezone", value)},
-		{"timezone empty", func(m map[string]any) { m["timezone"] = "" }, fc("timezone", value)},
+		{"timezone empty is absent", func(m map[string]any) { m["timezone"] = "" }, nil},
 		{"timezone Local", func(m map[string]any) { m["timezone"] = "Local" }, fc("timezone", value)},
 		{"timezone path", func(m map[string]any) { m["timezone"] = "../../etc/passwd" }, fc("timezone", value)},
 		{"timezone absolute path", func(m map[string]any) { m["timezone"] = "/etc/localtime" }, fc("timezone", value)},

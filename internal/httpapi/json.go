@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,11 +30,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(body, '\n'))
 }
 
-// readBody checks the content type and size and returns the raw body.
+// readBody checks the content headers and the size and returns the raw
+// body. The body must be JSON in UTF-8 (a charset parameter, if any, says
+// utf-8) and sent as is: a Content-Encoding other than identity would be
+// read as garbage, so it is refused like any other media type the server
+// does not read.
 func readBody(r *http.Request) ([]byte, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return nil, partnerd.Errorf(partnerd.ECUnsupportedMedia, "Send the request body as JSON with Content-Type: application/json.")
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if cs, ok := params["charset"]; err != nil || mt != "application/json" || ok && !strings.EqualFold(cs, "utf-8") {
+		return nil, partnerd.Errorf(partnerd.ECUnsupportedMedia, "Send the request body as JSON with Content-Type: application/json (in UTF-8).")
+	}
+	for _, v := range r.Header.Values("Content-Encoding") {
+		for _, coding := range strings.Split(v, ",") {
+			if c := strings.TrimSpace(coding); c != "" && !strings.EqualFold(c, "identity") {
+				return nil, partnerd.Errorf(partnerd.ECUnsupportedMedia, "Content-Encoding %s is not supported; send the body uncompressed.", strconv.Quote(c))
+			}
+		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	var tooLarge *http.MaxBytesError
@@ -60,6 +70,9 @@ func decodeObject(body []byte, allowed ...string) (*object, error) {
 	if !json.Valid(body) {
 		return nil, partnerd.Errorf(partnerd.ECInvalidJSON, "The request body is not valid JSON.")
 	}
+	if err := checkJSON(body); err != nil {
+		return nil, err
+	}
 	o := &object{}
 	if err := json.Unmarshal(body, &o.fields); err != nil || o.fields == nil {
 		return nil, partnerd.Errorf(partnerd.ECInvalidJSON, "The request body must be a JSON object.")
@@ -77,7 +90,10 @@ func decodeObject(body []byte, allowed ...string) (*object, error) {
 	return o, nil
 }
 
-// optString returns a string field, nil when absent or null.
+// optString returns a string field, nil when absent or null. What the
+// text may hold is the input's Validate to say (partnerd's checkText,
+// which also keeps NUL out of stored text: PostgreSQL refuses it, and
+// SQLite's full-text search would cut the string there).
 func (o *object) optString(name string) *string {
 	raw, ok := o.fields[name]
 	if !ok || string(raw) == "null" {
@@ -86,12 +102,6 @@ func (o *object) optString(name string) *string {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		o.errs.Add(name, partnerd.FCInvalidType, name+" must be a string")
-		return nil
-	}
-	if strings.ContainsRune(s, 0) {
-		// No stored text may hold NUL: PostgreSQL refuses it, and SQLite's
-		// full-text search would cut the string there.
-		o.errs.Add(name, partnerd.FCInvalidValue, name+" must not contain NUL characters")
 		return nil
 	}
 	return &s
@@ -108,9 +118,16 @@ func (o *object) str(name string) string {
 // validate merges decoding errors with the input's own validation, one
 // entry per field.
 func (o *object) validate(v interface{ Validate() error }) error {
-	errs := o.errs
+	return mergeFieldErrors(o.errs, v.Validate())
+}
+
+// mergeFieldErrors adds the fields of a validation_error err to errs,
+// those that errs has not already reported, and returns the whole as one
+// validation_error (nil if there is nothing). An error of another kind is
+// returned as is.
+func mergeFieldErrors(errs partnerd.FieldErrors, err error) error {
 	var e *partnerd.Error
-	if err := v.Validate(); errors.As(err, &e) {
+	if errors.As(err, &e) && e.Code == partnerd.ECValidation {
 		for _, f := range e.Fields {
 			if !errs.Has(f.Field) {
 				errs = append(errs, f)
@@ -120,24 +137,4 @@ func (o *object) validate(v interface{ Validate() error }) error {
 		return err
 	}
 	return errs.Err()
-}
-
-// pageFrom reads page, size and its alias per_page from the query string
-// and adds every bad one to errs.
-func pageFrom(r *http.Request, errs *partnerd.FieldErrors) partnerd.Page {
-	return pageParams(r.URL.Query()).Parse(errs)
-}
-
-// pageParams returns the text of the paging parameters of q.
-func pageParams(q url.Values) partnerd.PageParams {
-	return partnerd.PageParams{Page: queryParam(q, "page"), Size: queryParam(q, "size"), PerPage: queryParam(q, "per_page")}
-}
-
-// queryParam returns the first value of name in q, nil when absent.
-func queryParam(q url.Values, name string) *string {
-	if !q.Has(name) {
-		return nil
-	}
-	v := q.Get(name)
-	return &v
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/wire"
@@ -24,6 +25,9 @@ type moveFunc func(ctx context.Context, partnerID string, in partnerd.TransferIn
 // validates it and runs op.
 func (s *Server) moveMoney(w http.ResponseWriter, r *http.Request, op moveFunc) error {
 	p := partnerFrom(r.Context())
+	if err := noQuery(r); err != nil {
+		return err
+	}
 	body, err := readBody(r)
 	if err != nil {
 		return err
@@ -67,14 +71,17 @@ func derefOr(p *string, def string) string {
 	return *p
 }
 
+// entryListParams are the query parameters of every transaction log.
+var entryListParams = slices.Concat(pageParams, []string{"from_date", "to_date", "transaction_type"})
+
 // entryFilter reads paging, from_date, to_date and transaction_type from
 // the query string and validates them for a log of the given types.
 func entryFilter(r *http.Request, types []string) (partnerd.EntryFilter, error) {
-	q := r.URL.Query()
-	return partnerd.EntryParams{
-		Page: pageParams(q), FromDate: queryParam(q, "from_date"), ToDate: queryParam(q, "to_date"),
-		Type: queryParam(q, "transaction_type"),
+	q := parseQuery(r, entryListParams)
+	f, err := partnerd.EntryParams{
+		Page: q.page(), FromDate: q.get("from_date"), ToDate: q.get("to_date"), Type: q.get("transaction_type"),
 	}.Filter(types)
+	return f, q.check(err)
 }
 
 func (s *Server) writeEntries(w http.ResponseWriter, f partnerd.EntryFilter, entries []*partnerd.Entry, total int, withAccount bool) {

@@ -76,7 +76,7 @@ var sqliteDialect = dialect{
 			// also matches.
 			return `a.seq IN (SELECT rowid FROM accounts_search WHERE accounts_search MATCH ?
 				UNION ALL SELECT seq FROM accounts WHERE auth_id = ?)`,
-				[]any{`"` + strings.ReplaceAll(term, `"`, `""`) + `"`, term}
+				[]any{`"` + strings.ReplaceAll(term, `"`, `""`) + `"`, exactAuthID(term)}
 		}
 		// Too short for trigrams: scan this partner's rows.
 		return likeSearch(term)
@@ -113,7 +113,17 @@ const minTrigram = 3
 // exact auth_id.
 func likeSearch(term string) (string, []any) {
 	like := "%" + escapeLike(strings.ToLower(term)) + "%"
-	return `(a.name_lower LIKE ? ESCAPE '\' OR a.email LIKE ? ESCAPE '\' OR a.auth_id = ?)`, []any{like, like, term}
+	return `(a.name_lower LIKE ? ESCAPE '\' OR a.email LIKE ? ESCAPE '\' OR a.auth_id = ?)`, []any{like, like, exactAuthID(term)}
+}
+
+// exactAuthID returns the auth_id a search term names in any case, as
+// auth_ids are stored (MA_ and lower-case hex), so that the exact match
+// stays an index lookup and is case-insensitive like the rest of search.
+func exactAuthID(term string) string {
+	if len(term) == len("MA_48149cf4") && strings.EqualFold(term[:3], "MA_") {
+		return "MA_" + strings.ToLower(term[3:])
+	}
+	return term
 }
 
 // escapeLike escapes LIKE's wildcards so the term matches literally.

@@ -130,6 +130,10 @@ func (db *DB) FundPartner(ctx context.Context, partnerID string, amount int64, d
 	if amount <= 0 {
 		return nil, partnerd.FieldErrors{{Field: "amount", Code: partnerd.FCMustBePositive, Message: "amount must be greater than zero"}}.Err()
 	}
+	description, err := partnerd.CheckDescription(description)
+	if err != nil {
+		return nil, err
+	}
 	now := db.now()
 	txID := partnerd.NewTransactionID(db.Now())
 	e, err := write(ctx, db, func(tx *txn) (*partnerd.Entry, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 
@@ -198,6 +199,15 @@ func testTransferRejectsNonPositive(t *testing.T, s LedgerStore) {
 		wantCode(t, fmt.Sprintf("transfer of %d", amount), err, partnerd.ECValidation)
 		_, err = s.Withdraw(context.Background(), p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: amount})
 		wantCode(t, fmt.Sprintf("withdrawal of %d", amount), err, partnerd.ECValidation)
+	}
+	// An operator's note is text like a transfer's description.
+	for _, desc := range []string{"a\x1bb", "\u202eb", strings.Repeat("d", 501)} {
+		_, err := s.FundPartner(context.Background(), p.ID, 1, &desc)
+		wantCode(t, fmt.Sprintf("fund described %q", desc), err, partnerd.ECValidation)
+	}
+	blank := " "
+	if e, err := s.FundPartner(context.Background(), p.ID, 1, &blank); err != nil || e.Description != nil {
+		t.Errorf("fund with a blank description = %v, %v; want a null description", e, err)
 	}
 }
 

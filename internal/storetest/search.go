@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,6 +61,9 @@ func testSearchTerms(t *testing.T, s Store) {
 		{"email, upper case", "BILLING@", []string{"Acme Pvt Ltd"}},
 		{"email domain", "@deals.", []string{"100% Real_Deal", "Percent Free"}},
 		{"exact auth_id", bob, []string{"Bob Stone"}},
+		{"exact auth_id, lower-case prefix", "ma_" + bob[3:], []string{"Bob Stone"}},
+		{"exact auth_id, upper case", strings.ToUpper(bob), []string{"Bob Stone"}},
+		{"exact auth_id, padded", " " + strings.ToUpper(bob) + " ", []string{"Bob Stone"}},
 		{"auth_id prefix is no match", bob[:8], nil},
 		{"no match", "nomatch", nil},
 		{"two characters, name", "ZO", []string{"Zoë Müller"}},
