@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -73,6 +74,25 @@ func TestLoadKeyBadEnv(t *testing.T) {
 func TestLoadKeyNoSource(t *testing.T) {
 	if key, err := secret.LoadKey("", ""); err == nil {
 		t.Errorf("LoadKey(\"\", \"\") = %x, nil; want error", key)
+	}
+}
+
+// TestReadKeyCreatesNothing: ReadKey reads a key file but never makes
+// one; a missing file is fs.ErrNotExist, so the caller decides.
+func TestReadKeyCreatesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret.key")
+	if key, err := secret.ReadKey("", path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("ReadKey(missing file) = %x, %v; want fs.ErrNotExist", key, err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("ReadKey made %s (stat: %v)", path, err)
+	}
+	want, err := secret.LoadKey("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := secret.ReadKey("", path); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("ReadKey after LoadKey = %x, %v; want the key LoadKey made", got, err)
 	}
 }
 
