@@ -87,11 +87,14 @@ func benchReadPath(b *testing.B, db *sqlstore.DB) {
 		Logger: slog.New(slog.NewJSONHandler(logFile, nil)), AccessLog: logFile, Ping: db.Ping,
 	})
 	bareBody := []byte(`{"auth_id":"MA_48149cf4","name":"Credresolve","balance":0.00,"currency":"INR","last_updated":"2026-03-25T10:00:00Z"}` + "\n")
-	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	bareHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(bareBody)
 	})
-	realAddr := mustServe(b, real)
+	// The API is served as serve serves it (its limits, timeouts and
+	// connection wrapper); the bare handler by a plain http.Server.
+	realAddr := mustServe(b, real.HTTPServer(httpapi.HTTPOptions{}))
+	bare := &http.Server{Handler: bareHandler, ReadHeaderTimeout: 10 * time.Second}
 	bareAddr := mustServe(b, bare)
 	path := "/api/v1/partner/accounts/" + a.AuthID + "/balance"
 	auth := "X-Auth-ID: " + p.ID + "\r\nX-Auth-Token: " + token + "\r\n"
@@ -124,14 +127,16 @@ func benchReadPath(b *testing.B, db *sqlstore.DB) {
 // to the other.
 const loadRound = 2000
 
-// mustServe serves h on a loopback port until the benchmark ends.
-func mustServe(b *testing.B, h http.Handler) string {
+// mustServe runs srv on a loopback port until the benchmark ends.
+func mustServe(b *testing.B, srv interface {
+	Serve(net.Listener) error
+	Close() error
+}) string {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	b.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
