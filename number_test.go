@@ -1,0 +1,77 @@
+package partnerd_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/partnerd/partnerd"
+)
+
+func TestNumberInputValidate(t *testing.T) {
+	region := "  Mumbai "
+	blank := " "
+	bad := "a\x00b"
+	for _, c := range []struct {
+		name       string
+		in         partnerd.NumberInput
+		want       partnerd.NumberInput
+		wantFields []string
+	}{
+		{"defaults", partnerd.NumberInput{Number: "+912271264217"},
+			partnerd.NumberInput{Number: "+912271264217", Type: partnerd.NumberLocal}, nil},
+		{"spaced E.164 is normalized", partnerd.NumberInput{Number: " +91 22 7126 4217", Type: "tollfree", Region: &region, MonthlyCost: 100},
+			partnerd.NumberInput{Number: "+912271264217", Type: "tollfree", Region: textPtr("Mumbai"), MonthlyCost: 100}, nil},
+		{"blank region is none", partnerd.NumberInput{Number: "+14155550100", Region: &blank},
+			partnerd.NumberInput{Number: "+14155550100", Type: partnerd.NumberLocal}, nil},
+		{"national form", partnerd.NumberInput{Number: "02271264217"}, partnerd.NumberInput{}, []string{"number"}},
+		{"invalid number", partnerd.NumberInput{Number: "+9100"}, partnerd.NumberInput{}, []string{"number"}},
+		{"missing number", partnerd.NumberInput{}, partnerd.NumberInput{}, []string{"number"}},
+		{"everything wrong", partnerd.NumberInput{Number: "x", Type: "landline", Region: &bad, MonthlyCost: -1},
+			partnerd.NumberInput{}, []string{"number", "type", "region", "monthly_cost"}},
+	} {
+		in := c.in
+		err := in.Validate()
+		var got []string
+		if err != nil {
+			if partnerd.ErrorCode(err) != partnerd.ECValidation {
+				t.Errorf("%s: error %v, want validation_error", c.name, err)
+			}
+			var pe *partnerd.Error
+			errors.As(err, &pe)
+			for _, f := range pe.Fields {
+				got = append(got, f.Field)
+			}
+		}
+		if diff := cmp.Diff(c.wantFields, got); diff != "" {
+			t.Errorf("%s: bad fields (-want +got):\n%s", c.name, diff)
+		}
+		if c.wantFields == nil {
+			if diff := cmp.Diff(c.want, in); diff != "" {
+				t.Errorf("%s: normalized (-want +got):\n%s", c.name, diff)
+			}
+		}
+	}
+}
+
+func TestNumberCountry(t *testing.T) {
+	for n, want := range map[string]string{"+912271264217": "IN", "+14155550100": "US", "+442071838750": "GB", "junk": ""} {
+		if got := partnerd.NumberCountry(n); got != want {
+			t.Errorf("NumberCountry(%s) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestNumberParamsFilter(t *testing.T) {
+	f, err := partnerd.NumberParams{Status: textPtr("assigned"), Search: textPtr(" 2271 ")}.Filter()
+	if err != nil || f.Status != "assigned" || f.Search != "2271" || f.Page != (partnerd.Page{Page: 1, Size: 20}) {
+		t.Errorf("Filter = %+v, %v", f, err)
+	}
+	_, err = partnerd.NumberParams{Status: textPtr("gone"), Page: partnerd.PageParams{Size: textPtr("0")}}.Filter()
+	var pe *partnerd.Error
+	if !errors.As(err, &pe) || pe.Code != partnerd.ECValidation || len(pe.Fields) != 2 {
+		t.Errorf("Filter(bad status and size) = %v, want two bad fields", err)
+	}
+}
+
+func textPtr(s string) *string { return &s }
