@@ -17,4 +17,10 @@ func (s *Server) routes() {
 	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/withdraw-balance", s.partner(s.idempotent(s.handleWithdraw)))
 	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/transactions", s.partner(s.handleAccountTransactions))
 	s.mux.Handle("GET "+p+"/transactions", s.partner(s.handleTransactions))
+
+	// Numbers (API.md §5): a customer's rented numbers and the partner's pool.
+	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/numbers", s.partner(s.idempotent(s.handleNumberAssign)))
+	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/numbers", s.partner(s.handleAccountNumbers))
+	s.mux.Handle("DELETE "+p+"/accounts/{customer_auth_id}/numbers/{number}", s.partner(s.handleNumberRelease))
+	s.mux.Handle("GET "+p+"/numbers", s.partner(s.handleNumbers))
 }

@@ -18,6 +18,7 @@ type Server struct {
 	accounts partnerd.AccountService
 	partners partnerd.PartnerService
 	ledger   partnerd.LedgerService
+	numbers  partnerd.NumberService
 	// idempotency is optional: without it Idempotency-Key is ignored.
 	idempotency partnerd.IdempotencyService
 	log         *slog.Logger
@@ -32,6 +33,8 @@ type Config struct {
 	Accounts partnerd.AccountService
 	Partners partnerd.PartnerService
 	Ledger   partnerd.LedgerService
+	// Numbers serves the numbers routes (required by them).
+	Numbers partnerd.NumberService
 	// Idempotency stores Idempotency-Key responses.
 	Idempotency partnerd.IdempotencyService
 	Logger      *slog.Logger
@@ -56,6 +59,7 @@ func NewServer(c Config) *Server {
 	if c.AccessLog != nil {
 		s.access = newLineWriter(c.AccessLog)
 	}
+	s.numbers = c.Numbers
 	s.credentials.now = c.Now
 	if s.credentials.now == nil {
 		s.credentials.now = time.Now
