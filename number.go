@@ -173,10 +173,9 @@ func (q NumberParams) Filter() (NumberFilter, error) {
 
 // RenewalReport is what one renewal sweep did.
 type RenewalReport struct {
-	Charged   int   // periods charged
-	Amount    int64 // their sum, in minor units (of each number's currency)
-	Suspended int   // numbers suspended because their customer could not pay
-	Restored  int   // suspended numbers charged again, back to assigned
+	Charged   int // periods charged (free numbers' included)
+	Suspended int // numbers suspended because their customer could not pay
+	Restored  int // suspended numbers charged again, back to assigned
 }
 
 // NumberService manages a partner's numbers. Every method is scoped to

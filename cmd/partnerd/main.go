@@ -58,6 +58,9 @@ func commands() []command {
 		{"partner list", "list the partners, one JSON object per line", partnerList},
 		{"partner fund", "credit a partner's master wallet with money from outside", partnerFund},
 		{"ledger verify", "check every ledger invariant; fail naming the first wallet or transaction that breaks one", ledgerVerify},
+		{"number add", "add a phone number (E.164) to a partner's pool", numberAdd},
+		{"number import", "add every number of a CSV file to a partner's pool, or none if a row is bad", numberImport},
+		{"billing run", "charge the number renewals that are due, as the server does hourly", billingRun},
 		{"copy", "copy a whole installation into an empty database, then verify its ledger", copyCmd},
 	}
 }

@@ -48,6 +48,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	srv := api.HTTPServer(httpapi.HTTPOptions{})
 	go purgeIdempotencyKeys(ctx, db, log)
+	defer startRenewals(ctx, db, log)() // stopped before the store closes
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbFlag)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

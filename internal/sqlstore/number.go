@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -20,7 +21,8 @@ func (db *DB) AddNumber(ctx context.Context, partnerID string, in partnerd.Numbe
 		var pe *partnerd.Error
 		if errors.As(err, &pe) && len(pe.Fields) == 1 && pe.Code != partnerd.ECNotFound {
 			// One number: name its fields as the input does, not as a list's.
-			pe.Fields[0].Field = strings.TrimPrefix(pe.Fields[0].Field, "numbers[0].")
+			f := strings.TrimPrefix(pe.Fields[0].Field, "numbers[0]")
+			pe.Fields[0].Field = cmp.Or(strings.TrimPrefix(f, "."), "number")
 		}
 		return nil, err
 	}

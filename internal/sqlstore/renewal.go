@@ -15,10 +15,9 @@ const maxPeriodsPerRun = 120
 
 // renewal is the outcome of one attempt to charge a number's next period.
 type renewal struct {
-	charged  bool  // a period was charged
-	restored bool  // the number was suspended and is assigned again
-	amount   int64 // what was charged
-	more     bool  // another period is due
+	charged  bool // a period was charged
+	restored bool // the number was suspended and is assigned again
+	more     bool // another period is due
 }
 
 // errRenewalRaced means the number changed between the read and the
@@ -57,7 +56,6 @@ func (db *DB) RenewNumbers(ctx context.Context, now time.Time) (partnerd.Renewal
 			}
 			if r.charged {
 				rep.Charged++
-				rep.Amount += r.amount
 			}
 			if r.restored {
 				rep.Restored++
@@ -120,7 +118,7 @@ func (db *DB) renewOnce(ctx context.Context, number string, now time.Time) (rene
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return renewal{}, errRenewalRaced
 		}
-		return renewal{charged: true, restored: n.Status == partnerd.NumberSuspended, amount: n.MonthlyCost, more: !end.After(now)}, nil
+		return renewal{charged: true, restored: n.Status == partnerd.NumberSuspended, more: !end.After(now)}, nil
 	})
 }
 

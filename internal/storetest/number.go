@@ -367,14 +367,14 @@ func testNumberRenew(t *testing.T, open func(n int) []NumberStore) {
 	if rep := mustRenew(t, s, start.AddDate(0, 1, 0).Add(-time.Second)); rep != (partnerd.RenewalReport{}) {
 		t.Errorf("renewal before the period ended = %+v, want nothing", rep)
 	}
-	if rep := mustRenew(t, s, start.AddDate(0, 1, 0)); rep != (partnerd.RenewalReport{Charged: 1, Amount: 1000}) {
-		t.Errorf("renewal at the period's end = %+v, want one charge of 1000", rep)
+	if rep := mustRenew(t, s, start.AddDate(0, 1, 0)); rep != (partnerd.RenewalReport{Charged: 1}) {
+		t.Errorf("renewal at the period's end = %+v, want one charge", rep)
 	}
 	if rep := mustRenew(t, s, start.AddDate(0, 1, 0)); rep != (partnerd.RenewalReport{}) {
 		t.Errorf("second renewal of the same period = %+v, want nothing", rep)
 	}
 	// Three months later: the periods starting at months 2 and 3.
-	if rep := mustRenew(t, s, start.AddDate(0, 3, 1)); rep != (partnerd.RenewalReport{Charged: 2, Amount: 2000}) {
+	if rep := mustRenew(t, s, start.AddDate(0, 3, 1)); rep != (partnerd.RenewalReport{Charged: 2}) {
 		t.Errorf("renewal three months on = %+v, want two charges", rep)
 	}
 	if got := mustCustomerBalance(t, s, p.ID, a.AuthID); got != 6000 {
@@ -414,7 +414,7 @@ func testNumberSuspend(t *testing.T, open func(n int) []NumberStore) {
 	if _, err := s.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 500}); err != nil {
 		t.Fatal(err)
 	}
-	if rep := mustRenew(t, s, due.Add(time.Hour)); rep != (partnerd.RenewalReport{Charged: 1, Amount: 1000, Restored: 1}) {
+	if rep := mustRenew(t, s, due.Add(time.Hour)); rep != (partnerd.RenewalReport{Charged: 1, Restored: 1}) {
 		t.Errorf("renewal once funded = %+v, want a charge that restores", rep)
 	}
 	if got := mustPool(t, s, p.ID)[numberA]; got.Status != partnerd.NumberAssigned {

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
+)
+
+// numberAdd adds one number to a partner's pool.
+func numberAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("number add", "E164", stdout)
+	dbFlag := fs.db(getenv)
+	partnerID := fs.String("partner", "", "the partner whose pool gets the number, PA_… (required)")
+	typ := fs.String("type", partnerd.NumberLocal, "local, tollfree or mobile")
+	region := fs.String("region", "", "where the number rings, as shown to the partner (a city, a state)")
+	cost := fs.String("monthly-cost", "0", "monthly rent charged to the customer it is assigned to, in the partner's currency (0: free)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *partnerID == "" {
+		return usageError{"--partner is required\n\n" + fs.usage()}
+	}
+	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := db.Partner(ctx, *partnerID)
+	if err != nil {
+		return err
+	}
+	in := partnerd.NumberInput{Number: fs.Arg(0), Type: *typ}
+	if *region != "" {
+		in.Region = region
+	}
+	var fe partnerd.FieldErrors
+	in.MonthlyCost = parseMonthlyCost(&fe, "monthly-cost", *cost, p.Currency)
+	if err := mergeErrors(fe, in.Validate()); err != nil {
+		return describe(err)
+	}
+	n, err := db.AddNumber(ctx, p.ID, in)
+	if partnerd.ErrorCode(err) == partnerd.ECValidation {
+		return describe(err)
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(wire.NewNumberItem(n))
+}
+
+// parseMonthlyCost reads a non-negative amount of currency, adding an
+// error for field when it is not one.
+func parseMonthlyCost(fe *partnerd.FieldErrors, field, text, currency string) int64 {
+	v, code := partnerd.ParseAmountText(strings.TrimSpace(text), currency)
+	if code != "" || v < 0 {
+		fe.Add(field, partnerd.FCInvalidFormat, fmt.Sprintf("%s must be an amount of %s from 0 with at most %d decimals, as 25.00",
+			field, currency, partnerd.CurrencyExponent(currency)))
+		return 0
+	}
+	return v
+}
+
+// mergeErrors adds the fields of a validation error err to fe, those fe
+// has not reported, and returns the whole.
+func mergeErrors(fe partnerd.FieldErrors, err error) error {
+	var pe *partnerd.Error
+	if errors.As(err, &pe) && pe.Code == partnerd.ECValidation {
+		for _, f := range pe.Fields {
+			if !fe.Has(f.Field) {
+				fe = append(fe, f)
+			}
+		}
+		return fe.Err()
+	}
+	if err != nil {
+		return err
+	}
+	return fe.Err()
+}
+
+// importHeader is the header row number import requires.
+var importHeader = []string{"number", "type", "region", "monthly_cost"}
+
+// importProgressEvery is how many rows pass between progress lines.
+const importProgressEvery = 10_000
+
+// numberImport adds every number of a CSV file to a partner's pool, or
+// none: each bad row is reported with its line number.
+func numberImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("number import", "FILE.csv", stdout)
+	dbFlag := fs.db(getenv)
+	partnerID := fs.String("partner", "", "the partner whose pool gets the numbers, PA_… (required)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *partnerID == "" {
+		return usageError{"--partner is required\n\n" + fs.usage()}
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := db.Partner(ctx, *partnerID)
+	if err != nil {
+		return err
+	}
+	ins, lines, problems := readNumbersCSV(f, p.Currency, stderr)
+	if len(problems) == 0 && len(ins) == 0 {
+		problems = append(problems, "the file holds no numbers (after its header number,type,region,monthly_cost)")
+	}
+	if len(problems) == 0 {
+		fmt.Fprintf(stderr, "importing %d numbers…\n", len(ins))
+		_, err := db.AddNumbers(ctx, p.ID, ins)
+		var pe *partnerd.Error
+		if !errors.As(err, &pe) || len(pe.Fields) == 0 {
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "imported %d numbers into the pool of %s\n", len(ins), p.ID)
+			return nil
+		}
+		for _, fe := range pe.Fields {
+			problems = append(problems, rowProblem(fe, lines))
+		}
+	}
+	return fmt.Errorf("nothing imported: %d bad rows in %s:\n  %s", len(problems), fs.Arg(0), strings.Join(problems, "\n  "))
+}
+
+// readNumbersCSV reads the rows of an import file into inputs, with the
+// line of each, and returns every problem found, each naming its line.
+func readNumbersCSV(r io.Reader, currency string, progress io.Writer) (ins []partnerd.NumberInput, lines []int, problems []string) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = len(importHeader)
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil && !errors.Is(err, csv.ErrFieldCount) {
+		return nil, nil, []string{"line 1: " + csvProblem(err)}
+	}
+	for i := range header {
+		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff")))
+	}
+	if !slices.Equal(header, importHeader) {
+		return nil, nil, []string{fmt.Sprintf("line 1: the header must be %s, not %s", strings.Join(importHeader, ","), strings.Join(header, ","))}
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			problems = append(problems, fmt.Sprintf("line %d: %s", line, csvProblem(err)))
+			if !errors.Is(err, csv.ErrFieldCount) {
+				// A broken quote leaves the rest unreadable.
+				break
+			}
+			continue
+		}
+		in := partnerd.NumberInput{Number: rec[0], Type: strings.TrimSpace(rec[1])}
+		if strings.TrimSpace(rec[2]) != "" {
+			in.Region = &rec[2]
+		}
+		var fe partnerd.FieldErrors
+		if strings.TrimSpace(rec[3]) == "" {
+			fe.Add("monthly_cost", partnerd.FCRequired, "monthly_cost is required (0 for a free number)")
+		} else {
+			in.MonthlyCost = parseMonthlyCost(&fe, "monthly_cost", rec[3], currency)
+		}
+		if err := mergeErrors(fe, in.Validate()); err != nil {
+			var pe *partnerd.Error
+			if !errors.As(err, &pe) {
+				problems = append(problems, fmt.Sprintf("line %d: %v", line, err))
+				continue
+			}
+			for _, f := range pe.Fields {
+				problems = append(problems, fmt.Sprintf("line %d: %s", line, f.Message))
+			}
+		}
+		ins, lines = append(ins, in), append(lines, line)
+		if len(ins)%importProgressEvery == 0 {
+			fmt.Fprintf(progress, "read %d rows…\n", len(ins))
+		}
+	}
+	return ins, lines, problems
+}
+
+func csvProblem(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		if errors.Is(pe.Err, csv.ErrFieldCount) {
+			return "want 4 fields: number,type,region,monthly_cost"
+		}
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// rowIndex reads the index of numbers[i] at the start of a field name.
+var rowIndex = regexp.MustCompile(`^numbers\[(\d+)\]`)
+
+// rowProblem names the line of a store's complaint about numbers[i].
+func rowProblem(fe partnerd.FieldError, lines []int) string {
+	if m := rowIndex.FindStringSubmatch(fe.Field); m != nil {
+		if i, err := strconv.Atoi(m[1]); err == nil && i < len(lines) {
+			return fmt.Sprintf("line %d: %s", lines[i], fe.Message)
+		}
+	}
+	return fe.Message
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/secret"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+)
+
+// TestNumberCommands runs number add, number import and billing run
+// through the real binary.
+func TestNumberCommands(t *testing.T) {
+	t.Parallel()
+	bin := crashBuildBinary(t)
+	env := crashEnv()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	runBin := func(args ...string) (string, string, int) {
+		t.Helper()
+		return crashRunEnv(t, bin, env, args...)
+	}
+	must := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := runBin(args...)
+		if code != 0 {
+			t.Fatalf("partnerd %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+		return out
+	}
+	must("migrate", "--db", db)
+	var p struct {
+		AuthID string `json:"auth_id"`
+	}
+	if err := json.Unmarshal([]byte(must("partner", "create", "--db", db, "--name", "Pool", "--email", "ops@pool.example")), &p); err != nil {
+		t.Fatal(err)
+	}
+
+	// number add.
+	out := must("number", "add", "--db", db, "--partner", p.AuthID, "--type", "tollfree", "--region", "Mumbai",
+		"--monthly-cost", "25.00", "+912271264217")
+	var row map[string]any
+	if err := json.Unmarshal([]byte(out), &row); err != nil {
+		t.Fatalf("number add printed %q: %v", out, err)
+	}
+	if row["number"] != "+912271264217" || row["number_type"] != "tollfree" || row["region"] != "Mumbai" ||
+		row["monthly_cost"] != 25.0 || row["status"] != "available" || row["country"] != "IN" {
+		t.Errorf("number add printed %s", out)
+	}
+	for _, c := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"taken", []string{"--partner", p.AuthID, "+912271264217"}, 1, "already in a pool"},
+		{"too many decimals", []string{"--partner", p.AuthID, "--monthly-cost", "1.234", "+912271264218"}, 2, "monthly-cost"},
+		{"negative cost", []string{"--partner", p.AuthID, "--monthly-cost", "-1", "+912271264218"}, 2, "monthly-cost"},
+		{"bad type", []string{"--partner", p.AuthID, "--type", "landline", "+912271264218"}, 2, "type"},
+		{"not E.164", []string{"--partner", p.AuthID, "02271264218"}, 2, "E.164"},
+		{"no partner flag", []string{"+912271264218"}, 2, "--partner"},
+		{"unknown partner", []string{"--partner", "PA_NOSUCH00", "+912271264218"}, 1, "PA_NOSUCH00"},
+		{"no number", []string{"--partner", p.AuthID}, 2, "E164"},
+	} {
+		_, errOut, code := runBin(append([]string{"number", "add", "--db", db}, c.args...)...)
+		if code != c.code || !strings.Contains(errOut, c.stderr) {
+			t.Errorf("number add (%s): exit %d, stderr %q; want exit %d mentioning %q", c.name, code, errOut, c.code, c.stderr)
+		}
+	}
+	missing := filepath.Join(dir, "missing.db")
+	if _, _, code := runBin("number", "add", "--db", missing, "--partner", p.AuthID, "+912271264218"); code != 1 {
+		t.Errorf("number add on a missing database: exit %d, want 1", code)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("number add created %s", missing)
+	}
+
+	// number import: every bad row named by its line, nothing imported.
+	csvFile := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	bad := csvFile("bad.csv", "number,type,region,monthly_cost\n"+
+		"+912271264220,local,Mumbai,10.00\n"+ // line 2: good
+		"12345,local,,10.00\n"+ // line 3: not E.164
+		"+912271264221,mobile,,\n"+ // line 4: no cost
+		"+912271264222,local,Pune,1.005\n"+ // line 5: too many decimals
+		"+912271264220,local,,10.00\n"+ // line 6: twice in the file
+		"+912271264223,local,Pune\n"+ // line 7: three fields
+		"+912271264224,fax,,1\n") // line 8: bad type
+	_, errOut, code := runBin("number", "import", "--db", db, "--partner", p.AuthID, bad)
+	if code != 1 {
+		t.Errorf("number import of bad rows: exit %d, want 1; stderr %s", code, errOut)
+	}
+	for _, line := range []string{"line 3:", "line 4:", "line 5:", "line 7:", "line 8:"} {
+		if !strings.Contains(errOut, line) {
+			t.Errorf("number import stderr does not name %q:\n%s", line, errOut)
+		}
+	}
+	if strings.Contains(errOut, "line 2:") {
+		t.Errorf("number import names the good line 2:\n%s", errOut)
+	}
+	// Without the rows the first pass refuses: the duplicate and a number
+	// another import took are left, named by their lines.
+	taken := csvFile("taken.csv", "number,type,region,monthly_cost\n+912271264230,local,,1.00\n+912271264217,local,,1.00\n+912271264230,local,,1\n")
+	_, errOut, code = runBin("number", "import", "--db", db, "--partner", p.AuthID, taken)
+	if code != 1 || !strings.Contains(errOut, "line 4:") {
+		t.Errorf("number import of a repeated number: exit %d, stderr %q; want 1 naming line 4", code, errOut)
+	}
+	taken = csvFile("taken2.csv", "number,type,region,monthly_cost\n+912271264230,local,,1.00\n+912271264217,local,,1.00\n")
+	_, errOut, code = runBin("number", "import", "--db", db, "--partner", p.AuthID, taken)
+	if code != 1 || !strings.Contains(errOut, "line 3: number +912271264217 is already in a pool") || strings.Contains(errOut, "line 2:") {
+		t.Errorf("number import of a taken number: exit %d, stderr %q; want 1 naming line 3 only", code, errOut)
+	}
+	wrongHeader := csvFile("header.csv", "e164,type,region,cost\n+912271264231,local,,1\n")
+	if _, errOut, code := runBin("number", "import", "--db", db, "--partner", p.AuthID, wrongHeader); code != 1 || !strings.Contains(errOut, "line 1:") {
+		t.Errorf("number import with a wrong header: exit %d, stderr %q", code, errOut)
+	}
+	if n := countNumbers(t, db); n != 1 {
+		t.Fatalf("after refused imports the database holds %d numbers, want 1", n)
+	}
+	// A large file: progress on stderr, every row imported at once.
+	var b strings.Builder
+	b.WriteString("number,type,region,monthly_cost\n")
+	const many = 10_500
+	for i := range many {
+		fmt.Fprintf(&b, "+9122713%05d,local,Mumbai,1.50\n", i)
+	}
+	out, errOut, code = runBin("number", "import", "--db", db, "--partner", p.AuthID, csvFile("many.csv", b.String()))
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("imported %d numbers", many)) || !strings.Contains(errOut, "read 10000 rows") {
+		t.Fatalf("number import of %d rows: exit %d, stdout %q, stderr %q", many, code, out, errOut)
+	}
+	if n := countNumbers(t, db); n != many+1 {
+		t.Errorf("after the import the database holds %d numbers, want %d", n, many+1)
+	}
+
+	// billing run: a customer who cannot pay is suspended, then restored.
+	ctx := context.Background()
+	key, err := secret.LoadKey("", db+".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: db}, sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := store.CreateAccount(ctx, p.AuthID, partnerd.AccountInput{Name: "Renter", Email: "renter@pool.example",
+		Password: "Str0ng!pass", Phone: "9431538535", Country: "IN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []func() error{
+		func() error { _, err := store.FundPartner(ctx, p.AuthID, 100000, nil); return err },
+		func() error {
+			_, err := store.Transfer(ctx, p.AuthID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 3000})
+			return err
+		},
+		func() error { _, err := store.AssignNumber(ctx, p.AuthID, a.AuthID, "+912271264217"); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	if got := billing(t, must("billing", "run", "--db", db)); got != [3]int{0, 0, 0} {
+		t.Errorf("billing run before any period ended = %v, want nothing", got)
+	}
+	// The rental started 40 days ago: its second month is due.
+	rawSQL(t, db, `UPDATE numbers SET assigned_at = assigned_at - 40*86400, paid_until = paid_until - 40*86400 WHERE number = '+912271264217'`)
+	if got := billing(t, must("billing", "run", "--db", db)); got != [3]int{0, 1, 0} {
+		t.Errorf("billing run without the money = %v, want one suspension", got)
+	}
+	must("ledger", "verify", "--db", db)
+	store, err = sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: db}, sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Transfer(ctx, p.AuthID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	if got := billing(t, must("billing", "run", "--db", db)); got != [3]int{1, 0, 1} {
+		t.Errorf("billing run once funded = %v, want one charge that restores", got)
+	}
+	if got := billing(t, must("billing", "run", "--db", db)); got != [3]int{0, 0, 0} {
+		t.Errorf("billing run again = %v, want nothing", got)
+	}
+	must("ledger", "verify", "--db", db)
+	for _, args := range [][]string{{"number", "add", "--help"}, {"number", "import", "--help"}, {"billing", "run", "--help"}} {
+		if out := must(args...); !strings.Contains(out, "-db") {
+			t.Errorf("partnerd %s lists no --db:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	if _, _, code := runBin("billing", "run", "--db", missing); code != 1 {
+		t.Errorf("billing run on a missing database: exit %d, want 1", code)
+	}
+}
+
+// billing reads billing run's output as [charged, suspended, restored].
+func billing(t *testing.T, out string) [3]int {
+	t.Helper()
+	var r struct {
+		Charged   int `json:"periods_charged"`
+		Suspended int `json:"numbers_suspended"`
+		Restored  int `json:"numbers_restored"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("billing run printed %q: %v", out, err)
+	}
+	return [3]int{r.Charged, r.Suspended, r.Restored}
+}
+
+func countNumbers(t *testing.T, path string) int {
+	t.Helper()
+	store, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var total int
+	for _, pid := range partnerIDs(t, store) {
+		_, n, err := store.ListNumbers(context.Background(), pid, partnerd.NumberFilter{Page: partnerd.Page{Page: 1, Size: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	return total
+}
+
+func partnerIDs(t *testing.T, store *sqlstore.DB) []string {
+	t.Helper()
+	ps, err := store.ListPartners(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range ps {
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
