@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/secret"
@@ -248,4 +251,84 @@ func partnerIDs(t *testing.T, store *sqlstore.DB) []string {
 		ids = append(ids, p.ID)
 	}
 	return ids
+}
+
+// TestServeRenewsNumbers starts serve on a database with a number whose
+// month ended: the server's own sweep charges it at start, and serve
+// answers the numbers routes.
+func TestServeRenewsNumbers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := tempDB(t)
+	if _, stderr, err := runCmd("migrate", "--db", db); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, stderr)
+	}
+	key, err := secret.LoadKey("", db+".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: db}, sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, token, err := store.CreatePartner(ctx, partnerd.PartnerInput{Name: "Sweeper", Email: "ops@sweeper.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := store.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "Renter", Email: "renter@sweeper.example",
+		Password: "Str0ng!pass", Phone: "9431538535", Country: "IN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []func() error{
+		func() error { _, err := store.FundPartner(ctx, p.ID, 100000, nil); return err },
+		func() error {
+			_, err := store.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 10000})
+			return err
+		},
+		func() error {
+			_, err := store.AddNumber(ctx, p.ID, partnerd.NumberInput{Number: "+912271264217", MonthlyCost: 1000})
+			return err
+		},
+		func() error { _, err := store.AssignNumber(ctx, p.ID, a.AuthID, "+912271264217"); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	rawSQL(t, db, `UPDATE numbers SET assigned_at = assigned_at - 40*86400, paid_until = paid_until - 40*86400`)
+
+	s := mustServe(t, db)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.stderr.String(), `"renewed numbers"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not renew the due number within 10s; stderr:\n%s", s.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	req, err := http.NewRequest(http.MethodGet, s.url+"/api/v1/partner/accounts/"+a.AuthID+"/balance", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-ID", p.ID)
+	req.Header.Set("X-Auth-Token", token)
+	for path, want := range map[string]string{
+		"/api/v1/partner/accounts/" + a.AuthID + "/balance": `"balance":80.00`,
+		"/api/v1/partner/numbers":                           `"number":"+912271264217"`,
+	} {
+		req.URL.Path = path
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s = %d %s, want 200 with %s", path, resp.StatusCode, body, want)
+		}
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("serve: %v", err)
+	}
 }

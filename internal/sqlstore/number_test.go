@@ -1,11 +1,15 @@
 package sqlstore_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/pgtest"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 	"github.com/partnerd/partnerd/internal/storetest"
@@ -39,4 +43,39 @@ func TestPostgresNumbers(t *testing.T) {
 		}
 		return stores
 	})
+}
+
+// TestVerifyNumberCharges checks that ledger verify passes after a rental
+// and fails, naming the transaction, once its charged period is gone.
+func TestVerifyNumberCharges(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+	p, a := mustMovedMoney(t, db)
+	if _, err := db.AddNumber(ctx, p, partnerd.NumberInput{Number: "+912271264217", MonthlyCost: 2500}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.AssignNumber(ctx, p, a, "+912271264217")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := db.VerifyLedger(ctx, &out); err != nil || !strings.Contains(out.String(), "ok   I10") {
+		t.Fatalf("VerifyLedger after a rental: %v\n%s", err, out.String())
+	}
+	var txID string
+	err = db.Update(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT transaction_id FROM number_charges WHERE number = ? AND period_start = ?`,
+			n.Number, n.AssignedAt.Unix()).Scan(&txID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM number_charges`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.VerifyLedger(ctx, &out)
+	if err == nil || !strings.Contains(err.Error(), "I10") || !strings.Contains(err.Error(), txID) {
+		t.Errorf("VerifyLedger without the charged period = %v, want I10 naming %s", err, txID)
+	}
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -137,4 +138,19 @@ func (db *DB) suspendNumber(ctx context.Context, number string, now time.Time) (
 		k, err := res.RowsAffected()
 		return k == 1, err
 	})
+}
+
+// verifyNumberCharges finds a number rental transaction that no charged
+// period names: a charge the one-per-period rule did not guard.
+func verifyNumberCharges(tx *readTx) (string, error) {
+	var id string
+	err := tx.QueryRow(`SELECT t.id FROM ledger_transactions t WHERE t.kind = 'number_rental'
+		AND NOT EXISTS (SELECT 1 FROM number_charges c WHERE c.transaction_id = t.id) ORDER BY t.seq LIMIT 1`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("transaction %s charges a number rental for no recorded period", id), nil
 }

@@ -40,6 +40,7 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) (err error) {
 		{"I5 one idempotency key made at most one transaction", verifyIdempotency},
 		{"I6 ledger tables reject UPDATE and DELETE, wallets and accounts DELETE (triggers present)", db.verifyTriggers},
 		{"I8 every wallet's entry_count equals its number of entries", verifyEntryCounts},
+		{"I10 every number rental charge has its number period (and so each period one charge)", verifyNumberCharges},
 	}
 	for _, c := range checks {
 		problem, err := c.check(tx)

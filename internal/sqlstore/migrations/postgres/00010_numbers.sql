@@ -43,6 +43,9 @@ CREATE TABLE number_charges (
     PRIMARY KEY (number, period_start)
 );
 
+-- ledger verify (I10) finds each rental transaction's period through it.
+CREATE INDEX number_charges_transaction ON number_charges (transaction_id);
+
 -- +goose Down
 DROP TABLE number_charges;
 DROP TABLE numbers;
