@@ -77,8 +77,12 @@ type NumberInput struct {
 const maxRegionLen = 100
 
 // Validate checks and normalizes the input, reporting every bad field.
-func (in *NumberInput) Validate() error {
-	var fe FieldErrors
+func (in *NumberInput) Validate() error { return in.ValidateWith(nil) }
+
+// ValidateWith is Validate for input whose reading already found the
+// errors fe (an operator's amount that did not parse): they are reported
+// with the input's own.
+func (in *NumberInput) ValidateWith(fe FieldErrors) error {
 	in.Number = checkE164(&fe, "number", in.Number)
 	if in.Type == "" {
 		in.Type = NumberLocal
@@ -95,6 +99,19 @@ func (in *NumberInput) Validate() error {
 		fe.Add("monthly_cost", FCOutOfRange, "monthly_cost must not be negative")
 	}
 	return fe.Err()
+}
+
+// ParseMonthlyCost reads an operator's monthly cost (a flag, a CSV cell)
+// in currency: an amount from 0 (a free number). A bad one is added to fe
+// as field, and read as 0.
+func ParseMonthlyCost(fe *FieldErrors, field, text, currency string) int64 {
+	v, code := ParseAmountText(strings.TrimSpace(text), currency)
+	if code != "" || v < 0 {
+		fe.Add(field, FCInvalidFormat, fmt.Sprintf("%s must be an amount of %s from 0 with at most %d decimals, as 25.00",
+			field, currency, CurrencyExponent(currency)))
+		return 0
+	}
+	return v
 }
 
 // NormalizeNumber returns the E.164 form of a phone number written in

@@ -75,3 +75,33 @@ func TestNumberParamsFilter(t *testing.T) {
 }
 
 func textPtr(s string) *string { return &s }
+
+func TestParseMonthlyCost(t *testing.T) {
+	for _, c := range []struct {
+		text, currency string
+		want           int64
+		bad            bool
+	}{
+		{"25.00", "INR", 2500, false},
+		{" 0 ", "INR", 0, false},
+		{"7", "JPY", 7, false},
+		{"1.5", "JPY", 0, true},
+		{"1.234", "INR", 0, true},
+		{"-1", "INR", 0, true},
+		{"", "INR", 0, true},
+		{"abc", "INR", 0, true},
+	} {
+		var fe partnerd.FieldErrors
+		got := partnerd.ParseMonthlyCost(&fe, "monthly_cost", c.text, c.currency)
+		if got != c.want || fe.Has("monthly_cost") != c.bad {
+			t.Errorf("ParseMonthlyCost(%q, %s) = %d, errors %v; want %d, bad %v", c.text, c.currency, got, fe, c.want, c.bad)
+		}
+	}
+	// ValidateWith reports the reading's errors beside the input's own.
+	in := partnerd.NumberInput{Number: "+912271264217", Type: "fax"}
+	err := in.ValidateWith(partnerd.FieldErrors{{Field: "monthly_cost", Code: partnerd.FCInvalidFormat, Message: "bad"}})
+	var pe *partnerd.Error
+	if !errors.As(err, &pe) || len(pe.Fields) != 2 {
+		t.Errorf("ValidateWith = %v, want monthly_cost and type", err)
+	}
+}

@@ -55,20 +55,11 @@ func (c *Client) ListAccountNumbers(ctx context.Context, partnerID, authID strin
 	if !partnerd.IsAccountID(authID) {
 		return nil, 0, partnerd.ErrAccountNotFound(authID)
 	}
-	var out wire.List[wire.Number]
-	if err := c.do(ctx, http.MethodGet, "/accounts/"+authID+"/numbers", numberQuery(f), nil, &out); err != nil {
-		return nil, 0, err
-	}
-	ns := make([]*partnerd.Number, 0, len(out.Data))
-	for i := range out.Data {
-		n, err := out.Data[i].PartnerNumber(c.partnerID)
-		if err != nil {
-			return nil, 0, err
-		}
+	ns, total, err := c.numbers(ctx, "/accounts/"+authID+"/numbers", f)
+	for _, n := range ns {
 		n.AccountAuthID = &authID
-		ns = append(ns, n)
 	}
-	return ns, out.Meta.Total, nil
+	return ns, total, err
 }
 
 // ListNumbers returns one page of the partner's pool, newest first, and
@@ -77,8 +68,14 @@ func (c *Client) ListNumbers(ctx context.Context, partnerID string, f partnerd.N
 	if err := c.checkPartner(partnerID); err != nil {
 		return nil, 0, err
 	}
+	return c.numbers(ctx, "/numbers", f)
+}
+
+// numbers fetches one page of a number list. A customer's list has no
+// account columns: they stay nil.
+func (c *Client) numbers(ctx context.Context, path string, f partnerd.NumberFilter) ([]*partnerd.Number, int, error) {
 	var out wire.List[wire.NumberItem]
-	if err := c.do(ctx, http.MethodGet, "/numbers", numberQuery(f), nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodGet, path, numberQuery(f), nil, &out); err != nil {
 		return nil, 0, err
 	}
 	ns := make([]*partnerd.Number, 0, len(out.Data))

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/sqlstore"
 	"github.com/partnerd/partnerd/internal/wire"
 )
 
@@ -28,25 +29,18 @@ func numberAdd(ctx context.Context, args []string, getenv func(string) string, s
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *partnerID == "" {
-		return usageError{"--partner is required\n\n" + fs.usage()}
-	}
-	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
+	db, p, err := openPartner(ctx, fs, *dbFlag, *partnerID, getenv)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	p, err := db.Partner(ctx, *partnerID)
-	if err != nil {
-		return err
-	}
 	in := partnerd.NumberInput{Number: fs.Arg(0), Type: *typ}
 	if *region != "" {
 		in.Region = region
 	}
 	var fe partnerd.FieldErrors
-	in.MonthlyCost = parseMonthlyCost(&fe, "monthly-cost", *cost, p.Currency)
-	if err := mergeErrors(fe, in.Validate()); err != nil {
+	in.MonthlyCost = partnerd.ParseMonthlyCost(&fe, "monthly-cost", *cost, p.Currency)
+	if err := in.ValidateWith(fe); err != nil {
 		return describe(err)
 	}
 	n, err := db.AddNumber(ctx, p.ID, in)
@@ -59,34 +53,22 @@ func numberAdd(ctx context.Context, args []string, getenv func(string) string, s
 	return json.NewEncoder(stdout).Encode(wire.NewNumberItem(n))
 }
 
-// parseMonthlyCost reads a non-negative amount of currency, adding an
-// error for field when it is not one.
-func parseMonthlyCost(fe *partnerd.FieldErrors, field, text, currency string) int64 {
-	v, code := partnerd.ParseAmountText(strings.TrimSpace(text), currency)
-	if code != "" || v < 0 {
-		fe.Add(field, partnerd.FCInvalidFormat, fmt.Sprintf("%s must be an amount of %s from 0 with at most %d decimals, as 25.00",
-			field, currency, partnerd.CurrencyExponent(currency)))
-		return 0
+// openPartner opens the database of a number command and reads the
+// partner its --partner names.
+func openPartner(ctx context.Context, fs *cmdFlags, dsn, partnerID string, getenv func(string) string) (*sqlstore.DB, *partnerd.Partner, error) {
+	if partnerID == "" {
+		return nil, nil, usageError{"--partner is required\n\n" + fs.usage()}
 	}
-	return v
-}
-
-// mergeErrors adds the fields of a validation error err to fe, those fe
-// has not reported, and returns the whole.
-func mergeErrors(fe partnerd.FieldErrors, err error) error {
-	var pe *partnerd.Error
-	if errors.As(err, &pe) && pe.Code == partnerd.ECValidation {
-		for _, f := range pe.Fields {
-			if !fe.Has(f.Field) {
-				fe = append(fe, f)
-			}
-		}
-		return fe.Err()
-	}
+	db, err := openStore(ctx, dsn, getenv, nil, existing)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	return fe.Err()
+	p, err := db.Partner(ctx, partnerID)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, p, nil
 }
 
 // importHeader is the header row number import requires.
@@ -104,23 +86,16 @@ func numberImport(ctx context.Context, args []string, getenv func(string) string
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if *partnerID == "" {
-		return usageError{"--partner is required\n\n" + fs.usage()}
+	db, p, err := openPartner(ctx, fs, *dbFlag, *partnerID, getenv)
+	if err != nil {
+		return err
 	}
+	defer db.Close()
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	p, err := db.Partner(ctx, *partnerID)
-	if err != nil {
-		return err
-	}
 	ins, lines, problems := readNumbersCSV(f, p.Currency, stderr)
 	if len(problems) == 0 && len(ins) == 0 {
 		problems = append(problems, "the file holds no numbers (after its header number,type,region,monthly_cost)")
@@ -185,9 +160,9 @@ func readNumbersCSV(r io.Reader, currency string, progress io.Writer) (ins []par
 		if strings.TrimSpace(rec[3]) == "" {
 			fe.Add("monthly_cost", partnerd.FCRequired, "monthly_cost is required (0 for a free number)")
 		} else {
-			in.MonthlyCost = parseMonthlyCost(&fe, "monthly_cost", rec[3], currency)
+			in.MonthlyCost = partnerd.ParseMonthlyCost(&fe, "monthly_cost", rec[3], currency)
 		}
-		if err := mergeErrors(fe, in.Validate()); err != nil {
+		if err := in.ValidateWith(fe); err != nil {
 			var pe *partnerd.Error
 			if !errors.As(err, &pe) {
 				problems = append(problems, fmt.Sprintf("line %d: %v", line, err))

@@ -99,12 +99,17 @@ func (s *Server) handleAccountNumbers(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.Number]{Data: make([]wire.Number, 0, len(ns)), Meta: wire.NewPageMeta(f.Page, total)}
+	writeNumbers(w, f, ns, total, wire.NewNumber)
+	return nil
+}
+
+// writeNumbers writes a page of numbers, each rendered by render.
+func writeNumbers[T any](w http.ResponseWriter, f partnerd.NumberFilter, ns []*partnerd.Number, total int, render func(*partnerd.Number) T) {
+	out := wire.List[T]{Data: make([]T, 0, len(ns)), Meta: wire.NewPageMeta(f.Page, total)}
 	for _, n := range ns {
-		out.Data = append(out.Data, wire.NewNumber(n))
+		out.Data = append(out.Data, render(n))
 	}
 	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 func (s *Server) handleNumbers(w http.ResponseWriter, r *http.Request) error {
@@ -116,10 +121,6 @@ func (s *Server) handleNumbers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.NumberItem]{Data: make([]wire.NumberItem, 0, len(ns)), Meta: wire.NewPageMeta(f.Page, total)}
-	for _, n := range ns {
-		out.Data = append(out.Data, wire.NewNumberItem(n))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeNumbers(w, f, ns, total, wire.NewNumberItem)
 	return nil
 }
