@@ -38,6 +38,7 @@ func RunNumbers(t *testing.T, open func(t *testing.T, n int) []NumberStore) {
 		{"RenewOncePerPeriod", testNumberRenew},
 		{"SuspendAndRestore", testNumberSuspend},
 		{"ConcurrentSweeps", testNumberConcurrentSweeps},
+		{"ConcurrentAssign", testNumberConcurrentAssign},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -470,6 +471,60 @@ func testNumberConcurrentSweeps(t *testing.T, open func(n int) []NumberStore) {
 	}
 	if got, want := mustCustomerBalance(t, s, p.ID, a.AuthID), int64(1_000_000-numbers*4*cost); got != want {
 		t.Errorf("balance = %d, want %d (each period once)", got, want)
+	}
+	mustVerify(t, s)
+}
+
+// testNumberConcurrentAssign assigns one number to several customers at
+// once through two instances: one wins, the others are number_assigned,
+// and only the winner pays.
+func testNumberConcurrentAssign(t *testing.T, open func(n int) []NumberStore) {
+	stores := open(2)
+	s := stores[0]
+	ctx := context.Background()
+	p, first := mustCustomerWith(t, s, "race", 5000)
+	customers := []*partnerd.Account{first}
+	for i := range 5 {
+		a := mustAccount(t, s, p.ID, fmt.Sprintf("Racer %d", i), fmt.Sprintf("racer%d@race.example", i))
+		if _, err := s.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 5000}); err != nil {
+			t.Fatal(err)
+		}
+		customers = append(customers, a)
+	}
+	mustNumber(t, s, p.ID, numberA, 1200)
+	var wg sync.WaitGroup
+	codes := make([]string, len(customers))
+	for i, a := range customers {
+		wg.Go(func() {
+			_, err := stores[i%2].AssignNumber(ctx, p.ID, a.AuthID, numberA)
+			codes[i] = "ok"
+			if err != nil {
+				codes[i] = partnerd.ErrorCode(err)
+			}
+		})
+	}
+	wg.Wait()
+	var winners int
+	for i, code := range codes {
+		switch code {
+		case "ok":
+			winners++
+			if got := mustCustomerBalance(t, s, p.ID, customers[i].AuthID); got != 3800 {
+				t.Errorf("the winner's balance = %d, want 3800", got)
+			}
+			if n := mustPool(t, s, p.ID)[numberA]; n.AccountAuthID == nil || *n.AccountAuthID != customers[i].AuthID {
+				t.Errorf("number = %+v, want assigned to the winner %s", n, customers[i].AuthID)
+			}
+		case partnerd.ECNumberAssigned:
+			if got := mustCustomerBalance(t, s, p.ID, customers[i].AuthID); got != 5000 {
+				t.Errorf("a loser's balance = %d, want 5000", got)
+			}
+		default:
+			t.Errorf("AssignNumber by customer %d: %s, want ok or %s", i, code, partnerd.ECNumberAssigned)
+		}
+	}
+	if winners != 1 {
+		t.Errorf("%d customers got the number, want 1 (%v)", winners, codes)
 	}
 	mustVerify(t, s)
 }
