@@ -58,6 +58,7 @@ func commands() []command {
 		{"partner list", "list the partners, one JSON object per line", partnerList},
 		{"partner fund", "credit a partner's master wallet with money from outside", partnerFund},
 		{"ledger verify", "check every ledger invariant; fail naming the first wallet or transaction that breaks one", ledgerVerify},
+		{"rate import", "replace a partner's rate deck with the rates of a CSV file; nothing changes if any row is bad", rateImport},
 		{"copy", "copy a whole installation into an empty database, then verify its ledger", copyCmd},
 	}
 }
