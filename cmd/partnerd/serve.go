@@ -43,6 +43,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	api := httpapi.NewServer(httpapi.Config{
 		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
+		Rates: db,
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	srv := api.HTTPServer(httpapi.HTTPOptions{})

@@ -17,4 +17,8 @@ func (s *Server) routes() {
 	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/withdraw-balance", s.partner(s.idempotent(s.handleWithdraw)))
 	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/transactions", s.partner(s.handleAccountTransactions))
 	s.mux.Handle("GET "+p+"/transactions", s.partner(s.handleTransactions))
+
+	// Rates (API.md §5): the partner reads its deck; the operator replaces
+	// it with partnerd rate import.
+	s.mux.Handle("GET "+p+"/rates", s.partner(s.handleRateList))
 }

@@ -18,6 +18,8 @@ type Server struct {
 	accounts partnerd.AccountService
 	partners partnerd.PartnerService
 	ledger   partnerd.LedgerService
+	// rates serves GET /rates.
+	rates partnerd.RateService
 	// idempotency is optional: without it Idempotency-Key is ignored.
 	idempotency partnerd.IdempotencyService
 	log         *slog.Logger
@@ -32,6 +34,8 @@ type Config struct {
 	Accounts partnerd.AccountService
 	Partners partnerd.PartnerService
 	Ledger   partnerd.LedgerService
+	// Rates reads the partners' rate decks.
+	Rates partnerd.RateService
 	// Idempotency stores Idempotency-Key responses.
 	Idempotency partnerd.IdempotencyService
 	Logger      *slog.Logger
@@ -50,6 +54,7 @@ type Config struct {
 func NewServer(c Config) *Server {
 	s := &Server{mux: http.NewServeMux(), accounts: c.Accounts, partners: c.Partners,
 		ledger: c.Ledger, idempotency: c.Idempotency, log: c.Logger, ping: c.Ping}
+	s.rates = c.Rates
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
