@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/client"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
@@ -184,5 +185,34 @@ func TestRateImport(t *testing.T) {
 	}
 	if d := deck(); len(d) != 100 {
 		t.Errorf("the mistakes changed the deck: first page has %d rates", len(d))
+	}
+}
+
+// TestRatesServed imports a deck with the operator command and reads it
+// back from the server serve runs, through the client.
+func TestRatesServed(t *testing.T) {
+	t.Parallel()
+	db := mustMigratedDB(t)
+	p := mustPartnerCreate(t, "--db", db, "--name", "Served", "--email", "ops@served.example", "--currency", "jpy")
+	id, token := p["auth_id"].(string), p["auth_token"].(string)
+	csv := filepath.Join(t.TempDir(), "deck.csv")
+	if err := os.WriteFile(csv, []byte("direction,prefix,rate_per_minute,initial_increment,subsequent_increment\n"+
+		"outbound,81,1.5,60,60\ninbound,8150,0,1,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, err := runCmd("rate", "import", "--db", db, "--partner", id, csv); err != nil {
+		t.Fatalf("rate import: %v\n%s%s", err, out, errOut)
+	}
+	s := mustServe(t, db)
+	got, total, err := client.New(s.url, id, token).ListRates(context.Background(), "", partnerd.RateFilter{})
+	if err != nil {
+		t.Fatalf("ListRates: %v", err)
+	}
+	want := []*partnerd.Rate{
+		{Direction: "inbound", Prefix: "8150", PerMinute: 0, InitialIncrement: 1, SubsequentIncrement: 1},
+		{Direction: "outbound", Prefix: "81", PerMinute: 15_000, InitialIncrement: 60, SubsequentIncrement: 60},
+	}
+	if diff := cmp.Diff(want, got); diff != "" || total != 2 {
+		t.Errorf("served deck: total %d, want 2; (-want +got):\n%s", total, diff)
 	}
 }
