@@ -216,3 +216,52 @@ func TestRatesServed(t *testing.T) {
 		t.Errorf("served deck: total %d, want 2; (-want +got):\n%s", total, diff)
 	}
 }
+
+// TestRateImportPostgres imports a deck into PostgreSQL with the real
+// binary, refuses a bad file there too, and matches a call on the result.
+func TestRateImportPostgres(t *testing.T) {
+	dsn := pgFreshDSN(t)
+	t.Parallel()
+	bin := crashBuildBinary(t)
+	env := pgEnv()
+	if out, errOut, code := crashRunEnv(t, bin, env, "migrate", "--db", dsn); code != 0 {
+		t.Fatalf("migrate: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code := crashRunEnv(t, bin, env, "partner", "create", "--db", dsn, "--name", "Acme", "--email", "ops@acme.example")
+	if code != 0 {
+		t.Fatalf("partner create: exit %d\n%s", code, errOut)
+	}
+	var p struct {
+		AuthID string `json:"auth_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.csv"), filepath.Join(dir, "bad.csv")
+	const header = "direction,prefix,rate_per_minute,initial_increment,subsequent_increment\n"
+	if err := os.WriteFile(good, []byte(header+"outbound,91,0.45,60,60\noutbound,9122,0.30,1,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(header+"outbound,1,0.10,1,1\noutbound,1,0.20,1,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := crashRunEnv(t, bin, env, "rate", "import", "--db", dsn, "--partner", p.AuthID, good); code != 0 || !strings.Contains(out, `"imported":2`) {
+		t.Fatalf("rate import good.csv: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := crashRunEnv(t, bin, env, "rate", "import", "--db", dsn, "--partner", p.AuthID, bad); code != 1 || !strings.Contains(errOut, "line 3: outbound prefix 1 repeats line 2") {
+		t.Errorf("rate import bad.csv: exit %d, want 1 naming line 3\n%s", code, errOut)
+	}
+	s, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "postgres", DSN: dsn}, sqlstore.Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, err := s.MatchRate(context.Background(), p.AuthID, partnerd.DirectionOutbound, "+912271264217")
+	if err != nil || r.Prefix != "9122" || r.PerMinute != 3000 {
+		t.Errorf("MatchRate after the imports = %+v, %v; want prefix 9122 at 0.3000", r, err)
+	}
+	if _, err := s.MatchRate(context.Background(), p.AuthID, partnerd.DirectionOutbound, "+14155550100"); partnerd.ErrorCode(err) != partnerd.ECNoRate {
+		t.Errorf("MatchRate of a number the refused file would rate: %v, want %s", err, partnerd.ECNoRate)
+	}
+}
