@@ -56,7 +56,12 @@ func (m Money) String() string { return FormatMinor(m.Minor, m.Currency) + " " +
 
 // FormatMinor writes minor units as a decimal string with the currency's decimals.
 func FormatMinor(minor int64, currency string) string {
-	exp := CurrencyExponent(currency)
+	return formatFixed(minor, CurrencyExponent(currency))
+}
+
+// formatFixed writes minor, a fixed-point value with exp decimals, as a
+// decimal string with exactly exp decimals.
+func formatFixed(minor int64, exp int) string {
 	neg := minor < 0
 	// Work on the magnitude as uint64 so MinInt64 cannot overflow.
 	u := uint64(minor)
@@ -82,7 +87,12 @@ func FormatMinor(minor int64, currency string) string {
 // (exponent forms must reduce to such a value), and at most 1,000,000,000 in
 // major units in magnitude. It returns a field error code on failure.
 func ParseAmountText(s, currency string) (int64, string) {
-	exp := CurrencyExponent(currency)
+	return parseFixed(s, CurrencyExponent(currency))
+}
+
+// parseFixed is ParseAmountText for a fixed-point value with exp decimals
+// (a currency's, or a rate's four): the value times 10^exp.
+func parseFixed(s string, exp int) (int64, string) {
 	i := 0
 	neg := false
 	if i < len(s) && s[i] == '-' {

@@ -44,6 +44,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	api := httpapi.NewServer(httpapi.Config{
 		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
 		Numbers: db,
+		Rates:   db,
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	srv := api.HTTPServer(httpapi.HTTPOptions{})

@@ -23,4 +23,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/numbers", s.partner(s.handleAccountNumbers))
 	s.mux.Handle("DELETE "+p+"/accounts/{customer_auth_id}/numbers/{number}", s.partner(s.handleNumberRelease))
 	s.mux.Handle("GET "+p+"/numbers", s.partner(s.handleNumbers))
+
+	// Rates (API.md §5): the partner reads its deck; the operator replaces
+	// it with partnerd rate import.
+	s.mux.Handle("GET "+p+"/rates", s.partner(s.handleRateList))
 }

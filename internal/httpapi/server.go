@@ -19,6 +19,8 @@ type Server struct {
 	partners partnerd.PartnerService
 	ledger   partnerd.LedgerService
 	numbers  partnerd.NumberService
+	// rates serves GET /rates.
+	rates partnerd.RateService
 	// idempotency is optional: without it Idempotency-Key is ignored.
 	idempotency partnerd.IdempotencyService
 	log         *slog.Logger
@@ -35,6 +37,8 @@ type Config struct {
 	Ledger   partnerd.LedgerService
 	// Numbers serves the numbers routes (required by them).
 	Numbers partnerd.NumberService
+	// Rates reads the partners' rate decks.
+	Rates partnerd.RateService
 	// Idempotency stores Idempotency-Key responses.
 	Idempotency partnerd.IdempotencyService
 	Logger      *slog.Logger
@@ -53,6 +57,7 @@ type Config struct {
 func NewServer(c Config) *Server {
 	s := &Server{mux: http.NewServeMux(), accounts: c.Accounts, partners: c.Partners,
 		ledger: c.Ledger, idempotency: c.Idempotency, log: c.Logger, ping: c.Ping}
+	s.rates = c.Rates
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

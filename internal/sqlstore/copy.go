@@ -23,6 +23,9 @@ var copyTables = []struct {
 	{"ledger_transactions", "seq", true, false},
 	{"ledger_entries", "seq", true, false},
 	{"idempotency_keys", "partner_id, key", false, false},
+	{"rates", "partner_id, direction, prefix", false, false},
+	{"numbers", "seq", true, false},
+	{"number_charges", "number, period_start", false, false},
 	// The key check goes along with the secrets it vouches for, so the
 	// copy opens only with the key the source's secrets are sealed under.
 	// An empty target opened with a key has a check of its own, for no

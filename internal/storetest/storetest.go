@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Account", accountTests},
 		{"Search", searchTests},
 		{"Balance", balanceTests},
+		{"Rate", rateTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
