@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/csvimport"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 	"github.com/partnerd/partnerd/internal/wire"
 )
@@ -74,9 +73,6 @@ func openPartner(ctx context.Context, fs *cmdFlags, dsn, partnerID string, geten
 // importHeader is the header row number import requires.
 var importHeader = []string{"number", "type", "region", "monthly_cost"}
 
-// importProgressEvery is how many rows pass between progress lines.
-const importProgressEvery = 10_000
-
 // numberImport adds every number of a CSV file to a partner's pool, or
 // none: each bad row is reported with its line number.
 func numberImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -96,7 +92,10 @@ func numberImport(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer f.Close()
-	ins, lines, problems := readNumbersCSV(f, p.Currency, stderr)
+	ins, lines, problems, err := readNumbersCSV(f, p.Currency, stderr)
+	if err != nil {
+		return err
+	}
 	if len(problems) == 0 && len(ins) == 0 {
 		problems = append(problems, "the file holds no numbers (after its header number,type,region,monthly_cost)")
 	}
@@ -120,75 +119,36 @@ func numberImport(ctx context.Context, args []string, getenv func(string) string
 
 // readNumbersCSV reads the rows of an import file into inputs, with the
 // line of each, and returns every problem found, each naming its line.
-func readNumbersCSV(r io.Reader, currency string, progress io.Writer) (ins []partnerd.NumberInput, lines []int, problems []string) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(importHeader)
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err != nil && !errors.Is(err, csv.ErrFieldCount) {
-		return nil, nil, []string{"line 1: " + csvProblem(err)}
-	}
-	for i := range header {
-		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff")))
-	}
-	if !slices.Equal(header, importHeader) {
-		return nil, nil, []string{fmt.Sprintf("line 1: the header must be %s, not %s", strings.Join(importHeader, ","), strings.Join(header, ","))}
-	}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			problems = append(problems, fmt.Sprintf("line %d: %s", line, csvProblem(err)))
-			if !errors.Is(err, csv.ErrFieldCount) {
-				// A broken quote leaves the rest unreadable.
-				break
-			}
-			continue
-		}
-		in := partnerd.NumberInput{Number: rec[0], Type: strings.TrimSpace(rec[1])}
-		if strings.TrimSpace(rec[2]) != "" {
-			in.Region = &rec[2]
+func readNumbersCSV(r io.Reader, currency string, progress io.Writer) (ins []partnerd.NumberInput, lines []int, problems []string, err error) {
+	_, found, err := csvimport.Read(r, importHeader, func(line int, f []string) []string {
+		in := partnerd.NumberInput{Number: f[0], Type: f[1]}
+		if region := f[2]; region != "" {
+			in.Region = &region
 		}
 		var fe partnerd.FieldErrors
-		if strings.TrimSpace(rec[3]) == "" {
+		if f[3] == "" {
 			fe.Add("monthly_cost", partnerd.FCRequired, "monthly_cost is required (0 for a free number)")
 		} else {
-			in.MonthlyCost = partnerd.ParseMonthlyCost(&fe, "monthly_cost", rec[3], currency)
+			in.MonthlyCost = partnerd.ParseMonthlyCost(&fe, "monthly_cost", f[3], currency)
 		}
 		if err := in.ValidateWith(fe); err != nil {
 			var pe *partnerd.Error
 			if !errors.As(err, &pe) {
-				problems = append(problems, fmt.Sprintf("line %d: %v", line, err))
-				continue
+				return []string{err.Error()}
 			}
-			for _, f := range pe.Fields {
-				problems = append(problems, fmt.Sprintf("line %d: %s", line, f.Message))
+			msgs := make([]string, len(pe.Fields))
+			for i, f := range pe.Fields {
+				msgs[i] = f.Message
 			}
+			return msgs
 		}
 		ins, lines = append(ins, in), append(lines, line)
-		if len(ins)%importProgressEvery == 0 {
-			fmt.Fprintf(progress, "read %d rows…\n", len(ins))
-		}
+		return nil
+	}, csvimport.Options{Progress: func(n int) { fmt.Fprintf(progress, "read %d rows…\n", n) }})
+	for _, p := range found {
+		problems = append(problems, p.String())
 	}
-	return ins, lines, problems
-}
-
-func csvProblem(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			return "want 4 fields: number,type,region,monthly_cost"
-		}
-		return pe.Err.Error()
-	}
-	return err.Error()
+	return ins, lines, problems, err
 }
 
 // rowIndex reads the index of numbers[i] at the start of a field name.
