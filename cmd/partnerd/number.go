@@ -114,7 +114,7 @@ func numberImport(ctx context.Context, args []string, getenv func(string) string
 			problems = append(problems, rowProblem(fe, lines))
 		}
 	}
-	return fmt.Errorf("nothing imported: %d bad rows in %s:\n  %s", len(problems), fs.Arg(0), strings.Join(problems, "\n  "))
+	return fmt.Errorf("nothing imported: %d problems in %s:\n  %s", len(problems), fs.Arg(0), strings.Join(problems, "\n  "))
 }
 
 // readNumbersCSV reads the rows of an import file into inputs, with the
@@ -132,15 +132,7 @@ func readNumbersCSV(r io.Reader, currency string, progress io.Writer) (ins []par
 			in.MonthlyCost = partnerd.ParseMonthlyCost(&fe, "monthly_cost", f[3], currency)
 		}
 		if err := in.ValidateWith(fe); err != nil {
-			var pe *partnerd.Error
-			if !errors.As(err, &pe) {
-				return []string{err.Error()}
-			}
-			msgs := make([]string, len(pe.Fields))
-			for i, f := range pe.Fields {
-				msgs[i] = f.Message
-			}
-			return msgs
+			return fieldMessages(err)
 		}
 		ins, lines = append(ins, in), append(lines, line)
 		return nil
