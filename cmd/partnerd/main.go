@@ -57,6 +57,9 @@ func commands() []command {
 		{"partner create", "create a partner and print its token, which is shown only this once", partnerCreate},
 		{"partner list", "list the partners, one JSON object per line", partnerList},
 		{"partner fund", "credit a partner's master wallet with money from outside", partnerFund},
+		{"switch-token create", "create a SIP switch's token for the switch API and print it, shown only this once", switchTokenCreate},
+		{"switch-token list", "list the switch tokens (never the tokens themselves), one JSON object per line", switchTokenList},
+		{"switch-token revoke", "revoke a switch token (running servers refuse it within a second)", switchTokenRevoke},
 		{"ledger verify", "check every ledger invariant; fail naming the first wallet or transaction that breaks one", ledgerVerify},
 		{"copy", "copy a whole installation into an empty database, then verify its ledger", copyCmd},
 	}
