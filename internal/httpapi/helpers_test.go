@@ -170,6 +170,7 @@ func openEnvWith(dir string, o envOptions) (*testEnv, func(), error) {
 	c := httpapi.Config{
 		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping, Now: o.serverNow,
 	}
+	c.Switches, c.SIP = db, db
 	if o.accessLog {
 		c.AccessLog = logs
 	}
