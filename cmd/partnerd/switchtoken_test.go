@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/client"
 )
 
 var switchTokenIDShape = regexp.MustCompile(`^ST_[A-Z0-9]{8}$`)
@@ -259,4 +260,54 @@ func TestServeRefusesBadSIPRealm(t *testing.T) {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// TestSIPClientThroughServe drives the SIP endpoints through the public
+// client against serve: what the client sends is what the server reads,
+// and back.
+func TestSIPClientThroughServe(t *testing.T) {
+	t.Parallel()
+	srv := mustServe(t, tempDB(t))
+	id, token := mustCredentials(t, srv.stdout.String())
+	c := client.New(srv.url, id, token)
+	ctx := context.Background()
+	a, err := c.CreateAccount(ctx, "", partnerd.AccountInput{Name: "Phones", Email: "phones@client.example",
+		Password: "SecurePass@123", Phone: "9431538535", Country: "IN"})
+	if err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	alias := "Reception"
+	e, err := c.CreateSIPEndpoint(ctx, a.AuthID, partnerd.SIPEndpointInput{Username: "reception", Password: "SecurePass@123", Alias: &alias})
+	if err != nil {
+		t.Fatalf("CreateSIPEndpoint: %v", err)
+	}
+	want := &partnerd.SIPEndpoint{ID: e.ID, AccountID: a.AuthID, Username: "reception", Alias: &alias,
+		Realm: partnerd.DefaultSIPRealm, Status: partnerd.SIPEndpointActive, CreatedAt: e.CreatedAt}
+	if diff := cmp.Diff(want, e); diff != "" || e.CreatedAt.IsZero() {
+		t.Errorf("CreateSIPEndpoint (-want +got):\n%s", diff)
+	}
+	list, total, err := c.ListSIPEndpoints(ctx, a.AuthID, partnerd.Page{})
+	if err != nil || total != 1 || len(list) != 1 || cmp.Diff(want, list[0]) != "" {
+		t.Errorf("ListSIPEndpoints = %v, %d, %v; want the endpoint", list, total, err)
+	}
+	if got, err := c.SetSIPPassword(ctx, a.AuthID, e.ID, "N3w-secret!"); err != nil || cmp.Diff(want, got) != "" {
+		t.Errorf("SetSIPPassword = %+v, %v; want the endpoint", got, err)
+	}
+	_, err = c.SetSIPPassword(ctx, a.AuthID, e.ID, "weak")
+	if partnerd.ErrorCode(err) != partnerd.ECValidation {
+		t.Errorf("SetSIPPassword(weak): %v, want validation_error", err)
+	}
+	_, err = c.CreateSIPEndpoint(ctx, a.AuthID, partnerd.SIPEndpointInput{Username: "reception", Password: "SecurePass@123"})
+	if partnerd.ErrorCode(err) != partnerd.ECUsernameTaken {
+		t.Errorf("CreateSIPEndpoint(taken): %v, want username_taken", err)
+	}
+	if err := c.DeleteSIPEndpoint(ctx, a.AuthID, e.ID); err != nil {
+		t.Fatalf("DeleteSIPEndpoint: %v", err)
+	}
+	if _, err := c.SIPEndpoint(ctx, a.AuthID, e.ID); partnerd.ErrorCode(err) != partnerd.ECNotFound {
+		t.Errorf("SIPEndpoint after delete: %v, want not_found", err)
+	}
+	if _, err := c.SIPEndpoint(ctx, "MA_00000000", e.ID); partnerd.ErrorCode(err) != partnerd.ECAccountNotFound {
+		t.Errorf("SIPEndpoint of an unknown customer: %v, want account_not_found", err)
+	}
 }
