@@ -69,18 +69,7 @@ func switchTokenList(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	if len(tokens) == 0 {
-		// On stderr: stdout holds only JSON lines, none here.
-		fmt.Fprintln(stderr, "no switch tokens")
-		return nil
-	}
-	enc := json.NewEncoder(stdout)
-	for _, st := range tokens {
-		if err := enc.Encode(toSwitchTokenJSON(st, "")); err != nil {
-			return err
-		}
-	}
-	return nil
+	return printLines(stdout, stderr, "no switch tokens", tokens, func(st *partnerd.SwitchToken) any { return toSwitchTokenJSON(st, "") })
 }
 
 func switchTokenRevoke(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

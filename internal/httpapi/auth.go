@@ -225,8 +225,13 @@ func (s *Server) lookupPartner(ctx context.Context, id string) (*credential, err
 // partner authenticates the request before running h, which then finds
 // the caller with principalFrom (or partnerFrom).
 func (s *Server) partner(h handlerFunc) http.Handler {
+	return s.as(s.authenticate, h)
+}
+
+// as authenticates the request with authenticate before running h.
+func (s *Server) as(authenticate func(*http.Request) (*partnerd.Principal, error), h handlerFunc) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		p, err := s.authenticate(r)
+		p, err := authenticate(r)
 		if err != nil {
 			return err
 		}
@@ -276,14 +281,7 @@ func (s *Server) lookupSwitch(ctx context.Context, token string) (*credential, e
 
 // switchAPI authenticates a switch before running h.
 func (s *Server) switchAPI(h handlerFunc) http.Handler {
-	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		p, err := s.authenticateSwitch(r)
-		if err != nil {
-			return err
-		}
-		info(r.Context()).principal = p
-		return h(w, r)
-	})
+	return s.as(s.authenticateSwitch, h)
 }
 
 // principalFrom returns the authenticated caller of the request.

@@ -18,7 +18,7 @@ var reEndpointID = regexp.MustCompile(`^EP_[A-Z0-9]{8}$`)
 // unique server-wide.
 var sipSeq atomic.Int64
 
-func sipUsername(prefix string) string { return fmt.Sprintf("%s%d", prefix, sipSeq.Add(1)) }
+func sipUsername(prefix string) string { return fmt.Sprintf("%s-%d", prefix, sipSeq.Add(1)) }
 
 // mustCustomer creates a partner and one customer, and returns the
 // partner's credentials and the customer's auth_id.
@@ -111,7 +111,7 @@ func TestSIPEndpointCreateRefuses(t *testing.T) {
 	wantError(t, r, http.StatusUnsupportedMediaType, partnerd.ECUnsupportedMedia)
 	r = e.doJSON(t, http.MethodPost, endpointsPath(authID), p, `{"username":`, nil)
 	wantError(t, r, http.StatusBadRequest, partnerd.ECInvalidJSON)
-	r = e.post(t, endpointsPath(authID)+"?x=1", p, map[string]any{"username": sipUsername("q"), "password": "Secret#2026"})
+	r = e.post(t, endpointsPath(authID)+"?x=1", p, map[string]any{"username": sipUsername("query"), "password": "Secret#2026"})
 	wantError(t, r, http.StatusBadRequest, partnerd.ECValidation)
 	if r := e.get(t, endpointsPath(authID), p); len(data(t, r)) != 1 {
 		t.Errorf("after refused creations the customer has %s, want the one endpoint", r.raw)
@@ -149,7 +149,7 @@ func TestSIPEndpointTenancy(t *testing.T) {
 		}
 		if c.code == partnerd.ECAccountNotFound {
 			wantError(t, e.get(t, endpointsPath(c.authID), c.who), http.StatusNotFound, c.code)
-			wantError(t, e.post(t, endpointsPath(c.authID), c.who, map[string]any{"username": sipUsername("x"), "password": "Secret#2026"}),
+			wantError(t, e.post(t, endpointsPath(c.authID), c.who, map[string]any{"username": sipUsername("intruder"), "password": "Secret#2026"}),
 				http.StatusNotFound, c.code)
 		}
 	}
