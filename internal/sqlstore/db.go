@@ -38,6 +38,8 @@ type DB struct {
 	sqliteBalances *sqliteBalances
 	completed      completedKeys
 	held           heldKeys
+	// sipCredentials shares SIP credential queries on PostgreSQL (sip.go).
+	sipCredentials sharedReader[sipCredentialRow]
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time

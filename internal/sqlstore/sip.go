@@ -246,28 +246,95 @@ func (db *DB) SetSIPPassword(ctx context.Context, partnerID, authID, endpointID,
 
 // SIPCredential returns the digest credentials of an active endpoint of an
 // active account. It reads the database every time, so a deleted endpoint
-// or a suspended account stops authenticating at once.
+// or a suspended account stops authenticating at once. The switch asks
+// before every call: on PostgreSQL concurrent lookups share queries, as
+// balance reads do (BenchmarkSIPCredentials, 64 connections: from 0.28 of
+// a bare handler's rate with a query each to about 0.47); on SQLite, with
+// no round trip to save, each reads alone.
 func (db *DB) SIPCredential(ctx context.Context, username string) (_ *partnerd.SIPCredential, err error) {
 	defer wrapErr("SIP credential", &err)
-	c := &partnerd.SIPCredential{Username: username}
-	var enc []byte
-	err = db.queryRow(ctx, `SELECT e.realm, e.ha1_enc, e.account_id, e.id
-		FROM sip_endpoints e JOIN accounts a ON a.auth_id = e.account_id
-		WHERE e.username = ? AND e.status = ? AND a.status = ?`, username, partnerd.SIPEndpointActive, partnerd.StatusActive).
-		Scan(&c.Realm, &enc, &c.AccountAuthID, &c.EndpointID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, partnerd.Errorf(partnerd.ECNotFound, "No active SIP endpoint has username %q.", username)
+	var row sipCredentialRow
+	found := true
+	if db.dialect.name == sqliteDialect.name {
+		row, found, err = db.sipCredentialRow(ctx, username)
+	} else {
+		row, found, err = db.sipCredentialReader().read(username)
 	}
 	if err != nil {
 		return nil, err
 	}
+	if !found {
+		return nil, partnerd.Errorf(partnerd.ECNotFound, "No active SIP endpoint has username %q.", username)
+	}
 	if db.box == nil {
 		return nil, errors.New("sqlstore: no secret key configured")
 	}
-	ha1, err := db.box.OpenWith(enc, []byte(c.EndpointID))
+	ha1, err := db.box.OpenWith(row.enc, []byte(row.endpointID))
 	if err != nil || len(ha1) != 32+64 {
-		return nil, fmt.Errorf("decrypt digest hashes of %s (is PARTNERD_SECRET_KEY the key this database was created with?): %w", c.EndpointID, err)
+		return nil, fmt.Errorf("decrypt digest hashes of %s (is PARTNERD_SECRET_KEY the key this database was created with?): %w", row.endpointID, err)
 	}
-	c.HA1, c.HA1SHA256 = string(ha1[:32]), string(ha1[32:])
-	return c, nil
+	return &partnerd.SIPCredential{Username: username, Realm: row.realm, HA1: string(ha1[:32]), HA1SHA256: string(ha1[32:]),
+		AccountAuthID: row.accountID, EndpointID: row.endpointID}, nil
+}
+
+// sipCredentialRow is what the database holds for a SIP credential.
+type sipCredentialRow struct {
+	realm, accountID, endpointID string
+	enc                          []byte
+}
+
+// sipCredentialColumns selects the credentials of active endpoints of
+// active accounts, by username (the statements below add the condition).
+const sipCredentialColumns = `SELECT e.username, e.realm, e.ha1_enc, e.account_id, e.id
+	FROM sip_endpoints e JOIN accounts a ON a.auth_id = e.account_id
+	WHERE e.status = ? AND a.status = ? AND e.username `
+
+// sipCredentialRow reads one username's credential row.
+func (db *DB) sipCredentialRow(ctx context.Context, username string) (sipCredentialRow, bool, error) {
+	var row sipCredentialRow
+	var name string
+	err := db.queryRow(ctx, sipCredentialColumns+`= ?`, partnerd.SIPEndpointActive, partnerd.StatusActive, username).
+		Scan(&name, &row.realm, &row.enc, &row.accountID, &row.endpointID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return row, false, nil
+	}
+	return row, err == nil, err
+}
+
+// sipCredentialBatch is the number of usernames one shared query reads;
+// the statement always has this many placeholders (repeating a name to
+// fill them), so that it is prepared once.
+const sipCredentialBatch = 16
+
+// sipCredentialReader returns the store's shared reader of credentials.
+func (db *DB) sipCredentialReader() *sharedReader[sipCredentialRow] {
+	r := &db.sipCredentials
+	r.setup.Do(func() { r.query, r.batch, r.maxQueries = db.querySIPCredentials, sipCredentialBatch, 4 })
+	return r
+}
+
+// querySIPCredentials reads the credential rows of up to
+// sipCredentialBatch usernames in one query.
+func (db *DB) querySIPCredentials(usernames []string) (map[string]sipCredentialRow, error) {
+	args := make([]any, 2+sipCredentialBatch)
+	args[0], args[1] = partnerd.SIPEndpointActive, partnerd.StatusActive
+	for i := range sipCredentialBatch {
+		args[2+i] = usernames[min(i, len(usernames)-1)]
+	}
+	// No caller's context: the query answers several callers.
+	rows, err := db.query(context.Background(), sipCredentialColumns+`IN (`+placeholders(sipCredentialBatch)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := make(map[string]sipCredentialRow, len(usernames))
+	for rows.Next() {
+		var name string
+		var row sipCredentialRow
+		if err := rows.Scan(&name, &row.realm, &row.enc, &row.accountID, &row.endpointID); err != nil {
+			return nil, err
+		}
+		found[name] = row
+	}
+	return found, rows.Err()
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ func RunSIP(t *testing.T, open func(t *testing.T) SIPStore, setStatus SetStatus)
 		{"ListPages", testSIPListPages},
 		{"Credential", testSIPCredential},
 		{"CredentialRefused", testSIPCredentialRefused},
+		{"CredentialConcurrent", testSIPCredentialConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -390,4 +392,38 @@ func testSIPCredentialRefused(t *testing.T, s SIPStore, setStatus SetStatus) {
 	if _, err := s.SIPCredential(ctx, "bob"); err != nil {
 		t.Errorf("SIPCredential after reactivation: %v", err)
 	}
+}
+
+// testSIPCredentialConcurrent looks up many usernames at once (a store may
+// share queries between concurrent lookups): each gets its own answer,
+// and an unknown one among them not_found.
+func testSIPCredentialConcurrent(t *testing.T, s SIPStore, _ SetStatus) {
+	ctx := context.Background()
+	p, _ := mustPartner(t, s, "sipmany")
+	a := mustAccount(t, s, p.ID, "Many", "many@sipmany.example")
+	const n = 24
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = mustSIPEndpoint(t, s, p.ID, a.AuthID, fmt.Sprintf("many%02d", i)).ID
+	}
+	var wg sync.WaitGroup
+	for round := range 4 {
+		for i := range n + 1 {
+			wg.Go(func() {
+				name := fmt.Sprintf("many%02d", i)
+				c, err := s.SIPCredential(ctx, name)
+				if i == n {
+					if partnerd.ErrorCode(err) != partnerd.ECNotFound {
+						t.Errorf("round %d: SIPCredential(%s) = %+v, %v; want not_found", round, name, c, err)
+					}
+					return
+				}
+				ha1, _ := digest(name, sipRealm, "SecurePass@123")
+				if err != nil || c.Username != name || c.EndpointID != ids[i] || c.HA1 != ha1 {
+					t.Errorf("round %d: SIPCredential(%s) = %+v, %v; want endpoint %s", round, name, c, err, ids[i])
+				}
+			})
+		}
+	}
+	wg.Wait()
 }
