@@ -33,7 +33,7 @@ type DB struct {
 	log    *slog.Logger
 
 	readStmts stmtCache
-	balances  balanceReader
+	balances  sharedReader[*partnerd.Account]
 	// sqliteBalances serves AccountBalance on SQLite (nil on PostgreSQL).
 	sqliteBalances *sqliteBalances
 	completed      completedKeys
