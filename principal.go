@@ -3,13 +3,15 @@ package partnerd
 // PrincipalKind is the kind of credential a caller authenticated with.
 type PrincipalKind uint8
 
-// The kinds of caller. Only partners exist today; a customer (its MA_ id
-// and auth_token), a switch token and a console session are each one more
-// kind here, one more lookup in a service, and one more function in the
-// HTTP layer's authentication.
+// The kinds of caller. A customer (its MA_ id and auth_token) and a
+// console session are each one more kind here, one more lookup in a
+// service, and one more function in the HTTP layer's authentication.
 const (
 	// PrincipalPartner is a partner calling with its PA_ id and token.
 	PrincipalPartner PrincipalKind = iota + 1
+	// PrincipalSwitch is a SIP switch calling the switch API with a
+	// switch token (Authorization: Bearer).
+	PrincipalSwitch
 )
 
 // String names the kind, as in logs.
@@ -17,15 +19,19 @@ func (k PrincipalKind) String() string {
 	switch k {
 	case PrincipalPartner:
 		return "partner"
+	case PrincipalSwitch:
+		return "switch"
 	}
 	return "unknown"
 }
 
 // Principal is an authenticated caller: who is calling, and within which
-// partner. Every caller acts within exactly one partner, so PartnerID and
-// Partner are always set; kinds that name something narrower (a customer)
-// add its id. A Principal is shared by the requests that authenticate
-// with the same credentials: treat it as read-only.
+// partner. Every caller but a switch acts within exactly one partner, so
+// PartnerID and Partner are set for them; kinds that name something
+// narrower (a customer) add its id. A switch serves every partner: its
+// PartnerID is empty, Partner nil, and SwitchTokenID names its token. A
+// Principal is shared by the requests that authenticate with the same
+// credentials: treat it as read-only.
 type Principal struct {
 	Kind PrincipalKind
 	// PartnerID is the partner the caller acts within.
@@ -33,6 +39,8 @@ type Principal struct {
 	// Partner is that partner's identity (id, name, email, company, status,
 	// currency, created_at) as authentication read it; not its balance.
 	Partner *Partner
+	// SwitchTokenID is the token a switch authenticated with.
+	SwitchTokenID string
 }
 
 // PartnerCredential is what authenticating a partner checks against: its

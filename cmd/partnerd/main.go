@@ -57,6 +57,9 @@ func commands() []command {
 		{"partner create", "create a partner and print its token, which is shown only this once", partnerCreate},
 		{"partner list", "list the partners, one JSON object per line", partnerList},
 		{"partner fund", "credit a partner's master wallet with money from outside", partnerFund},
+		{"switch-token create", "create a SIP switch's token for the switch API and print it, shown only this once", switchTokenCreate},
+		{"switch-token list", "list the switch tokens (never the tokens themselves), one JSON object per line", switchTokenList},
+		{"switch-token revoke", "revoke a switch token (running servers refuse it within a second)", switchTokenRevoke},
 		{"ledger verify", "check every ledger invariant; fail naming the first wallet or transaction that breaks one", ledgerVerify},
 		{"number add", "add a phone number (E.164) to a partner's pool", numberAdd},
 		{"number import", "add every number of a CSV file to a partner's pool, or none if a row is bad", numberImport},
@@ -133,7 +136,7 @@ func listUsage(group string) string {
 	}
 	for _, c := range commands() {
 		if group == "" || strings.HasPrefix(c.name, group+" ") {
-			fmt.Fprintf(&b, "  %-15s %s\n", c.name, c.summary)
+			fmt.Fprintf(&b, "  %-20s %s\n", c.name, c.summary)
 		}
 	}
 	if group == "" {

@@ -78,18 +78,7 @@ func partnerList(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	if len(partners) == 0 {
-		// On stderr: stdout holds only JSON lines, none here.
-		fmt.Fprintln(stderr, "no partners")
-		return nil
-	}
-	enc := json.NewEncoder(stdout)
-	for _, p := range partners {
-		if err := enc.Encode(toPartnerJSON(p, "")); err != nil {
-			return err
-		}
-	}
-	return nil
+	return printLines(stdout, stderr, "no partners", partners, func(p *partnerd.Partner) any { return toPartnerJSON(p, "") })
 }
 
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

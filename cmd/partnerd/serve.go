@@ -21,8 +21,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		addrDefault = "127.0.0.1:8080"
 	}
 	addr := fs.String("addr", addrDefault, "listen address (env PARTNERD_ADDR)")
+	sipRealm := fs.String("sip-realm", partnerd.DefaultSIPRealm, "SIP digest realm (the customers' sip_domain) that new SIP passwords are hashed in")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if !partnerd.ValidSIPRealm(*sipRealm) {
+		return usageError{fmt.Sprintf("--sip-realm %q must be a host name (letters, digits, '.' and '-')\n\n%s", *sipRealm, fs.usage())}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
@@ -43,8 +47,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	api := httpapi.NewServer(httpapi.Config{
 		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
-		Numbers: db,
-		Rates:   db,
+		Numbers:  db,
+		Rates:    db,
+		Switches: db, SIP: db, SIPRealm: *sipRealm,
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	srv := api.HTTPServer(httpapi.HTTPOptions{})

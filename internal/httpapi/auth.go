@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -103,11 +104,18 @@ func (c *credentialCache) put(k principalKey, p *partnerd.Principal, gen uint64)
 
 // forget drops every remembered principal acting within partnerID.
 func (c *credentialCache) forget(partnerID string) {
+	c.forgetWhere(func(p *partnerd.Principal) bool {
+		return p.Kind != partnerd.PrincipalSwitch && p.PartnerID == partnerID
+	})
+}
+
+// forgetWhere drops every remembered principal that match reports.
+func (c *credentialCache) forgetWhere(match func(*partnerd.Principal) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.forgets++
 	for k, e := range c.m {
-		if e.p.PartnerID == partnerID {
+		if match(e.p) {
 			delete(c.m, k)
 		}
 	}
@@ -119,6 +127,14 @@ func (c *credentialCache) forget(partnerID string) {
 // within credentialTTL.
 func (s *Server) ForgetCredentials(partnerID string) {
 	s.credentials.forget(partnerID)
+}
+
+// ForgetSwitchToken makes the next request with switch token id
+// authenticate against the database again. Call it after revoking the
+// token; other instances, and operator commands (partnerd switch-token
+// revoke), take effect within credentialTTL.
+func (s *Server) ForgetSwitchToken(id string) {
+	s.credentials.forgetWhere(func(p *partnerd.Principal) bool { return p.Kind == partnerd.PrincipalSwitch && p.SwitchTokenID == id })
 }
 
 // credential is what a lookup found for an id: the principal it would
@@ -161,13 +177,13 @@ func (s *Server) check(ctx context.Context, kind partnerd.PrincipalKind, id, tok
 	c, err := lookup(ctx, id)
 	if errors.Is(err, errUnknownID) {
 		subtle.ConstantTimeCompare(dummyTokenHash, k.tokenHash[:])
-		return nil, errInvalidCredentials()
+		return nil, errInvalidCredentials(kind)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if subtle.ConstantTimeCompare(c.tokenHash, k.tokenHash[:]) != 1 {
-		return nil, errInvalidCredentials()
+		return nil, errInvalidCredentials(kind)
 	}
 	if c.refuse != nil {
 		return nil, c.refuse
@@ -177,8 +193,12 @@ func (s *Server) check(ctx context.Context, kind partnerd.PrincipalKind, id, tok
 }
 
 // errInvalidCredentials is the one answer for an unknown id and a wrong
-// token: it never says which part was wrong.
-func errInvalidCredentials() error {
+// token: it never says which part was wrong. A switch token (which has no
+// id) gets it unknown or revoked alike.
+func errInvalidCredentials(kind partnerd.PrincipalKind) error {
+	if kind == partnerd.PrincipalSwitch {
+		return partnerd.Errorf(partnerd.ECInvalidCredentials, "The bearer token is not a valid switch token.")
+	}
 	return partnerd.Errorf(partnerd.ECInvalidCredentials, "The X-Auth-ID and X-Auth-Token do not match any partner.")
 }
 
@@ -205,14 +225,63 @@ func (s *Server) lookupPartner(ctx context.Context, id string) (*credential, err
 // partner authenticates the request before running h, which then finds
 // the caller with principalFrom (or partnerFrom).
 func (s *Server) partner(h handlerFunc) http.Handler {
+	return s.as(s.authenticate, h)
+}
+
+// as authenticates the request with authenticate before running h.
+func (s *Server) as(authenticate func(*http.Request) (*partnerd.Principal, error), h handlerFunc) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		p, err := s.authenticate(r)
+		p, err := authenticate(r)
 		if err != nil {
 			return err
 		}
 		info(r.Context()).principal = p
 		return h(w, r)
 	})
+}
+
+// authenticateSwitch returns the switch principal of the request's
+// Authorization: Bearer token. The switch API takes nothing else, and the
+// partner API never reads Authorization, so each refuses the other's
+// credentials with 401.
+func (s *Server) authenticateSwitch(r *http.Request) (*partnerd.Principal, error) {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return nil, partnerd.Errorf(partnerd.ECMissingCredentials, "Send your switch token as Authorization: Bearer TOKEN.")
+	}
+	return s.check(r.Context(), partnerd.PrincipalSwitch, "", token, func(ctx context.Context, _ string) (*credential, error) {
+		return s.lookupSwitch(ctx, token)
+	})
+}
+
+// lookupSwitch reads the credential of a switch token. It is found by its
+// hash, so the token has no id of its own to send; an unknown token and a
+// revoked one get the same answer.
+func (s *Server) lookupSwitch(ctx context.Context, token string) (*credential, error) {
+	if s.switches == nil {
+		return nil, errUnknownID
+	}
+	sc, err := s.switches.SwitchCredential(ctx, secret.HashToken(token))
+	if partnerd.ErrorCode(err) == partnerd.ECNotFound {
+		return nil, errUnknownID
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &credential{
+		principal: &partnerd.Principal{Kind: partnerd.PrincipalSwitch, SwitchTokenID: sc.Token.ID},
+		tokenHash: sc.TokenHash,
+	}
+	if sc.Token.RevokedAt != nil {
+		c.refuse = errInvalidCredentials(partnerd.PrincipalSwitch)
+	}
+	return c, nil
+}
+
+// switchAPI authenticates a switch before running h.
+func (s *Server) switchAPI(h handlerFunc) http.Handler {
+	return s.as(s.authenticateSwitch, h)
 }
 
 // principalFrom returns the authenticated caller of the request.

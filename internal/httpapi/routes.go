@@ -27,4 +27,13 @@ func (s *Server) routes() {
 	// Rates (API.md §5): the partner reads its deck; the operator replaces
 	// it with partnerd rate import.
 	s.mux.Handle("GET "+p+"/rates", s.partner(s.handleRateList))
+
+	// SIP endpoints (API.md §5), and the switch API's credential lookup,
+	// which takes only switch tokens (Authorization: Bearer).
+	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/sip-endpoints", s.partner(s.idempotent(s.handleSIPEndpointCreate)))
+	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/sip-endpoints", s.partner(s.handleSIPEndpointList))
+	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/sip-endpoints/{endpoint_id}", s.partner(s.handleSIPEndpointGet))
+	s.mux.Handle("DELETE "+p+"/accounts/{customer_auth_id}/sip-endpoints/{endpoint_id}", s.partner(s.handleSIPEndpointDelete))
+	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/sip-endpoints/{endpoint_id}/password", s.partner(s.idempotent(s.handleSIPPassword)))
+	s.mux.Handle("GET /api/v1/switch/sip-credentials/{username}", s.switchAPI(s.handleSIPCredentials))
 }

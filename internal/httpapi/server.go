@@ -28,6 +28,11 @@ type Server struct {
 	credentials credentialCache
 	// access is the access log, if it is not the logger.
 	access *lineWriter
+	// switches authenticates the switch API; sip serves SIP endpoints and
+	// credentials, in realm sipRealm.
+	switches partnerd.SwitchTokenService
+	sip      partnerd.SIPService
+	sipRealm string
 }
 
 // Config wires the services the server needs.
@@ -51,6 +56,14 @@ type Config struct {
 	Ping func(context.Context) error
 	// Now is the clock of the credential cache; time.Now if nil.
 	Now func() time.Time
+	// Switches checks switch tokens; without it the switch API refuses
+	// every token.
+	Switches partnerd.SwitchTokenService
+	// SIP serves customers' SIP endpoints and the switch's credential
+	// lookups; SIPRealm is the digest realm new passwords are hashed in
+	// (DefaultSIPRealm if empty).
+	SIP      partnerd.SIPService
+	SIPRealm string
 }
 
 // NewServer returns the handler for the whole API.
@@ -65,6 +78,10 @@ func NewServer(c Config) *Server {
 		s.access = newLineWriter(c.AccessLog)
 	}
 	s.numbers = c.Numbers
+	s.switches, s.sip, s.sipRealm = c.Switches, c.SIP, c.SIPRealm
+	if s.sipRealm == "" {
+		s.sipRealm = partnerd.DefaultSIPRealm
+	}
 	s.credentials.now = c.Now
 	if s.credentials.now == nil {
 		s.credentials.now = time.Now

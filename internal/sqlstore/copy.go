@@ -20,6 +20,8 @@ var copyTables = []struct {
 	{"partners", "seq", true, false},
 	{"wallets", "id", false, false},
 	{"accounts", "seq", true, false},
+	{"switch_tokens", "seq", true, false},
+	{"sip_endpoints", "seq", true, false},
 	{"ledger_transactions", "seq", true, false},
 	{"ledger_entries", "seq", true, false},
 	{"idempotency_keys", "partner_id, key", false, false},

@@ -17,6 +17,7 @@ import (
 var copiedTables = map[string]string{
 	"partners": "seq", "wallets": "id", "accounts": "seq", "ledger_transactions": "seq",
 	"ledger_entries": "seq", "idempotency_keys": "partner_id, key", "meta": "name",
+	"switch_tokens": "seq", "sip_endpoints": "seq",
 }
 
 // dumpTable returns every row of table as printed values, in key order.
@@ -74,6 +75,12 @@ func mustPopulate(t *testing.T, db *sqlstore.DB) (string, string) {
 	if _, err := db.Transfer(ctx, p, partnerd.TransferInput{AuthID: b.AuthID, Amount: 99}); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := db.CreateSwitchToken(ctx, partnerd.SwitchTokenInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateSIPEndpoint(ctx, p, a, partnerd.DefaultSIPRealm, partnerd.SIPEndpointInput{Username: "copied", Password: "SecurePass@123"}); err != nil {
+		t.Fatal(err)
+	}
 	return p, a
 }
 
@@ -106,6 +113,10 @@ func checkCopy(t *testing.T, src, dst *sqlstore.DB) {
 	want, _ := src.Account(ctx, p, a)
 	if got.AuthToken != want.AuthToken || got.Balance != want.Balance {
 		t.Errorf("target account token/balance = %q/%d, want %q/%d", got.AuthToken, got.Balance, want.AuthToken, want.Balance)
+	}
+	wantSIP, _ := src.SIPCredential(ctx, "copied")
+	if gotSIP, err := dst.SIPCredential(ctx, "copied"); err != nil || cmp.Diff(wantSIP, gotSIP) != "" {
+		t.Errorf("SIP credential on the target = %+v, %v; want %+v", gotSIP, err, wantSIP)
 	}
 	if found, total, err := dst.ListAccounts(ctx, p, partnerd.AccountFilter{Search: "müll", Page: partnerd.Page{Page: 1, Size: 10}}); err != nil || total != 1 {
 		t.Errorf("search on the target: %d found (%v), err %v; want 1", total, found, err)

@@ -33,11 +33,13 @@ type DB struct {
 	log    *slog.Logger
 
 	readStmts stmtCache
-	balances  balanceReader
+	balances  sharedReader[*partnerd.Account]
 	// sqliteBalances serves AccountBalance on SQLite (nil on PostgreSQL).
 	sqliteBalances *sqliteBalances
 	completed      completedKeys
 	held           heldKeys
+	// sipCredentials shares SIP credential queries on PostgreSQL (sip.go).
+	sipCredentials sharedReader[sipCredentialRow]
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
