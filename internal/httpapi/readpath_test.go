@@ -76,38 +76,49 @@ func benchReadPath(b *testing.B, db *sqlstore.DB) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// As cmd/partnerd serve wires it, stderr being a file here.
+	real := newBenchServer(b, httpapi.Config{Accounts: db, Partners: db, Ledger: db, Idempotency: db, Ping: db.Ping})
+	bareBody := []byte(`{"auth_id":"MA_48149cf4","name":"Credresolve","balance":0.00,"currency":"INR","last_updated":"2026-03-25T10:00:00Z"}` + "\n")
+	path := "/api/v1/partner/accounts/" + a.AuthID + "/balance"
+	auth := "X-Auth-ID: " + p.ID + "\r\nX-Auth-Token: " + token + "\r\n"
+	runAgainstBare(b, real, bareBody, path, auth, "balance")
+}
+
+// newBenchServer is the API server of c, logging to a file as serve logs
+// to stderr.
+func newBenchServer(b *testing.B, c httpapi.Config) *httpapi.Server {
+	b.Helper()
 	logFile, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { logFile.Close() })
-	// As cmd/partnerd serve wires it, stderr being a file here.
-	real := httpapi.NewServer(httpapi.Config{
-		Accounts: db, Partners: db, Ledger: db, Idempotency: db,
-		Logger: slog.New(slog.NewJSONHandler(logFile, nil)), AccessLog: logFile, Ping: db.Ping,
-	})
-	bareBody := []byte(`{"auth_id":"MA_48149cf4","name":"Credresolve","balance":0.00,"currency":"INR","last_updated":"2026-03-25T10:00:00Z"}` + "\n")
-	bareHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c.Logger, c.AccessLog = slog.New(slog.NewJSONHandler(logFile, nil)), logFile
+	return httpapi.NewServer(c)
+}
+
+// runAgainstBare serves api as serve serves it (its limits, timeouts and
+// connection wrapper) and, on a plain http.Server, a bare handler
+// answering bareBody; it sends b.N GETs of path with headers to each,
+// alternately in short rounds so that a change in the load the machine's
+// other users put on it hits both alike, and reports both rates and their
+// ratio as name-ratio.
+func runAgainstBare(b *testing.B, api *httpapi.Server, bareBody []byte, path, headers, name string) {
+	b.Helper()
+	bare := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write(bareBody)
-	})
-	// The API is served as serve serves it (its limits, timeouts and
-	// connection wrapper); the bare handler by a plain http.Server.
-	realAddr := mustServe(b, real.HTTPServer(httpapi.HTTPOptions{}))
-	bare := &http.Server{Handler: bareHandler, ReadHeaderTimeout: 10 * time.Second}
+	})}
+	realAddr := mustServe(b, api.HTTPServer(httpapi.HTTPOptions{}))
 	bareAddr := mustServe(b, bare)
-	path := "/api/v1/partner/accounts/" + a.AuthID + "/balance"
-	auth := "X-Auth-ID: " + p.ID + "\r\nX-Auth-Token: " + token + "\r\n"
-	realReq := []byte("GET " + path + " HTTP/1.1\r\nHost: " + realAddr + "\r\n" + auth + "Accept: application/json\r\n\r\n")
-	bareReq := []byte("GET " + path + " HTTP/1.1\r\nHost: " + bareAddr + "\r\n" + auth + "Accept: application/json\r\n\r\n")
-
-	bareLoad := mustLoader(b, bareAddr, bareReq)
-	realLoad := mustLoader(b, realAddr, realReq)
+	request := func(addr string) []byte {
+		return []byte("GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\n" + headers + "Accept: application/json\r\n\r\n")
+	}
+	bareLoad := mustLoader(b, bareAddr, request(bareAddr))
+	realLoad := mustLoader(b, realAddr, request(realAddr))
 	// Warm-up: connections, prepared statements, caches.
 	bareLoad.mustRun(b, 10*loadConns)
 	realLoad.mustRun(b, 10*loadConns)
-	// The two alternate in short rounds, so that a change in the load
-	// the machine's other users put on it hits both alike.
 	b.ResetTimer()
 	var bareTime, realTime time.Duration
 	for done := 0; done < b.N; done += loadRound {
@@ -119,8 +130,8 @@ func benchReadPath(b *testing.B, db *sqlstore.DB) {
 	bareRate := float64(b.N) / bareTime.Seconds()
 	realRate := float64(b.N) / realTime.Seconds()
 	b.ReportMetric(bareRate, "bare-req/s")
-	b.ReportMetric(realRate, "balance-req/s")
-	b.ReportMetric(realRate/bareRate, "balance-ratio")
+	b.ReportMetric(realRate, name+"-req/s")
+	b.ReportMetric(realRate/bareRate, name+"-ratio")
 }
 
 // loadRound is the number of requests sent to one server before switching
