@@ -86,10 +86,7 @@ var (
 // process, or skips when no server is configured.
 func SeededPostgres(b *testing.B, s *Seeded, src *sqlstore.DB) *sqlstore.DB {
 	b.Helper()
-	admin := os.Getenv(pgtest.EnvVar)
-	if admin == "" {
-		b.Skip(pgtest.EnvVar + " is not set")
-	}
+	admin := pgtest.Require(b)
 	pgOnce.Do(func() { pgStore, pgErr = copyToPostgres(admin, s, src) })
 	if pgErr != nil {
 		b.Fatalf("copy the seeded database to PostgreSQL: %v", pgErr)

@@ -103,10 +103,7 @@ func hotSQLite(b *testing.B) *hotEnv {
 // one fresh database), or skips.
 func hotPostgres(b *testing.B) *hotEnv {
 	b.Helper()
-	admin := os.Getenv(pgtest.EnvVar)
-	if admin == "" {
-		b.Skip(pgtest.EnvVar + " is not set")
-	}
+	admin := pgtest.Require(b)
 	hotPGOnce.Do(func() {
 		ctx := context.Background()
 		_, dbs, err := benchtest.OpenPostgres(ctx, admin, "partnerd_httpbench", 3)

@@ -1,6 +1,7 @@
 // Package pgtest gives tests a fresh PostgreSQL database each. Tests that
 // need PostgreSQL skip unless PARTNERD_TEST_POSTGRES names a server whose
-// user may create databases; .ci/run starts one.
+// user may create databases; under CI=true they fail instead, since
+// .ci/run starts one.
 package pgtest
 
 import (
@@ -25,10 +26,7 @@ const EnvVar = "PARTNERD_TEST_POSTGRES"
 // the test when no server is configured.
 func FreshDSN(t testing.TB) string {
 	t.Helper()
-	admin := os.Getenv(EnvVar)
-	if admin == "" {
-		t.Skip(EnvVar + " is not set")
-	}
+	admin := Require(t)
 	var b [6]byte
 	rand.Read(b[:])
 	name := "partnerd_test_" + hex.EncodeToString(b[:])
@@ -42,6 +40,23 @@ func FreshDSN(t testing.TB) string {
 		}
 	})
 	return dsn
+}
+
+// Require returns the admin DSN of the test server. Without one it skips
+// the test, or fails it under CI=true: CI starts a server, so a missing one
+// is a broken run, never a pass.
+func Require(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv(EnvVar)
+	switch {
+	case admin != "":
+		return admin
+	case os.Getenv("CI") == "true":
+		t.Fatalf("%s is not set, and CI=true: PostgreSQL tests may not skip", EnvVar)
+	default:
+		t.Skip(EnvVar + " is not set")
+	}
+	return ""
 }
 
 // Recreate drops the database name on the server of the admin DSN if it

@@ -16,7 +16,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 
@@ -40,10 +39,7 @@ var (
 
 func pgLedgerBench(b *testing.B) *pgBenchEnv {
 	b.Helper()
-	admin := os.Getenv(pgtest.EnvVar)
-	if admin == "" {
-		b.Skip(pgtest.EnvVar + " is not set")
-	}
+	admin := pgtest.Require(b)
 	pgBenchOnce.Do(func() { pgBenchShared, pgBenchErr = newPGBenchEnv(admin) })
 	if pgBenchErr != nil {
 		b.Fatalf("postgres bench setup: %v", pgBenchErr)

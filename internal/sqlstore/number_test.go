@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,9 +28,7 @@ func TestSQLiteNumbers(t *testing.T) {
 }
 
 func TestPostgresNumbers(t *testing.T) {
-	if os.Getenv("PARTNERD_TEST_POSTGRES") == "" {
-		t.Skip("PARTNERD_TEST_POSTGRES is not set")
-	}
+	pgtest.Require(t)
 	storetest.RunNumbers(t, func(t *testing.T, n int) []storetest.NumberStore {
 		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
 		stores := make([]storetest.NumberStore, n)

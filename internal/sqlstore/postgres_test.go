@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/partnerd/partnerd/internal/pgtest"
@@ -28,15 +27,11 @@ func mustOpenPostgres(t testing.TB) *sqlstore.DB {
 }
 
 func TestPostgres(t *testing.T) {
-	if os.Getenv("PARTNERD_TEST_POSTGRES") == "" {
-		t.Skip("PARTNERD_TEST_POSTGRES is not set")
-	}
+	pgtest.Require(t)
 	storetest.Run(t, func(t *testing.T) storetest.Store { return mustOpenPostgres(t) })
 }
 
 func TestPostgresLedger(t *testing.T) {
-	if os.Getenv("PARTNERD_TEST_POSTGRES") == "" {
-		t.Skip("PARTNERD_TEST_POSTGRES is not set")
-	}
+	pgtest.Require(t)
 	storetest.RunLedger(t, func(t *testing.T) storetest.LedgerStore { return mustOpenPostgres(t) })
 }

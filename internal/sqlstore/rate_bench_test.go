@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/pgtest"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
@@ -21,9 +21,7 @@ func BenchmarkMatchRate(b *testing.B) {
 		benchMatchRate(b, mustOpen(b, filepath.Join(b.TempDir(), "p.db"), testKey(b)))
 	})
 	b.Run("postgres", func(b *testing.B) {
-		if os.Getenv("PARTNERD_TEST_POSTGRES") == "" {
-			b.Skip("PARTNERD_TEST_POSTGRES is not set")
-		}
+		pgtest.Require(b)
 		benchMatchRate(b, mustOpenPostgres(b))
 	})
 }

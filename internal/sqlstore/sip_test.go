@@ -3,10 +3,10 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/partnerd/partnerd/internal/pgtest"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 	"github.com/partnerd/partnerd/internal/storetest"
 )
@@ -34,8 +34,6 @@ func TestSQLiteSIP(t *testing.T) {
 }
 
 func TestPostgresSIP(t *testing.T) {
-	if os.Getenv("PARTNERD_TEST_POSTGRES") == "" {
-		t.Skip("PARTNERD_TEST_POSTGRES is not set")
-	}
+	pgtest.Require(t)
 	storetest.RunSIP(t, func(t *testing.T) storetest.SIPStore { return mustOpenPostgres(t) }, setStatus)
 }
