@@ -13,6 +13,10 @@ import (
 
 // statusOf maps each error code to its HTTP status.
 var statusOf = map[string]int{
+	partnerd.ECNumberNotFound:      http.StatusNotFound,
+	partnerd.ECNumberAssigned:      http.StatusConflict,
+	partnerd.ECNumberExists:        http.StatusConflict,
+	partnerd.ECUsernameTaken:       http.StatusConflict,
 	partnerd.ECValidation:          http.StatusBadRequest,
 	partnerd.ECInvalidJSON:         http.StatusBadRequest,
 	partnerd.ECInsufficientBalance: http.StatusBadRequest,

@@ -9,13 +9,6 @@ import (
 	"github.com/partnerd/partnerd/internal/wire"
 )
 
-func init() {
-	// The number codes' statuses, beside the handlers that answer them.
-	statusOf[partnerd.ECNumberNotFound] = http.StatusNotFound
-	statusOf[partnerd.ECNumberAssigned] = http.StatusConflict
-	statusOf[partnerd.ECNumberExists] = http.StatusConflict
-}
-
 // numberInput is the body of POST /accounts/{id}/numbers.
 type numberInput struct{ number string }
 

@@ -8,10 +8,6 @@ import (
 	"github.com/partnerd/partnerd/internal/wire"
 )
 
-// A taken SIP username is a conflict, like a taken email. (Registered
-// here, beside the resource, so the status table needs no edit of its own.)
-func init() { statusOf[partnerd.ECUsernameTaken] = http.StatusConflict }
-
 // sipEndpointFields are the keys POST …/sip-endpoints accepts.
 var sipEndpointFields = []string{"username", "password", "alias"}
 
