@@ -2,11 +2,13 @@ package client_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/client"
+	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
 const (
@@ -37,6 +40,20 @@ func answer(w http.ResponseWriter, status int, body string) {
 }
 
 func ptr(s string) *string { return &s }
+
+// mustOpenSQLite opens a real SQLite store in the test's directory.
+func mustOpenSQLite(t *testing.T) *sqlstore.DB {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	db, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "p.db")},
+		sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatalf("sqlstore.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
 
 func TestCreateAccount(t *testing.T) {
 	var gotHeader http.Header

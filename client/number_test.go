@@ -2,33 +2,24 @@ package client_test
 
 import (
 	"context"
-	"crypto/rand"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/client"
 	"github.com/partnerd/partnerd/internal/httpapi"
-	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
 // TestNumbers assigns, lists and releases a number through the client
 // against the real server on a real SQLite store.
 func TestNumbers(t *testing.T) {
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "p.db")}, sqlstore.Options{SecretKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpenSQLite(t)
 	api := httpapi.NewServer(httpapi.Config{Accounts: db, Partners: db, Ledger: db, Numbers: db, Idempotency: db})
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		srv.Close()
-		db.Close()
 	})
 	p, token, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Numbers", Email: "numbers@partner.example"})
 	if err != nil {

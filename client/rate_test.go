@@ -2,30 +2,21 @@ package client_test
 
 import (
 	"context"
-	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/client"
 	"github.com/partnerd/partnerd/internal/httpapi"
-	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
 // TestListRates reads a deck through the client from a real server, and
 // refuses a rate that no partnerd server writes.
 func TestListRates(t *testing.T) {
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "p.db")}, sqlstore.Options{SecretKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := mustOpenSQLite(t)
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{Accounts: db, Partners: db, Ledger: db, Rates: db}))
 	t.Cleanup(srv.Close)
 	p, token, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Rated", Email: "ops@rated.example", Currency: "JPY"})

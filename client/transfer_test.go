@@ -3,13 +3,11 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -50,14 +48,7 @@ type ledgerEnv struct {
 
 func newLedgerEnv(t *testing.T) *ledgerEnv {
 	t.Helper()
-	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "p.db")},
-		sqlstore.Options{SecretKey: key})
-	if err != nil {
-		t.Fatalf("sqlstore.Open: %v", err)
-	}
+	db := mustOpenSQLite(t)
 	e := &ledgerEnv{db: db}
 	e.at(time.Date(2026, 3, 23, 9, 0, 0, 0, time.UTC))
 	db.Now = func() time.Time { return time.Unix(e.clock.Load(), 0) }
@@ -76,10 +67,7 @@ func newLedgerEnv(t *testing.T) *ledgerEnv {
 			Body: string(body), Replayed: w.Header().Get("Idempotent-Replayed"),
 		})
 	}))
-	t.Cleanup(func() {
-		srv.Close()
-		db.Close()
-	})
+	t.Cleanup(srv.Close) // before the store closes: cleanups run last first
 	e.url = srv.URL
 	return e
 }
