@@ -33,6 +33,10 @@ type Account struct {
 	Status      string
 	Currency    string
 	Balance     int64
+	// Reserved is the part of Balance held for live calls (API.md §5):
+	// Balance - Reserved is what the account may spend otherwise. Set by
+	// AccountBalance.
+	Reserved int64
 	// AuthToken is the customer's API token in plain text. It is filled only
 	// when the account is read by its owning partner, and on creation.
 	AuthToken        string

@@ -8,10 +8,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
-// billingRun runs the renewal sweep once, as the server does hourly.
+// billingRun runs the renewal sweep and the expired-reservation sweep
+// once, as the server does by itself.
 func billingRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("billing run", "", stdout)
 	dbFlag := fs.db(getenv)
@@ -23,12 +25,18 @@ func billingRun(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer db.Close()
-	rep, err := db.RenewNumbers(ctx, time.Now())
+	now := time.Now()
+	rep, err := db.RenewNumbers(ctx, now)
+	if err != nil {
+		return err
+	}
+	exp, err := db.ExpireReservations(ctx, now)
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(map[string]int{
 		"periods_charged": rep.Charged, "numbers_suspended": rep.Suspended, "numbers_restored": rep.Restored,
+		"reservations_released": exp.Released,
 	})
 }
 
@@ -36,16 +44,15 @@ func billingRun(ctx context.Context, args []string, getenv func(string) string, 
 // sweeps; a period is charged once whichever gets to it first.
 const renewalInterval = time.Hour
 
-// startRenewals sweeps renewals at once and then every renewalInterval
-// until ctx ends or the returned stop is called; stop waits for a sweep
-// under way, so the store can close after it.
-func startRenewals(ctx context.Context, db *sqlstore.DB, log *slog.Logger) (stop func()) {
+// startSweeps runs the server's sweeps until ctx ends or the returned stop
+// is called: renewals at once and every renewalInterval, expired
+// reservations at once and every partnerd.ReservationSweepInterval. stop
+// waits for the sweeps under way, so the store can close after them.
+func startSweeps(ctx context.Context, db *sqlstore.DB, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(renewalInterval)
-		defer t.Stop()
-		for {
+		every(ctx, renewalInterval, func() {
 			rep, err := db.RenewNumbers(ctx, time.Now())
 			switch {
 			case err != nil && ctx.Err() == nil:
@@ -53,15 +60,35 @@ func startRenewals(ctx context.Context, db *sqlstore.DB, log *slog.Logger) (stop
 			case rep.Charged+rep.Suspended+rep.Restored > 0:
 				log.Info("renewed numbers", "periods_charged", rep.Charged, "suspended", rep.Suspended, "restored", rep.Restored)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
+		})
+	})
+	wg.Go(func() {
+		every(ctx, partnerd.ReservationSweepInterval, func() {
+			rep, err := db.ExpireReservations(ctx, time.Now())
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("expire reservations", "error", err.Error())
+			case rep.Released > 0:
+				log.Info("released expired reservations", "count", rep.Released)
 			}
-		}
+		})
 	})
 	return func() {
 		cancel()
 		wg.Wait()
+	}
+}
+
+// every runs fn at once and then every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -49,12 +49,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
 		Numbers:  db,
 		Rates:    db,
-		Switches: db, SIP: db, SIPRealm: *sipRealm,
+		Switches: db, SIP: db, SIPRealm: *sipRealm, Calls: db,
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	srv := api.HTTPServer(httpapi.HTTPOptions{})
 	go purgeIdempotencyKeys(ctx, db, log)
-	defer startRenewals(ctx, db, log)() // stopped before the store closes
+	defer startSweeps(ctx, db, log)() // stopped before the store closes
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbFlag)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

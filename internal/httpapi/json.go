@@ -35,7 +35,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // utf-8) and sent as is: a Content-Encoding other than identity would be
 // read as garbage, so it is refused like any other media type the server
 // does not read.
-func readBody(r *http.Request) ([]byte, error) {
+func readBody(r *http.Request) ([]byte, error) { return readBodyMax(r, maxBody) }
+
+// readBodyMax is readBody with a limit of its own (the switch's CDR batches
+// are larger than any partner request).
+func readBodyMax(r *http.Request, limit int64) ([]byte, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if cs, ok := params["charset"]; err != nil || mt != "application/json" || ok && !strings.EqualFold(cs, "utf-8") {
 		return nil, partnerd.Errorf(partnerd.ECUnsupportedMedia, "Send the request body as JSON with Content-Type: application/json (in UTF-8).")
@@ -47,10 +51,10 @@ func readBody(r *http.Request) ([]byte, error) {
 			}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return nil, partnerd.Errorf(partnerd.ECPayloadTooLarge, "The request body exceeds %d bytes.", maxBody)
+		return nil, partnerd.Errorf(partnerd.ECPayloadTooLarge, "The request body exceeds %d bytes.", limit)
 	}
 	if err != nil {
 		return nil, partnerd.Errorf(partnerd.ECInvalidJSON, "The request body could not be read.")

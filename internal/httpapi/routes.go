@@ -36,4 +36,9 @@ func (s *Server) routes() {
 	s.mux.Handle("DELETE "+p+"/accounts/{customer_auth_id}/sip-endpoints/{endpoint_id}", s.partner(s.handleSIPEndpointDelete))
 	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/sip-endpoints/{endpoint_id}/password", s.partner(s.idempotent(s.handleSIPPassword)))
 	s.mux.Handle("GET /api/v1/switch/sip-credentials/{username}", s.switchAPI(s.handleSIPCredentials))
+
+	// The switch asks before every call and reports after it (API.md §5).
+	// Both are idempotent by call_uuid, so no Idempotency-Key is read.
+	s.mux.Handle("POST /api/v1/switch/authorize", s.switchAPI(s.handleAuthorize))
+	s.mux.Handle("POST /api/v1/switch/cdrs", s.switchAPI(s.handleCDRs))
 }

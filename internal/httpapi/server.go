@@ -33,6 +33,8 @@ type Server struct {
 	switches partnerd.SwitchTokenService
 	sip      partnerd.SIPService
 	sipRealm string
+	// calls answers the switch's authorizations and CDRs.
+	calls partnerd.SwitchService
 }
 
 // Config wires the services the server needs.
@@ -64,6 +66,9 @@ type Config struct {
 	// (DefaultSIPRealm if empty).
 	SIP      partnerd.SIPService
 	SIPRealm string
+	// Calls authorizes the switch's calls and charges their CDRs (required
+	// by those routes).
+	Calls partnerd.SwitchService
 }
 
 // NewServer returns the handler for the whole API.
@@ -78,7 +83,7 @@ func NewServer(c Config) *Server {
 		s.access = newLineWriter(c.AccessLog)
 	}
 	s.numbers = c.Numbers
-	s.switches, s.sip, s.sipRealm = c.Switches, c.SIP, c.SIPRealm
+	s.switches, s.sip, s.sipRealm, s.calls = c.Switches, c.SIP, c.SIPRealm, c.Calls
 	if s.sipRealm == "" {
 		s.sipRealm = partnerd.DefaultSIPRealm
 	}

@@ -1,7 +1,13 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
+	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/wire"
@@ -36,4 +42,198 @@ func (s *Server) handleSIPCredentials(w http.ResponseWriter, r *http.Request) er
 // authenticate; it does not say why.
 func errNoSIPCredential() error {
 	return partnerd.Errorf(partnerd.ECNotFound, "No active SIP endpoint has this username.")
+}
+
+// maxCDRBody is the largest body POST /api/v1/switch/cdrs reads: a batch
+// of MaxCDRBatch records.
+const maxCDRBody = 2 << 20
+
+// authorizeFields are the keys of an authorize body.
+var authorizeFields = []string{"call_uuid", "direction", "from", "to", "account_auth_id"}
+
+// handleAuthorize answers the switch before a call: how long it may last,
+// with that much of the customer's balance reserved, or why not.
+func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
+	if err := noQuery(r); err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	o, err := decodeObject(body, authorizeFields...)
+	if err != nil {
+		return err
+	}
+	in := partnerd.AuthorizeInput{
+		CallUUID: o.str("call_uuid"), Direction: o.str("direction"), From: o.str("from"), To: o.str("to"),
+		AccountAuthID: o.optString("account_auth_id"),
+	}
+	if err := o.validate(&in); err != nil {
+		return err
+	}
+	if s.calls == nil {
+		return errNoCalls()
+	}
+	a, err := s.calls.Authorize(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, wire.NewAuthorization(a))
+	return nil
+}
+
+// cdrFields are the keys of one call record.
+var cdrFields = []string{"call_uuid", "direction", "account_auth_id", "from_number", "to_number", "start_time",
+	"answer_time", "end_time", "duration_seconds", "billsec", "hangup_cause", "sip_response_code", "trunk_id", "context"}
+
+// handleCDRs takes one call record or {"cdrs": [...]}: each is read,
+// checked, rated and charged on its own, and the answer has one result
+// per record in the order sent. A record that cannot be read spares its
+// neighbours; only a body that is not JSON at all is refused whole.
+func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) error {
+	if err := noQuery(r); err != nil {
+		return err
+	}
+	body, err := readBodyMax(r, maxCDRBody)
+	if err != nil {
+		return err
+	}
+	if !json.Valid(body) {
+		return partnerd.Errorf(partnerd.ECInvalidJSON, "The request body is not valid JSON.")
+	}
+	if err := checkJSON(body); err != nil {
+		return err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+		return partnerd.Errorf(partnerd.ECInvalidJSON, `The request body must be one CDR object or {"cdrs": [...]}.`)
+	}
+	raws := []json.RawMessage{body}
+	if batch, ok := top["cdrs"]; ok {
+		if len(top) > 1 {
+			var fe partnerd.FieldErrors
+			for k := range top {
+				if k != "cdrs" {
+					fe.Add(k, partnerd.FCUnknownField, strconv.Quote(k)+` is not a known field beside "cdrs"`)
+				}
+			}
+			return fe.Err()
+		}
+		raws = nil
+		if err := json.Unmarshal(batch, &raws); err != nil || raws == nil {
+			return partnerd.FieldErrors{{Field: "cdrs", Code: partnerd.FCInvalidType, Message: "cdrs must be an array of CDR objects"}}.Err()
+		}
+		switch {
+		case len(raws) == 0:
+			return partnerd.FieldErrors{{Field: "cdrs", Code: partnerd.FCRequired, Message: "cdrs must hold at least one CDR"}}.Err()
+		case len(raws) > partnerd.MaxCDRBatch:
+			return partnerd.FieldErrors{{Field: "cdrs", Code: partnerd.FCTooLarge,
+				Message: fmt.Sprintf("cdrs holds %d CDRs; send at most %d at a time", len(raws), partnerd.MaxCDRBatch)}}.Err()
+		}
+	}
+	ins := make([]partnerd.CDRInput, len(raws))
+	invalid := make([]*partnerd.Error, len(raws))
+	for i, raw := range raws {
+		ins[i], invalid[i] = decodeCDR(raw)
+	}
+	if s.calls == nil {
+		return errNoCalls()
+	}
+	results, err := s.calls.PostCDRs(r.Context(), ins, invalid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, wire.NewCDRResults(results))
+	return nil
+}
+
+// decodeCDR reads one call record, field by field; the error lists every
+// field it could not read or that Validate refuses.
+func decodeCDR(raw json.RawMessage) (partnerd.CDRInput, *partnerd.Error) {
+	var in partnerd.CDRInput
+	o := &object{}
+	if err := json.Unmarshal(raw, &o.fields); err != nil || o.fields == nil {
+		in.CallUUID = "" // nothing to report it by
+		return in, &partnerd.Error{Code: partnerd.ECValidation, Message: "A CDR must be a JSON object."}
+	}
+	for k := range o.fields {
+		if !slices.Contains(cdrFields, k) {
+			o.errs.Add(k, partnerd.FCUnknownField, strconv.Quote(k)+" is not a known field")
+		}
+	}
+	in.CallUUID, in.Direction = o.str("call_uuid"), o.str("direction")
+	in.AccountAuthID = o.optString("account_auth_id")
+	in.FromNumber, in.ToNumber = o.str("from_number"), o.str("to_number")
+	in.StartTime = derefTime(o.optTime("start_time"))
+	in.AnswerTime = o.optTime("answer_time")
+	in.EndTime = derefTime(o.optTime("end_time"))
+	in.DurationSeconds = derefInt(o.optInt("duration_seconds"), -1, "duration_seconds", o)
+	in.Billsec = derefInt(o.optInt("billsec"), -1, "billsec", o)
+	in.HangupCause, in.TrunkID, in.Context = o.optString("hangup_cause"), o.optString("trunk_id"), o.optString("context")
+	in.SIPResponseCode = o.optInt("sip_response_code")
+	if err := o.validate(&in); err != nil {
+		var pe *partnerd.Error
+		if errors.As(err, &pe) {
+			return in, pe
+		}
+		return in, &partnerd.Error{Code: partnerd.ECValidation, Message: err.Error()}
+	}
+	return in, nil
+}
+
+// optTime returns a time field (RFC 3339), nil when absent or null.
+func (o *object) optTime(name string) *time.Time {
+	raw, ok := o.fields[name]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		o.errs.Add(name, partnerd.FCInvalidType, name+" must be an RFC 3339 time string")
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		o.errs.Add(name, partnerd.FCInvalidFormat, name+" must be an RFC 3339 time such as 2026-03-25T11:00:00Z")
+		return nil
+	}
+	return &t
+}
+
+// optInt returns an integer field, nil when absent or null.
+func (o *object) optInt(name string) *int {
+	raw, ok := o.fields[name]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	v, err := strconv.ParseInt(string(raw), 10, 32)
+	if err != nil {
+		o.errs.Add(name, partnerd.FCInvalidType, name+" must be a whole number")
+		return nil
+	}
+	n := int(v)
+	return &n
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// derefInt returns *p, or reports name as required and returns def.
+func derefInt(p *int, def int, name string, o *object) int {
+	if p == nil {
+		if !o.errs.Has(name) {
+			o.errs.Add(name, partnerd.FCRequired, name+" is required")
+		}
+		return def
+	}
+	return *p
+}
+
+func errNoCalls() error {
+	return partnerd.Errorf(partnerd.ECUnavailable, "This server does not serve the switch's calls.")
 }

@@ -51,7 +51,7 @@ const balanceBatch = 16
 
 // balanceQuery reads the wallets of up to balanceBatch customers. The
 // partner is checked in Go for each call.
-var balanceQuery = `SELECT a.auth_id, a.partner_id, a.name, w.balance, w.currency, w.updated_at
+var balanceQuery = `SELECT a.auth_id, a.partner_id, a.name, w.balance, w.currency, w.updated_at, w.reserved
 	FROM accounts a JOIN wallets w ON w.id = a.auth_id
 	WHERE a.auth_id IN (` + placeholders(balanceBatch) + `)`
 
@@ -71,7 +71,7 @@ func (db *DB) queryBalances(authIDs []string) (map[string]*partnerd.Account, err
 	for rows.Next() {
 		a := &partnerd.Account{}
 		var updated int64
-		if err := rows.Scan(&a.AuthID, &a.PartnerID, &a.Name, &a.Balance, &a.Currency, &updated); err != nil {
+		if err := rows.Scan(&a.AuthID, &a.PartnerID, &a.Name, &a.Balance, &a.Currency, &updated, &a.Reserved); err != nil {
 			return nil, fmt.Errorf("account balances: %w", err)
 		}
 		a.BalanceUpdatedAt = time.Unix(updated, 0).UTC()

@@ -18,7 +18,7 @@ import (
 const sqliteBalanceConns = 4
 
 // sqliteBalanceQuery is AccountBalance's query on SQLite.
-const sqliteBalanceQuery = `SELECT a.name, w.balance, w.currency, w.updated_at
+const sqliteBalanceQuery = `SELECT a.name, w.balance, w.currency, w.updated_at, w.reserved
 	FROM accounts a JOIN wallets w ON w.id = a.auth_id
 	WHERE a.auth_id = ? AND a.partner_id = ?`
 
@@ -57,7 +57,7 @@ func (b *sqliteBalances) read(ctx context.Context, partnerID, authID string) (*p
 	}
 	defer func() { b.conns <- c }()
 	a := &partnerd.Account{AuthID: authID, PartnerID: partnerID}
-	var row [4]driver.Value
+	var row [5]driver.Value
 	err := c.conn.Raw(func(dc any) error {
 		if c.stmt == nil {
 			st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, sqliteBalanceQuery)
@@ -87,10 +87,12 @@ func (b *sqliteBalances) read(ctx context.Context, partnerID, authID string) (*p
 	balance, ok2 := row[1].(int64)
 	currency, ok3 := row[2].(string)
 	updated, ok4 := row[3].(int64)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return nil, fmt.Errorf("account balance: unexpected column types %T %T %T %T", row[0], row[1], row[2], row[3])
+	reserved, ok5 := row[4].(int64)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return nil, fmt.Errorf("account balance: unexpected column types %T %T %T %T %T", row[0], row[1], row[2], row[3], row[4])
 	}
 	a.Name, a.Balance, a.Currency, a.BalanceUpdatedAt = name, balance, currency, time.Unix(updated, 0).UTC()
+	a.Reserved = reserved
 	return a, nil
 }
 

@@ -122,6 +122,13 @@ var matchRateQuery = `SELECT prefix, rate_per_minute, initial_increment, subsequ
 // authorize path: one indexed query.
 func (db *DB) MatchRate(ctx context.Context, partnerID, direction, number string) (_ *partnerd.Rate, err error) {
 	defer wrapErr("match rate", &err)
+	return matchRate(func(query string, args ...any) *sql.Row { return db.queryRow(ctx, query, args...) },
+		partnerID, direction, number)
+}
+
+// matchRate runs MatchRate's query through queryRow: the read pool's, or a
+// write transaction's.
+func matchRate(queryRow func(query string, args ...any) *sql.Row, partnerID, direction, number string) (*partnerd.Rate, error) {
 	digits, ok := partnerd.DialledDigits(number)
 	if !ok || !slices.Contains(partnerd.Directions, direction) {
 		return nil, partnerd.ErrNoRate(direction, number)
@@ -132,7 +139,7 @@ func (db *DB) MatchRate(ctx context.Context, partnerID, direction, number string
 		args = append(args, digits[:min(n, len(digits))])
 	}
 	r := partnerd.Rate{Direction: direction}
-	err = db.queryRow(ctx, matchRateQuery, args...).Scan(&r.Prefix, &r.PerMinute, &r.InitialIncrement, &r.SubsequentIncrement)
+	err := queryRow(matchRateQuery, args...).Scan(&r.Prefix, &r.PerMinute, &r.InitialIncrement, &r.SubsequentIncrement)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, partnerd.ErrNoRate(direction, number)
 	}

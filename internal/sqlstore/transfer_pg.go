@@ -133,7 +133,7 @@ var transferManyPG = manyMovesPG + `, ptot AS (
 	SELECT partner_id, SUM(amount)::bigint AS total, COUNT(*) AS n, MAX(created_at) AS at FROM ok GROUP BY partner_id
 ), p AS (
 	UPDATE wallets w SET balance = w.balance - ptot.total, updated_at = ptot.at, entry_count = w.entry_count + ptot.n
-	FROM ptot WHERE w.id = ptot.partner_id AND w.kind = 'partner' AND w.balance >= ptot.total
+	FROM ptot WHERE w.id = ptot.partner_id AND w.kind = 'partner' AND w.balance - w.reserved >= ptot.total
 	RETURNING w.id, w.balance + ptot.total AS before
 ), app AS (
 	SELECT ok.*, p.before - SUM(ok.amount) OVER (PARTITION BY ok.partner_id ORDER BY ok.ord)::bigint AS p_after,
@@ -157,8 +157,10 @@ FROM app LEFT JOIN done ON done.ord = app.ord`
 
 // withdrawManyPG applies many customer→partner withdrawals in one
 // statement, with transferManyPG's arguments and results. Each customer's
-// wallet is debited once by the sum of its withdrawals, only if it holds
-// that sum; each partner's wallet is then credited once. The partners'
+// wallet is debited once by the sum of its withdrawals, only if its
+// available balance (balance - reserved, re-checked on the locked row, so
+// a reservation another instance committed meanwhile counts) holds that
+// sum; each partner's wallet is then credited once. The partners'
 // wallets are locked first (plock), before any customer's, in the order
 // every other write takes them. The ledger rows are those of (*DB).post for
 // a withdrawal.
@@ -168,7 +170,7 @@ var withdrawManyPG = manyMovesPG + `, plock AS (
 	SELECT auth_id, SUM(amount)::bigint AS total, COUNT(*) AS n, MAX(created_at) AS at FROM ok GROUP BY auth_id
 ), c AS (
 	UPDATE wallets w SET balance = w.balance - ctot.total, updated_at = ctot.at, entry_count = w.entry_count + ctot.n
-	FROM ctot WHERE w.id = ctot.auth_id AND w.kind = 'customer' AND w.balance >= ctot.total
+	FROM ctot WHERE w.id = ctot.auth_id AND w.kind = 'customer' AND w.balance - w.reserved >= ctot.total
 		AND (SELECT COUNT(*) FROM plock) >= 0
 	RETURNING w.id, w.balance + ctot.total AS before, w.currency
 ), app AS (

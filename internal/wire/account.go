@@ -163,6 +163,10 @@ type AccountBalance struct {
 	Balance     json.RawMessage `json:"balance"`
 	Currency    string          `json:"currency"`
 	LastUpdated time.Time       `json:"last_updated"`
+	// Beyond the published page (API.md §5): the part of balance held for
+	// live calls, and what is left to spend otherwise.
+	Reserved  json.RawMessage `json:"reserved"`
+	Available json.RawMessage `json:"available"`
 }
 
 // NewAccountBalance renders a customer's wallet.
@@ -170,19 +174,26 @@ func NewAccountBalance(a *partnerd.Account) AccountBalance {
 	return AccountBalance{
 		AuthID: a.AuthID, Name: a.Name, Balance: Money(a.Balance, a.Currency), Currency: a.Currency,
 		LastUpdated: Time(a.BalanceUpdatedAt),
+		Reserved:    Money(a.Reserved, a.Currency), Available: Money(a.Balance-a.Reserved, a.Currency),
 	}
 }
 
-// Account returns an Account with only AuthID, Name, Balance, Currency and
-// BalanceUpdatedAt set.
+// Account returns an Account with only AuthID, Name, Balance, Currency,
+// BalanceUpdatedAt and Reserved set.
 func (b *AccountBalance) Account(partnerID string) (*partnerd.Account, error) {
 	balance, err := ParseMoney(b.Balance, b.Currency)
 	if err != nil {
 		return nil, err
 	}
+	var reserved int64
+	if b.Reserved != nil {
+		if reserved, err = ParseMoney(b.Reserved, b.Currency); err != nil {
+			return nil, err
+		}
+	}
 	return &partnerd.Account{
 		AuthID: b.AuthID, PartnerID: partnerID, Name: b.Name, Balance: balance, Currency: b.Currency,
-		BalanceUpdatedAt: b.LastUpdated,
+		BalanceUpdatedAt: b.LastUpdated, Reserved: reserved,
 	}, nil
 }
 
@@ -200,5 +211,9 @@ func (b AccountBalance) AppendJSON(dst []byte) []byte {
 	dst = AppendString(dst, b.Currency, true)
 	dst = append(dst, `,"last_updated":"`...)
 	dst = b.LastUpdated.AppendFormat(dst, time.RFC3339Nano)
-	return append(dst, "\"}\n"...)
+	dst = append(dst, `","reserved":`...)
+	dst = append(dst, b.Reserved...)
+	dst = append(dst, `,"available":`...)
+	dst = append(dst, b.Available...)
+	return append(dst, "}\n"...)
 }

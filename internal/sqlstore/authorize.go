@@ -1,0 +1,329 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/partnerd/partnerd"
+)
+
+var _ partnerd.SwitchService = (*DB)(nil)
+
+// Authorize answers the switch's question before a call (API.md §5): the
+// longest call the customer's available balance pays for, with its cost
+// reserved, or why the call is refused. The answer is written in the same
+// write as the reservation, under the call_uuid, so that the same question
+// asked again (a retry, another instance) gets the first answer.
+func (db *DB) Authorize(ctx context.Context, in partnerd.AuthorizeInput) (_ *partnerd.Authorization, err error) {
+	defer wrapErr("authorize", &err)
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	res, err := db.do(ctx, &authorizeOp{db: db, in: in, now: db.now()})
+	if err != nil {
+		return nil, err
+	}
+	return res.(*partnerd.Authorization), nil
+}
+
+type authorizeOp struct {
+	db  *DB
+	in  partnerd.AuthorizeInput
+	now time.Time
+}
+
+// maxReserveAttempts bounds how often authorize recomputes a reservation
+// that lost a race for the wallet (on PostgreSQL another instance may
+// reserve or spend between the read and the guarded update).
+const maxReserveAttempts = 8
+
+func (o *authorizeOp) apply(tx *txn) (any, error) {
+	a, err := readAuthorization(tx, o.in.CallUUID)
+	if err == nil {
+		return a, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	a = &partnerd.Authorization{CallUUID: o.in.CallUUID, Direction: o.in.Direction, CreatedAt: o.now, ExpiresAt: o.now}
+	a.Reason, err = o.decide(tx, a)
+	if err != nil {
+		return nil, err
+	}
+	a.Authorized = a.Reason == ""
+	if !a.Authorized {
+		a.MaxDuration, a.Reserved = 0, 0
+	}
+	var account, partner *string
+	if a.AccountAuthID != "" {
+		account, partner = &a.AccountAuthID, &a.PartnerID
+	}
+	var currency *string
+	if a.Currency != "" {
+		currency = &a.Currency
+	}
+	var prefix *string
+	var perMinute, initial, subsequent *int64
+	if r := a.Rate; r != nil {
+		i, s := int64(r.InitialIncrement), int64(r.SubsequentIncrement)
+		prefix, perMinute, initial, subsequent = &r.Prefix, &r.PerMinute, &i, &s
+	}
+	var reason *string
+	if a.Reason != "" {
+		reason = &a.Reason
+	}
+	_, err = tx.exec(`INSERT INTO authorizations (call_uuid, direction, account_auth_id, partner_id, authorized, reason,
+			max_duration, currency, prefix, rate_per_minute, initial_increment, subsequent_increment, amount,
+			created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.CallUUID, a.Direction, account, partner, a.Authorized, reason, a.MaxDuration, currency,
+		prefix, perMinute, initial, subsequent, a.Reserved, a.CreatedAt.Unix(), a.ExpiresAt.Unix())
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// decide finds the call's account and rate and reserves its cost, filling
+// a in; it returns the reason of a refusal, or "".
+func (o *authorizeOp) decide(tx *txn, a *partnerd.Authorization) (string, error) {
+	authID := ""
+	if o.in.AccountAuthID != nil {
+		authID = *o.in.AccountAuthID
+	}
+	if o.in.Direction == partnerd.DirectionInbound {
+		holder, reason, err := didHolder(tx, o.in.To)
+		if err != nil || reason != "" {
+			return reason, err
+		}
+		if authID != "" && authID != holder {
+			// The DID rings another customer than the one named.
+			return partnerd.ReasonNumberNotAssigned, nil
+		}
+		authID = holder
+	}
+	for attempt := 1; ; attempt++ {
+		var status string
+		var available int64
+		err := tx.queryRow(`SELECT a.partner_id, a.status, w.balance - w.reserved, w.currency
+			FROM accounts a JOIN wallets w ON w.id = a.auth_id WHERE a.auth_id = ?`, authID).
+			Scan(&a.PartnerID, &status, &available, &a.Currency)
+		if errors.Is(err, sql.ErrNoRows) {
+			a.PartnerID = ""
+			return partnerd.ReasonAccountNotFound, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		a.AccountAuthID = authID
+		switch status {
+		case partnerd.StatusSuspended:
+			return partnerd.ReasonAccountSuspended, nil
+		case partnerd.StatusClosed:
+			return partnerd.ReasonAccountClosed, nil
+		}
+		if a.Rate == nil {
+			r, err := matchRate(tx.queryRow, a.PartnerID, o.in.Direction, o.in.To)
+			if partnerd.ErrorCode(err) == partnerd.ECNoRate {
+				return partnerd.ReasonNoRate, nil
+			}
+			if err != nil {
+				return "", err
+			}
+			a.Rate = r
+		}
+		// A customer with nothing to spend is refused even a free call: the
+		// published page promises that calls fail at zero balance.
+		if available <= 0 {
+			return partnerd.ReasonInsufficientBalance, nil
+		}
+		a.MaxDuration = a.Rate.MaxDuration(available, a.Currency)
+		if a.MaxDuration == 0 {
+			return partnerd.ReasonInsufficientBalance, nil
+		}
+		a.Reserved = a.Rate.Cost(a.MaxDuration, a.Currency)
+		a.ExpiresAt = o.now.Add(time.Duration(a.MaxDuration)*time.Second + partnerd.ReservationGrace)
+		if a.Reserved == 0 {
+			break
+		}
+		res, err := tx.exec(`UPDATE wallets SET reserved = reserved + ? WHERE id = ? AND balance - reserved >= ?`,
+			a.Reserved, authID, a.Reserved)
+		if err != nil {
+			return "", err
+		}
+		if k, err := res.RowsAffected(); err != nil || k == 1 {
+			if err != nil {
+				return "", err
+			}
+			break
+		}
+		if attempt == maxReserveAttempts {
+			return "", fmt.Errorf("wallet %s changed under %d attempts to reserve", authID, attempt)
+		}
+	}
+	if o.in.Direction == partnerd.DirectionInbound {
+		names, err := activeSIPUsernames(tx, authID)
+		if err != nil {
+			return "", err
+		}
+		a.SIPUsernames = names
+	}
+	return "", nil
+}
+
+// didHolder returns the customer renting the DID number, or why an
+// inbound call to it is refused.
+func didHolder(tx *txn, number string) (holder, reason string, err error) {
+	e164, ok := e164Of(number)
+	if !ok {
+		return "", partnerd.ReasonNumberNotAssigned, nil
+	}
+	var status string
+	var account sql.NullString
+	err = tx.queryRow(`SELECT status, account_auth_id FROM numbers WHERE number = ?`, e164).Scan(&status, &account)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || err == nil && !account.Valid:
+		return "", partnerd.ReasonNumberNotAssigned, nil
+	case err != nil:
+		return "", "", err
+	case status == partnerd.NumberSuspended:
+		return account.String, partnerd.ReasonNumberSuspended, nil
+	}
+	return account.String, "", nil
+}
+
+// e164Of returns number as numbers are stored: "+" and its digits. A
+// switch may send a DID with or without the "+".
+func e164Of(number string) (string, bool) {
+	digits := number
+	if len(digits) > 0 && digits[0] == '+' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 {
+		return "", false
+	}
+	for i := range len(digits) {
+		if digits[i] < '0' || digits[i] > '9' {
+			return "", false
+		}
+	}
+	return "+" + digits, true
+}
+
+func activeSIPUsernames(tx *txn, authID string) ([]string, error) {
+	rows, err := tx.QueryContext(tx.ctx, tx.dialect.rebind(`SELECT username FROM sip_endpoints
+		WHERE account_id = ? AND status = 'active' ORDER BY seq`), authID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
+
+// readAuthorization reads the first answer to call_uuid (sql.ErrNoRows
+// when there was none). An inbound answer's SIP usernames are read again:
+// they are the endpoints to ring now.
+func readAuthorization(tx *txn, callUUID string) (*partnerd.Authorization, error) {
+	a := &partnerd.Authorization{CallUUID: callUUID}
+	var account, partner, reason, currency, prefix sql.NullString
+	var perMinute, initial, subsequent sql.NullInt64
+	var created, expires int64
+	err := tx.queryRow(`SELECT direction, account_auth_id, partner_id, authorized, reason, max_duration, currency,
+			prefix, rate_per_minute, initial_increment, subsequent_increment, amount, created_at, expires_at
+		FROM authorizations WHERE call_uuid = ?`, callUUID).
+		Scan(&a.Direction, &account, &partner, &a.Authorized, &reason, &a.MaxDuration, &currency,
+			&prefix, &perMinute, &initial, &subsequent, &a.Reserved, &created, &expires)
+	if err != nil {
+		return nil, err
+	}
+	a.AccountAuthID, a.PartnerID, a.Reason, a.Currency = account.String, partner.String, reason.String, currency.String
+	if prefix.Valid {
+		a.Rate = &partnerd.Rate{Direction: a.Direction, Prefix: prefix.String, PerMinute: perMinute.Int64,
+			InitialIncrement: int(initial.Int64), SubsequentIncrement: int(subsequent.Int64)}
+	}
+	a.CreatedAt, a.ExpiresAt = time.Unix(created, 0).UTC(), time.Unix(expires, 0).UTC()
+	if a.Authorized && a.Direction == partnerd.DirectionInbound {
+		if a.SIPUsernames, err = activeSIPUsernames(tx, a.AccountAuthID); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// ExpireReservations releases the reservations of calls whose CDR never
+// came, once their expiry passed: each once (the guarded update of
+// released_at), whatever sweeps run at the same time on other instances.
+func (db *DB) ExpireReservations(ctx context.Context, now time.Time) (rep partnerd.ExpiryReport, err error) {
+	defer wrapErr("expire reservations", &err)
+	for {
+		rows, err := db.query(ctx, `SELECT call_uuid FROM authorizations
+			WHERE released_at IS NULL AND amount > 0 AND expires_at <= ? ORDER BY expires_at LIMIT 500`, now.Unix())
+		if err != nil {
+			return rep, err
+		}
+		var due []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return rep, err
+			}
+			due = append(due, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(due) == 0 {
+			return rep, err
+		}
+		got, err := write(ctx, db, func(tx *txn) (partnerd.ExpiryReport, error) {
+			var r partnerd.ExpiryReport
+			for _, id := range due {
+				amount, ok, err := releaseReservation(tx, id, now)
+				if err != nil {
+					return r, err
+				}
+				if ok {
+					r.Released++
+					r.Amount += amount
+				}
+			}
+			return r, nil
+		})
+		if err != nil {
+			return rep, err
+		}
+		rep.Released += got.Released
+		rep.Amount += got.Amount
+		if len(due) < 500 {
+			return rep, nil
+		}
+	}
+}
+
+// releaseReservation releases call_uuid's open reservation, if it has one,
+// and returns its amount: the released_at update is guarded, so a
+// reservation is released once whoever else tries (a CDR, a sweep).
+func releaseReservation(tx *txn, callUUID string, now time.Time) (amount int64, released bool, err error) {
+	var account string
+	err = tx.queryRow(`UPDATE authorizations SET released_at = ?
+		WHERE call_uuid = ? AND released_at IS NULL AND amount > 0 RETURNING amount, account_auth_id`,
+		now.Unix(), callUUID).Scan(&amount, &account)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	_, err = tx.exec(`UPDATE wallets SET reserved = reserved - ? WHERE id = ?`, amount, account)
+	return amount, err == nil, err
+}

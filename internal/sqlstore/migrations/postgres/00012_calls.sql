@@ -1,0 +1,78 @@
+-- +goose Up
+-- The PostgreSQL twin of migrations/sqlite/00012.
+-- Calls (API.md §5, Switch API): the switch's authorizations with the money
+-- each reserves, and the call records it reports.
+
+-- reserved is the sum of the open reservations of the wallet's calls: money
+-- the wallet holds but that no withdrawal, number charge or other call may
+-- take (available = balance - reserved). Only a call's own charge spends it.
+ALTER TABLE wallets ADD COLUMN reserved BIGINT NOT NULL DEFAULT 0 CHECK (reserved >= 0);
+
+-- One row per call_uuid the switch asked about: the first answer, which a
+-- repeated question gets again. An authorized call reserves amount until
+-- its CDR arrives or expires_at passes (released_at is then set, once, and
+-- the wallet's reserved lowered by amount in the same transaction).
+CREATE TABLE authorizations (
+    call_uuid         TEXT PRIMARY KEY,
+    direction         TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+    -- NULL when the account could not be found.
+    account_auth_id   TEXT,
+    partner_id        TEXT,
+    authorized        BOOLEAN NOT NULL,
+    reason            TEXT,
+    max_duration      BIGINT NOT NULL DEFAULT 0,
+    currency          TEXT,
+    -- The rate the call was authorized at; its CDR is rated with it.
+    prefix            TEXT,
+    rate_per_minute   BIGINT,
+    initial_increment BIGINT,
+    subsequent_increment BIGINT,
+    amount            BIGINT NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    created_at        BIGINT NOT NULL,
+    expires_at        BIGINT NOT NULL,
+    released_at       BIGINT,
+    CHECK (authorized OR (amount = 0 AND reason IS NOT NULL))
+);
+
+-- The expiry sweep and ledger verify read the open reservations.
+CREATE INDEX authorizations_open ON authorizations (expires_at) WHERE released_at IS NULL AND amount > 0;
+CREATE INDEX authorizations_open_account ON authorizations (account_auth_id) WHERE released_at IS NULL AND amount > 0;
+
+-- One row per call the switch reported, charged once: call_uuid is unique.
+-- transaction_id names the debit (NULL when nothing was charged: an
+-- unanswered call, a free rate, or an empty wallet, whose cost is then all
+-- unbilled_amount). Times are Unix seconds.
+CREATE TABLE cdrs (
+    seq               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    call_uuid         TEXT NOT NULL UNIQUE,
+    partner_id        TEXT NOT NULL REFERENCES partners (id),
+    account_auth_id   TEXT NOT NULL REFERENCES accounts (auth_id),
+    direction         TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+    from_number       TEXT NOT NULL,
+    to_number         TEXT NOT NULL,
+    start_time        BIGINT NOT NULL,
+    answer_time       BIGINT,
+    end_time          BIGINT NOT NULL,
+    duration_seconds  BIGINT NOT NULL CHECK (duration_seconds >= 0),
+    billsec           BIGINT NOT NULL CHECK (billsec >= 0 AND billsec <= duration_seconds),
+    hangup_cause      TEXT,
+    sip_response_code BIGINT,
+    trunk_id          TEXT,
+    context           TEXT,
+    prefix            TEXT NOT NULL,
+    rate_per_minute   BIGINT NOT NULL,
+    cost              BIGINT NOT NULL CHECK (cost >= 0),
+    unbilled_amount   BIGINT NOT NULL CHECK (unbilled_amount >= 0 AND unbilled_amount <= cost),
+    currency          TEXT NOT NULL,
+    transaction_id    TEXT REFERENCES ledger_transactions (id),
+    created_at        BIGINT NOT NULL
+);
+
+CREATE INDEX cdrs_account_start ON cdrs (account_auth_id, start_time);
+CREATE INDEX cdrs_partner_start ON cdrs (partner_id, start_time);
+CREATE INDEX cdrs_transaction ON cdrs (transaction_id) WHERE transaction_id IS NOT NULL;
+
+-- +goose Down
+DROP TABLE cdrs;
+DROP TABLE authorizations;
+ALTER TABLE wallets DROP COLUMN reserved;
