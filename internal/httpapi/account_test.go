@@ -89,7 +89,7 @@ func TestAccountCreateSeed(t *testing.T) {
 	}
 	wantBalance := map[string]any{
 		"auth_id": authID, "name": "Credresolve", "balance": json.Number("0.00"), "currency": "INR",
-		"last_updated": "2026-03-25T10:00:00Z",
+		"last_updated": "2026-03-25T10:00:00Z", "reserved": json.Number("0.00"), "available": json.Number("0.00"),
 	}
 	if diff := cmp.Diff(wantBalance, b.body); diff != "" {
 		t.Errorf("balance mismatch (-want +got):\n%s", diff)

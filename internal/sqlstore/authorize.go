@@ -79,7 +79,7 @@ func (o *authorizeOp) apply(tx *txn) (any, error) {
 			max_duration, currency, prefix, rate_per_minute, initial_increment, subsequent_increment, amount,
 			created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.CallUUID, a.Direction, account, partner, a.Authorized, reason, a.MaxDuration, currency,
+		a.CallUUID, a.Direction, account, partner, boolInt(a.Authorized), reason, a.MaxDuration, currency,
 		prefix, perMinute, initial, subsequent, a.Reserved, a.CreatedAt.Unix(), a.ExpiresAt.Unix())
 	if err != nil {
 		return nil, err
@@ -238,15 +238,16 @@ func readAuthorization(tx *txn, callUUID string) (*partnerd.Authorization, error
 	a := &partnerd.Authorization{CallUUID: callUUID}
 	var account, partner, reason, currency, prefix sql.NullString
 	var perMinute, initial, subsequent sql.NullInt64
-	var created, expires int64
+	var created, expires, authorized int64
 	err := tx.queryRow(`SELECT direction, account_auth_id, partner_id, authorized, reason, max_duration, currency,
 			prefix, rate_per_minute, initial_increment, subsequent_increment, amount, created_at, expires_at
 		FROM authorizations WHERE call_uuid = ?`, callUUID).
-		Scan(&a.Direction, &account, &partner, &a.Authorized, &reason, &a.MaxDuration, &currency,
+		Scan(&a.Direction, &account, &partner, &authorized, &reason, &a.MaxDuration, &currency,
 			&prefix, &perMinute, &initial, &subsequent, &a.Reserved, &created, &expires)
 	if err != nil {
 		return nil, err
 	}
+	a.Authorized = authorized == 1
 	a.AccountAuthID, a.PartnerID, a.Reason, a.Currency = account.String, partner.String, reason.String, currency.String
 	if prefix.Valid {
 		a.Rate = &partnerd.Rate{Direction: a.Direction, Prefix: prefix.String, PerMinute: perMinute.Int64,
@@ -326,4 +327,12 @@ func releaseReservation(tx *txn, callUUID string, now time.Time) (amount int64, 
 	}
 	_, err = tx.exec(`UPDATE wallets SET reserved = reserved - ? WHERE id = ?`, amount, account)
 	return amount, err == nil, err
+}
+
+// boolInt is b as the 0 or 1 both engines store flags as.
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

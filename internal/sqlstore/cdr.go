@@ -128,7 +128,7 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 	// The call's authorization, if the switch asked for one: the account
 	// and rate it was authorized for are the ones it is charged to.
 	var authAccount sql.NullString
-	var authorized bool
+	var authorized int64
 	var prefix sql.NullString
 	var perMinute, initial, subsequent sql.NullInt64
 	err := tx.queryRow(`SELECT account_auth_id, authorized, prefix, rate_per_minute, initial_increment, subsequent_increment
@@ -140,7 +140,7 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 	var authID string
 	var rate *partnerd.Rate
 	switch {
-	case err == nil && authorized && authAccount.Valid:
+	case err == nil && authorized == 1 && authAccount.Valid:
 		authID = authAccount.String
 		if in.AccountAuthID != nil && *in.AccountAuthID != authID {
 			return fieldRejection("account_auth_id", partnerd.FCNotAllowed,

@@ -28,6 +28,8 @@ var copyTables = []struct {
 	{"rates", "partner_id, direction, prefix", false, false},
 	{"numbers", "seq", true, false},
 	{"number_charges", "number, period_start", false, false},
+	{"authorizations", "call_uuid", false, false},
+	{"cdrs", "seq", true, false},
 	// The key check goes along with the secrets it vouches for, so the
 	// copy opens only with the key the source's secrets are sealed under.
 	// An empty target opened with a key has a check of its own, for no

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
@@ -17,7 +18,8 @@ import (
 var copiedTables = map[string]string{
 	"partners": "seq", "wallets": "id", "accounts": "seq", "ledger_transactions": "seq",
 	"ledger_entries": "seq", "idempotency_keys": "partner_id, key", "meta": "name",
-	"switch_tokens": "seq", "sip_endpoints": "seq",
+	"switch_tokens": "seq", "sip_endpoints": "seq", "rates": "partner_id, direction, prefix",
+	"authorizations": "call_uuid", "cdrs": "seq",
 }
 
 // dumpTable returns every row of table as printed values, in key order.
@@ -80,6 +82,25 @@ func mustPopulate(t *testing.T, db *sqlstore.DB) (string, string) {
 	}
 	if _, err := db.CreateSIPEndpoint(ctx, p, a, partnerd.DefaultSIPRealm, partnerd.SIPEndpointInput{Username: "copied", Password: "SecurePass@123"}); err != nil {
 		t.Fatal(err)
+	}
+	// A call charged and one still live, holding a reservation.
+	if err := db.ReplaceRateDeck(ctx, p, []partnerd.Rate{{Direction: partnerd.DirectionOutbound, Prefix: "1",
+		PerMinute: 4500, InitialIncrement: 1, SubsequentIncrement: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []string{"copied-charged", "copied-live"} {
+		if a, err := db.Authorize(ctx, partnerd.AuthorizeInput{CallUUID: call, Direction: partnerd.DirectionOutbound,
+			From: "+919876543210", To: "+14155550100", AccountAuthID: &a}); err != nil || !a.Authorized {
+			t.Fatalf("Authorize %s = %+v, %v", call, a, err)
+		}
+	}
+	start := time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
+	answer := start.Add(5 * time.Second)
+	res, err := db.PostCDRs(ctx, []partnerd.CDRInput{{CallUUID: "copied-charged", Direction: partnerd.DirectionOutbound,
+		AccountAuthID: &a, FromNumber: "+919876543210", ToNumber: "+14155550100", StartTime: start, AnswerTime: &answer,
+		EndTime: start.Add(66 * time.Second), DurationSeconds: 66, Billsec: 61}}, make([]*partnerd.Error, 1))
+	if err != nil || res[0].Status != partnerd.CDRCharged {
+		t.Fatalf("PostCDRs = %+v, %v", res, err)
 	}
 	return p, a
 }

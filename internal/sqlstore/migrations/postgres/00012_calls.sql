@@ -18,7 +18,7 @@ CREATE TABLE authorizations (
     -- NULL when the account could not be found.
     account_auth_id   TEXT,
     partner_id        TEXT,
-    authorized        BOOLEAN NOT NULL,
+    authorized        BIGINT NOT NULL CHECK (authorized IN (0, 1)),
     reason            TEXT,
     max_duration      BIGINT NOT NULL DEFAULT 0,
     currency          TEXT,
@@ -31,7 +31,7 @@ CREATE TABLE authorizations (
     created_at        BIGINT NOT NULL,
     expires_at        BIGINT NOT NULL,
     released_at       BIGINT,
-    CHECK (authorized OR (amount = 0 AND reason IS NOT NULL))
+    CHECK (authorized = 1 OR (amount = 0 AND reason IS NOT NULL))
 );
 
 -- The expiry sweep and ledger verify read the open reservations.
