@@ -41,6 +41,9 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) (err error) {
 		{"I6 ledger tables reject UPDATE and DELETE, wallets and accounts DELETE (triggers present)", db.verifyTriggers},
 		{"I8 every wallet's entry_count equals its number of entries", verifyEntryCounts},
 		{"I10 every number rental charge has its number period (and so each period one charge)", verifyNumberCharges},
+		{"I11 every charge has its CDR or number period, and every call's charge is what its CDR says", verifyChargeReasons},
+		{"I12 every wallet's reserved money equals its calls' open reservations", verifyReserved},
+		{"I13 no reservation outlives its expiry by more than one sweep", verifyExpiries(db.Now())},
 	}
 	for _, c := range checks {
 		problem, err := c.check(tx)

@@ -47,6 +47,14 @@ func TestVerifyLedgerDetects(t *testing.T) {
 			UPDATE wallets SET balance = balance - 2 WHERE id = '%P'`, "I5", "txn_b"},
 		{"triggers dropped", `DROP TRIGGER ledger_entries_no_delete`, "I6", "ledger_entries_no_delete"},
 		{"entry count drifts from entries", `UPDATE wallets SET entry_count = entry_count + 1 WHERE id = '%C'`, "I8", "%C"},
+		{"charge for no call and no number", chargeSQL("adjustment", "txn_d"), "I11",
+			"transaction txn_d (adjustment) charges a customer for neither a call nor a number"},
+		{"call charge without its CDR", chargeSQL("call", "txn_c"), "I11", "call transaction txn_c is named by 0 CDRs"},
+		{"reserved money without reservations", `UPDATE wallets SET reserved = 7 WHERE id = '%C'`, "I12",
+			"wallet %C has 7 minor units reserved but its open reservations hold 0"},
+		{"reservation never released", `INSERT INTO authorizations (call_uuid, direction, account_auth_id, partner_id, authorized,
+				max_duration, amount, created_at, expires_at) VALUES ('c-old', 'outbound', '%C', '%P', 1, 60, 100, 0, 960);
+			UPDATE wallets SET reserved = 100 WHERE id = '%C'`, "I13", "the reservation of call c-old expired at 1970-01-01T00:16:00Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +88,17 @@ func TestVerifyLedgerDetects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// chargeSQL charges the customer of mustMovedMoney 0.05 as a balanced,
+// chained ledger transaction id of kind, with nothing else recorded.
+func chargeSQL(kind, id string) string {
+	return `INSERT INTO wallets (id, kind, currency, balance, updated_at, entry_count) VALUES ('usage:INR', 'system', 'INR', 5, 0, 1);
+		INSERT INTO ledger_transactions (id, partner_id, kind, initiated_by, created_at) VALUES ('` + id + `', '%P', '` + kind + `', 'system', 0);
+		INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount, balance_before, balance_after, created_at)
+		VALUES ('` + id + `', '%C', '%P', 'customer', 'debit', -5, 30000, 29995, 0),
+		       ('` + id + `', 'usage:INR', NULL, 'system', 'debit', 5, 0, 5, 0);
+		UPDATE wallets SET balance = balance - 5, entry_count = entry_count + 1 WHERE id = '%C'`
 }
 
 // mustMovedMoney funds a partner with 1,000.00 and moves 300.00 to a new

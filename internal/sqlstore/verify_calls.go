@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/partnerd/partnerd"
+)
+
+// The ledger verify checks of calls (API.md §5): every charge has its
+// reason, and reservations hold exactly what they say for no longer than
+// they may.
+
+// verifyChargeReasons finds a charge without its reason: a customer debit
+// that is neither a call with its CDR nor a number rental (I10 checks
+// that one's period), a call transaction no CDR names or whose amount
+// differs from what its CDR says was charged, or a CDR that says it
+// charged money with no transaction.
+func verifyChargeReasons(tx *readTx) (string, error) {
+	var id, kind string
+	err := tx.QueryRow(`SELECT t.id, t.kind FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+		WHERE e.wallet_kind = 'customer' AND e.type = 'debit' AND t.kind NOT IN ('call', 'number_rental')
+		ORDER BY t.seq LIMIT 1`).Scan(&id, &kind)
+	if err == nil {
+		return fmt.Sprintf("transaction %s (%s) charges a customer for neither a call nor a number", id, kind), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	var charged, cdrs int64
+	err = tx.QueryRow(`SELECT t.id, COALESCE(-SUM(e.amount), 0),
+			(SELECT COUNT(*) FROM cdrs c WHERE c.transaction_id = t.id)
+		FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.wallet_kind = 'customer'
+		WHERE t.kind = 'call'
+		GROUP BY t.id, t.seq
+		HAVING (SELECT COUNT(*) FROM cdrs c WHERE c.transaction_id = t.id) <> 1
+			OR COALESCE(-SUM(e.amount), 0) <> (SELECT MIN(c.cost - c.unbilled_amount) FROM cdrs c WHERE c.transaction_id = t.id)
+		ORDER BY t.seq LIMIT 1`).Scan(&id, &charged, &cdrs)
+	if err == nil {
+		if cdrs != 1 {
+			return fmt.Sprintf("call transaction %s is named by %d CDRs, not one", id, cdrs), nil
+		}
+		return fmt.Sprintf("call transaction %s charged %d minor units, not what its CDR says it charged", id, charged), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	var callUUID string
+	err = tx.QueryRow(`SELECT call_uuid FROM cdrs WHERE (cost > unbilled_amount) <> (transaction_id IS NOT NULL)
+		ORDER BY seq LIMIT 1`).Scan(&callUUID)
+	if err == nil {
+		return fmt.Sprintf("CDR %s: its charge and its transaction disagree (a charge without a transaction, or the reverse)", callUUID), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	return "", nil
+}
+
+// verifyReserved finds a wallet whose reserved money is not the sum of
+// its calls' open reservations.
+func verifyReserved(tx *readTx) (string, error) {
+	var id string
+	var reserved, open int64
+	err := tx.QueryRow(`SELECT w.id, w.reserved, COALESCE(r.total, 0) FROM wallets w
+		LEFT JOIN (SELECT account_auth_id, SUM(amount) AS total FROM authorizations
+			WHERE released_at IS NULL AND amount > 0 GROUP BY account_auth_id) r ON r.account_auth_id = w.id
+		WHERE w.reserved <> COALESCE(r.total, 0) ORDER BY w.id LIMIT 1`).Scan(&id, &reserved, &open)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("wallet %s has %d minor units reserved but its open reservations hold %d", id, reserved, open), nil
+}
+
+// reservationSlack is how long past its expiry plus one sweep interval a
+// reservation may still be open: the time a sweep takes.
+const reservationSlack = 10 * time.Second
+
+// verifyExpiries finds a reservation that outlived its expiry by more than
+// one sweep. now is the verifier's clock.
+func verifyExpiries(now time.Time) func(tx *readTx) (string, error) {
+	return func(tx *readTx) (string, error) {
+		var callUUID string
+		var expires int64
+		limit := now.Add(-partnerd.ReservationSweepInterval - reservationSlack).Unix()
+		err := tx.QueryRow(`SELECT call_uuid, expires_at FROM authorizations
+			WHERE released_at IS NULL AND amount > 0 AND expires_at < ? ORDER BY expires_at LIMIT 1`, limit).
+			Scan(&callUUID, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("the reservation of call %s expired at %s and still holds money (no server has swept it: start one, or run partnerd billing run)",
+			callUUID, time.Unix(expires, 0).UTC().Format(time.RFC3339)), nil
+	}
+}
