@@ -22,11 +22,25 @@ func (db *DB) Authorize(ctx context.Context, in partnerd.AuthorizeInput) (_ *par
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	res, err := db.do(ctx, &authorizeOp{db: db, in: in, now: db.now()})
+	res, err := doOnce(ctx, db, &authorizeOp{db: db, in: in, now: db.now()})
 	if err != nil {
 		return nil, err
 	}
 	return res.(*partnerd.Authorization), nil
+}
+
+// doOnce runs an op keyed by call_uuid. On PostgreSQL two instances may
+// run it for the same call at the same time: both find no row, and the
+// second one's insert then fails on the first one's committed row, which
+// rolls all of its effects back. Run again, it finds that row and answers
+// as a replay (the first answer, a duplicate).
+func doOnce(ctx context.Context, db *DB, o op) (any, error) {
+	for attempt := 1; ; attempt++ {
+		res, err := db.do(ctx, o)
+		if err == nil || !isUniqueViolation(err) || attempt == 3 {
+			return res, err
+		}
+	}
 }
 
 type authorizeOp struct {

@@ -45,7 +45,7 @@ func (db *DB) PostCDRs(ctx context.Context, ins []partnerd.CDRInput, invalid []*
 	if valid == 0 {
 		return o.results(nil), nil
 	}
-	res, err := db.do(ctx, o)
+	res, err := doOnce(ctx, db, o)
 	if err != nil {
 		return nil, err
 	}
