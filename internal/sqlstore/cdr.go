@@ -195,8 +195,11 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 	var txID *string
 	var charged int64
 	if cost > 0 {
+		// Read under the row's lock (a no-op update takes it on
+		// PostgreSQL), so no other instance's debit can come between the
+		// read and the charge, which is then always within the balance.
 		var balance int64
-		if err := tx.queryRow(readBalance, authID).Scan(&balance); err != nil {
+		if err := tx.queryRow(`UPDATE wallets SET balance = balance WHERE id = ? RETURNING balance`, authID).Scan(&balance); err != nil {
 			return nil, err
 		}
 		charged = min(cost, max(balance, 0))
