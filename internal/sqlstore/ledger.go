@@ -38,7 +38,8 @@ type posting struct {
 // zero; the caller turns it into insufficient_balance with its own figures.
 type errOverdraft struct {
 	walletID string
-	balance  int64
+	balance  int64 // what the debit could take: the available balance, unless it spends reserved money
+	reserved int64 // held for live calls, beside balance
 }
 
 func (e *errOverdraft) Error() string { return "overdraft of " + e.walletID }
@@ -110,12 +111,12 @@ func debit(tx *txn, walletID string, amount int64, now int64, spendsReserved boo
 		if !errors.Is(err, sql.ErrNoRows) {
 			return after, err
 		}
-		var bal int64
-		if err := tx.queryRow(read, walletID).Scan(&bal); err != nil {
+		var bal, reserved int64
+		if err := tx.queryRow(read, walletID).Scan(&bal, &reserved); err != nil {
 			return 0, err
 		}
 		if bal+amount < 0 {
-			return 0, &errOverdraft{walletID: walletID, balance: bal}
+			return 0, &errOverdraft{walletID: walletID, balance: bal, reserved: reserved}
 		}
 	}
 }
@@ -124,10 +125,10 @@ func debit(tx *txn, walletID string, amount int64, now int64, spendsReserved boo
 const (
 	debitAvailable = `UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + 1
 		WHERE id = ? AND balance - reserved + ? >= 0 RETURNING balance`
-	readAvailable = `SELECT balance - reserved FROM wallets WHERE id = ?`
+	readAvailable = `SELECT balance - reserved, reserved FROM wallets WHERE id = ?`
 	debitBalance  = `UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + 1
 		WHERE id = ? AND balance + ? >= 0 RETURNING balance`
-	readBalance = `SELECT balance FROM wallets WHERE id = ?`
+	readBalance = `SELECT balance, 0 FROM wallets WHERE id = ?`
 )
 
 // systemWallet returns the id of a system wallet for currency, creating it
@@ -140,15 +141,23 @@ func systemWallet(tx *txn, name, currency string, now time.Time) (string, error)
 	return id, err
 }
 
-func insufficient(who string, balance, requested int64, currency, action string) error {
-	return &partnerd.Error{
+// insufficient is the insufficient_balance refusal of a debit: with the
+// wallet's balance, and, when money is reserved for live calls, what was
+// available beside it.
+func insufficient(who string, od *errOverdraft, requested int64, currency, action string) error {
+	money := func(v int64) partnerd.Money { return partnerd.Money{Minor: v, Currency: currency} }
+	balance := od.balance + od.reserved
+	e := &partnerd.Error{
 		Code: partnerd.ECInsufficientBalance,
 		Message: fmt.Sprintf("%s balance %s %s is insufficient for a %s of %s %s.", who,
 			partnerd.FormatMinor(balance, currency), currency, action, partnerd.FormatMinor(requested, currency), currency),
-		Details: map[string]any{
-			"current_balance":  partnerd.Money{Minor: balance, Currency: currency},
-			"requested_amount": partnerd.Money{Minor: requested, Currency: currency},
-			"currency":         currency,
-		},
+		Details: map[string]any{"current_balance": money(balance), "requested_amount": money(requested), "currency": currency},
 	}
+	if od.reserved > 0 {
+		e.Message = fmt.Sprintf("%s balance %s %s holds %s %s reserved for live calls; the %s %s available are insufficient for a %s of %s %s.",
+			who, partnerd.FormatMinor(balance, currency), currency, partnerd.FormatMinor(od.reserved, currency), currency,
+			partnerd.FormatMinor(od.balance, currency), currency, action, partnerd.FormatMinor(requested, currency), currency)
+		e.Details["reserved"], e.Details["available"] = money(od.reserved), money(od.balance)
+	}
+	return e
 }

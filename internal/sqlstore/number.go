@@ -207,7 +207,7 @@ func (db *DB) chargePeriod(tx *txn, n *partnerd.Number, authID string, start, en
 	})
 	var od *errOverdraft
 	if errors.As(err, &od) {
-		return insufficient("Customer", od.balance, n.MonthlyCost, n.Currency, "number rental")
+		return insufficient("Customer", od, n.MonthlyCost, n.Currency, "number rental")
 	}
 	if err != nil {
 		return err

@@ -113,9 +113,9 @@ func (m *moveOp) apply(tx *txn) (any, error) {
 	var od *errOverdraft
 	if errors.As(err, &od) {
 		if m.withdraw {
-			return nil, insufficient("Customer", od.balance, m.in.Amount, t.Currency, "withdrawal")
+			return nil, insufficient("Customer", od, m.in.Amount, t.Currency, "withdrawal")
 		}
-		return nil, insufficient("Partner", od.balance, m.in.Amount, t.Currency, "transfer")
+		return nil, insufficient("Partner", od, m.in.Amount, t.Currency, "transfer")
 	}
 	if err != nil {
 		return nil, err
