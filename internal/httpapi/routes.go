@@ -28,6 +28,11 @@ func (s *Server) routes() {
 	// it with partnerd rate import.
 	s.mux.Handle("GET "+p+"/rates", s.partner(s.handleRateList))
 
+	// Call records (API.md §5): what the switch reported, rated and charged.
+	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/cdrs", s.partner(s.handleAccountCDRs))
+	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/cdrs/{call_uuid}", s.partner(s.handleAccountCDR))
+	s.mux.Handle("GET "+p+"/cdrs", s.partner(s.handleCDRList))
+
 	// SIP endpoints (API.md §5), and the switch API's credential lookup,
 	// which takes only switch tokens (Authorization: Bearer).
 	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/sip-endpoints", s.partner(s.idempotent(s.handleSIPEndpointCreate)))

@@ -33,8 +33,9 @@ type Server struct {
 	switches partnerd.SwitchTokenService
 	sip      partnerd.SIPService
 	sipRealm string
-	// calls answers the switch's authorizations and CDRs.
+	// calls answers the switch's authorizations and CDRs; cdrs reads them.
 	calls partnerd.SwitchService
+	cdrs  partnerd.CDRService
 }
 
 // Config wires the services the server needs.
@@ -69,6 +70,8 @@ type Config struct {
 	// Calls authorizes the switch's calls and charges their CDRs (required
 	// by those routes).
 	Calls partnerd.SwitchService
+	// CDRs reads the partners' call records (required by those routes).
+	CDRs partnerd.CDRService
 }
 
 // NewServer returns the handler for the whole API.
@@ -83,7 +86,7 @@ func NewServer(c Config) *Server {
 		s.access = newLineWriter(c.AccessLog)
 	}
 	s.numbers = c.Numbers
-	s.switches, s.sip, s.sipRealm, s.calls = c.Switches, c.SIP, c.SIPRealm, c.Calls
+	s.switches, s.sip, s.sipRealm, s.calls, s.cdrs = c.Switches, c.SIP, c.SIPRealm, c.Calls, c.CDRs
 	if s.sipRealm == "" {
 		s.sipRealm = partnerd.DefaultSIPRealm
 	}

@@ -1,0 +1,146 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/partnerd/partnerd"
+)
+
+var _ partnerd.CDRService = (*DB)(nil)
+
+// cdrColumns is what scanCDR reads of cdrs c.
+const cdrColumns = `c.call_uuid, c.partner_id, c.account_auth_id, c.direction, c.from_number, c.to_number,
+	c.start_time, c.answer_time, c.end_time, c.duration_seconds, c.billsec, c.hangup_cause, c.sip_response_code,
+	c.trunk_id, c.context, c.rate_per_minute, c.cost, c.unbilled_amount, c.currency, c.transaction_id, c.created_at`
+
+// cdrStatusSQL derives a call's status in SQL as partnerd.CallStatus does.
+const cdrStatusSQL = `CASE WHEN c.billsec > 0 THEN 'answered' WHEN c.hangup_cause = 'NO_ANSWER' THEN 'no-answer'
+	WHEN c.hangup_cause = 'USER_BUSY' THEN 'busy' ELSE 'failed' END`
+
+func scanCDR(s scanner) (*partnerd.CDR, error) {
+	var c partnerd.CDR
+	var start, end, created int64
+	var answer sql.NullInt64
+	var sipCode sql.NullInt64
+	if err := s.Scan(&c.CallUUID, &c.PartnerID, &c.AccountAuthID, &c.Direction, &c.FromNumber, &c.ToNumber,
+		&start, &answer, &end, &c.DurationSeconds, &c.Billsec, &c.HangupCause, &sipCode,
+		&c.TrunkID, &c.Context, &c.RatePerMinute, &c.Cost, &c.UnbilledAmount, &c.Currency, &c.TransactionID, &created); err != nil {
+		return nil, err
+	}
+	c.StartTime, c.EndTime, c.CreatedAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC(), time.Unix(created, 0).UTC()
+	if answer.Valid {
+		t := time.Unix(answer.Int64, 0).UTC()
+		c.AnswerTime = &t
+	}
+	if sipCode.Valid {
+		v := int(sipCode.Int64)
+		c.SIPResponseCode = &v
+	}
+	return &c, nil
+}
+
+// AccountCDR returns one of a customer's calls.
+func (db *DB) AccountCDR(ctx context.Context, partnerID, authID, callUUID string) (_ *partnerd.CDR, err error) {
+	defer wrapErr("account CDR", &err)
+	if err := db.ownAccount(ctx, partnerID, authID); err != nil {
+		return nil, err
+	}
+	c, err := scanCDR(db.queryRow(ctx, `SELECT `+cdrColumns+` FROM cdrs c WHERE c.call_uuid = ? AND c.account_auth_id = ? AND c.partner_id = ?`,
+		callUUID, authID, partnerID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, partnerd.ErrCDRNotFound(callUUID)
+	}
+	return c, err
+}
+
+// ListAccountCDRs returns a page of one customer's calls, newest first.
+func (db *DB) ListAccountCDRs(ctx context.Context, partnerID, authID string, f partnerd.CDRFilter) (_ []*partnerd.CDR, _ int, err error) {
+	defer wrapErr("list account CDRs", &err)
+	if err := db.ownAccount(ctx, partnerID, authID); err != nil {
+		return nil, 0, err
+	}
+	return db.listCDRs(ctx, `c.account_auth_id = ? AND c.partner_id = ?`, []any{authID, partnerID}, f)
+}
+
+// ListCDRs returns a page of the calls of every customer of the partner,
+// newest first.
+func (db *DB) ListCDRs(ctx context.Context, partnerID string, f partnerd.CDRFilter) (_ []*partnerd.CDR, _ int, err error) {
+	defer wrapErr("list CDRs", &err)
+	return db.listCDRs(ctx, `c.partner_id = ?`, []any{partnerID}, f)
+}
+
+// ownAccount checks that authID is one of the partner's customers.
+func (db *DB) ownAccount(ctx context.Context, partnerID, authID string) error {
+	var n int
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM accounts WHERE auth_id = ? AND partner_id = ?`, authID, partnerID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return partnerd.ErrAccountNotFound(authID)
+	}
+	return nil
+}
+
+// listCDRs pages through the calls that where (on cdrs c) and f select,
+// newest first: by the order they were recorded (seq), which is total.
+func (db *DB) listCDRs(ctx context.Context, where string, args []any, f partnerd.CDRFilter) ([]*partnerd.CDR, int, error) {
+	if !f.From.IsZero() {
+		where += ` AND c.start_time >= ?`
+		args = append(args, f.From.Unix())
+	}
+	if !f.To.IsZero() {
+		where += ` AND c.start_time < ?`
+		args = append(args, f.To.Unix())
+	}
+	for _, eq := range []struct{ column, value string }{
+		{"c.direction", f.Direction}, {"c.from_number", f.FromNumber}, {"c.to_number", f.ToNumber},
+		{"c.hangup_cause", f.HangupCause},
+	} {
+		if eq.value != "" {
+			where += ` AND ` + eq.column + ` = ?`
+			args = append(args, eq.value)
+		}
+	}
+	if f.Status != "" {
+		where += ` AND ` + cdrStatusSQL + ` = ?`
+		args = append(args, f.Status)
+	}
+	if f.MinBillsec != nil {
+		where += ` AND c.billsec >= ?`
+		args = append(args, *f.MinBillsec)
+	}
+	if f.MaxBillsec != nil {
+		where += ` AND c.billsec <= ?`
+		args = append(args, *f.MaxBillsec)
+	}
+	if f.Search != "" {
+		like := "%" + escapeLike(f.Search) + "%"
+		where += ` AND (c.from_number LIKE ? ESCAPE '\' OR c.to_number LIKE ? ESCAPE '\' OR c.call_uuid LIKE ? ESCAPE '\')`
+		args = append(args, like, like, like)
+	}
+	var total int
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM cdrs c WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	if total == 0 || f.Page.Offset() >= total {
+		return []*partnerd.CDR{}, total, nil
+	}
+	rows, err := db.query(ctx, `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY c.seq DESC LIMIT ? OFFSET ?`,
+		append(args, f.Page.Size, f.Page.Offset())...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := make([]*partnerd.CDR, 0, f.Page.Size)
+	for rows.Next() {
+		c, err := scanCDR(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
