@@ -162,11 +162,7 @@ func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := migrateSQLite(ctx, base+"&_txlock=immediate", path); err != nil {
+	if err := migrateSQLite(ctx, w, base+"&_txlock=immediate", path); err != nil {
 		w.Close()
 		return err
 	}

@@ -17,18 +17,24 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// migrateSQLite applies pending migrations. Several processes may open the
-// same file at once (a server and an operator command), so an exclusive
-// flock on a lock file beside the database serializes them: the second
-// finds nothing left to do. The migration runs on its own short-lived pool
-// because goose needs more than the writer's single connection.
-func migrateSQLite(ctx context.Context, dsn, path string) error {
+// migrateSQLite opens the writer's connection (which turns on WAL, a
+// change of the file's journal mode) and applies pending migrations.
+// Several processes may open the same file at once (a server and an
+// operator command), so an exclusive flock on a lock file beside the
+// database serializes both steps: a journal-mode change raced by another
+// opener fails at once with SQLITE_BUSY, whatever the busy timeout, and
+// the second migrator finds nothing left to do. The migration runs on its
+// own short-lived pool because goose needs more than the writer's single
+// connection.
+func migrateSQLite(ctx context.Context, w *sql.DB, dsn, path string) error {
 	unlock, err := lockFile(path + ".migrate-lock")
 	if err != nil {
 		return fmt.Errorf("migration lock: %w", err)
 	}
 	defer unlock()
-
+	if err := w.PingContext(ctx); err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return err
