@@ -109,3 +109,14 @@ func parseDay(fe *FieldErrors, name string, v *string) time.Time {
 	}
 	return t
 }
+
+// DayIn returns the day of d (a date as parseDay reads it, at midnight
+// UTC) as it starts in loc: date filters count days in the partner's time
+// zone (API.md §1). The zero time stays zero (no bound).
+func DayIn(d time.Time, loc *time.Location) time.Time {
+	if d.IsZero() {
+		return d
+	}
+	y, m, day := d.Date()
+	return time.Date(y, m, day, 0, 0, 0, 0, loc)
+}

@@ -2,6 +2,7 @@ package partnerd
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -16,6 +17,75 @@ type Partner struct {
 	Balance      int64
 	AccountCount int
 	CreatedAt    time.Time
+	// Timezone is the IANA zone its days are counted in (UTC unless the
+	// operator set another); LowBalance the balance under which a
+	// customer counts as low, in minor units.
+	Timezone   string
+	LowBalance int64
+}
+
+// Location returns the partner's time zone (UTC if it cannot be loaded,
+// which validation prevents).
+func (p *Partner) Location() *time.Location { return LoadLocation(p.Timezone) }
+
+// locations caches loaded time zones: time.LoadLocation reads the zone
+// database every time.
+var locations sync.Map // name → *time.Location
+
+// LoadLocation returns the time zone name, UTC when it is empty or not
+// known.
+func LoadLocation(name string) *time.Location {
+	if name == "" || name == "UTC" {
+		return time.UTC
+	}
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location)
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	locations.Store(name, l)
+	return l
+}
+
+// DefaultLowBalance is the low-balance threshold of a partner that set
+// none: 100 of the currency's major units.
+func DefaultLowBalance(currency string) int64 {
+	v := int64(100)
+	for range CurrencyExponent(currency) {
+		v *= 10
+	}
+	return v
+}
+
+// Partner statuses the operator sets: an inactive partner's credentials
+// get 403 partner_inactive.
+const PartnerInactive = "inactive"
+
+// PartnerSettings is what partnerd partner set changes; nil fields stay.
+type PartnerSettings struct {
+	Status     *string
+	Timezone   *string
+	LowBalance *int64
+}
+
+// Validate checks the settings given.
+func (in *PartnerSettings) Validate() error {
+	var fe FieldErrors
+	if in.Status != nil && *in.Status != StatusActive && *in.Status != PartnerInactive {
+		fe.Add("status", FCInvalidValue, "status must be active or inactive")
+	}
+	if in.Timezone != nil && !validTimezone(*in.Timezone) {
+		fe.Add("timezone", FCInvalidValue, "timezone must be an IANA time zone name such as Asia/Kolkata")
+	}
+	if in.LowBalance != nil && *in.LowBalance < 0 {
+		fe.Add("low_balance", FCOutOfRange, "low_balance must not be negative")
+	}
+	if in.Status == nil && in.Timezone == nil && in.LowBalance == nil && len(fe) == 0 {
+		fe.Add("settings", FCRequired, "give at least one setting to change")
+	}
+	return fe.Err()
 }
 
 // PartnerInput is what the operator gives to create a partner.
@@ -38,6 +108,8 @@ type PartnerService interface {
 	PartnerCredential(ctx context.Context, id string) (*PartnerCredential, error)
 	Partner(ctx context.Context, id string) (*Partner, error)
 	ListPartners(ctx context.Context) ([]*Partner, error)
+	// SetPartner changes a partner's settings and returns it.
+	SetPartner(ctx context.Context, id string, in PartnerSettings) (*Partner, error)
 }
 
 // Page is a validated page request: Page ≥ 1 and 1 ≤ Size ≤ 100.

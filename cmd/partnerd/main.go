@@ -57,6 +57,7 @@ func commands() []command {
 		{"partner create", "create a partner and print its token, which is shown only this once", partnerCreate},
 		{"partner list", "list the partners, one JSON object per line", partnerList},
 		{"partner fund", "credit a partner's master wallet with money from outside", partnerFund},
+		{"partner set", "change a partner's status, time zone or low-balance threshold", partnerSet},
 		{"switch-token create", "create a SIP switch's token for the switch API and print it, shown only this once", switchTokenCreate},
 		{"switch-token list", "list the switch tokens (never the tokens themselves), one JSON object per line", switchTokenList},
 		{"switch-token revoke", "revoke a switch token (running servers refuse it within a second)", switchTokenRevoke},

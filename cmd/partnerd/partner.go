@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -23,6 +24,8 @@ type partnerJSON struct {
 	Balance      partnerd.Money `json:"balance"`
 	AccountCount int            `json:"account_count"`
 	CreatedAt    string         `json:"created_at"`
+	Timezone     string         `json:"timezone"`
+	LowBalance   partnerd.Money `json:"low_balance"`
 }
 
 func toPartnerJSON(p *partnerd.Partner, token string) partnerJSON {
@@ -30,6 +33,7 @@ func toPartnerJSON(p *partnerd.Partner, token string) partnerJSON {
 		AuthID: p.ID, AuthToken: token, Name: p.Name, Email: p.Email, Company: p.Company, Status: p.Status,
 		Currency: p.Currency, Balance: partnerd.Money{Minor: p.Balance, Currency: p.Currency},
 		AccountCount: p.AccountCount, CreatedAt: p.CreatedAt.UTC().Format(time.RFC3339),
+		Timezone: p.Timezone, LowBalance: partnerd.Money{Minor: p.LowBalance, Currency: p.Currency},
 	}
 }
 
@@ -106,4 +110,55 @@ func describe(err error) error {
 		msg += fmt.Sprintf("\n  --%s: %s", f.Field, f.Message)
 	}
 	return usageError{msg}
+}
+
+// partnerSet changes a partner's settings: its status, the time zone its
+// days are counted in, and its low-balance threshold.
+func partnerSet(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("partner set", "PA_…", stdout)
+	dbFlag := fs.db(getenv)
+	status := fs.String("status", "", "active, or inactive (its credentials then get 403 partner_inactive)")
+	timezone := fs.String("timezone", "", "IANA time zone its days are counted in (date filters, the dashboard's today), as Asia/Kolkata")
+	low := fs.String("low-balance", "", "balance under which a customer counts as low on the dashboard, in the partner's currency (default 100.00)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	var in partnerd.PartnerSettings
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "status":
+			in.Status = status
+		case "timezone":
+			in.Timezone = timezone
+		}
+	})
+	if in.Status == nil && in.Timezone == nil && *low == "" {
+		return usageError{"partner set changes nothing: give --status, --timezone or --low-balance\n\n" + fs.usage()}
+	}
+	partnerID := fs.Arg(0)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := db.Partner(ctx, partnerID)
+	if err != nil {
+		return err
+	}
+	if *low != "" {
+		v, code := partnerd.ParseAmountText(*low, p.Currency)
+		if code != "" || v < 0 {
+			return usageError{fmt.Sprintf("--low-balance %q must be an amount of %s from 0 with at most %d decimals",
+				*low, p.Currency, partnerd.CurrencyExponent(p.Currency))}
+		}
+		in.LowBalance = &v
+	}
+	if err := in.Validate(); err != nil {
+		return describe(err)
+	}
+	p, err = db.SetPartner(ctx, partnerID, in)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(toPartnerJSON(p, ""))
 }

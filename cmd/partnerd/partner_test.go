@@ -59,7 +59,7 @@ func TestPartnerCreateAndList(t *testing.T) {
 	want := map[string]any{
 		"auth_id": id, "auth_token": token, "name": "Acme Telecom", "email": "ops@acme.example",
 		"company": "Acme Ltd", "status": "active", "currency": "USD", "balance": json.Number("0.00"),
-		"account_count": json.Number("0"), "created_at": p["created_at"],
+		"account_count": json.Number("0"), "created_at": p["created_at"], "timezone": "UTC", "low_balance": json.Number("100.00"),
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("partner create output (-want +got):\n%s", diff)
@@ -252,5 +252,47 @@ func TestCommandErrors(t *testing.T) {
 		if !usage || !failure {
 			t.Errorf("%s has a usage-error row %v and a failure row %v; want both", cmd, usage, failure)
 		}
+	}
+}
+
+func TestPartnerSet(t *testing.T) {
+	t.Parallel()
+	db := mustMigratedDB(t)
+	p := mustPartnerCreate(t, "--db", db, "--name", "Yen Telecom", "--email", "ops@yen.example", "--currency", "JPY")
+	id := p["auth_id"].(string)
+	if p["timezone"] != "UTC" || p["low_balance"] != json.Number("100") {
+		t.Errorf("new partner: timezone %v, low_balance %v; want UTC and 100 (100 yen)", p["timezone"], p["low_balance"])
+	}
+	stdout, stderr, err := runCmd("partner", "set", "--db", db, "--timezone", "Asia/Tokyo", "--low-balance", "2500", "--status", "inactive", id)
+	if err != nil {
+		t.Fatalf("partner set: %v\n%s", err, stderr)
+	}
+	var got map[string]any
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.UseNumber()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("partner set output is not JSON: %v\n%s", err, stdout)
+	}
+	if got["timezone"] != "Asia/Tokyo" || got["low_balance"] != json.Number("2500") || got["status"] != "inactive" {
+		t.Errorf("partner set printed %v", got)
+	}
+	// Only what is given changes.
+	if _, _, err := runCmd("partner", "set", "--db", db, "--status", "active", id); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, _ = runCmd("partner", "list", "--db", db)
+	if !strings.Contains(stdout, `"status":"active"`) || !strings.Contains(stdout, `"timezone":"Asia/Tokyo"`) || !strings.Contains(stdout, `"low_balance":2500`) {
+		t.Errorf("partner list after a second set: %s", stdout)
+	}
+	for _, args := range [][]string{
+		{"--timezone", "Mars/Olympus"}, {"--status", "paused"}, {"--low-balance", "-1"}, {"--low-balance", "1.5"}, {},
+	} {
+		_, _, err := runCmd(append(append([]string{"partner", "set", "--db", db}, args...), id)...)
+		if code := exitCode(err); code != 2 {
+			t.Errorf("partner set %q: exit %d (%v), want 2", args, code, err)
+		}
+	}
+	if _, _, err := runCmd("partner", "set", "--db", db, "--status", "active", "PA_UNKNOWN0"); exitCode(err) != 1 {
+		t.Errorf("partner set on an unknown partner: %v, want exit 1", err)
 	}
 }

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/wire"
@@ -13,8 +12,7 @@ import (
 var cdrListParams = slices.Concat(pageParams, []string{"start_date", "end_date", "call_direction", "status",
 	"from_number", "to_number", "hangup_cause", "min_duration", "max_duration", "search"})
 
-// cdrFilter reads a CDR list's query. Days are UTC until partners have
-// time zones of their own.
+// cdrFilter reads a CDR list's query; its days are the partner's.
 func (s *Server) cdrFilter(r *http.Request) (partnerd.CDRFilter, error) {
 	q := parseQuery(r, cdrListParams)
 	f, err := partnerd.CDRParams{
@@ -22,7 +20,7 @@ func (s *Server) cdrFilter(r *http.Request) (partnerd.CDRFilter, error) {
 		Status: q.get("status"), FromNumber: q.get("from_number"), ToNumber: q.get("to_number"),
 		HangupCause: q.get("hangup_cause"), MinDuration: q.get("min_duration"), MaxDuration: q.get("max_duration"),
 		Search: q.get("search"),
-	}.Filter(s.credentials.now(), time.UTC)
+	}.Filter(s.credentials.now(), partnerFrom(r.Context()).Location())
 	return f, q.check(err)
 }
 

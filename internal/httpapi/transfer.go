@@ -75,12 +75,15 @@ func derefOr(p *string, def string) string {
 var entryListParams = slices.Concat(pageParams, []string{"from_date", "to_date", "transaction_type"})
 
 // entryFilter reads paging, from_date, to_date and transaction_type from
-// the query string and validates them for a log of the given types.
+// the query string and validates them for a log of the given types. The
+// dates are days in the partner's time zone.
 func entryFilter(r *http.Request, types []string) (partnerd.EntryFilter, error) {
 	q := parseQuery(r, entryListParams)
 	f, err := partnerd.EntryParams{
 		Page: q.page(), FromDate: q.get("from_date"), ToDate: q.get("to_date"), Type: q.get("transaction_type"),
 	}.Filter(types)
+	loc := partnerFrom(r.Context()).Location()
+	f.From, f.To = partnerd.DayIn(f.From, loc), partnerd.DayIn(f.To, loc)
 	return f, q.check(err)
 }
 

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -37,7 +38,7 @@ func (db *DB) createPartner(ctx context.Context, in partnerd.PartnerInput, onlyF
 	now := db.now()
 	p := &partnerd.Partner{
 		Name: in.Name, Email: in.Email, Company: in.Company, Status: partnerd.StatusActive,
-		Currency: in.Currency, CreatedAt: now,
+		Currency: in.Currency, CreatedAt: now, Timezone: "UTC", LowBalance: partnerd.DefaultLowBalance(in.Currency),
 	}
 	err = db.update(ctx, func(tx *txn) error {
 		// Partners are created rarely: on PostgreSQL one at a time, so
@@ -100,9 +101,10 @@ func (db *DB) PartnerCredential(ctx context.Context, id string) (*partnerd.Partn
 	var c partnerd.PartnerCredential
 	p := &c.Partner
 	var created int64
-	err := db.queryRow(ctx, `SELECT id, name, email, company, status, currency, token_hash, created_at
+	var low sql.NullInt64
+	err := db.queryRow(ctx, `SELECT id, name, email, company, status, currency, token_hash, created_at, timezone, low_balance
 		FROM partners WHERE id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &c.TokenHash, &created)
+		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &c.TokenHash, &created, &p.Timezone, &low)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)
 	}
@@ -110,45 +112,83 @@ func (db *DB) PartnerCredential(ctx context.Context, id string) (*partnerd.Partn
 		return nil, fmt.Errorf("partner credential: %w", err)
 	}
 	p.CreatedAt = time.Unix(created, 0).UTC()
+	p.LowBalance = lowBalance(low, p.Currency)
 	return &c, nil
 }
 
 // Partner returns one partner with its balance and account count.
 func (db *DB) Partner(ctx context.Context, id string) (_ *partnerd.Partner, err error) {
 	defer wrapErr("partner", &err)
-	var p partnerd.Partner
-	var created int64
-	err = db.queryRow(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance, p.account_count
-		FROM partners p JOIN wallets w ON w.id = p.id WHERE p.id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &created, &p.Balance, &p.AccountCount)
+	p, err := scanPartner(db.queryRow(ctx, `SELECT `+partnerColumns+` FROM partners p JOIN wallets w ON w.id = p.id WHERE p.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)
 	}
-	if err != nil {
+	return p, err
+}
+
+// partnerColumns is what scanPartner reads of partners p and their wallets w.
+const partnerColumns = `p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance, p.account_count,
+	p.timezone, p.low_balance`
+
+func scanPartner(s scanner) (*partnerd.Partner, error) {
+	var p partnerd.Partner
+	var created int64
+	var low sql.NullInt64
+	if err := s.Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &created, &p.Balance, &p.AccountCount,
+		&p.Timezone, &low); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = time.Unix(created, 0).UTC()
+	p.LowBalance = lowBalance(low, p.Currency)
 	return &p, nil
+}
+
+// lowBalance is a partner's threshold: its own, or the default.
+func lowBalance(v sql.NullInt64, currency string) int64 {
+	if v.Valid {
+		return v.Int64
+	}
+	return partnerd.DefaultLowBalance(currency)
+}
+
+// SetPartner changes a partner's settings (the operator's partner set).
+func (db *DB) SetPartner(ctx context.Context, id string, in partnerd.PartnerSettings) (_ *partnerd.Partner, err error) {
+	defer wrapErr("set partner", &err)
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	err = db.update(ctx, func(tx *txn) error {
+		res, err := tx.exec(`UPDATE partners SET status = COALESCE(?, status), timezone = COALESCE(?, timezone),
+			low_balance = COALESCE(?, low_balance) WHERE id = ?`, in.Status, in.Timezone, in.LowBalance, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, error(partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.Partner(ctx, id)
 }
 
 // ListPartners returns every partner, oldest first.
 func (db *DB) ListPartners(ctx context.Context) (_ []*partnerd.Partner, err error) {
 	defer wrapErr("list partners", &err)
-	rows, err := db.query(ctx, `SELECT p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance, p.account_count
-		FROM partners p JOIN wallets w ON w.id = p.id ORDER BY p.seq`)
+	rows, err := db.query(ctx, `SELECT `+partnerColumns+` FROM partners p JOIN wallets w ON w.id = p.id ORDER BY p.seq`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []*partnerd.Partner
 	for rows.Next() {
-		var p partnerd.Partner
-		var created int64
-		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &created, &p.Balance, &p.AccountCount); err != nil {
+		p, err := scanPartner(rows)
+		if err != nil {
 			return nil, err
 		}
-		p.CreatedAt = time.Unix(created, 0).UTC()
-		out = append(out, &p)
+		out = append(out, p)
 	}
 	return out, rows.Err()
 }

@@ -16,6 +16,38 @@ var partnerTests = []test{
 	{"Credential", testPartnerCredential},
 	{"Get", testPartnerGet},
 	{"List", testPartnerList},
+	{"Set", testPartnerSet},
+}
+
+// testPartnerSet: partner set changes what it is given and nothing else,
+// and the credential read for every request carries the time zone.
+func testPartnerSet(t *testing.T, s Store) {
+	ctx := context.Background()
+	p, _ := mustPartner(t, s, "settings")
+	tz, low, inactive := "Asia/Kolkata", int64(5000), "inactive"
+	got, err := s.SetPartner(ctx, p.ID, partnerd.PartnerSettings{Timezone: &tz, LowBalance: &low})
+	if err != nil {
+		t.Fatalf("SetPartner: %v", err)
+	}
+	want := *p
+	want.Timezone, want.LowBalance = tz, low
+	if diff := cmp.Diff(&want, got); diff != "" {
+		t.Errorf("SetPartner returned (-want +got):\n%s", diff)
+	}
+	if got, err = s.SetPartner(ctx, p.ID, partnerd.PartnerSettings{Status: &inactive}); err != nil || got.Status != inactive || got.Timezone != tz || got.LowBalance != low {
+		t.Errorf("SetPartner(status) = %+v, %v; want only the status changed", got, err)
+	}
+	c, err := s.PartnerCredential(ctx, p.ID)
+	if err != nil || c.Partner.Timezone != tz || c.Partner.Status != inactive || c.Partner.Location().String() != tz {
+		t.Errorf("PartnerCredential = %+v, %v; want the new settings", c, err)
+	}
+	bad := "Nowhere/Town"
+	if _, err := s.SetPartner(ctx, p.ID, partnerd.PartnerSettings{Timezone: &bad}); partnerd.ErrorCode(err) != partnerd.ECValidation {
+		t.Errorf("SetPartner(bad time zone) = %v, want validation_error", err)
+	}
+	if _, err := s.SetPartner(ctx, "PA_UNKNOWN0", partnerd.PartnerSettings{Timezone: &tz}); partnerd.ErrorCode(err) != partnerd.ECNotFound {
+		t.Errorf("SetPartner(unknown) = %v, want not_found", err)
+	}
 }
 
 func testPartnerCreateNormalizes(t *testing.T, s Store) {
@@ -36,6 +68,7 @@ func testPartnerCreateNormalizes(t *testing.T, s Store) {
 	want := &partnerd.Partner{
 		ID: p.ID, Name: "Acme", Email: "ops@acme.example", Company: &company,
 		Status: partnerd.StatusActive, Currency: "USD", CreatedAt: p.CreatedAt,
+		Timezone: "UTC", LowBalance: 10000, // 100.00 USD
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("CreatePartner returned (-want +got):\n%s", diff)
