@@ -3,6 +3,7 @@ package partnerd
 import (
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -179,4 +180,8 @@ type CDRService interface {
 	ListCDRs(ctx context.Context, partnerID string, f CDRFilter) ([]*CDR, int, error)
 	// AccountCDR returns one of a customer's calls.
 	AccountCDR(ctx context.Context, partnerID, authID, callUUID string) (*CDR, error)
+	// AccountCDRsSeq and CDRsSeq stream every call the lists would show
+	// (the filter's page ignored), newest first, for CSV exports.
+	AccountCDRsSeq(ctx context.Context, partnerID, authID string, f CDRFilter) iter.Seq2[*CDR, error]
+	CDRsSeq(ctx context.Context, partnerID string, f CDRFilter) iter.Seq2[*CDR, error]
 }

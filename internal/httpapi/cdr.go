@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"iter"
 	"net/http"
 	"slices"
 
@@ -10,28 +11,59 @@ import (
 
 // cdrListParams are the query parameters of the CDR lists.
 var cdrListParams = slices.Concat(pageParams, []string{"start_date", "end_date", "call_direction", "status",
-	"from_number", "to_number", "hangup_cause", "min_duration", "max_duration", "search"})
+	"from_number", "to_number", "hangup_cause", "min_duration", "max_duration", "search", "format"})
 
-// cdrFilter reads a CDR list's query; its days are the partner's.
-func (s *Server) cdrFilter(r *http.Request) (partnerd.CDRFilter, error) {
+// cdrFilter reads a CDR list's query; its days are the partner's. asCSV
+// says whether the list is asked for as CSV (see wantsCSV).
+func (s *Server) cdrFilter(r *http.Request) (f partnerd.CDRFilter, asCSV bool, err error) {
 	q := parseQuery(r, cdrListParams)
-	f, err := partnerd.CDRParams{
+	asCSV, csvErr := wantsCSV(r, q)
+	f, err = partnerd.CDRParams{
 		Page: q.page(), StartDate: q.get("start_date"), EndDate: q.get("end_date"), Direction: q.get("call_direction"),
 		Status: q.get("status"), FromNumber: q.get("from_number"), ToNumber: q.get("to_number"),
 		HangupCause: q.get("hangup_cause"), MinDuration: q.get("min_duration"), MaxDuration: q.get("max_duration"),
 		Search: q.get("search"),
 	}.Filter(s.credentials.now(), partnerFrom(r.Context()).Location())
-	return f, q.check(err)
+	return f, asCSV, q.check(mergeFieldErrors(fieldErrorsOf(csvErr), err))
+}
+
+// cdrCSVHeader is the header of a CDR list's CSV export: the JSON row's
+// keys in order (and account_auth_id for the partner-wide list).
+var cdrCSVHeader = []string{"call_uuid", "from_number", "to_number", "direction", "status", "duration_seconds",
+	"billsec", "hangup_cause", "cost", "currency", "start_time", "answer_time", "end_time", "trunk_id", "context"}
+
+// streamCDRs answers a CDR list as CSV.
+func (s *Server) streamCDRs(w http.ResponseWriter, r *http.Request, name string, seq iter.Seq2[*partnerd.CDR, error], withAccount bool) error {
+	header := cdrCSVHeader
+	if withAccount {
+		header = append(slices.Clip(header), "account_auth_id")
+	}
+	return streamCSV(s, w, r, name, header, seq, func(c *partnerd.CDR, cells []string) []string {
+		answer := ""
+		if c.AnswerTime != nil {
+			answer = csvTime(*c.AnswerTime)
+		}
+		cells = append(cells, c.CallUUID, c.FromNumber, c.ToNumber, c.Direction, partnerd.CallStatus(c.Billsec, c.HangupCause),
+			csvInt(c.DurationSeconds), csvInt(c.Billsec), csvOpt(c.HangupCause), csvMoney(c.Cost, c.Currency), c.Currency,
+			csvTime(c.StartTime), answer, csvTime(c.EndTime), csvOpt(c.TrunkID), csvOpt(c.Context))
+		if withAccount {
+			cells = append(cells, c.AccountAuthID)
+		}
+		return cells
+	})
 }
 
 func (s *Server) handleAccountCDRs(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.cdrFilter(r)
+	f, asCSV, err := s.cdrFilter(r)
 	if err != nil {
 		return err
 	}
 	authID := r.PathValue("customer_auth_id")
 	if !partnerd.IsAccountID(authID) {
 		return partnerd.ErrAccountNotFound(authID)
+	}
+	if asCSV {
+		return s.streamCDRs(w, r, "cdrs-"+authID, s.cdrs.AccountCDRsSeq(r.Context(), partnerFrom(r.Context()).ID, authID, f), false)
 	}
 	cs, total, err := s.cdrs.ListAccountCDRs(r.Context(), partnerFrom(r.Context()).ID, authID, f)
 	if err != nil {
@@ -42,9 +74,12 @@ func (s *Server) handleAccountCDRs(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleCDRList(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.cdrFilter(r)
+	f, asCSV, err := s.cdrFilter(r)
 	if err != nil {
 		return err
+	}
+	if asCSV {
+		return s.streamCDRs(w, r, "cdrs", s.cdrs.CDRsSeq(r.Context(), partnerFrom(r.Context()).ID, f), true)
 	}
 	cs, total, err := s.cdrs.ListCDRs(r.Context(), partnerFrom(r.Context()).ID, f)
 	if err != nil {

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"errors"
+	"iter"
 	"net/http"
 	"slices"
 
@@ -72,19 +74,52 @@ func derefOr(p *string, def string) string {
 }
 
 // entryListParams are the query parameters of every transaction log.
-var entryListParams = slices.Concat(pageParams, []string{"from_date", "to_date", "transaction_type"})
+var entryListParams = slices.Concat(pageParams, []string{"from_date", "to_date", "transaction_type", "format"})
 
 // entryFilter reads paging, from_date, to_date and transaction_type from
 // the query string and validates them for a log of the given types. The
-// dates are days in the partner's time zone.
-func entryFilter(r *http.Request, types []string) (partnerd.EntryFilter, error) {
+// dates are days in the partner's time zone. asCSV says whether the log
+// is asked for as CSV (see wantsCSV).
+func entryFilter(r *http.Request, types []string) (f partnerd.EntryFilter, asCSV bool, err error) {
 	q := parseQuery(r, entryListParams)
-	f, err := partnerd.EntryParams{
+	asCSV, csvErr := wantsCSV(r, q)
+	f, err = partnerd.EntryParams{
 		Page: q.page(), FromDate: q.get("from_date"), ToDate: q.get("to_date"), Type: q.get("transaction_type"),
 	}.Filter(types)
 	loc := partnerFrom(r.Context()).Location()
 	f.From, f.To = partnerd.DayIn(f.From, loc), partnerd.DayIn(f.To, loc)
-	return f, q.check(err)
+	return f, asCSV, q.check(mergeFieldErrors(fieldErrorsOf(csvErr), err))
+}
+
+// fieldErrorsOf returns the fields of a validation_error (nil for nil).
+func fieldErrorsOf(err error) partnerd.FieldErrors {
+	var e *partnerd.Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
+// entryCSVHeader is the header of a transaction log's CSV export: the
+// JSON row's keys in order (and account_auth_id for the partner-wide log).
+var entryCSVHeader = []string{"id", "type", "amount", "currency", "balance_before", "balance_after", "description",
+	"initiated_by", "reference", "created_at"}
+
+// streamEntries answers a log as CSV.
+func (s *Server) streamEntries(w http.ResponseWriter, r *http.Request, name string, seq iter.Seq2[*partnerd.Entry, error], withAccount bool) error {
+	header := entryCSVHeader
+	if withAccount {
+		header = append(slices.Clip(header), "account_auth_id")
+	}
+	return streamCSV(s, w, r, name, header, seq, func(e *partnerd.Entry, cells []string) []string {
+		cells = append(cells, e.TransactionID, e.Type, csvMoney(e.Amount, e.Currency), e.Currency,
+			csvMoney(e.BalanceBefore, e.Currency), csvMoney(e.BalanceAfter, e.Currency), csvOptText(e.Description),
+			e.InitiatedBy, csvOpt(e.Reference), csvTime(e.CreatedAt))
+		if withAccount {
+			cells = append(cells, e.AccountAuthID)
+		}
+		return cells
+	})
 }
 
 func (s *Server) writeEntries(w http.ResponseWriter, f partnerd.EntryFilter, entries []*partnerd.Entry, total int, withAccount bool) {
@@ -96,13 +131,16 @@ func (s *Server) writeEntries(w http.ResponseWriter, f partnerd.EntryFilter, ent
 }
 
 func (s *Server) handleAccountTransactions(w http.ResponseWriter, r *http.Request) error {
-	f, err := entryFilter(r, partnerd.CustomerTransactionTypes)
+	f, asCSV, err := entryFilter(r, partnerd.CustomerTransactionTypes)
 	if err != nil {
 		return err
 	}
 	id := r.PathValue("customer_auth_id")
 	if !partnerd.IsAccountID(id) {
 		return partnerd.ErrAccountNotFound(id)
+	}
+	if asCSV {
+		return s.streamEntries(w, r, "transactions-"+id, s.ledger.AccountEntriesSeq(r.Context(), partnerFrom(r.Context()).ID, id, f), false)
 	}
 	entries, total, err := s.ledger.AccountEntries(r.Context(), partnerFrom(r.Context()).ID, id, f)
 	if err != nil {
@@ -113,9 +151,12 @@ func (s *Server) handleAccountTransactions(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request) error {
-	f, err := entryFilter(r, partnerd.CustomerTransactionTypes)
+	f, asCSV, err := entryFilter(r, partnerd.CustomerTransactionTypes)
 	if err != nil {
 		return err
+	}
+	if asCSV {
+		return s.streamEntries(w, r, "transactions", s.ledger.CustomerEntriesSeq(r.Context(), partnerFrom(r.Context()).ID, f), true)
 	}
 	entries, total, err := s.ledger.CustomerEntries(r.Context(), partnerFrom(r.Context()).ID, f)
 	if err != nil {
@@ -126,9 +167,12 @@ func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) handleMeTransactions(w http.ResponseWriter, r *http.Request) error {
-	f, err := entryFilter(r, partnerd.PartnerTransactionTypes)
+	f, asCSV, err := entryFilter(r, partnerd.PartnerTransactionTypes)
 	if err != nil {
 		return err
+	}
+	if asCSV {
+		return s.streamEntries(w, r, "partner-transactions", s.ledger.PartnerEntriesSeq(r.Context(), partnerFrom(r.Context()).ID, f), false)
 	}
 	entries, total, err := s.ledger.PartnerEntries(r.Context(), partnerFrom(r.Context()).ID, f)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"iter"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -84,9 +86,8 @@ func (db *DB) ownAccount(ctx context.Context, partnerID, authID string) error {
 	return nil
 }
 
-// listCDRs pages through the calls that where (on cdrs c) and f select,
-// newest first: by the order they were recorded (seq), which is total.
-func (db *DB) listCDRs(ctx context.Context, where string, args []any, f partnerd.CDRFilter) ([]*partnerd.CDR, int, error) {
+// cdrWhere adds f's conditions to where (on cdrs c).
+func cdrWhere(where string, args []any, f partnerd.CDRFilter) (string, []any) {
 	if !f.From.IsZero() {
 		where += ` AND c.start_time >= ?`
 		args = append(args, f.From.Unix())
@@ -121,6 +122,13 @@ func (db *DB) listCDRs(ctx context.Context, where string, args []any, f partnerd
 		where += ` AND (c.from_number LIKE ? ESCAPE '\' OR c.to_number LIKE ? ESCAPE '\' OR c.call_uuid LIKE ? ESCAPE '\')`
 		args = append(args, like, like, like)
 	}
+	return where, args
+}
+
+// listCDRs pages through the calls that where (on cdrs c) and f select,
+// newest first: by the order they were recorded (seq), which is total.
+func (db *DB) listCDRs(ctx context.Context, where string, args []any, f partnerd.CDRFilter) ([]*partnerd.CDR, int, error) {
+	where, args = cdrWhere(where, args, f)
 	var total int
 	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM cdrs c WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
@@ -143,4 +151,59 @@ func (db *DB) listCDRs(ctx context.Context, where string, args []any, f partnerd
 		out = append(out, c)
 	}
 	return out, total, rows.Err()
+}
+
+// AccountCDRsSeq streams every call of a customer that f selects (its
+// page ignored), newest first.
+func (db *DB) AccountCDRsSeq(ctx context.Context, partnerID, authID string, f partnerd.CDRFilter) iter.Seq2[*partnerd.CDR, error] {
+	return func(yield func(*partnerd.CDR, error) bool) {
+		if err := db.ownAccount(ctx, partnerID, authID); err != nil {
+			yield(nil, fmt.Errorf("account CDRs: %w", err))
+			return
+		}
+		db.streamCDRs(ctx, `c.account_auth_id = ? AND c.partner_id = ?`, []any{authID, partnerID}, f, yield)
+	}
+}
+
+// CDRsSeq streams every call of the partner's customers that f selects
+// (its page ignored), newest first.
+func (db *DB) CDRsSeq(ctx context.Context, partnerID string, f partnerd.CDRFilter) iter.Seq2[*partnerd.CDR, error] {
+	return func(yield func(*partnerd.CDR, error) bool) {
+		db.streamCDRs(ctx, `c.partner_id = ?`, []any{partnerID}, f, yield)
+	}
+}
+
+// streamCDRs yields the rows of one query as they arrive; a consumer that
+// stops early (a client gone) cancels the query.
+func (db *DB) streamCDRs(ctx context.Context, where string, args []any, f partnerd.CDRFilter, yield func(*partnerd.CDR, error) bool) {
+	where, args = cdrWhere(where, args, f)
+	qctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := db.query(qctx, `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY c.seq DESC`, args...)
+	if err != nil {
+		yield(nil, fmt.Errorf("stream CDRs: %w", err))
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+		c, err := scanCDR(rows)
+		if err != nil {
+			yield(nil, fmt.Errorf("stream CDRs: %w", err))
+			return
+		}
+		if !yield(c, nil) {
+			return
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		yield(nil, err)
+		return
+	}
+	if err := rows.Err(); err != nil {
+		yield(nil, fmt.Errorf("stream CDRs: %w", err))
+	}
 }
