@@ -33,6 +33,10 @@ func (s *Server) routes() {
 	s.mux.Handle("GET "+p+"/accounts/{customer_auth_id}/cdrs/{call_uuid}", s.partner(s.handleAccountCDR))
 	s.mux.Handle("GET "+p+"/cdrs", s.partner(s.handleCDRList))
 
+	// Partner overview (API.md §5): maintained aggregates, not scans.
+	s.mux.Handle("GET "+p+"/dashboard", s.partner(s.handleDashboard))
+	s.mux.Handle("GET "+p+"/analytics", s.partner(s.handleAnalytics))
+
 	// SIP endpoints (API.md §5), and the switch API's credential lookup,
 	// which takes only switch tokens (Authorization: Bearer).
 	s.mux.Handle("POST "+p+"/accounts/{customer_auth_id}/sip-endpoints", s.partner(s.idempotent(s.handleSIPEndpointCreate)))

@@ -34,8 +34,9 @@ type Server struct {
 	sip      partnerd.SIPService
 	sipRealm string
 	// calls answers the switch's authorizations and CDRs; cdrs reads them.
-	calls partnerd.SwitchService
-	cdrs  partnerd.CDRService
+	calls    partnerd.SwitchService
+	cdrs     partnerd.CDRService
+	overview partnerd.OverviewService
 }
 
 // Config wires the services the server needs.
@@ -70,8 +71,10 @@ type Config struct {
 	// Calls authorizes the switch's calls and charges their CDRs (required
 	// by those routes).
 	Calls partnerd.SwitchService
-	// CDRs reads the partners' call records (required by those routes).
-	CDRs partnerd.CDRService
+	// CDRs reads the partners' call records, Overview their dashboards
+	// and analytics (each required by its routes).
+	CDRs     partnerd.CDRService
+	Overview partnerd.OverviewService
 }
 
 // NewServer returns the handler for the whole API.
@@ -86,7 +89,7 @@ func NewServer(c Config) *Server {
 		s.access = newLineWriter(c.AccessLog)
 	}
 	s.numbers = c.Numbers
-	s.switches, s.sip, s.sipRealm, s.calls, s.cdrs = c.Switches, c.SIP, c.SIPRealm, c.Calls, c.CDRs
+	s.switches, s.sip, s.sipRealm, s.calls, s.cdrs, s.overview = c.Switches, c.SIP, c.SIPRealm, c.Calls, c.CDRs, c.Overview
 	if s.sipRealm == "" {
 		s.sipRealm = partnerd.DefaultSIPRealm
 	}

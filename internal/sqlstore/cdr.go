@@ -77,6 +77,7 @@ func (o *cdrOp) results(out []partnerd.CDRResult) []partnerd.CDRResult {
 // cdrAccount is what charging a call reads of its customer.
 type cdrAccount struct {
 	partnerID, currency string
+	loc                 *time.Location // the partner's, which its days are counted in
 }
 
 func (o *cdrOp) apply(tx *txn) (any, error) {
@@ -84,6 +85,7 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 	seen := make(map[string]int, len(o.ins)) // call_uuid → its first record in the batch
 	accounts := make(map[string]*cdrAccount)
 	usage := make(map[string]string) // currency → usage wallet
+	var stats usageBatch
 	for i := range o.ins {
 		if o.rejected[i] != nil {
 			continue
@@ -110,7 +112,7 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
-		rejection, err := o.charge(tx, in, r, accounts, usage)
+		rejection, err := o.charge(tx, in, r, accounts, usage, &stats)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", in.CallUUID, err)
 		}
@@ -118,13 +120,16 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 			*r = partnerd.CDRResult{CallUUID: in.CallUUID, Status: partnerd.CDRRejected, Err: rejection}
 		}
 	}
+	if err := stats.write(tx); err != nil {
+		return nil, err
+	}
 	return o.results(out), nil
 }
 
 // charge rates one new call record, releases its reservation, charges it
 // and stores it; it returns the reason it cannot, with nothing written.
 func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
-	accounts map[string]*cdrAccount, usage map[string]string) (*partnerd.Error, error) {
+	accounts map[string]*cdrAccount, usage map[string]string, stats *usageBatch) (*partnerd.Error, error) {
 	// The call's authorization, if the switch asked for one: the account
 	// and rate it was authorized for are the ones it is charged to.
 	var authAccount sql.NullString
@@ -167,8 +172,11 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 	acct := accounts[authID]
 	if acct == nil {
 		acct = &cdrAccount{}
-		err := tx.queryRow(`SELECT a.partner_id, w.currency FROM accounts a JOIN wallets w ON w.id = a.auth_id WHERE a.auth_id = ?`,
-			authID).Scan(&acct.partnerID, &acct.currency)
+		var tz string
+		err := tx.queryRow(`SELECT a.partner_id, w.currency, p.timezone FROM accounts a JOIN wallets w ON w.id = a.auth_id
+			JOIN partners p ON p.id = a.partner_id WHERE a.auth_id = ?`,
+			authID).Scan(&acct.partnerID, &acct.currency, &tz)
+		acct.loc = partnerd.LoadLocation(tz)
 		if errors.Is(err, sql.ErrNoRows) {
 			return &partnerd.Error{Code: partnerd.ECAccountNotFound, Message: fmt.Sprintf("account_auth_id %s is not a customer account.", authID)}, nil
 		}
@@ -226,6 +234,8 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 		}
 		txID = &id
 	}
+	stats.addCall(acct.partnerID, authID, partnerd.LocalDay(in.StartTime, acct.loc), partnerd.LocalDay(o.now, acct.loc), in.Direction,
+		partnerd.CallStatus(in.Billsec, in.HangupCause), in.DurationSeconds, cost, charged)
 	var answer *int64
 	if in.AnswerTime != nil {
 		t := in.AnswerTime.Unix()

@@ -53,3 +53,6 @@ func SchemaVersion() string {
 	})
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
+
+// Rebind writes a query's ? placeholders as the engine wants them.
+func (db *DB) Rebind(query string) string { return db.dialect.rebind(query) }

@@ -213,8 +213,16 @@ func (db *DB) chargePeriod(tx *txn, n *partnerd.Number, authID string, start, en
 		return err
 	}
 	// The ledger row exists now: the charge row names it.
-	_, err = tx.exec(`UPDATE number_charges SET transaction_id = ? WHERE number = ? AND period_start = ?`, txID, n.Number, start.Unix())
-	return err
+	if _, err = tx.exec(`UPDATE number_charges SET transaction_id = ? WHERE number = ? AND period_start = ?`, txID, n.Number, start.Unix()); err != nil {
+		return err
+	}
+	loc, err := partnerLocation(tx, pid)
+	if err != nil {
+		return err
+	}
+	var stats usageBatch
+	stats.addRental(pid, partnerd.LocalDay(now, loc), n.MonthlyCost)
+	return stats.write(tx)
 }
 
 // periodEnd is the end of the k-th monthly period from start: calendar

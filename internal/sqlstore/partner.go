@@ -166,6 +166,12 @@ func (db *DB) SetPartner(ctx context.Context, id string, in partnerd.PartnerSett
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return cmp.Or(err, error(partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)))
 		}
+		if in.Timezone != nil {
+			// The usage aggregates are by the partner's days: count them
+			// again in the new zone (a rare operator action, one
+			// transaction however many calls it reads).
+			return rebuildUsage(tx, id, partnerd.LoadLocation(*in.Timezone))
+		}
 		return nil
 	})
 	if err != nil {

@@ -1,0 +1,367 @@
+package sqlstore_test
+
+import (
+	stdcmp "cmp"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+)
+
+// The dashboard and analytics read aggregates maintained as calls and rent
+// are charged; these tests recompute them by brute force from the CDR and
+// ledger rows after a random mix of calls, duplicates, overruns,
+// transfers and renewals around a month boundary in a time zone whose
+// midnight is not UTC's.
+
+func TestOverviewSQLite(t *testing.T) {
+	t.Parallel()
+	checkOverview(t, mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t)))
+}
+
+func TestOverviewPostgres(t *testing.T) {
+	t.Parallel()
+	checkOverview(t, mustOpenPostgres(t))
+}
+
+// row is what the brute force reads of one CDR.
+type overviewCDR struct {
+	authID, direction string
+	start, charged    time.Time
+	billsec, duration int
+	cause             *string
+	cost, unbilled    int64
+}
+
+func checkOverview(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	kolkata, _ := time.LoadLocation("Asia/Kolkata")
+	// 2026-03-01 02:00 in Kolkata: 2026-02-28 20:30 UTC. The local month
+	// has begun; the UTC one has not.
+	var clock atomic.Pointer[time.Time]
+	set := func(t time.Time) { clock.Store(&t) }
+	set(time.Date(2026, 1, 20, 12, 0, 0, 0, time.UTC))
+	db.Now = func() time.Time { return *clock.Load() }
+
+	tz := "Asia/Kolkata"
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Overview", Email: fmt.Sprintf("ops-%d@overview.example", rand.Int())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetPartner(ctx, p.ID, partnerd.PartnerSettings{Timezone: &tz}); err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Other", Email: fmt.Sprintf("ops-%d@other.example", rand.Int())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FundPartner(ctx, p.ID, 100_000_00, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FundPartner(ctx, other.ID, 100_000_00, nil); err != nil {
+		t.Fatal(err)
+	}
+	deck := []partnerd.Rate{
+		{Direction: partnerd.DirectionOutbound, Prefix: "1", PerMinute: 4500, InitialIncrement: 1, SubsequentIncrement: 1},
+		{Direction: partnerd.DirectionOutbound, Prefix: "44", PerMinute: 12000, InitialIncrement: 60, SubsequentIncrement: 60},
+		{Direction: partnerd.DirectionInbound, Prefix: "91", PerMinute: 500, InitialIncrement: 30, SubsequentIncrement: 6},
+	}
+	for _, pid := range []string{p.ID, other.ID} {
+		if err := db.ReplaceRateDeck(ctx, pid, deck); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type customer struct {
+		authID, did string
+		partner     string
+	}
+	var customers []customer
+	for i := range 6 {
+		pid := p.ID
+		if i == 5 {
+			pid = other.ID // its calls must never count
+		}
+		a, err := db.CreateAccount(ctx, pid, partnerd.AccountInput{Name: fmt.Sprintf("Customer %d", i),
+			Email: fmt.Sprintf("c%d-%d@overview.example", i, rand.Int()), Password: "SecurePass@123", Phone: "9431538535", Country: "IN"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Customer 0 gets little, to run out and leave calls unbilled.
+		amount := int64(2_000_00)
+		if i == 0 {
+			amount = 3_00
+		}
+		if _, err := db.Transfer(ctx, pid, partnerd.TransferInput{AuthID: a.AuthID, Amount: amount}); err != nil {
+			t.Fatal(err)
+		}
+		did := fmt.Sprintf("+9122712642%02d", i)
+		if _, err := db.AddNumber(ctx, pid, partnerd.NumberInput{Number: did, Type: "local", MonthlyCost: 1_50}); err != nil {
+			t.Fatal(err)
+		}
+		if i != 0 {
+			if _, err := db.AssignNumber(ctx, pid, a.AuthID, did); err != nil {
+				t.Fatal(err)
+			}
+		}
+		customers = append(customers, customer{a.AuthID, did, pid})
+	}
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	causes := []string{"NORMAL_CLEARING", "NO_ANSWER", "USER_BUSY", "CALL_REJECTED"}
+	var posted []partnerd.CDRInput
+	for step := range 40 {
+		// The clock walks from Jan 20 to Mar 1, 02:00 Kolkata.
+		now := time.Date(2026, 1, 20, 12, 0, 0, 0, time.UTC).Add(time.Duration(step) * 25 * time.Hour)
+		if step == 39 {
+			now = time.Date(2026, 2, 28, 20, 30, 0, 0, time.UTC)
+		}
+		set(now)
+		var batch []partnerd.CDRInput
+		for range 1 + rng.IntN(6) {
+			c := customers[rng.IntN(len(customers))]
+			cause := causes[rng.IntN(len(causes))]
+			billsec := 0
+			if cause == "NORMAL_CLEARING" && rng.IntN(5) > 0 {
+				billsec = 1 + rng.IntN(900)
+			}
+			start := now.Add(-time.Duration(rng.IntN(6*3600)) * time.Second)
+			in := partnerd.CDRInput{CallUUID: fmt.Sprintf("ov-%d-%d", step, len(posted)), Direction: partnerd.DirectionOutbound,
+				AccountAuthID: &c.authID, FromNumber: "+919876543210", ToNumber: []string{"+14155550100", "+442071234567"}[rng.IntN(2)],
+				StartTime: start, EndTime: start.Add(time.Duration(billsec+3) * time.Second), DurationSeconds: billsec + 3,
+				Billsec: billsec, HangupCause: &cause}
+			if c.authID != customers[0].authID && rng.IntN(3) == 0 {
+				in.Direction, in.AccountAuthID, in.FromNumber, in.ToNumber = partnerd.DirectionInbound, nil, "+14155550100", c.did
+			}
+			if billsec > 0 {
+				answer := start.Add(3 * time.Second)
+				in.AnswerTime = &answer
+			}
+			batch = append(batch, in)
+			posted = append(posted, in)
+		}
+		if step == 39 {
+			// Calls that started on the last local day of February and
+			// are charged on the first of March: counted in February,
+			// their money spent in March.
+			for k := range 3 {
+				start := now.Add(-3 * time.Hour)
+				answer := start.Add(2 * time.Second)
+				cause := "NORMAL_CLEARING"
+				in := partnerd.CDRInput{CallUUID: fmt.Sprintf("ov-eve-%d", k), Direction: partnerd.DirectionOutbound,
+					AccountAuthID: &customers[1].authID, FromNumber: "+919876543210", ToNumber: "+14155550100",
+					StartTime: start, AnswerTime: &answer, EndTime: start.Add(122 * time.Second), DurationSeconds: 122,
+					Billsec: 120, HangupCause: &cause}
+				batch = append(batch, in)
+				posted = append(posted, in)
+			}
+		}
+		if len(posted) > 3 && rng.IntN(3) == 0 {
+			batch = append(batch, posted[rng.IntN(len(posted)-1)]) // a duplicate changes nothing
+		}
+		res, err := db.PostCDRs(ctx, batch, make([]*partnerd.Error, len(batch)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if r.Status == partnerd.CDRRejected {
+				t.Fatalf("CDR %s rejected: %v", batch[i].CallUUID, r.Err)
+			}
+		}
+		if step%7 == 0 {
+			c := customers[1+rng.IntN(4)]
+			if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: c.authID, Amount: 5_00}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.RenewNumbers(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := *clock.Load()
+	for _, zone := range []string{"Asia/Kolkata", "UTC"} {
+		if zone == "UTC" {
+			// A new zone recounts every day.
+			if _, err := db.SetPartner(ctx, p.ID, partnerd.PartnerSettings{Timezone: &zone}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		loc := kolkata
+		if zone == "UTC" {
+			loc = time.UTC
+		}
+		cdrs, rent := bruteForceRows(t, db, p.ID)
+		want := bruteDashboard(t, db, p.ID, cdrs, rent, now, loc)
+		got, err := db.Dashboard(ctx, p.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: dashboard (-brute force +aggregates):\n%s", zone, diff)
+		}
+		if got.CallsThisMonth == 0 || got.SpendThisMonth == 0 {
+			t.Errorf("%s: nothing this month: %+v (the test must cover it)", zone, got)
+		}
+		for _, span := range [][2]int{{-29, 0}, {-40, -1}, {0, 0}, {-3, -3}} {
+			today := partnerd.DayIn(now.In(loc), loc)
+			from, to := today.AddDate(0, 0, span[0]), today.AddDate(0, 0, span[1])
+			want := bruteAnalytics(t, db, p.ID, cdrs, from, to, loc)
+			got, err := db.Analytics(ctx, p.ID, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s: analytics %s..%s (-brute force +aggregates):\n%s", zone, from.Format(time.DateOnly), to.Format(time.DateOnly), diff)
+			}
+		}
+	}
+}
+
+// bruteForceRows reads the partner's CDRs and its customers' rent
+// charges (the time and amount of each) straight from their tables.
+func bruteForceRows(t *testing.T, db *sqlstore.DB, partnerID string) ([]overviewCDR, map[time.Time]int64) {
+	t.Helper()
+	rows, err := db.ReadDB().Query(db.Rebind(`SELECT account_auth_id, direction, start_time, created_at, billsec, duration_seconds,
+		hangup_cause, cost, unbilled_amount FROM cdrs WHERE partner_id = ?`), partnerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []overviewCDR
+	for rows.Next() {
+		var c overviewCDR
+		var start, charged int64
+		if err := rows.Scan(&c.authID, &c.direction, &start, &charged, &c.billsec, &c.duration, &c.cause, &c.cost, &c.unbilled); err != nil {
+			t.Fatal(err)
+		}
+		c.start, c.charged = time.Unix(start, 0), time.Unix(charged, 0)
+		out = append(out, c)
+	}
+	rent := map[time.Time]int64{}
+	rrows, err := db.ReadDB().Query(db.Rebind(`SELECT e.created_at, -e.amount FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+		WHERE e.partner_id = ? AND e.wallet_kind = 'customer' AND t.kind = 'number_rental'`), partnerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rrows.Close()
+	for rrows.Next() {
+		var at, amount int64
+		if err := rrows.Scan(&at, &amount); err != nil {
+			t.Fatal(err)
+		}
+		rent[time.Unix(at, 0)] += amount
+	}
+	return out, rent
+}
+
+func sameDay(a, b time.Time, loc *time.Location) bool {
+	return partnerd.LocalDay(a, loc) == partnerd.LocalDay(b, loc)
+}
+
+func sameMonth(a, b time.Time, loc *time.Location) bool {
+	ay, am, _ := a.In(loc).Date()
+	by, bm, _ := b.In(loc).Date()
+	return ay == by && am == bm
+}
+
+func bruteDashboard(t *testing.T, db *sqlstore.DB, partnerID string, cdrs []overviewCDR, rent map[time.Time]int64, now time.Time, loc *time.Location) *partnerd.Dashboard {
+	t.Helper()
+	p, err := db.Partner(context.Background(), partnerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := partnerd.DayIn(now.In(loc), loc)
+	d := &partnerd.Dashboard{Currency: p.Currency, Today: today, MonthStarted: time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, loc)}
+	accounts, _, err := db.ListAccounts(context.Background(), partnerID, partnerd.AccountFilter{Page: partnerd.Page{Page: 1, Size: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range accounts {
+		d.TotalBalance += a.Balance
+		switch a.Status {
+		case partnerd.StatusActive:
+			d.ActiveAccounts++
+			if a.Balance < p.LowBalance {
+				d.AccountsLowBalance++
+			}
+		case partnerd.StatusSuspended:
+			d.AccountsSuspended++
+		}
+	}
+	for _, c := range cdrs {
+		if sameDay(c.start, now, loc) {
+			d.CallsToday++
+		}
+		if sameMonth(c.start, now, loc) {
+			d.CallsThisMonth++
+		}
+		if sameMonth(c.charged, now, loc) {
+			d.SpendThisMonth += c.cost - c.unbilled
+		}
+	}
+	for at, amount := range rent {
+		if sameMonth(at, now, loc) {
+			d.SpendThisMonth += amount
+		}
+	}
+	return d
+}
+
+func bruteAnalytics(t *testing.T, db *sqlstore.DB, partnerID string, cdrs []overviewCDR, from, to time.Time, loc *time.Location) *partnerd.Analytics {
+	t.Helper()
+	a := &partnerd.Analytics{From: from, To: to, Currency: "INR", ByDirection: map[string]partnerd.CallTotals{}, TopCustomers: []partnerd.TopCustomer{}}
+	first, last := partnerd.LocalDay(from, loc), partnerd.LocalDay(to, loc)
+	per := map[string]*partnerd.TopCustomer{}
+	for _, c := range cdrs {
+		day := partnerd.LocalDay(c.start, loc)
+		if day < first || day > last {
+			continue
+		}
+		d := a.ByDirection[c.direction]
+		for _, tot := range []*partnerd.CallTotals{&a.Totals, &d} {
+			tot.Calls++
+			switch partnerd.CallStatus(c.billsec, c.cause) {
+			case partnerd.CallAnswered:
+				tot.Answered++
+			case partnerd.CallFailed:
+				tot.Failed++
+			}
+			tot.DurationSeconds += int64(c.duration)
+			tot.Cost += c.cost
+		}
+		a.ByDirection[c.direction] = d
+		if per[c.authID] == nil {
+			acct, err := db.Account(context.Background(), partnerID, c.authID)
+			name := ""
+			if err == nil {
+				name = acct.Name
+			}
+			per[c.authID] = &partnerd.TopCustomer{AuthID: c.authID, Name: name}
+		}
+		per[c.authID].Calls++
+		per[c.authID].Cost += c.cost
+	}
+	for _, c := range per {
+		a.TopCustomers = append(a.TopCustomers, *c)
+	}
+	slices.SortFunc(a.TopCustomers, func(x, y partnerd.TopCustomer) int {
+		switch {
+		case x.Cost != y.Cost:
+			return -stdcmp.Compare(x.Cost, y.Cost)
+		case x.Calls != y.Calls:
+			return -stdcmp.Compare(x.Calls, y.Calls)
+		}
+		return stdcmp.Compare(x.AuthID, y.AuthID)
+	})
+	if len(a.TopCustomers) > partnerd.MaxTopCustomers {
+		a.TopCustomers = a.TopCustomers[:partnerd.MaxTopCustomers]
+	}
+	return a
+}
