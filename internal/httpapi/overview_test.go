@@ -64,4 +64,3 @@ func TestDashboardAndAnalyticsShapes(t *testing.T) {
 	wantError(t, e.get(t, base+"/analytics?from_date=yesterday", f.p), http.StatusBadRequest, partnerd.ECValidation)
 	wantError(t, e.get(t, base+"/dashboard?x=1", f.p), http.StatusBadRequest, partnerd.ECValidation)
 }
-
