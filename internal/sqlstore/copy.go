@@ -30,6 +30,8 @@ var copyTables = []struct {
 	{"number_charges", "number, period_start", false, false},
 	{"authorizations", "call_uuid", false, false},
 	{"cdrs", "seq", true, false},
+	{"usage_daily", "partner_id, day, kind", false, false},
+	{"usage_daily_account", "partner_id, day, account_auth_id", false, false},
 	// The key check goes along with the secrets it vouches for, so the
 	// copy opens only with the key the source's secrets are sealed under.
 	// An empty target opened with a key has a check of its own, for no
