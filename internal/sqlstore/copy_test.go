@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,4 +176,26 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	}
 	t.Cleanup(func() { dst.Close() })
 	checkCopy(t, src, dst)
+}
+
+// TestCopyCoversEveryTable: a table added by a migration but not to Copy
+// would be silently left behind by partnerd copy.
+func TestCopyCoversEveryTable(t *testing.T) {
+	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+	rows, err := db.ReadDB().Query(`SELECT name FROM sqlite_master WHERE type = 'table'
+		AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'accounts_search%' AND name <> 'goose_db_version'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	copied := sqlstore.CopiedTables()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(copied, name) {
+			t.Errorf("table %s is not copied by partnerd copy", name)
+		}
+	}
 }

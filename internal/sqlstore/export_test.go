@@ -56,3 +56,12 @@ func SchemaVersion() string {
 
 // Rebind writes a query's ? placeholders as the engine wants them.
 func (db *DB) Rebind(query string) string { return db.dialect.rebind(query) }
+
+// CopiedTables names the tables Copy moves.
+func CopiedTables() []string {
+	var names []string
+	for _, t := range copyTables {
+		names = append(names, t.name)
+	}
+	return names
+}
