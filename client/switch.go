@@ -33,7 +33,9 @@ type Switch struct {
 // https://partnerd.example.com, with or without the /api/v1/switch suffix)
 // that authenticates with a switch token (from partnerd switch-token
 // create) sent as Authorization: Bearer. Options are those of New;
-// WithCurrency has no use here.
+// WithCurrency has no use here, nor WithIdempotencyKey: the switch API
+// ignores Idempotency-Key, and the call_uuid makes Authorize and PostCDRs
+// safe to retry.
 func NewSwitch(baseURL, token string, opts ...Option) *Switch {
 	base := strings.TrimRight(baseURL, "/")
 	base = strings.TrimSuffix(base, basePath)
