@@ -30,7 +30,10 @@ type Client struct {
 	base      string // scheme://host[:port]/api/v1/partner
 	partnerID string
 	token     string
-	http      *http.Client
+	// bearer, when not empty, is a switch token sent as Authorization:
+	// Bearer instead of the partner headers (see NewSwitch).
+	bearer string
+	http   *http.Client
 
 	// currency is the partner's currency, in which the client writes the
 	// amounts it sends: given by WithCurrency, or learned from GET /me by
@@ -101,8 +104,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		return err
 	}
-	req.Header.Set("X-Auth-ID", c.partnerID)
-	req.Header.Set("X-Auth-Token", c.token)
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	} else {
+		req.Header.Set("X-Auth-ID", c.partnerID)
+		req.Header.Set("X-Auth-Token", c.token)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	if in != nil {

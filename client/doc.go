@@ -1,5 +1,6 @@
 // Package client is the Go client of the partnerd partner API: what a
-// partner imports to provision and inspect its customer accounts.
+// partner imports to provision and inspect its customer accounts; and of
+// the switch API, for a SIP switch (see NewSwitch).
 //
 //	c := client.New("https://partnerd.example.com", "PA_7QX2M9KD", os.Getenv("PARTNERD_TOKEN"))
 //	a, err := c.CreateAccount(ctx, "", partnerd.AccountInput{Name: "Credresolve", …})
@@ -13,6 +14,11 @@
 // fields and remaining keys (request_id among them), so callers branch on
 // partnerd.ErrorCode(err) as they would against the store itself. Transport
 // failures and context errors are returned as net/http gives them.
+//
+// NewSwitch returns a Switch, the client of the switch API
+// (/api/v1/switch) that a SIP switch uses with its own token
+// (Authorization: Bearer): SIPCredential, Authorize before a call and
+// PostCDRs after it.
 //
 // WithResponse describes the HTTP answer of a call (status, request id,
 // whether it replayed an earlier call with the same Idempotency-Key).
