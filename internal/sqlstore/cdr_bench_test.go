@@ -1,0 +1,124 @@
+package sqlstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/benchtest"
+)
+
+// Call records at scale (issue 11): 1,000,000 CDRs of 10,000 customers of
+// one partner in the last 30 days, beside a second partner with as many.
+// Goals: every list with any single filter and the common combinations,
+// p99 ≤ 20 ms for the first page and page 100; dashboard p99 ≤ 20 ms,
+// analytics over 30 days ≤ 50 ms; the CSV export ≥ 200,000 rows/s.
+//
+//	go test -run '^$' -bench 'CDRList|CDROverview|CDRExport' -benchtime 50x ./internal/sqlstore/
+//
+// The first run seeds the database (a few minutes) and caches it.
+
+func ptr(s string) *string { return &s }
+
+func BenchmarkCDRList(b *testing.B) {
+	s := benchtest.MustSeededCDRs(b)
+	db := s.Open(b)
+	ctx := context.Background()
+	now := time.Unix(s.Now, 0)
+	account := s.Accounts[17]
+	cases := []struct {
+		name    string
+		account bool
+		q       partnerd.CDRParams
+	}{
+		{"partner/default", false, partnerd.CDRParams{}},
+		{"partner/outbound", false, partnerd.CDRParams{Direction: ptr("outbound")}},
+		{"partner/answered", false, partnerd.CDRParams{Status: ptr("answered")}},
+		{"partner/busy", false, partnerd.CDRParams{Status: ptr("busy")}},
+		{"partner/to_number", false, partnerd.CDRParams{ToNumber: ptr(s.Numbers[42])}},
+		{"partner/hangup", false, partnerd.CDRParams{HangupCause: ptr("USER_BUSY")}},
+		{"partner/min_duration", false, partnerd.CDRParams{MinDuration: ptr("300")}},
+		{"partner/search", false, partnerd.CDRParams{Search: ptr("5550042")}},
+		{"partner/last_week", false, partnerd.CDRParams{StartDate: ptr(now.AddDate(0, 0, -7).UTC().Format(time.DateOnly))}},
+		{"partner/outbound+answered+to", false, partnerd.CDRParams{Direction: ptr("outbound"), Status: ptr("answered"), ToNumber: ptr(s.Numbers[7])}},
+		{"account/default", true, partnerd.CDRParams{}},
+		{"account/answered", true, partnerd.CDRParams{Status: ptr("answered")}},
+		{"account/search", true, partnerd.CDRParams{Search: ptr("555")}},
+	}
+	for _, c := range cases {
+		for _, page := range []string{"1", "100"} {
+			c.q.Page = partnerd.PageParams{Page: &page}
+			f, err := c.q.Filter(now, time.UTC)
+			if err != nil {
+				b.Fatal(err)
+			}
+			list := func() (int, error) {
+				if c.account {
+					_, total, err := db.ListAccountCDRs(ctx, s.PartnerID, account, f)
+					return total, err
+				}
+				_, total, err := db.ListCDRs(ctx, s.PartnerID, f)
+				return total, err
+			}
+			total, err := list()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(c.name+"/page"+page, func(b *testing.B) {
+				benchtest.Measure(b, func(int) {
+					if _, err := list(); err != nil {
+						b.Fatal(err)
+					}
+				})
+				b.ReportMetric(float64(total), "rows-matched")
+			})
+		}
+	}
+}
+
+func BenchmarkCDROverview(b *testing.B) {
+	s := benchtest.MustSeededCDRs(b)
+	db := s.Open(b)
+	ctx := context.Background()
+	now := time.Unix(s.Now, 0)
+	b.Run("dashboard", func(b *testing.B) {
+		benchtest.Measure(b, func(int) {
+			if _, err := db.Dashboard(ctx, s.PartnerID, now); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("analytics30d", func(b *testing.B) {
+		from, to, err := partnerd.AnalyticsParams{}.Range(now, time.UTC)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchtest.Measure(b, func(int) {
+			if _, err := db.Analytics(ctx, s.PartnerID, from, to); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
+
+func BenchmarkCDRExport(b *testing.B) {
+	s := benchtest.MustSeededCDRs(b)
+	db := s.Open(b)
+	ctx := context.Background()
+	f, err := partnerd.CDRParams{}.Filter(time.Unix(s.Now, 0), time.UTC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows int
+	start := time.Now()
+	for b.Loop() {
+		for _, err := range db.CDRsSeq(ctx, s.PartnerID, f) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows++
+		}
+	}
+	b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+}
