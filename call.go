@@ -153,6 +153,16 @@ func (in *CDRInput) Validate() error {
 	case in.Billsec > 0 && in.AnswerTime == nil:
 		fe.Add("answer_time", FCRequired, "answer_time is required for a call with billsec > 0")
 	}
+	// The durations must fit the times they were measured between, to a
+	// second of rounding (switches count in milliseconds).
+	if !in.StartTime.IsZero() && !in.EndTime.IsZero() && !in.EndTime.Before(in.StartTime) && !fe.Has("duration_seconds") &&
+		time.Duration(in.DurationSeconds)*time.Second > in.EndTime.Sub(in.StartTime)+time.Second {
+		fe.Add("duration_seconds", FCOutOfRange, "duration_seconds must not exceed end_time - start_time")
+	}
+	if in.AnswerTime != nil && !in.EndTime.IsZero() && !fe.Has("billsec") && !fe.Has("answer_time") &&
+		time.Duration(in.Billsec)*time.Second > in.EndTime.Sub(*in.AnswerTime)+time.Second {
+		fe.Add("billsec", FCOutOfRange, "billsec must not exceed end_time - answer_time")
+	}
 	if in.SIPResponseCode != nil && (*in.SIPResponseCode < 100 || *in.SIPResponseCode > 699) {
 		fe.Add("sip_response_code", FCOutOfRange, "sip_response_code must be a SIP status code (100-699)")
 	}

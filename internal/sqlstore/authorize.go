@@ -44,9 +44,10 @@ func doOnce(ctx context.Context, db *DB, o op) (any, error) {
 }
 
 type authorizeOp struct {
-	db  *DB
-	in  partnerd.AuthorizeInput
-	now time.Time
+	db    *DB
+	in    partnerd.AuthorizeInput
+	now   time.Time
+	ended bool // the call's CDR has arrived already
 }
 
 // maxReserveAttempts bounds how often authorize recomputes a reservation
@@ -63,6 +64,13 @@ func (o *authorizeOp) apply(tx *txn) (any, error) {
 		return nil, err
 	}
 	a = &partnerd.Authorization{CallUUID: o.in.CallUUID, Direction: o.in.Direction, CreatedAt: o.now, ExpiresAt: o.now}
+	// A question that comes after the call's CDR (a delayed retry) is
+	// answered, but reserves nothing: the call is over and charged.
+	var ended int
+	if err := tx.queryRow(`SELECT COUNT(*) FROM cdrs WHERE call_uuid = ?`, o.in.CallUUID).Scan(&ended); err != nil {
+		return nil, err
+	}
+	o.ended = ended > 0
 	a.Reason, err = o.decide(tx, a)
 	if err != nil {
 		return nil, err
@@ -160,6 +168,9 @@ func (o *authorizeOp) decide(tx *txn, a *partnerd.Authorization) (string, error)
 		}
 		a.Reserved = a.Rate.Cost(a.MaxDuration, a.Currency)
 		a.ExpiresAt = o.now.Add(time.Duration(a.MaxDuration)*time.Second + partnerd.ReservationGrace)
+		if o.ended {
+			a.Reserved, a.ExpiresAt = 0, o.now
+		}
 		if a.Reserved == 0 {
 			break
 		}

@@ -205,12 +205,15 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 	if cost > 0 {
 		// Read under the row's lock (a no-op update takes it on
 		// PostgreSQL), so no other instance's debit can come between the
-		// read and the charge, which is then always within the balance.
-		var balance int64
-		if err := tx.queryRow(`UPDATE wallets SET balance = balance WHERE id = ? RETURNING balance`, authID).Scan(&balance); err != nil {
+		// read and the charge. The call's own reservation was released
+		// above; the money other live calls hold stays theirs, so a call
+		// that outran its reservation (or had none) takes at most what is
+		// available, and the rest is recorded as unbilled.
+		var available int64
+		if err := tx.queryRow(`UPDATE wallets SET balance = balance WHERE id = ? RETURNING balance - reserved`, authID).Scan(&available); err != nil {
 			return nil, err
 		}
-		charged = min(cost, max(balance, 0))
+		charged = min(cost, max(available, 0))
 	}
 	if charged > 0 {
 		wallet, ok := usage[acct.currency]
@@ -227,7 +230,7 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 			id: id, partnerID: pid, kind: "call", description: &desc,
 			initiatedBy: partnerd.InitiatedBySystem, reference: &in.CallUUID, createdAt: o.now,
 		}, nil, []posting{
-			{walletID: authID, walletKind: "customer", partnerID: &pid, typ: partnerd.TxDebit, amount: -charged, spendsReserved: true},
+			{walletID: authID, walletKind: "customer", partnerID: &pid, typ: partnerd.TxDebit, amount: -charged},
 			{walletID: wallet, walletKind: "system", typ: partnerd.TxDebit, amount: charged},
 		}); err != nil {
 			return nil, err

@@ -28,10 +28,6 @@ type posting struct {
 	partnerID  *string // owner partner; nil for system wallets
 	typ        string  // the transaction type as this wallet's log shows it
 	amount     int64   // signed
-	// spendsReserved lets a debit take money reserved for live calls: only
-	// a call's own charge does (it released its reservation first). Every
-	// other debit takes at most the available balance (balance - reserved).
-	spendsReserved bool
 }
 
 // errOverdraft reports that a posting would take a non-system wallet below
@@ -69,7 +65,7 @@ func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]
 			err = tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + 1 WHERE id = ? RETURNING balance`,
 				p.amount, now, p.walletID).Scan(&after)
 		} else {
-			after, err = debit(tx, p.walletID, p.amount, now, p.spendsReserved)
+			after, err = debit(tx, p.walletID, p.amount, now)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("wallet %s: %w", p.walletID, err)
@@ -92,44 +88,31 @@ func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]
 }
 
 // debit applies a negative amount to a wallet that must not go below zero,
-// nor, unless spendsReserved, below the money reserved for its live calls.
-// The guard in the UPDATE makes the rule atomic with the debit: no row
-// comes back when the wallet holds too little. The balance reported then
-// (available, unless spendsReserved) is read afterwards; on PostgreSQL
-// another instance may have credited the wallet or released a reservation
-// in between (each statement sees the latest commit), in which case the
-// debit is simply tried again, so an overdraft error never shows a balance
-// that would have covered it.
-func debit(tx *txn, walletID string, amount int64, now int64, spendsReserved bool) (int64, error) {
-	update, read := debitAvailable, readAvailable
-	if spendsReserved {
-		update, read = debitBalance, readBalance
-	}
+// nor below the money reserved for its live calls: every debit takes at
+// most the available balance (balance - reserved). The guard in the UPDATE
+// makes the rule atomic with the debit: no row comes back when the wallet
+// holds too little. The available balance reported then is read
+// afterwards; on PostgreSQL another instance may have credited the wallet
+// or released a reservation in between (each statement sees the latest
+// commit), in which case the debit is simply tried again, so an overdraft
+// error never shows a balance that would have covered it.
+func debit(tx *txn, walletID string, amount int64, now int64) (int64, error) {
 	for {
 		var after int64
-		err := tx.queryRow(update, amount, now, walletID, amount).Scan(&after)
+		err := tx.queryRow(`UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + 1
+			WHERE id = ? AND balance - reserved + ? >= 0 RETURNING balance`, amount, now, walletID, amount).Scan(&after)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return after, err
 		}
-		var bal, reserved int64
-		if err := tx.queryRow(read, walletID).Scan(&bal, &reserved); err != nil {
+		var available, reserved int64
+		if err := tx.queryRow(`SELECT balance - reserved, reserved FROM wallets WHERE id = ?`, walletID).Scan(&available, &reserved); err != nil {
 			return 0, err
 		}
-		if bal+amount < 0 {
-			return 0, &errOverdraft{walletID: walletID, balance: bal, reserved: reserved}
+		if available+amount < 0 {
+			return 0, &errOverdraft{walletID: walletID, balance: available, reserved: reserved}
 		}
 	}
 }
-
-// The guarded debits of debit, and the balance each guards.
-const (
-	debitAvailable = `UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + 1
-		WHERE id = ? AND balance - reserved + ? >= 0 RETURNING balance`
-	readAvailable = `SELECT balance - reserved, reserved FROM wallets WHERE id = ?`
-	debitBalance  = `UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + 1
-		WHERE id = ? AND balance + ? >= 0 RETURNING balance`
-	readBalance = `SELECT balance, 0 FROM wallets WHERE id = ?`
-)
 
 // systemWallet returns the id of a system wallet for currency, creating it
 // on first use. System wallets may go negative: money enters the system

@@ -44,6 +44,7 @@ func (db *DB) VerifyLedger(ctx context.Context, out io.Writer) (err error) {
 		{"I11 every charge has its CDR or number period, and every call's charge is what its CDR says", verifyChargeReasons},
 		{"I12 every wallet's reserved money equals its calls' open reservations", verifyReserved},
 		{"I13 no reservation outlives its expiry by more than one sweep", verifyExpiries(db.Now())},
+		{"I14 no wallet reserves more than it holds", verifyReservedHeld},
 	}
 	for _, c := range checks {
 		problem, err := c.check(tx)

@@ -77,6 +77,23 @@ func verifyReserved(tx *readTx) (string, error) {
 	return fmt.Sprintf("wallet %s has %d minor units reserved but its open reservations hold %d", id, reserved, open), nil
 }
 
+// verifyReservedHeld finds a wallet that reserves more than it holds:
+// authorize reserves only available money and every debit takes at most
+// what is available, so reservations are always covered.
+func verifyReservedHeld(tx *readTx) (string, error) {
+	var id string
+	var balance, reserved int64
+	err := tx.QueryRow(`SELECT id, balance, reserved FROM wallets WHERE kind <> 'system' AND reserved > balance ORDER BY id LIMIT 1`).
+		Scan(&id, &balance, &reserved)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("wallet %s reserves %d minor units but holds %d", id, reserved, balance), nil
+}
+
 // reservationSlack is how long past its expiry plus one sweep interval a
 // reservation may still be open: the time a sweep takes.
 const reservationSlack = 10 * time.Second

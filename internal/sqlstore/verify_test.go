@@ -52,6 +52,9 @@ func TestVerifyLedgerDetects(t *testing.T) {
 		{"call charge without its CDR", chargeSQL("call", "txn_c"), "I11", "call transaction txn_c is named by 0 CDRs"},
 		{"reserved money without reservations", `UPDATE wallets SET reserved = 7 WHERE id = '%C'`, "I12",
 			"wallet %C has 7 minor units reserved but its open reservations hold 0"},
+		{"reservation beyond the balance", `INSERT INTO authorizations (call_uuid, direction, account_auth_id, partner_id, authorized,
+				max_duration, amount, created_at, expires_at) VALUES ('c-big', 'outbound', '%C', '%P', 1, 60, 30001, 0, 4000000000);
+			UPDATE wallets SET reserved = 30001 WHERE id = '%C'`, "I14", "wallet %C reserves 30001 minor units but holds 30000"},
 		{"reservation never released", `INSERT INTO authorizations (call_uuid, direction, account_auth_id, partner_id, authorized,
 				max_duration, amount, created_at, expires_at) VALUES ('c-old', 'outbound', '%C', '%P', 1, 60, 100, 0, 960);
 			UPDATE wallets SET reserved = 100 WHERE id = '%C'`, "I13", "the reservation of call c-old expired at 1970-01-01T00:16:00Z"},

@@ -1,0 +1,58 @@
+package partnerd
+
+import (
+	"testing"
+	"time"
+)
+
+func TestCDRInputValidate(t *testing.T) {
+	start := time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
+	answer := start.Add(5 * time.Second)
+	acct := "MA_48149cf4"
+	valid := func() CDRInput {
+		a := answer
+		return CDRInput{CallUUID: "c1", Direction: DirectionOutbound, AccountAuthID: &acct, FromNumber: "+919876543210",
+			ToNumber: "+14155550100", StartTime: start, AnswerTime: &a, EndTime: start.Add(65 * time.Second),
+			DurationSeconds: 65, Billsec: 60}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*CDRInput)
+		field string // "" for valid
+	}{
+		{"valid", func(*CDRInput) {}, ""},
+		{"a second of rounding", func(in *CDRInput) { in.DurationSeconds, in.Billsec = 66, 61 }, ""},
+		{"unanswered", func(in *CDRInput) { in.AnswerTime, in.Billsec = nil, 0 }, ""},
+		{"missing call_uuid", func(in *CDRInput) { in.CallUUID = "" }, "call_uuid"},
+		{"unknown direction", func(in *CDRInput) { in.Direction = "sideways" }, "direction"},
+		{"outbound without account", func(in *CDRInput) { in.AccountAuthID = nil }, "account_auth_id"},
+		{"end before start", func(in *CDRInput) { in.EndTime = start.Add(-time.Second) }, "end_time"},
+		{"negative duration", func(in *CDRInput) { in.DurationSeconds = -1 }, "duration_seconds"},
+		{"negative billsec", func(in *CDRInput) { in.Billsec = -1 }, "billsec"},
+		{"billsec over duration", func(in *CDRInput) { in.Billsec = 66; in.DurationSeconds = 65 }, "billsec"},
+		{"duration over the times", func(in *CDRInput) { in.DurationSeconds, in.Billsec = 600, 0; in.AnswerTime = nil }, "duration_seconds"},
+		{"billsec over the answered time", func(in *CDRInput) {
+			in.EndTime, in.DurationSeconds = start.Add(600*time.Second), 600
+			a := start.Add(590 * time.Second)
+			in.AnswerTime, in.Billsec = &a, 300
+		}, "billsec"},
+		{"billed but not answered", func(in *CDRInput) { in.AnswerTime = nil }, "answer_time"},
+		{"answer after end", func(in *CDRInput) { a := start.Add(time.Hour); in.AnswerTime = &a }, "answer_time"},
+		{"sip code", func(in *CDRInput) { c := 99; in.SIPResponseCode = &c }, "sip_response_code"},
+	}
+	for _, tt := range tests {
+		in := valid()
+		tt.edit(&in)
+		err := in.Validate()
+		if tt.field == "" {
+			if err != nil {
+				t.Errorf("%s: %v, want valid", tt.name, err)
+			}
+			continue
+		}
+		e, ok := err.(*Error)
+		if !ok || !FieldErrors(e.Fields).Has(tt.field) {
+			t.Errorf("%s: %v, want %s refused", tt.name, err, tt.field)
+		}
+	}
+}
