@@ -62,4 +62,3 @@ func BenchmarkPGB7CDRIngest100(b *testing.B) {
 	b.ResetTimer()
 	benchCDRs(b, s, e.dbs[:1], switchBenchPosters, switchBenchCDRBatch)
 }
-
