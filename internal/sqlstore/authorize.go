@@ -42,12 +42,19 @@ type authorizeOp struct {
 	ratePartner string
 	rate        *partnerd.Rate
 	noRate      bool
+	// answer is set when the combined statement (authorize_pg.go) decided
+	// the authorization in this pass.
+	answer *partnerd.Authorization
 }
 
 // prematch matches the call's rate on the read pool when the question
 // names its account. Any failure leaves the match to the write.
 func (o *authorizeOp) prematch(ctx context.Context) {
 	if o.in.AccountAuthID == nil {
+		return
+	}
+	if o.db.dialect.batchStatements {
+		o.prematchPG(ctx)
 		return
 	}
 	var partnerID string
@@ -70,6 +77,10 @@ func (o *authorizeOp) prematch(ctx context.Context) {
 const maxReserveAttempts = 8
 
 func (o *authorizeOp) apply(tx *txn) (any, error) {
+	if o.answer != nil {
+		a := *o.answer
+		return &a, nil
+	}
 	a, err := readAuthorization(tx, o.in.CallUUID)
 	if err == nil {
 		return a, nil

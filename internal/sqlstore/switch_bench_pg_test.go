@@ -44,7 +44,11 @@ func pgSwitchBench(b *testing.B) (*pgBenchEnv, *benchtest.Switch) {
 func BenchmarkPGB6Authorize64(b *testing.B) {
 	e, s := pgSwitchBench(b)
 	b.ResetTimer()
+	before := e.dbs[0].WriterStats()
 	e.reportBatches(b, func() { benchAuthorize(b, s, e.dbs[:1], 64) })
+	d := e.dbs[0].WriterStats().Sub(before)
+	b.ReportMetric(float64(d.Combined)/float64(b.N), "combined/op")
+	b.ReportMetric(float64(d.Reruns)/float64(b.N), "reruns/op")
 }
 
 // BenchmarkPGB6Authorize64x3 spreads the same clients over three
