@@ -189,6 +189,77 @@ type cdrBatch struct {
 	bulk    bool
 	charges []cdrCharge
 	rows    []cdrRow
+	// On SQLite, the sums not yet applied to the wallets (chargeDeferred)
+	// and the usage wallets' balances including them.
+	pending  map[string]*walletSum
+	usageBal map[string]int64
+}
+
+// walletSum is what a batch still owes one wallet's row.
+type walletSum struct {
+	amount, n int64
+}
+
+// chargeDeferred writes one call's ledger transaction and entries at
+// once, with the balances the wallets will have, and adds its amounts to
+// the wallets' pending sums (SQLite: the one writer changes nothing else
+// meanwhile).
+func (b *cdrBatch) chargeDeferred(tx *txn, c cdrCharge, now int64) error {
+	usageBefore, ok := b.usageBal[c.usageID]
+	if !ok {
+		// No pending sum for it: the row holds its balance.
+		if err := tx.queryRow(readBalance, c.usageID).Scan(&usageBefore); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.exec(`INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, reference, idempotency_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.txID, c.partnerID, "call", c.description, partnerd.InitiatedBySystem, c.reference, nil, now); err != nil {
+		return err
+	}
+	pid := c.partnerID
+	if _, err := tx.exec(`INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
+			balance_before, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.txID, c.authID, &pid, "customer", partnerd.TxDebit, -c.amount, c.after+c.amount, c.after, now,
+		c.txID, c.usageID, nil, "system", partnerd.TxDebit, c.amount, usageBefore, usageBefore+c.amount, now); err != nil {
+		return err
+	}
+	if b.pending == nil {
+		b.pending, b.usageBal = make(map[string]*walletSum), make(map[string]int64)
+	}
+	b.usageBal[c.usageID] = usageBefore + c.amount
+	for id, amount := range map[string]int64{c.authID: -c.amount, c.usageID: c.amount} {
+		ws := b.pending[id]
+		if ws == nil {
+			ws = &walletSum{}
+			b.pending[id] = ws
+		}
+		ws.amount += amount
+		ws.n++
+	}
+	return nil
+}
+
+// flushWallets applies the pending sums, a debit guarded as post's is.
+func (b *cdrBatch) flushWallets(tx *txn, now int64) error {
+	ids := make([]string, 0, len(b.pending))
+	for id := range b.pending {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		ws := b.pending[id]
+		res, err := tx.exec(`UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + ?
+			WHERE id = ? AND (kind = 'system' OR balance + ? >= 0)`, ws.amount, now, ws.n, id, ws.amount)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil || k != 1 {
+			return fmt.Errorf("wallet %s: the batch's calls sum %d: %d rows updated (%v)", id, ws.amount, k, err)
+		}
+	}
+	b.pending, b.usageBal = nil, nil
+	return nil
 }
 
 // read fills b for the new records of the batch: the stored duplicates,
@@ -295,6 +366,9 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 	if err := b.flush(tx, o.now.Unix()); err != nil {
 		return nil, err
 	}
+	if err := b.flushWallets(tx, o.now.Unix()); err != nil {
+		return nil, err
+	}
 	return o.results(out), nil
 }
 
@@ -394,12 +468,25 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 		id := partnerd.NewTransactionID(o.db.Now())
 		desc := callDescription(in)
 		pid := acct.partnerID
-		if b.bulk && acct.hasBalance {
+		switch {
+		case b.bulk && acct.hasBalance:
 			// Written by flush, on the wallet locked with the batch.
 			acct.balance -= charged
 			b.charges = append(b.charges, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
 				authID: authID, usageID: wallet, amount: charged, after: acct.balance})
-		} else {
+		case acct.hasBalance:
+			// SQLite: the ledger rows now, the wallets' updates summed
+			// per wallet at the end of the batch.
+			acct.balance -= charged
+			if err := b.chargeDeferred(tx, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
+				authID: authID, usageID: wallet, amount: charged, after: acct.balance}, o.now.Unix()); err != nil {
+				return nil, err
+			}
+		default:
+			// The wallets must hold every earlier charge of the batch.
+			if err := b.flushWallets(tx, o.now.Unix()); err != nil {
+				return nil, err
+			}
 			afters, err := o.db.post(tx, ledgerTx{
 				id: id, partnerID: pid, kind: "call", description: &desc,
 				initiatedBy: partnerd.InitiatedBySystem, reference: &in.CallUUID, createdAt: o.now,
