@@ -141,3 +141,23 @@ func ReportBatches(b *testing.B, dbs []*sqlstore.DB, transfers bool, run func())
 		}
 	}
 }
+
+// RunConcurrentLatency is RunConcurrent that also times each operation
+// and reports the p50 and p99 of those durations in milliseconds: the
+// latency a caller saw under the run's load.
+func RunConcurrentLatency(b *testing.B, workers int, op func(i int) error) {
+	b.Helper()
+	ds := make([]time.Duration, b.N)
+	RunConcurrent(b, workers, func(i int) error {
+		start := time.Now()
+		err := op(i)
+		ds[i] = time.Since(start)
+		return err
+	})
+	slices.Sort(ds)
+	ms := func(q float64) float64 {
+		return float64(ds[min(len(ds)-1, int(q*float64(len(ds))))].Nanoseconds()) / 1e6
+	}
+	b.ReportMetric(ms(0.50), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+}

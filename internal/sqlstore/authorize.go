@@ -22,7 +22,9 @@ func (db *DB) Authorize(ctx context.Context, in partnerd.AuthorizeInput) (_ *par
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	res, err := doOnce(ctx, db, &authorizeOp{db: db, in: in, now: db.now()})
+	o := &authorizeOp{db: db, in: in, now: db.now()}
+	o.prematch(ctx)
+	res, err := doOnce(ctx, db, o)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +50,40 @@ type authorizeOp struct {
 	in    partnerd.AuthorizeInput
 	now   time.Time
 	ended bool // the call's CDR has arrived already
+	// The call's rate (or noRate), matched before the write on the read
+	// pool for the deck of ratePartner, the partner the named account
+	// belonged to then: the write re-uses it when the account still
+	// belongs to that partner, and keeps one query off the writer.
+	ratePartner string
+	rate        *partnerd.Rate
+	noRate      bool
+	// answer is set when the combined statement (authorize_pg.go) decided
+	// the authorization in this pass.
+	answer *partnerd.Authorization
+}
+
+// prematch matches the call's rate on the read pool when the question
+// names its account. Any failure leaves the match to the write.
+func (o *authorizeOp) prematch(ctx context.Context) {
+	if o.in.AccountAuthID == nil {
+		return
+	}
+	if o.db.dialect.batchStatements {
+		o.prematchPG(ctx)
+		return
+	}
+	var partnerID string
+	if err := o.db.queryRow(ctx, `SELECT partner_id FROM accounts WHERE auth_id = ?`, *o.in.AccountAuthID).Scan(&partnerID); err != nil {
+		return
+	}
+	r, err := matchRate(func(query string, args ...any) *sql.Row { return o.db.queryRow(ctx, query, args...) },
+		partnerID, o.in.Direction, o.in.To)
+	switch {
+	case partnerd.ErrorCode(err) == partnerd.ECNoRate:
+		o.ratePartner, o.noRate = partnerID, true
+	case err == nil:
+		o.ratePartner, o.rate = partnerID, r
+	}
 }
 
 // maxReserveAttempts bounds how often authorize recomputes a reservation
@@ -56,6 +92,10 @@ type authorizeOp struct {
 const maxReserveAttempts = 8
 
 func (o *authorizeOp) apply(tx *txn) (any, error) {
+	if o.answer != nil {
+		a := *o.answer
+		return &a, nil
+	}
 	a, err := readAuthorization(tx, o.in.CallUUID)
 	if err == nil {
 		return a, nil
@@ -146,6 +186,13 @@ func (o *authorizeOp) decide(tx *txn, a *partnerd.Authorization) (string, error)
 			return partnerd.ReasonAccountSuspended, nil
 		case partnerd.StatusClosed:
 			return partnerd.ReasonAccountClosed, nil
+		}
+		if a.Rate == nil && o.ratePartner != "" && o.ratePartner == a.PartnerID {
+			if o.noRate {
+				return partnerd.ReasonNoRate, nil
+			}
+			r := *o.rate
+			a.Rate = &r
 		}
 		if a.Rate == nil {
 			r, err := matchRate(tx.queryRow, a.PartnerID, o.in.Direction, o.in.To)

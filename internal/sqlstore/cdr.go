@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -45,11 +47,93 @@ func (db *DB) PostCDRs(ctx context.Context, ins []partnerd.CDRInput, invalid []*
 	if valid == 0 {
 		return o.results(nil), nil
 	}
+	o.prematch(ctx)
 	res, err := doOnce(ctx, db, o)
 	if err != nil {
 		return nil, err
 	}
 	return res.([]partnerd.CDRResult), nil
+}
+
+// inList is a condition "column is one of the strings of arg", one
+// statement whatever their number: a JSON array on SQLite, an array
+// parameter on PostgreSQL.
+func inList(d dialect, column string, ids []string) (string, any) {
+	if d.dollarParams {
+		return column + ` = ANY(?::text[])`, ids
+	}
+	b, _ := json.Marshal(ids)
+	return column + ` IN (SELECT value FROM json_each(?))`, string(b)
+}
+
+// rateKey names a matched rate: the deck of partner, for a call of
+// direction to number.
+type rateKey struct{ partner, direction, number string }
+
+// prematch matches, on the read pool before the write, the rates of the
+// records that name their account and have no authorization yet: the
+// write re-uses them for the account's partner, which keeps those
+// queries off the writer. Any failure leaves the match to the write.
+func (o *cdrOp) prematch(ctx context.Context) {
+	var ids, calls []string
+	for i := range o.ins {
+		if o.rejected[i] == nil && o.ins[i].AccountAuthID != nil {
+			ids = append(ids, *o.ins[i].AccountAuthID)
+			calls = append(calls, o.ins[i].CallUUID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	partners := make(map[string]string)
+	cond, arg := inList(o.db.dialect, "auth_id", ids)
+	if err := o.db.scanRows(ctx, func(rows *sql.Rows) error {
+		var id, p string
+		err := rows.Scan(&id, &p)
+		partners[id] = p
+		return err
+	}, `SELECT auth_id, partner_id FROM accounts WHERE `+cond, arg); err != nil {
+		return
+	}
+	authorized := make(map[string]bool)
+	cond, arg = inList(o.db.dialect, "call_uuid", calls)
+	if err := o.db.scanRows(ctx, func(rows *sql.Rows) error {
+		var id string
+		err := rows.Scan(&id)
+		authorized[id] = true
+		return err
+	}, `SELECT call_uuid FROM authorizations WHERE `+cond, arg); err != nil {
+		return
+	}
+	o.rates = make(map[rateKey]*partnerd.Rate)
+	if o.db.dialect.batchStatements {
+		o.prematchMany(ctx, partners, authorized)
+		return
+	}
+	queryRow := func(query string, args ...any) *sql.Row { return o.db.queryRow(ctx, query, args...) }
+	for i := range o.ins {
+		in := &o.ins[i]
+		if o.rejected[i] != nil || in.AccountAuthID == nil || authorized[in.CallUUID] {
+			continue
+		}
+		p, ok := partners[*in.AccountAuthID]
+		if !ok {
+			continue
+		}
+		k := rateKey{p, in.Direction, in.ToNumber}
+		if _, ok := o.rates[k]; ok {
+			continue
+		}
+		r, err := matchRate(queryRow, p, in.Direction, in.ToNumber)
+		switch {
+		case partnerd.ErrorCode(err) == partnerd.ECNoRate:
+			o.rates[k] = nil // matched: no rate
+		case err != nil:
+			return
+		default:
+			o.rates[k] = r
+		}
+	}
 }
 
 // cdrOp charges one batch of call records in one transaction.
@@ -58,6 +142,8 @@ type cdrOp struct {
 	ins      []partnerd.CDRInput
 	rejected []*partnerd.Error // decoding and validation refusals
 	now      time.Time
+	// rates are the rates prematch found, nil for no_rate.
+	rates map[rateKey]*partnerd.Rate
 }
 
 // results reports every record: those of out (nil for a record it did not
@@ -74,18 +160,190 @@ func (o *cdrOp) results(out []partnerd.CDRResult) []partnerd.CDRResult {
 	return out
 }
 
-// cdrAccount is what charging a call reads of its customer.
+// cdrAccount is what charging a call reads of its customer: its balance
+// is the wallet's, kept up to date by the batch's own charges (nothing
+// else changes it meanwhile: on PostgreSQL the wallet is locked).
 type cdrAccount struct {
 	partnerID, currency string
 	loc                 *time.Location // the partner's, which its days are counted in
+	balance, reserved   int64
+	hasBalance          bool
+}
+
+// Balance reads of one wallet.
+const (
+	readBalance   = `SELECT balance FROM wallets WHERE id = ?`
+	readAvailable = `SELECT balance - reserved FROM wallets WHERE id = ?`
+)
+
+// cdrAuth is what charging a call reads of its authorization.
+type cdrAuth struct {
+	account                        sql.NullString
+	authorized, open               int64
+	prefix                         sql.NullString
+	perMinute, initial, subsequent sql.NullInt64
+}
+
+// cdrBatch is what apply reads for the whole batch in a few statements
+// instead of a few per record.
+type cdrBatch struct {
+	dups     map[string]partnerd.CDRResult // call_uuid → the stored record's cost
+	auths    map[string]*cdrAuth
+	accounts map[string]*cdrAccount
+	usage    map[string]string // currency → usage wallet
+	// bulk defers the batch's records, and the charges of its locked
+	// customers, to flush (PostgreSQL).
+	bulk    bool
+	charges []cdrCharge
+	rows    []cdrRow
+	// On SQLite, the sums not yet applied to the wallets (chargeDeferred)
+	// and the usage wallets' balances including them.
+	pending  map[string]*walletSum
+	usageBal map[string]int64
+	// stats is the batch's usage, for the dashboard and analytics.
+	stats usageBatch
+}
+
+// walletSum is what a batch still owes one wallet's row.
+type walletSum struct {
+	amount, n int64
+}
+
+// chargeDeferred writes one call's ledger transaction and entries at
+// once, with the balances the wallets will have, and adds its amounts to
+// the wallets' pending sums (SQLite: the one writer changes nothing else
+// meanwhile).
+func (b *cdrBatch) chargeDeferred(tx *txn, c cdrCharge, now int64) error {
+	usageBefore, ok := b.usageBal[c.usageID]
+	if !ok {
+		// No pending sum for it: the row holds its balance.
+		if err := tx.queryRow(readBalance, c.usageID).Scan(&usageBefore); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.exec(`INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, reference, idempotency_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.txID, c.partnerID, "call", c.description, partnerd.InitiatedBySystem, c.reference, nil, now); err != nil {
+		return err
+	}
+	pid := c.partnerID
+	if _, err := tx.exec(`INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
+			balance_before, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.txID, c.authID, &pid, "customer", partnerd.TxDebit, -c.amount, c.after+c.amount, c.after, now,
+		c.txID, c.usageID, nil, "system", partnerd.TxDebit, c.amount, usageBefore, usageBefore+c.amount, now); err != nil {
+		return err
+	}
+	if b.pending == nil {
+		b.pending, b.usageBal = make(map[string]*walletSum), make(map[string]int64)
+	}
+	b.usageBal[c.usageID] = usageBefore + c.amount
+	for id, amount := range map[string]int64{c.authID: -c.amount, c.usageID: c.amount} {
+		ws := b.pending[id]
+		if ws == nil {
+			ws = &walletSum{}
+			b.pending[id] = ws
+		}
+		ws.amount += amount
+		ws.n++
+	}
+	return nil
+}
+
+// flushWallets applies the pending sums, a debit guarded as post's is.
+func (b *cdrBatch) flushWallets(tx *txn, now int64) error {
+	ids := make([]string, 0, len(b.pending))
+	for id := range b.pending {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		ws := b.pending[id]
+		res, err := tx.exec(`UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + ?
+			WHERE id = ? AND (kind = 'system' OR balance - reserved + ? >= 0)`, ws.amount, now, ws.n, id, ws.amount)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil || k != 1 {
+			return fmt.Errorf("wallet %s: the batch's calls sum %d: %d rows updated (%v)", id, ws.amount, k, err)
+		}
+	}
+	b.pending, b.usageBal = nil, nil
+	return nil
+}
+
+// read fills b for the new records of the batch: the stored duplicates,
+// the authorizations, and the accounts named (records or authorizations)
+// with their balances, locked on PostgreSQL in one order (sorted) as the
+// batch will charge them.
+func (b *cdrBatch) read(tx *txn, o *cdrOp) error {
+	var calls []string
+	for i := range o.ins {
+		if o.rejected[i] == nil {
+			calls = append(calls, o.ins[i].CallUUID)
+		}
+	}
+	cond, arg := inList(tx.dialect, "call_uuid", calls)
+	if err := tx.scanRows(func(rows *sql.Rows) error {
+		var id string
+		var r partnerd.CDRResult
+		err := rows.Scan(&id, &r.Cost, &r.Currency)
+		b.dups[id] = r
+		return err
+	}, `SELECT call_uuid, cost, currency FROM cdrs WHERE `+cond, arg); err != nil {
+		return err
+	}
+	if err := tx.scanRows(func(rows *sql.Rows) error {
+		var id string
+		a := &cdrAuth{}
+		err := rows.Scan(&id, &a.account, &a.authorized, &a.prefix, &a.perMinute, &a.initial, &a.subsequent, &a.open)
+		b.auths[id] = a
+		return err
+	}, `SELECT call_uuid, account_auth_id, authorized, prefix, rate_per_minute, initial_increment, subsequent_increment,
+			CASE WHEN released_at IS NULL AND amount > 0 THEN 1 ELSE 0 END
+		FROM authorizations WHERE `+cond, arg); err != nil {
+		return err
+	}
+	var ids []string
+	for i := range o.ins {
+		in := &o.ins[i]
+		if o.rejected[i] != nil {
+			continue
+		}
+		if a := b.auths[in.CallUUID]; a != nil && a.authorized == 1 && a.account.Valid {
+			ids = append(ids, a.account.String)
+		} else if in.AccountAuthID != nil {
+			ids = append(ids, *in.AccountAuthID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	cond, arg = inList(tx.dialect, "a.auth_id", ids)
+	q := `SELECT a.auth_id, a.partner_id, w.currency, w.balance, w.reserved, p.timezone FROM accounts a
+		JOIN wallets w ON w.id = a.auth_id JOIN partners p ON p.id = a.partner_id WHERE ` + cond
+	if tx.dialect.lockWallets != "" {
+		q += ` ORDER BY a.auth_id FOR NO KEY UPDATE OF w`
+	}
+	return tx.scanRows(func(rows *sql.Rows) error {
+		var id, tz string
+		a := &cdrAccount{hasBalance: true}
+		err := rows.Scan(&id, &a.partnerID, &a.currency, &a.balance, &a.reserved, &tz)
+		a.loc = partnerd.LoadLocation(tz)
+		b.accounts[id] = a
+		return err
+	}, q, arg)
 }
 
 func (o *cdrOp) apply(tx *txn) (any, error) {
 	out := make([]partnerd.CDRResult, len(o.ins))
 	seen := make(map[string]int, len(o.ins)) // call_uuid → its first record in the batch
-	accounts := make(map[string]*cdrAccount)
-	usage := make(map[string]string) // currency → usage wallet
-	var stats usageBatch
+	b := &cdrBatch{dups: make(map[string]partnerd.CDRResult), auths: make(map[string]*cdrAuth),
+		accounts: make(map[string]*cdrAccount), usage: make(map[string]string), bulk: tx.dialect.batchStatements}
+	if err := b.read(tx, o); err != nil {
+		return nil, err
+	}
 	for i := range o.ins {
 		if o.rejected[i] != nil {
 			continue
@@ -104,15 +362,11 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 			continue
 		}
 		seen[in.CallUUID] = i
-		err := tx.queryRow(`SELECT cost, currency FROM cdrs WHERE call_uuid = ?`, in.CallUUID).Scan(&r.Cost, &r.Currency)
-		if err == nil {
-			r.Status = partnerd.CDRDuplicate
+		if d, ok := b.dups[in.CallUUID]; ok {
+			r.Status, r.Cost, r.Currency = partnerd.CDRDuplicate, d.Cost, d.Currency
 			continue
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-		rejection, err := o.charge(tx, in, r, accounts, usage, &stats)
+		rejection, err := o.charge(tx, in, r, b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", in.CallUUID, err)
 		}
@@ -120,7 +374,13 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 			*r = partnerd.CDRResult{CallUUID: in.CallUUID, Status: partnerd.CDRRejected, Err: rejection}
 		}
 	}
-	if err := stats.write(tx); err != nil {
+	if err := b.flush(tx, o.now.Unix()); err != nil {
+		return nil, err
+	}
+	if err := b.flushWallets(tx, o.now.Unix()); err != nil {
+		return nil, err
+	}
+	if err := b.stats.write(tx); err != nil {
 		return nil, err
 	}
 	return o.results(out), nil
@@ -128,25 +388,16 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 
 // charge rates one new call record, releases its reservation, charges it
 // and stores it; it returns the reason it cannot, with nothing written.
-func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
-	accounts map[string]*cdrAccount, usage map[string]string, stats *usageBatch) (*partnerd.Error, error) {
+func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b *cdrBatch) (*partnerd.Error, error) {
 	// The call's authorization, if the switch asked for one: the account
 	// and rate it was authorized for are the ones it is charged to.
-	var authAccount sql.NullString
-	var authorized int64
-	var prefix sql.NullString
-	var perMinute, initial, subsequent sql.NullInt64
-	err := tx.queryRow(`SELECT account_auth_id, authorized, prefix, rate_per_minute, initial_increment, subsequent_increment
-		FROM authorizations WHERE call_uuid = ?`, in.CallUUID).
-		Scan(&authAccount, &authorized, &prefix, &perMinute, &initial, &subsequent)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
+	auth := b.auths[in.CallUUID]
 	var authID string
 	var rate *partnerd.Rate
 	switch {
-	case err == nil && authorized == 1 && authAccount.Valid:
-		authID = authAccount.String
+	case auth != nil && auth.authorized == 1 && auth.account.Valid:
+		authID = auth.account.String
+		prefix, perMinute, initial, subsequent := auth.prefix, auth.perMinute, auth.initial, auth.subsequent
 		if in.AccountAuthID != nil && *in.AccountAuthID != authID {
 			return fieldRejection("account_auth_id", partnerd.FCNotAllowed,
 				fmt.Sprintf("call %s was authorized for account %s, not %s", in.CallUUID, authID, *in.AccountAuthID)), nil
@@ -169,13 +420,12 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 	default:
 		authID = *in.AccountAuthID
 	}
-	acct := accounts[authID]
+	acct := b.accounts[authID]
 	if acct == nil {
 		acct = &cdrAccount{}
 		var tz string
 		err := tx.queryRow(`SELECT a.partner_id, w.currency, p.timezone FROM accounts a JOIN wallets w ON w.id = a.auth_id
-			JOIN partners p ON p.id = a.partner_id WHERE a.auth_id = ?`,
-			authID).Scan(&acct.partnerID, &acct.currency, &tz)
+			JOIN partners p ON p.id = a.partner_id WHERE a.auth_id = ?`, authID).Scan(&acct.partnerID, &acct.currency, &tz)
 		acct.loc = partnerd.LoadLocation(tz)
 		if errors.Is(err, sql.ErrNoRows) {
 			return &partnerd.Error{Code: partnerd.ECAccountNotFound, Message: fmt.Sprintf("account_auth_id %s is not a customer account.", authID)}, nil
@@ -183,9 +433,16 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 		if err != nil {
 			return nil, err
 		}
-		accounts[authID] = acct
+		b.accounts[authID] = acct
+	}
+	if r, ok := o.rates[rateKey{acct.partnerID, in.Direction, in.ToNumber}]; rate == nil && ok {
+		if r == nil {
+			return partnerd.ErrNoRate(in.Direction, in.ToNumber), nil
+		}
+		rate = r
 	}
 	if rate == nil {
+		var err error
 		rate, err = matchRate(tx.queryRow, acct.partnerID, in.Direction, in.ToNumber)
 		var pe *partnerd.Error
 		if errors.As(err, &pe) && pe.Code == partnerd.ECNoRate {
@@ -197,54 +454,89 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult,
 	}
 	cost := rate.Cost(in.Billsec, acct.currency)
 	r.Status, r.Cost, r.Currency = partnerd.CDRCharged, cost, acct.currency
-	if _, _, err := releaseReservation(tx, in.CallUUID, o.now); err != nil {
-		return nil, err
+	// Only an open reservation (read with the batch) can need releasing.
+	if auth != nil && auth.open == 1 {
+		amount, released, err := releaseReservation(tx, in.CallUUID, o.now)
+		if err != nil {
+			return nil, err
+		}
+		if released && acct.hasBalance {
+			acct.reserved -= amount
+		}
 	}
+	// The call's own reservation is released; the money other live calls
+	// hold stays theirs, so a call that outran its reservation (or had
+	// none) takes at most what is available, and the rest is unbilled.
 	var txID *string
 	var charged int64
 	if cost > 0 {
-		// Read under the row's lock (a no-op update takes it on
-		// PostgreSQL), so no other instance's debit can come between the
-		// read and the charge. The call's own reservation was released
-		// above; the money other live calls hold stays theirs, so a call
-		// that outran its reservation (or had none) takes at most what is
-		// available, and the rest is recorded as unbilled.
-		var available int64
-		if err := tx.queryRow(`UPDATE wallets SET balance = balance WHERE id = ? RETURNING balance - reserved`, authID).Scan(&available); err != nil {
-			return nil, err
+		available := acct.balance - acct.reserved
+		if !acct.hasBalance {
+			// Not read (nor locked) with the batch: read now.
+			if err := tx.queryRow(readAvailable, authID).Scan(&available); err != nil {
+				return nil, err
+			}
 		}
 		charged = min(cost, max(available, 0))
 	}
 	if charged > 0 {
-		wallet, ok := usage[acct.currency]
+		wallet, ok := b.usage[acct.currency]
 		if !ok {
+			var err error
 			if wallet, err = systemWallet(tx, "usage", acct.currency, o.now); err != nil {
 				return nil, err
 			}
-			usage[acct.currency] = wallet
+			b.usage[acct.currency] = wallet
 		}
 		id := partnerd.NewTransactionID(o.db.Now())
 		desc := callDescription(in)
 		pid := acct.partnerID
-		if _, err := o.db.post(tx, ledgerTx{
-			id: id, partnerID: pid, kind: "call", description: &desc,
-			initiatedBy: partnerd.InitiatedBySystem, reference: &in.CallUUID, createdAt: o.now,
-		}, nil, []posting{
-			{walletID: authID, walletKind: "customer", partnerID: &pid, typ: partnerd.TxDebit, amount: -charged},
-			{walletID: wallet, walletKind: "system", typ: partnerd.TxDebit, amount: charged},
-		}); err != nil {
-			return nil, err
+		switch {
+		case b.bulk && acct.hasBalance:
+			// Written by flush, on the wallet locked with the batch.
+			acct.balance -= charged
+			b.charges = append(b.charges, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
+				authID: authID, usageID: wallet, amount: charged, after: acct.balance})
+		case acct.hasBalance:
+			// SQLite: the ledger rows now, the wallets' updates summed
+			// per wallet at the end of the batch.
+			acct.balance -= charged
+			if err := b.chargeDeferred(tx, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
+				authID: authID, usageID: wallet, amount: charged, after: acct.balance}, o.now.Unix()); err != nil {
+				return nil, err
+			}
+		default:
+			// The wallets must hold every earlier charge of the batch.
+			if err := b.flushWallets(tx, o.now.Unix()); err != nil {
+				return nil, err
+			}
+			afters, err := o.db.post(tx, ledgerTx{
+				id: id, partnerID: pid, kind: "call", description: &desc,
+				initiatedBy: partnerd.InitiatedBySystem, reference: &in.CallUUID, createdAt: o.now,
+			}, nil, []posting{
+				{walletID: authID, walletKind: "customer", partnerID: &pid, typ: partnerd.TxDebit, amount: -charged},
+				{walletID: wallet, walletKind: "system", typ: partnerd.TxDebit, amount: charged},
+			})
+			if err != nil {
+				return nil, err
+			}
+			acct.balance = afters[0]
 		}
 		txID = &id
 	}
-	stats.addCall(acct.partnerID, authID, partnerd.LocalDay(in.StartTime, acct.loc), partnerd.LocalDay(o.now, acct.loc), in.Direction,
-		partnerd.CallStatus(in.Billsec, in.HangupCause), in.DurationSeconds, cost, charged)
+	b.stats.addCall(acct.partnerID, authID, partnerd.LocalDay(in.StartTime, acct.loc), partnerd.LocalDay(o.now, acct.loc),
+		in.Direction, partnerd.CallStatus(in.Billsec, in.HangupCause), in.DurationSeconds, cost, charged)
+	if b.bulk {
+		b.rows = append(b.rows, cdrRow{in: in, partnerID: acct.partnerID, authID: authID, prefix: rate.Prefix,
+			currency: acct.currency, perMinute: rate.PerMinute, cost: cost, unbill: cost - charged, txID: txID})
+		return nil, nil
+	}
 	var answer *int64
 	if in.AnswerTime != nil {
 		t := in.AnswerTime.Unix()
 		answer = &t
 	}
-	_, err = tx.exec(`INSERT INTO cdrs (call_uuid, partner_id, account_auth_id, direction, from_number, to_number,
+	_, err := tx.exec(`INSERT INTO cdrs (call_uuid, partner_id, account_auth_id, direction, from_number, to_number,
 			start_time, answer_time, end_time, duration_seconds, billsec, hangup_cause, sip_response_code, trunk_id, context,
 			prefix, rate_per_minute, cost, unbilled_amount, currency, transaction_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -265,4 +557,105 @@ func callDescription(in *partnerd.CDRInput) string {
 func fieldRejection(field, code, message string) *partnerd.Error {
 	return &partnerd.Error{Code: partnerd.ECValidation, Message: message + ".",
 		Fields: []partnerd.FieldError{{Field: field, Code: code, Message: message}}}
+}
+
+// prematchMany is prematch's matching on PostgreSQL: every rate of the
+// batch in one query (one round trip instead of one per record), each the
+// longest prefix of its number as matchRate finds it.
+func (o *cdrOp) prematchMany(ctx context.Context, partners map[string]string, authorized map[string]bool) {
+	var keys []rateKey
+	var ps, dirs, digits []string
+	for i := range o.ins {
+		in := &o.ins[i]
+		if o.rejected[i] != nil || in.AccountAuthID == nil || authorized[in.CallUUID] {
+			continue
+		}
+		p, ok := partners[*in.AccountAuthID]
+		if !ok {
+			continue
+		}
+		k := rateKey{p, in.Direction, in.ToNumber}
+		if _, ok := o.rates[k]; ok {
+			continue
+		}
+		d, ok := partnerd.DialledDigits(in.ToNumber)
+		if !ok || !slices.Contains(partnerd.Directions, in.Direction) {
+			continue // matchRate in the write refuses it
+		}
+		o.rates[k] = nil // no rate unless the query finds one
+		keys = append(keys, k)
+		ps, dirs, digits = append(ps, p), append(dirs, in.Direction), append(digits, d)
+	}
+	if len(keys) == 0 {
+		return
+	}
+	found := make(map[rateKey]*partnerd.Rate, len(keys))
+	err := o.db.scanRows(ctx, func(rows *sql.Rows) error {
+		var ord int
+		r := &partnerd.Rate{}
+		if err := rows.Scan(&ord, &r.Prefix, &r.PerMinute, &r.InitialIncrement, &r.SubsequentIncrement); err != nil {
+			return err
+		}
+		if ord < 1 || ord > len(keys) {
+			return fmt.Errorf("rate match: unexpected position %d", ord)
+		}
+		r.Direction = keys[ord-1].direction
+		found[keys[ord-1]] = r
+		return nil
+	}, matchRatesPG, ps, dirs, digits)
+	if err != nil {
+		o.rates = nil // the write matches them
+		return
+	}
+	for k, r := range found {
+		o.rates[k] = r
+	}
+}
+
+// matchRatesPG is matchRateQuery for many numbers at once: for each
+// (partner, direction, dialled digits), numbered from 1, the rate of the
+// longest of its first MaxPrefixLen prefixes, if any.
+var matchRatesPG = fmt.Sprintf(`SELECT n.ord, r.prefix, r.rate_per_minute, r.initial_increment, r.subsequent_increment
+	FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS n(partner_id, direction, digits, ord)
+	CROSS JOIN LATERAL (SELECT prefix, rate_per_minute, initial_increment, subsequent_increment FROM rates
+		WHERE partner_id = n.partner_id AND direction = n.direction
+			AND prefix IN (SELECT left(n.digits, k) FROM generate_series(1, %d) AS k)
+		ORDER BY prefix DESC LIMIT 1) r`, partnerd.MaxPrefixLen)
+
+// scanRows runs a query of the transaction (a cached prepared statement)
+// and calls scan for each row.
+func (t *txn) scanRows(scan func(*sql.Rows) error, query string, args ...any) error {
+	st, err := t.stmt(query)
+	if err != nil {
+		return err
+	}
+	var rows *sql.Rows
+	if st == nil {
+		rows, err = t.QueryContext(t.ctx, t.dialect.rebind(query), args...)
+	} else {
+		rows, err = st.QueryContext(t.ctx, args...)
+	}
+	if err != nil {
+		return err
+	}
+	return scanAll(rows, scan)
+}
+
+// scanRows runs a query on the read pool and calls scan for each row.
+func (db *DB) scanRows(ctx context.Context, scan func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	return scanAll(rows, scan)
+}
+
+func scanAll(rows *sql.Rows, scan func(*sql.Rows) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -1,0 +1,194 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/benchtest"
+	"github.com/partnerd/partnerd/internal/pgtest"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+)
+
+// The batch reads of PostCDRs (duplicates, authorizations, accounts and
+// balances read once per batch): one batch mixing an authorized call, new
+// calls, a repeat within the batch and a customer whose balance runs out
+// is charged as record after record would be, and the ledger adds up.
+func TestCDRBatchReads(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "p.db")
+		key := testKey(t)
+		db := mustOpen(t, path, key)
+		raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		testCDRBatchReads(t, db, raw, false, key)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		pgtest.Require(t)
+		src := postgresSource(t)
+		key := testKey(t)
+		db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		raw, err := sql.Open("pgx", src.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		testCDRBatchReads(t, db, raw, true, key)
+	})
+}
+
+func testCDRBatchReads(t *testing.T, db *sqlstore.DB, raw *sql.DB, postgres bool, key []byte) {
+	ctx := context.Background()
+	s, err := benchtest.NewSwitch(ctx, db, raw, postgres, key, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c0, c1, c2 := s.Customers[0], s.Customers[1], s.Customers[2]
+	// c2 keeps 100 paise.
+	if _, err := db.Withdraw(ctx, s.PartnerID, partnerd.TransferInput{AuthID: c2, Amount: benchtest.SwitchFunds - 100}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.Authorize(ctx, partnerd.AuthorizeInput{CallUUID: "auth-0", Direction: partnerd.DirectionOutbound,
+		From: "+919700000001", To: "+918012345678", AccountAuthID: &c0})
+	if err != nil || !a.Authorized || a.Reserved <= 0 {
+		t.Fatalf("Authorize = %+v, %v", a, err)
+	}
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	cdr := func(id, acct string, billsec int) partnerd.CDRInput {
+		answer := start.Add(time.Second)
+		return partnerd.CDRInput{CallUUID: id, Direction: partnerd.DirectionOutbound, AccountAuthID: &acct,
+			FromNumber: "+919700000001", ToNumber: "+918012345678", StartTime: start, AnswerTime: &answer,
+			EndTime: answer.Add(time.Duration(billsec) * time.Second), DurationSeconds: billsec + 1, Billsec: billsec}
+	}
+	batch := []partnerd.CDRInput{
+		cdr("auth-0", c0, 120), cdr("new-1", c1, 60), cdr("low-1", c2, 600), cdr("new-1", c1, 60),
+		cdr("low-2", c2, 600), cdr("new-2", c1, 30),
+	}
+	want := []string{partnerd.CDRCharged, partnerd.CDRCharged, partnerd.CDRCharged, partnerd.CDRDuplicate,
+		partnerd.CDRCharged, partnerd.CDRCharged}
+	res, err := db.PostCDRs(ctx, batch, make([]*partnerd.Error, len(batch)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Status != want[i] || r.Cost <= 0 {
+			t.Errorf("record %d: %+v, want %s with a cost", i, r, want[i])
+		}
+	}
+	// The deck's longest prefix for +918012345678 is 9180.
+	rate := partnerd.Rate{Direction: partnerd.DirectionOutbound, Prefix: "9180", PerMinute: 3000, InitialIncrement: 30, SubsequentIncrement: 6}
+	if got, want := res[1].Cost, rate.Cost(60, "INR"); got != want {
+		t.Errorf("new-1 cost %d, want %d", got, want)
+	}
+	if got, want := res[5].Cost, rate.Cost(30, "INR"); got != want {
+		t.Errorf("new-2 cost %d, want %d", got, want)
+	}
+	again, err := db.PostCDRs(ctx, batch, make([]*partnerd.Error, len(batch)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range again {
+		if r.Status != partnerd.CDRDuplicate || r.Cost != res[i].Cost {
+			t.Errorf("record %d again: %+v, want a duplicate costing %d", i, r, res[i].Cost)
+		}
+	}
+	for _, c := range []struct {
+		id                string
+		balance, reserved int64
+	}{
+		{c0, benchtest.SwitchFunds - res[0].Cost, 0},
+		{c1, benchtest.SwitchFunds - res[1].Cost - res[5].Cost, 0},
+		{c2, 0, 0},
+	} {
+		acct, err := db.AccountBalance(ctx, s.PartnerID, c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acct.Balance != c.balance || acct.Reserved != c.reserved {
+			t.Errorf("%s: balance %d reserved %d, want %d and %d", c.id, acct.Balance, acct.Reserved, c.balance, c.reserved)
+		}
+	}
+	if err := db.VerifyLedger(ctx, io.Discard); err != nil {
+		t.Errorf("VerifyLedger: %v", err)
+	}
+}
+
+// Concurrent authorizations of one customer on two instances (combined on
+// PostgreSQL): the reservations never exceed the balance and add up to the
+// wallet's reserved, and a replay returns the first answer.
+func TestAuthorizeConcurrentReservations(t *testing.T) {
+	pgtest.Require(t)
+	ctx := context.Background()
+	src := postgresSource(t)
+	key := testKey(t)
+	var dbs []*sqlstore.DB
+	for range 2 {
+		db, err := sqlstore.Open(ctx, src, sqlstore.Options{SecretKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		dbs = append(dbs, db)
+	}
+	raw, err := sql.Open("pgx", src.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	s, err := benchtest.NewSwitch(ctx, dbs[0], raw, true, key, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Customers[0]
+	if _, err := dbs[0].Withdraw(ctx, s.PartnerID, partnerd.TransferInput{AuthID: c, Amount: benchtest.SwitchFunds - 5000}); err != nil {
+		t.Fatal(err)
+	}
+	const calls = 48
+	answers := make([]*partnerd.Authorization, 2*calls)
+	errs := make([]error, 2*calls)
+	done := make(chan struct{})
+	for i := range 2 * calls {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			answers[i], errs[i] = dbs[i%2].Authorize(ctx, partnerd.AuthorizeInput{CallUUID: fmt.Sprintf("c-%d", i%calls),
+				Direction: partnerd.DirectionOutbound, From: "+919700000001", To: "+918012345678", AccountAuthID: &c})
+		}()
+	}
+	for range 2 * calls {
+		<-done
+	}
+	var sum int64
+	authorized := 0
+	for i := range calls {
+		a, b := answers[i], answers[i+calls]
+		if errs[i] != nil || errs[i+calls] != nil {
+			t.Fatalf("call %d: %v, %v", i, errs[i], errs[i+calls])
+		}
+		if a.Authorized != b.Authorized || a.Reserved != b.Reserved || a.MaxDuration != b.MaxDuration || a.Reason != b.Reason {
+			t.Errorf("call %d answered twice differently: %+v and %+v", i, a, b)
+		}
+		if a.Authorized {
+			authorized++
+			sum += a.Reserved
+		}
+	}
+	acct, err := dbs[0].AccountBalance(ctx, s.PartnerID, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.Reserved != sum || acct.Reserved > acct.Balance || authorized == 0 || authorized == calls {
+		t.Errorf("reserved %d of balance %d; the %d authorized calls reserved %d", acct.Reserved, acct.Balance, authorized, sum)
+	}
+}
