@@ -352,55 +352,82 @@ func testSwitchConcurrentAuthorize(t *testing.T, open func(n int) []SwitchStore,
 	ctx := context.Background()
 	const maxCallCost = 24_000 // 240 minutes at 1.00
 	p, a := mustRatedCustomer(t, s, "prepaid", 3*maxCallCost, r(partnerd.DirectionOutbound, "1", 10000, 60, 60))
+	// More customers of the partner race at the same time, so that the
+	// instances' transactions overlap.
+	customers := []*partnerd.Account{a}
+	for i := range 3 {
+		c := mustAccount(t, s, p.ID, fmt.Sprintf("Racer %d", i), fmt.Sprintf("racer%d@prepaid.example", i))
+		if _, err := s.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: c.AuthID, Amount: 3 * maxCallCost}); err != nil {
+			t.Fatal(err)
+		}
+		customers = append(customers, c)
+	}
 
 	var watching atomic.Bool
 	watching.Store(true)
 	var watcher sync.WaitGroup
-	var reads atomic.Int64
 	watcher.Go(func() {
 		for watching.Load() {
-			w, err := stores[1].AccountBalance(ctx, p.ID, a.AuthID)
-			if err != nil {
-				t.Errorf("AccountBalance: %v", err)
-				return
-			}
-			reads.Add(1)
-			if w.Reserved < 0 || w.Reserved > w.Balance {
-				t.Errorf("reserved %d of a balance of %d", w.Reserved, w.Balance)
+			for _, c := range customers {
+				w, err := stores[1].AccountBalance(ctx, p.ID, c.AuthID)
+				if err != nil {
+					t.Errorf("AccountBalance: %v", err)
+					return
+				}
+				if w.Reserved < 0 || w.Reserved > w.Balance {
+					t.Errorf("%s: reserved %d of a balance of %d", c.AuthID, w.Reserved, w.Balance)
+				}
 			}
 		}
 	})
 	const calls = 20
-	answers := make([]*partnerd.Authorization, calls)
+	answers := make([][]*partnerd.Authorization, len(customers))
+	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := range calls {
-		wg.Go(func() {
-			au, err := stores[i%len(stores)].Authorize(ctx, outCall(fmt.Sprintf("race-%02d", i), a.AuthID, "+15551234567"))
-			if err != nil {
-				t.Errorf("Authorize %d: %v", i, err)
-				return
-			}
-			answers[i] = au
-		})
+	for k, c := range customers {
+		answers[k] = make([]*partnerd.Authorization, calls)
+		for i := range calls {
+			wg.Go(func() {
+				<-start
+				au, err := stores[(i+k)%len(stores)].Authorize(ctx, outCall(fmt.Sprintf("race-%d-%02d", k, i), c.AuthID, "+15551234567"))
+				if err != nil {
+					t.Errorf("Authorize %d of customer %d: %v", i, k, err)
+					return
+				}
+				answers[k][i] = au
+			})
+		}
 	}
+	close(start)
 	wg.Wait()
 	watching.Store(false)
 	watcher.Wait()
 	var authorized []string
-	for i, au := range answers {
-		switch {
-		case au == nil:
-		case au.Authorized:
-			wantAuthorized(t, au, a.AuthID, partnerd.MaxCallSeconds, maxCallCost)
-			authorized = append(authorized, au.CallUUID)
-		default:
-			if au.Reason != partnerd.ReasonInsufficientBalance || au.Reserved != 0 {
-				t.Errorf("answer %d = %+v, want authorized or insufficient_balance", i, au)
+	for k, c := range customers {
+		var granted []string
+		for i, au := range answers[k] {
+			switch {
+			case au == nil:
+			case au.Authorized:
+				wantAuthorized(t, au, c.AuthID, partnerd.MaxCallSeconds, maxCallCost)
+				granted = append(granted, au.CallUUID)
+			default:
+				if au.Reason != partnerd.ReasonInsufficientBalance || au.Reserved != 0 {
+					t.Errorf("answer %d of customer %d = %+v, want authorized or insufficient_balance", i, k, au)
+				}
 			}
+		}
+		if len(granted) != 3 {
+			t.Errorf("customer %d: %d calls authorized (%v), want 3", k, len(granted), granted)
+		}
+		if k == 0 {
+			authorized = granted
+		} else {
+			wantWallet(t, "another racer", s, p.ID, c.AuthID, 3*maxCallCost, int64(len(granted))*maxCallCost)
 		}
 	}
 	if len(authorized) != 3 {
-		t.Fatalf("%d calls authorized (%v), want 3", len(authorized), authorized)
+		t.FailNow()
 	}
 	wantWallet(t, "with three live calls", s, p.ID, a.AuthID, 3*maxCallCost, 3*maxCallCost)
 	// Nothing is available: no withdrawal takes reserved money.
@@ -420,7 +447,7 @@ func testSwitchConcurrentAuthorize(t *testing.T, open func(n int) []SwitchStore,
 	wantCharged(t, res[1], 200, "INR")
 	wantWallet(t, "after two CDRs", s, p.ID, a.AuthID, 3*maxCallCost-1200, maxCallCost)
 
-	// The third call's CDR never comes: sweeps on both instances at once
+	// The third call's CDR never comes (nor the other racers'): sweeps on both instances at once
 	// release its reservation once.
 	later := time.Now().Add(partnerd.MaxCallSeconds*time.Second + partnerd.ReservationGrace + time.Minute)
 	reports := make([]partnerd.ExpiryReport, 4)
@@ -439,8 +466,12 @@ func testSwitchConcurrentAuthorize(t *testing.T, open func(n int) []SwitchStore,
 		sum.Released += rep.Released
 		sum.Amount += rep.Amount
 	}
-	if sum != (partnerd.ExpiryReport{Released: 1, Amount: maxCallCost}) {
-		t.Errorf("concurrent sweeps released %+v in all, want one reservation of %d", sum, maxCallCost)
+	// The third call of the first customer and the three of each other.
+	if want := (partnerd.ExpiryReport{Released: 10, Amount: 10 * maxCallCost}); sum != want {
+		t.Errorf("concurrent sweeps released %+v in all, want %+v (each reservation once)", sum, want)
+	}
+	for _, c := range customers[1:] {
+		wantWallet(t, "another racer after the sweep", s, p.ID, c.AuthID, 3*maxCallCost, 0)
 	}
 	if rep, err := s.ExpireReservations(ctx, later); err != nil || rep != (partnerd.ExpiryReport{}) {
 		t.Errorf("a second sweep = %+v, %v; want nothing released", rep, err)
