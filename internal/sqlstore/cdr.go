@@ -81,7 +81,7 @@ type cdrAccount struct {
 
 func (o *cdrOp) apply(tx *txn) (any, error) {
 	out := make([]partnerd.CDRResult, len(o.ins))
-	seen := make(map[string]int, len(o.ins)) // call_uuid → its first record in the batch
+	seen := make(map[string]int, len(o.ins)) // call_uuid → its stored record in the batch
 	accounts := make(map[string]*cdrAccount)
 	usage := make(map[string]string) // currency → usage wallet
 	for i := range o.ins {
@@ -93,18 +93,16 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 		r.CallUUID = in.CallUUID
 		if j, ok := seen[in.CallUUID]; ok {
 			// Sent twice in one batch: the second changes nothing, like a
-			// record of an earlier batch.
-			if out[j].Status == partnerd.CDRRejected {
-				*r = out[j]
-			} else {
-				r.Status, r.Cost, r.Currency = partnerd.CDRDuplicate, out[j].Cost, out[j].Currency
-			}
+			// record of an earlier batch. Only stored records are in seen:
+			// a rejected record stored nothing, so it does not make the
+			// next record of its call (a corrected one) rejected too.
+			r.Status, r.Cost, r.Currency = partnerd.CDRDuplicate, out[j].Cost, out[j].Currency
 			continue
 		}
-		seen[in.CallUUID] = i
 		err := tx.queryRow(`SELECT cost, currency FROM cdrs WHERE call_uuid = ?`, in.CallUUID).Scan(&r.Cost, &r.Currency)
 		if err == nil {
 			r.Status = partnerd.CDRDuplicate
+			seen[in.CallUUID] = i
 			continue
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -116,7 +114,9 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 		}
 		if rejection != nil {
 			*r = partnerd.CDRResult{CallUUID: in.CallUUID, Status: partnerd.CDRRejected, Err: rejection}
+			continue
 		}
+		seen[in.CallUUID] = i
 	}
 	return o.results(out), nil
 }
