@@ -810,5 +810,20 @@ func testSwitchBadCDRs(t *testing.T, open func(n int) []SwitchStore, _ SetStatus
 		t.Errorf("a record that failed to decode = %+v, want rejected with its decoding error", res[1])
 	}
 	wantWallet(t, "after a bad batch", s, p.ID, a.AuthID, 100_000-600, 0)
+
+	// A bad record and its corrected version in one batch: the bad one
+	// does not reject its neighbour, which is charged once.
+	if au := mustAuthorize(t, s, outCall("fixed-in-batch", a.AuthID, to)); !au.Authorized {
+		t.Fatalf("Authorize = %+v, want authorized", au)
+	}
+	res = mustPostCDRs(t, s, outCDR("fixed-in-batch", b.AuthID, to, 60), outCDR("fixed-in-batch", a.AuthID, to, 60),
+		outCDR("fixed-in-batch", a.AuthID, to, 60))
+	wantRejected(t, res[0], partnerd.ECValidation, "account_auth_id")
+	wantCharged(t, res[1], 100, "INR")
+	if res[2].Status != partnerd.CDRDuplicate || res[2].Cost != 100 {
+		t.Errorf("the corrected record again in its batch = %+v, want duplicate of 100", res[2])
+	}
+	wantWallet(t, "after the corrected batch", s, p.ID, a.AuthID, 100_000-700, 0)
+	wantWallet(t, "the bystander at the end", s, p.ID, b.AuthID, 50_000, 0)
 	mustVerify(t, s)
 }
