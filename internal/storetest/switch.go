@@ -39,6 +39,7 @@ func RunSwitch(t *testing.T, open func(t *testing.T, n int) []SwitchStore, setSt
 		{"Refusals", testSwitchRefusals},
 		{"InboundAndReplay", testSwitchInboundAndReplay},
 		{"BadCDRs", testSwitchBadCDRs},
+		{"ConcurrentCDRs", testSwitchConcurrentCDRs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -483,8 +484,19 @@ func testSwitchConcurrentAuthorize(t *testing.T, open func(n int) []SwitchStore,
 	if len(debits) != 2 {
 		t.Errorf("%d call debits, want 2", len(debits))
 	}
+	// The third call's CDR comes late, while another call is live: it is
+	// charged, and releases nothing more (its reservation is gone, the
+	// live call's stays).
+	live := mustAuthorize(t, s, outCall("after-sweep", a.AuthID, "+15551234567"))
+	wantAuthorized(t, live, a.AuthID, partnerd.MaxCallSeconds, maxCallCost)
+	wantCharged(t, mustPostCDRs(t, stores[1], outCDR(authorized[2], a.AuthID, "+15551234567", 60))[0], 100, "INR")
+	wantWallet(t, "after the late CDR", s, p.ID, a.AuthID, 3*maxCallCost-1300, maxCallCost)
+	if rep, err := s.ExpireReservations(ctx, time.Now().Add(partnerd.MaxCallSeconds*time.Second)); err != nil || rep != (partnerd.ExpiryReport{}) {
+		t.Errorf("a sweep before the live call's expiry = %+v, %v; want nothing released", rep, err)
+	}
+	wantCharged(t, mustPostCDRs(t, s, outCDR("after-sweep", a.AuthID, "+15551234567", 0))[0], 0, "INR")
 	// The money is available again.
-	if _, err := s.Withdraw(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 3*maxCallCost - 1200}); err != nil {
+	if _, err := s.Withdraw(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 3*maxCallCost - 1300}); err != nil {
 		t.Errorf("Withdraw(everything after the sweep): %v", err)
 	}
 	wantWallet(t, "after the withdrawal", s, p.ID, a.AuthID, 0, 0)
@@ -825,5 +837,73 @@ func testSwitchBadCDRs(t *testing.T, open func(n int) []SwitchStore, _ SetStatus
 	}
 	wantWallet(t, "after the corrected batch", s, p.ID, a.AuthID, 100_000-700, 0)
 	wantWallet(t, "the bystander at the end", s, p.ID, b.AuthID, 50_000, 0)
+	mustVerify(t, s)
+}
+
+// testSwitchConcurrentCDRs posts the same records at once on both
+// instances (a switch retrying a post that timed out, on another
+// instance): each call is charged once, every other post of it is a
+// duplicate, and none fails.
+func testSwitchConcurrentCDRs(t *testing.T, open func(n int) []SwitchStore, _ SetStatus) {
+	stores := open(2)
+	s := stores[0]
+	ctx := context.Background()
+	p, a := mustRatedCustomer(t, s, "retries", 100_000, r(partnerd.DirectionOutbound, "1", 10000, 60, 60))
+	const to = "+15551234567"
+	if au := mustAuthorize(t, s, outCall("retry-1", a.AuthID, to)); !au.Authorized {
+		t.Fatalf("Authorize = %+v, want authorized", au)
+	}
+	batch := []partnerd.CDRInput{outCDR("retry-1", a.AuthID, to, 60), outCDR("retry-2", a.AuthID, to, 120), outCDR("retry-3", a.AuthID, to, 180)}
+	const posts = 8
+	results := make([][]partnerd.CDRResult, posts)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range posts {
+		wg.Go(func() {
+			<-start
+			// Each post in its own order, so that the instances' writes
+			// cross.
+			ins := slices.Clone(batch)
+			if i%2 == 1 {
+				slices.Reverse(ins)
+			}
+			res, err := stores[i%len(stores)].PostCDRs(ctx, ins, make([]*partnerd.Error, len(ins)))
+			if err != nil {
+				t.Errorf("PostCDRs %d: %v", i, err)
+				return
+			}
+			if i%2 == 1 {
+				slices.Reverse(res)
+			}
+			results[i] = res
+		})
+	}
+	close(start)
+	wg.Wait()
+	for k, in := range batch {
+		charged := 0
+		want := int64(100 * (k + 1))
+		for i := range results {
+			if results[i] == nil {
+				continue
+			}
+			r := results[i][k]
+			switch {
+			case r.CallUUID != in.CallUUID || r.Cost != want || r.Currency != "INR":
+				t.Errorf("post %d: result %+v, want %s costing %d", i, r, in.CallUUID, want)
+			case r.Status == partnerd.CDRCharged:
+				charged++
+			case r.Status != partnerd.CDRDuplicate:
+				t.Errorf("post %d: result %+v, want charged or duplicate", i, r)
+			}
+		}
+		if charged != 1 {
+			t.Errorf("%s charged by %d posts, want 1", in.CallUUID, charged)
+		}
+	}
+	wantWallet(t, "after the retries", s, p.ID, a.AuthID, 100_000-600, 0)
+	if d := callDebits(t, s, p.ID, a.AuthID); len(d) != 3 {
+		t.Errorf("%d call debits, want 3", len(d))
+	}
 	mustVerify(t, s)
 }
