@@ -40,6 +40,7 @@ func RunSwitch(t *testing.T, open func(t *testing.T, n int) []SwitchStore, setSt
 		{"InboundAndReplay", testSwitchInboundAndReplay},
 		{"BadCDRs", testSwitchBadCDRs},
 		{"ConcurrentCDRs", testSwitchConcurrentCDRs},
+		{"ConcurrentOverruns", testSwitchConcurrentOverruns},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -904,6 +905,49 @@ func testSwitchConcurrentCDRs(t *testing.T, open func(n int) []SwitchStore, _ Se
 	wantWallet(t, "after the retries", s, p.ID, a.AuthID, 100_000-600, 0)
 	if d := callDebits(t, s, p.ID, a.AuthID); len(d) != 3 {
 		t.Errorf("%d call debits, want 3", len(d))
+	}
+	mustVerify(t, s)
+}
+
+// testSwitchConcurrentOverruns posts, at once on both instances, records
+// of calls that each cost more than the wallet holds (calls the switch
+// never asked about, so no reservation orders them): the first takes the
+// balance to zero, the others find nothing to take, and none fails.
+func testSwitchConcurrentOverruns(t *testing.T, open func(n int) []SwitchStore, _ SetStatus) {
+	stores := open(2)
+	s := stores[0]
+	ctx := context.Background()
+	p, a := mustRatedCustomer(t, s, "overruns", 1000, r(partnerd.DirectionOutbound, "1", 10000, 60, 60))
+	const posts = 16
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	results := make([]partnerd.CDRResult, posts)
+	for i := range posts {
+		wg.Go(func() {
+			<-start
+			in := outCDR(fmt.Sprintf("overrun-%d", i), a.AuthID, "+15551234567", 1200) // 20 minutes: 20.00
+			res, err := stores[i%len(stores)].PostCDRs(ctx, []partnerd.CDRInput{in}, make([]*partnerd.Error, 1))
+			if err != nil {
+				t.Errorf("PostCDRs %d: %v", i, err)
+				return
+			}
+			results[i] = res[0]
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, r := range results {
+		if r.Status != partnerd.CDRCharged || r.Cost != 2000 {
+			t.Errorf("post %d: %+v, want charged 2000", i, r)
+		}
+	}
+	wantWallet(t, "after the overruns", s, p.ID, a.AuthID, 0, 0)
+	var total int64
+	for _, e := range callDebits(t, s, p.ID, a.AuthID) {
+		total -= e.Amount
+	}
+	if total != 1000 {
+		t.Errorf("the calls were charged %d in all, want the 1000 the wallet held", total)
 	}
 	mustVerify(t, s)
 }
