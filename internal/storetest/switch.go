@@ -41,6 +41,7 @@ func RunSwitch(t *testing.T, open func(t *testing.T, n int) []SwitchStore, setSt
 		{"BadCDRs", testSwitchBadCDRs},
 		{"ConcurrentCDRs", testSwitchConcurrentCDRs},
 		{"ConcurrentOverruns", testSwitchConcurrentOverruns},
+		{"FreeRate", testSwitchFreeRate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -949,5 +950,25 @@ func testSwitchConcurrentOverruns(t *testing.T, open func(n int) []SwitchStore, 
 	if total != 1000 {
 		t.Errorf("the calls were charged %d in all, want the 1000 the wallet held", total)
 	}
+	mustVerify(t, s)
+}
+
+// testSwitchFreeRate checks a free destination: the longest call is
+// granted with nothing reserved and its record charges nothing, but a
+// customer with an empty wallet is still refused (API.md §5: a zero
+// balance gets its calls refused).
+func testSwitchFreeRate(t *testing.T, open func(n int) []SwitchStore, _ SetStatus) {
+	s := open(1)[0]
+	p, a := mustRatedCustomer(t, s, "freecalls", 1, r(partnerd.DirectionOutbound, "1800", 0, 1, 1))
+	au := mustAuthorize(t, s, outCall("free-1", a.AuthID, "+18005550100"))
+	wantAuthorized(t, au, a.AuthID, partnerd.MaxCallSeconds, 0)
+	wantWallet(t, "during a free call", s, p.ID, a.AuthID, 1, 0)
+	wantCharged(t, mustPostCDRs(t, s, outCDR("free-1", a.AuthID, "+18005550100", 3600))[0], 0, "INR")
+	wantWallet(t, "after a free call", s, p.ID, a.AuthID, 1, 0)
+	if d := callDebits(t, s, p.ID, a.AuthID); len(d) != 0 {
+		t.Errorf("call debits after a free call = %v, want none", d)
+	}
+	broke := mustAccount(t, s, p.ID, "Broke", "broke@freecalls.example")
+	wantRefused(t, mustAuthorize(t, s, outCall("free-2", broke.AuthID, "+18005550100")), partnerd.ReasonInsufficientBalance)
 	mustVerify(t, s)
 }
