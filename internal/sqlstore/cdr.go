@@ -338,7 +338,7 @@ func (b *cdrBatch) read(tx *txn, o *cdrOp) error {
 
 func (o *cdrOp) apply(tx *txn) (any, error) {
 	out := make([]partnerd.CDRResult, len(o.ins))
-	seen := make(map[string]int, len(o.ins)) // call_uuid → its first record in the batch
+	seen := make(map[string]int, len(o.ins)) // call_uuid → its stored record in the batch
 	b := &cdrBatch{dups: make(map[string]partnerd.CDRResult), auths: make(map[string]*cdrAuth),
 		accounts: make(map[string]*cdrAccount), usage: make(map[string]string), bulk: tx.dialect.batchStatements}
 	if err := b.read(tx, o); err != nil {
@@ -353,17 +353,15 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 		r.CallUUID = in.CallUUID
 		if j, ok := seen[in.CallUUID]; ok {
 			// Sent twice in one batch: the second changes nothing, like a
-			// record of an earlier batch.
-			if out[j].Status == partnerd.CDRRejected {
-				*r = out[j]
-			} else {
-				r.Status, r.Cost, r.Currency = partnerd.CDRDuplicate, out[j].Cost, out[j].Currency
-			}
+			// record of an earlier batch. Only stored records are in seen:
+			// a rejected record stored nothing, so it does not make the
+			// next record of its call (a corrected one) rejected too.
+			r.Status, r.Cost, r.Currency = partnerd.CDRDuplicate, out[j].Cost, out[j].Currency
 			continue
 		}
-		seen[in.CallUUID] = i
 		if d, ok := b.dups[in.CallUUID]; ok {
 			r.Status, r.Cost, r.Currency = partnerd.CDRDuplicate, d.Cost, d.Currency
+			seen[in.CallUUID] = i
 			continue
 		}
 		rejection, err := o.charge(tx, in, r, b)
@@ -372,7 +370,9 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 		}
 		if rejection != nil {
 			*r = partnerd.CDRResult{CallUUID: in.CallUUID, Status: partnerd.CDRRejected, Err: rejection}
+			continue
 		}
+		seen[in.CallUUID] = i
 	}
 	if err := b.flush(tx, o.now.Unix()); err != nil {
 		return nil, err
