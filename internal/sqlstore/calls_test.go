@@ -49,8 +49,18 @@ func mustBalance(t *testing.T, db *sqlstore.DB, p, a string) (balance, reserved 
 // for another live call stays reserved, and the rest is unbilled.
 func TestCDRChargeSparesOtherReservations(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		checkChargeSparesOtherReservations(t, mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t)))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		checkChargeSparesOtherReservations(t, mustOpenPostgres(t))
+	})
+}
+
+func checkChargeSparesOtherReservations(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
 	p, a := mustCallCustomer(t, db, 10_00) // 10.00: 1,000 s at 0.60 a minute
 	live, err := db.Authorize(ctx, partnerd.AuthorizeInput{CallUUID: "live", Direction: partnerd.DirectionOutbound,
 		From: "+919876543210", To: "+14155550100", AccountAuthID: &a})
@@ -85,8 +95,18 @@ func TestCDRChargeSparesOtherReservations(t *testing.T) {
 // authorize) holds nothing: the call is over and charged.
 func TestAuthorizeAfterCDRReservesNothing(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		checkAuthorizeAfterCDR(t, mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t)))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		checkAuthorizeAfterCDR(t, mustOpenPostgres(t))
+	})
+}
+
+func checkAuthorizeAfterCDR(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
 	p, a := mustCallCustomer(t, db, 10_00)
 	if res, err := db.PostCDRs(ctx, []partnerd.CDRInput{callCDR("late", a, 30)}, make([]*partnerd.Error, 1)); err != nil || res[0].Status != partnerd.CDRCharged {
 		t.Fatalf("PostCDRs = %+v, %v", res, err)
