@@ -22,9 +22,7 @@ func (db *DB) Authorize(ctx context.Context, in partnerd.AuthorizeInput) (_ *par
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	o := &authorizeOp{db: db, in: in, now: db.now()}
-	o.prematch(ctx)
-	res, err := doOnce(ctx, db, o)
+	res, err := doOnce(ctx, db, &authorizeOp{db: db, in: in, now: db.now()})
 	if err != nil {
 		return nil, err
 	}
@@ -50,29 +48,9 @@ type authorizeOp struct {
 	in    partnerd.AuthorizeInput
 	now   time.Time
 	ended bool // the call's CDR has arrived already
-	// The call's rate (or noRate), matched before the write on the read
-	// pool for the deck of ratePartner, the partner the named account
-	// belonged to then: the write re-uses it when the account still
-	// belongs to that partner, and keeps one query off the writer.
-	ratePartner string
-	rate        *partnerd.Rate
-	noRate      bool
 	// answer is set when the combined statement (authorize_pg.go) decided
 	// the authorization in this pass.
 	answer *partnerd.Authorization
-}
-
-// prematch matches the call's rate on the read pool when the question
-// names its account, on PostgreSQL only (prematchPG, one round trip that
-// the combined statement then saves under the batch's locks). On SQLite
-// the writer matches it itself: there is no round trip to save, and a
-// second read of the account only cost CPU (B6: 7,600-8,800 authorizations/s
-// with it, 10,000-10,200 without, in one run). Any failure leaves the
-// match to the write.
-func (o *authorizeOp) prematch(ctx context.Context) {
-	if o.in.AccountAuthID != nil && o.db.dialect.batchStatements {
-		o.prematchPG(ctx)
-	}
 }
 
 // maxReserveAttempts bounds how often authorize recomputes a reservation
@@ -175,13 +153,6 @@ func (o *authorizeOp) decide(tx *txn, a *partnerd.Authorization) (string, error)
 			return partnerd.ReasonAccountSuspended, nil
 		case partnerd.StatusClosed:
 			return partnerd.ReasonAccountClosed, nil
-		}
-		if a.Rate == nil && o.ratePartner != "" && o.ratePartner == a.PartnerID {
-			if o.noRate {
-				return partnerd.ReasonNoRate, nil
-			}
-			r := *o.rate
-			a.Rate = &r
 		}
 		if a.Rate == nil {
 			r, err := matchRate(tx.queryRow, a.PartnerID, o.in.Direction, o.in.To)

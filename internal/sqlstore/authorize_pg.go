@@ -30,9 +30,10 @@ func (o *authorizeOp) setCombined(ok bool) {
 func (o *authorizeOp) lockKeys() []string { return []string{*o.in.AccountAuthID} }
 
 func (o *authorizeOp) combiner() combiner {
-	if o.db.dialect.batchStatements && o.in.Direction == partnerd.DirectionOutbound && o.in.AccountAuthID != nil &&
-		o.rate != nil {
-		return authorizeCombiner{}
+	if o.db.dialect.batchStatements && o.in.Direction == partnerd.DirectionOutbound && o.in.AccountAuthID != nil {
+		if _, ok := partnerd.DialledDigits(o.in.To); ok {
+			return authorizeCombiner{}
+		}
 	}
 	return nil
 }
@@ -46,49 +47,73 @@ type authAccount struct {
 }
 
 // authorizeReadPG locks the wallets of the accounts $1 and reads them with
-// their accounts, and lists which call_uuids of $2 are already known, as
-// authorizations or as calls already reported (their rows have only the
-// call_uuid): the one-by-one apply answers those.
-const authorizeReadPG = `WITH l AS (
+// their accounts (rows 'a'); lists which call_uuids of $2 are already
+// known, as authorizations or as calls already reported (rows 'k': the
+// one-by-one apply answers those); and matches, for each question ($3
+// accounts, $4 directions, $5 dialled digits, numbered from 1), the rate
+// of its account's partner's deck as matchRateQuery does (rows 'r'; none
+// when no prefix matches): one round trip for the whole batch.
+var authorizeReadPG = fmt.Sprintf(`WITH l AS (
 	SELECT a.auth_id, a.partner_id, a.status, w.balance - w.reserved AS available, w.currency
 	FROM accounts a JOIN wallets w ON w.id = a.auth_id WHERE a.auth_id = ANY($1::text[])
 	ORDER BY a.auth_id FOR NO KEY UPDATE OF w
 )
-SELECT auth_id, partner_id, status, available, currency FROM l
+SELECT 'a', auth_id, partner_id, status, available, currency, NULL::bigint, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint FROM l
 UNION ALL
-SELECT call_uuid, NULL, NULL, NULL, NULL FROM authorizations WHERE call_uuid = ANY($2::text[])
+SELECT 'k', call_uuid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM authorizations WHERE call_uuid = ANY($2::text[])
 UNION ALL
-SELECT call_uuid, NULL, NULL, NULL, NULL FROM cdrs WHERE call_uuid = ANY($2::text[])`
+SELECT 'k', call_uuid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM cdrs WHERE call_uuid = ANY($2::text[])
+UNION ALL
+SELECT 'r', NULL, a.partner_id, NULL, NULL, NULL, n.ord, r.prefix, r.rate_per_minute, r.initial_increment, r.subsequent_increment
+FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS n(auth_id, direction, digits, ord)
+JOIN accounts a ON a.auth_id = n.auth_id
+CROSS JOIN LATERAL (SELECT prefix, rate_per_minute, initial_increment, subsequent_increment FROM rates
+	WHERE partner_id = a.partner_id AND direction = n.direction
+		AND prefix IN (SELECT left(n.digits, k) FROM generate_series(1, %d) AS k)
+	ORDER BY prefix DESC LIMIT 1) r`, partnerd.MaxPrefixLen)
 
 func (authorizeCombiner) combine(ctx context.Context, q queryer, ops []batchOp) error {
 	n := len(ops)
-	calls, ids := make([]string, n), make([]string, n)
+	calls, ids, dirs, digits := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, b := range ops {
 		o := b.(*authorizeOp)
-		calls[i], ids[i] = o.in.CallUUID, *o.in.AccountAuthID
+		calls[i], ids[i], dirs[i] = o.in.CallUUID, *o.in.AccountAuthID, o.in.Direction
+		digits[i], _ = partnerd.DialledDigits(o.in.To)
 	}
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
 	sorted = slices.Compact(sorted)
 	accounts := make(map[string]*authAccount, len(sorted))
 	replays := make(map[string]bool)
+	type matched struct {
+		partnerID string
+		rate      partnerd.Rate
+	}
+	rates := make([]*matched, n)
 	// The wallets are locked (the writer usually holds them already), so
 	// their balances are the latest and stay so until commit; the known
-	// call_uuids come in the same round trip.
-	rows, err := q.QueryContext(ctx, authorizeReadPG, sorted, calls)
+	// call_uuids and the rates come in the same round trip.
+	rows, err := q.QueryContext(ctx, authorizeReadPG, sorted, calls, ids, dirs, digits)
 	if err := scanAll2(rows, err, func(rows *sql.Rows) error {
-		var id string
-		var partnerID, status, currency sql.NullString
-		var available sql.NullInt64
-		if err := rows.Scan(&id, &partnerID, &status, &available, &currency); err != nil {
+		var kind string
+		var id, partnerID, status, currency, prefix sql.NullString
+		var available, ord, perMinute, initial, subsequent sql.NullInt64
+		if err := rows.Scan(&kind, &id, &partnerID, &status, &available, &currency, &ord, &prefix, &perMinute, &initial, &subsequent); err != nil {
 			return err
 		}
-		if !partnerID.Valid {
-			replays[id] = true
-			return nil
+		switch kind {
+		case "k":
+			replays[id.String] = true
+		case "a":
+			accounts[id.String] = &authAccount{partnerID: partnerID.String, status: status.String, currency: currency.String,
+				available: available.Int64}
+		case "r":
+			if ord.Int64 < 1 || ord.Int64 > int64(n) {
+				return fmt.Errorf("combined authorizations: rate for position %d of %d", ord.Int64, n)
+			}
+			rates[ord.Int64-1] = &matched{partnerID: partnerID.String, rate: partnerd.Rate{Direction: dirs[ord.Int64-1],
+				Prefix: prefix.String, PerMinute: perMinute.Int64, InitialIncrement: int(initial.Int64), SubsequentIncrement: int(subsequent.Int64)}}
 		}
-		accounts[id] = &authAccount{partnerID: partnerID.String, status: status.String, currency: currency.String,
-			available: available.Int64}
 		return nil
 	}); err != nil {
 		return err
@@ -99,16 +124,17 @@ func (authorizeCombiner) combine(ctx context.Context, q queryer, ops []batchOp) 
 		wMax, wPer, wInit, wSub, wAmount, wTimes []int64
 		wExpires                                 []int64
 	)
-	for _, b := range ops {
+	for i, b := range ops {
 		o := b.(*authorizeOp)
 		id := *o.in.AccountAuthID
 		a := accounts[id]
-		if replays[o.in.CallUUID] || a == nil || a.partnerID != o.ratePartner || a.status != partnerd.StatusActive ||
+		m := rates[i]
+		if replays[o.in.CallUUID] || a == nil || m == nil || a.partnerID != m.partnerID || a.status != partnerd.StatusActive ||
 			a.available <= 0 {
-			continue // the one-by-one apply answers
+			continue // the one-by-one apply answers (and names the refusal)
 		}
 		replays[o.in.CallUUID] = true // a second one in the batch replays this one
-		r := *o.rate
+		r := m.rate
 		maxDuration := r.MaxDuration(a.available, a.currency)
 		if maxDuration == 0 {
 			continue
@@ -177,39 +203,3 @@ func scanAll2(rows *sql.Rows, err error, scan func(*sql.Rows) error) error {
 	}
 	return scanAll(rows, scan)
 }
-
-// prematchPG is prematch in one round trip: the account's partner and the
-// rate of its deck (matchRateQuery's probe) together.
-func (o *authorizeOp) prematchPG(ctx context.Context) {
-	digits, ok := partnerd.DialledDigits(o.in.To)
-	if !ok || !slices.Contains(partnerd.Directions, o.in.Direction) {
-		return // the write refuses it
-	}
-	args := make([]any, 0, 2+partnerd.MaxPrefixLen)
-	args = append(args, o.in.Direction)
-	for n := 1; n <= partnerd.MaxPrefixLen; n++ {
-		args = append(args, digits[:min(n, len(digits))])
-	}
-	args = append(args, *o.in.AccountAuthID)
-	var partnerID string
-	var prefix sql.NullString
-	var perMinute, initial, subsequent sql.NullInt64
-	if err := o.db.queryRow(ctx, accountRateQuery, args...).Scan(&partnerID, &prefix, &perMinute, &initial, &subsequent); err != nil {
-		return
-	}
-	o.ratePartner = partnerID
-	if !prefix.Valid {
-		o.noRate = true
-		return
-	}
-	o.rate = &partnerd.Rate{Direction: o.in.Direction, Prefix: prefix.String, PerMinute: perMinute.Int64,
-		InitialIncrement: int(initial.Int64), SubsequentIncrement: int(subsequent.Int64)}
-}
-
-// accountRateQuery is the partner of an account and matchRateQuery's
-// answer for its deck (none: NULLs), in one statement (PostgreSQL).
-var accountRateQuery = `SELECT a.partner_id, r.prefix, r.rate_per_minute, r.initial_increment, r.subsequent_increment
-	FROM accounts a LEFT JOIN LATERAL (SELECT prefix, rate_per_minute, initial_increment, subsequent_increment FROM rates
-		WHERE partner_id = a.partner_id AND direction = ? AND prefix IN (` + placeholders(partnerd.MaxPrefixLen) + `)
-		ORDER BY prefix DESC LIMIT 1) r ON true
-	WHERE a.auth_id = ?`
