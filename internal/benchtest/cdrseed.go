@@ -27,7 +27,7 @@ const (
 )
 
 // cdrSeedVersion names the data buildCDRs writes (see seedVersion).
-const cdrSeedVersion = "cdrs-v1"
+const cdrSeedVersion = "cdrs-v2"
 
 // SeededCDRs is a cached database of two partners' calls.
 type SeededCDRs struct {
@@ -202,7 +202,7 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 		day int64
 		id  string
 	}
-	usage := map[dayKind]*[6]int64{}
+	usage := map[dayKind]*[8]int64{}
 	perAccount := map[dayAccount]*[2]int64{}
 	start := now - 30*86400
 	const batch = 50_000
@@ -245,7 +245,7 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 			day := at / 86400
 			u := usage[dayKind{day, dir}]
 			if u == nil {
-				u = &[6]int64{}
+				u = &[8]int64{}
 				usage[dayKind{day, dir}] = u
 			}
 			u[0]++
@@ -254,6 +254,10 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 				u[1]++
 			case partnerd.CallFailed:
 				u[2]++
+			case partnerd.CallNoAnswer:
+				u[6]++
+			case partnerd.CallBusy:
+				u[7]++
 			}
 			u[3] += int64(billsec + 4)
 			u[4] += cost
@@ -277,8 +281,9 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 	}
 	defer tx.Rollback()
 	for k, u := range usage {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (partner_id, day, kind, calls, answered, failed, duration, cost, spend)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, partnerID, k.day, k.kind, u[0], u[1], u[2], u[3], u[4], u[5]); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (partner_id, day, kind, calls, answered, failed, no_answer, busy,
+				duration, cost, spend)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, partnerID, k.day, k.kind, u[0], u[1], u[2], u[6], u[7], u[3], u[4], u[5]); err != nil {
 			return err
 		}
 	}

@@ -89,10 +89,17 @@ func mustCDRFixture(t *testing.T, e *testEnv, name string, n int, seed uint64) c
 }
 
 // allPages reads every page of a list, size 7 so that several are needed,
-// and returns the call_uuids in order.
+// and returns the call_uuids in order; the total every page states must
+// be their number.
 func allPages(t *testing.T, e *testEnv, c creds, path string, q url.Values) []string {
 	t.Helper()
 	var ids []string
+	totals := map[string]bool{}
+	defer func() {
+		if want := fmt.Sprint(len(ids)); len(totals) != 1 || !totals[want] {
+			t.Errorf("GET %s?%s: meta.total %v, want %s on every page", path, q.Encode(), totals, want)
+		}
+	}()
 	for page := 1; ; page++ {
 		q.Set("page", fmt.Sprint(page))
 		q.Set("size", "7")
@@ -104,6 +111,7 @@ func allPages(t *testing.T, e *testEnv, c creds, path string, q url.Values) []st
 		for _, row := range rows {
 			ids = append(ids, str(row["call_uuid"]))
 		}
+		totals[num(r.body["meta"].(map[string]any)["total"])] = true
 		if len(rows) < 7 {
 			return ids
 		}
@@ -113,7 +121,7 @@ func allPages(t *testing.T, e *testEnv, c creds, path string, q url.Values) []st
 func TestCDRListFilters(t *testing.T) {
 	t.Parallel()
 	e := sharedEnv(t)
-	f := mustCDRFixture(t, e, "cdrfilters", 120, 7)
+	f := mustCDRFixture(t, e, "cdrfilters", 120, 9)
 	today := time.Now().UTC()
 	day := func(d int) string { return today.AddDate(0, 0, d).Format(time.DateOnly) }
 	midnight := func(d int) time.Time {

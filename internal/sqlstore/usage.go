@@ -24,7 +24,7 @@ type usageKey struct {
 }
 
 type usageSums struct {
-	calls, answered, failed, duration, cost, spend int64
+	calls, answered, failed, noAnswer, busy, duration, cost, spend int64
 }
 
 type accountUsageKey struct {
@@ -58,6 +58,10 @@ func (b *usageBatch) addCall(partnerID, authID string, day, chargeDay int64, dir
 		s.answered++
 	case partnerd.CallFailed:
 		s.failed++
+	case partnerd.CallNoAnswer:
+		s.noAnswer++
+	case partnerd.CallBusy:
+		s.busy++
 	}
 	s.duration += int64(duration)
 	s.cost += cost
@@ -97,13 +101,14 @@ func (b *usageBatch) sums(k usageKey) *usageSums {
 func (b *usageBatch) write(tx *txn) error {
 	for _, k := range b.order {
 		s := b.partner[k]
-		if _, err := tx.exec(`INSERT INTO usage_daily (partner_id, day, kind, calls, answered, failed, duration, cost, spend)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.exec(`INSERT INTO usage_daily (partner_id, day, kind, calls, answered, failed, no_answer, busy, duration, cost, spend)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (partner_id, day, kind) DO UPDATE SET calls = usage_daily.calls + excluded.calls,
 				answered = usage_daily.answered + excluded.answered, failed = usage_daily.failed + excluded.failed,
+				no_answer = usage_daily.no_answer + excluded.no_answer, busy = usage_daily.busy + excluded.busy,
 				duration = usage_daily.duration + excluded.duration, cost = usage_daily.cost + excluded.cost,
 				spend = usage_daily.spend + excluded.spend`,
-			k.partnerID, k.day, k.kind, s.calls, s.answered, s.failed, s.duration, s.cost, s.spend); err != nil {
+			k.partnerID, k.day, k.kind, s.calls, s.answered, s.failed, s.noAnswer, s.busy, s.duration, s.cost, s.spend); err != nil {
 			return fmt.Errorf("usage: %w", err)
 		}
 	}
@@ -267,4 +272,29 @@ func (db *DB) Analytics(ctx context.Context, partnerID string, from, to time.Tim
 		a.TopCustomers = append(a.TopCustomers, c)
 	}
 	return a, rows.Err()
+}
+
+// usageCount is the number of the partner's calls that f selects, from
+// the aggregates, when f filters on nothing but its days, direction and
+// status (ok false otherwise): the total of a CDR list without counting
+// its rows. f's days are local midnights in the partner's zone, which the
+// aggregates' days are counted in.
+func (db *DB) usageCount(ctx context.Context, partnerID string, f partnerd.CDRFilter) (n int, ok bool, err error) {
+	if f.From.IsZero() || f.To.IsZero() || f.FromNumber != "" || f.ToNumber != "" || f.HangupCause != "" ||
+		f.MinBillsec != nil || f.MaxBillsec != nil || f.Search != "" {
+		return 0, false, nil
+	}
+	column := map[string]string{"": "calls", partnerd.CallAnswered: "answered", partnerd.CallFailed: "failed",
+		partnerd.CallNoAnswer: "no_answer", partnerd.CallBusy: "busy"}[f.Status]
+	if column == "" {
+		return 0, false, nil
+	}
+	where, args := `partner_id = ? AND day >= ? AND day < ? AND kind <> 'rental'`,
+		[]any{partnerID, partnerd.LocalDay(f.From, f.From.Location()), partnerd.LocalDay(f.To, f.To.Location())}
+	if f.Direction != "" {
+		where += ` AND kind = ?`
+		args = append(args, f.Direction)
+	}
+	err = db.queryRow(ctx, `SELECT COALESCE(SUM(`+column+`), 0) FROM usage_daily WHERE `+where, args...).Scan(&n)
+	return n, err == nil, err
 }

@@ -70,6 +70,10 @@ CREATE TABLE cdrs (
 
 CREATE INDEX cdrs_account_start ON cdrs (account_auth_id, start_time);
 CREATE INDEX cdrs_partner_start ON cdrs (partner_id, start_time);
+-- The partner's lists, newest first, and their exact-number filters.
+CREATE INDEX cdrs_partner_seq ON cdrs (partner_id, seq);
+CREATE INDEX cdrs_partner_to ON cdrs (partner_id, to_number, seq);
+CREATE INDEX cdrs_partner_from ON cdrs (partner_id, from_number, seq);
 CREATE INDEX cdrs_transaction ON cdrs (transaction_id) WHERE transaction_id IS NOT NULL;
 
 -- +goose Down

@@ -4,9 +4,11 @@
 -- overview), maintained in the transaction of each charge so that they
 -- are never scanned out of the CDRs. day is the day in the partner's time
 -- zone, as days since 1970-01-01 (rebuilt when the time zone changes).
--- kind is a call's direction, or 'rental' for number rent. calls,
--- answered, failed and duration (duration_seconds) count calls; cost is
--- their rated cost; spend what was charged (calls and rent).
+-- kind is a call's direction, or 'rental' for number rent. calls, then
+-- by status answered, failed, no_answer and busy, and duration
+-- (duration_seconds) count calls; cost is their rated cost; spend what
+-- was charged (calls and rent). The CDR lists' totals for a span of days,
+-- a direction and a status are sums of these rows.
 
 -- One row per partner, day and kind: the dashboard's and analytics' totals.
 CREATE TABLE usage_daily (
@@ -16,6 +18,8 @@ CREATE TABLE usage_daily (
     calls      BIGINT NOT NULL DEFAULT 0,
     answered   BIGINT NOT NULL DEFAULT 0,
     failed     BIGINT NOT NULL DEFAULT 0,
+    no_answer  BIGINT NOT NULL DEFAULT 0,
+    busy       BIGINT NOT NULL DEFAULT 0,
     duration   BIGINT NOT NULL DEFAULT 0,
     cost       BIGINT NOT NULL DEFAULT 0,
     spend      BIGINT NOT NULL DEFAULT 0,
