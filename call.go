@@ -49,11 +49,7 @@ func (in *AuthorizeInput) Validate() error {
 	checkDirection(&fe, "direction", in.Direction)
 	checkCallParty(&fe, "from", in.From)
 	checkCallParty(&fe, "to", in.To)
-	if in.AccountAuthID != nil && !IsAccountID(*in.AccountAuthID) {
-		fe.Add("account_auth_id", FCInvalidFormat, "account_auth_id must be a customer auth_id (MA_ and 8 characters)")
-	} else if in.AccountAuthID == nil && in.Direction == DirectionOutbound {
-		fe.Add("account_auth_id", FCRequired, "account_auth_id is required for an outbound call")
-	}
+	checkCallAccount(&fe, in.Direction, in.AccountAuthID)
 	return fe.Err()
 }
 
@@ -122,11 +118,7 @@ func (in *CDRInput) Validate() error {
 	checkDirection(&fe, "direction", in.Direction)
 	checkCallParty(&fe, "from_number", in.FromNumber)
 	checkCallParty(&fe, "to_number", in.ToNumber)
-	if in.AccountAuthID != nil && !IsAccountID(*in.AccountAuthID) {
-		fe.Add("account_auth_id", FCInvalidFormat, "account_auth_id must be a customer auth_id (MA_ and 8 characters)")
-	} else if in.AccountAuthID == nil && in.Direction == DirectionOutbound {
-		fe.Add("account_auth_id", FCRequired, "account_auth_id is required for an outbound call")
-	}
+	checkCallAccount(&fe, in.Direction, in.AccountAuthID)
 	if in.StartTime.IsZero() {
 		fe.Add("start_time", FCRequired, "start_time is required")
 	}
@@ -229,6 +221,16 @@ type SwitchService interface {
 	// ExpireReservations releases the reservations whose expiry passed by
 	// now, each once whatever sweeps run at the same time.
 	ExpireReservations(ctx context.Context, now time.Time) (ExpiryReport, error)
+}
+
+// checkCallAccount checks a call's account_auth_id: a customer's, and
+// given for an outbound call (an inbound one belongs to its DID's holder).
+func checkCallAccount(fe *FieldErrors, direction string, account *string) {
+	if account != nil && !IsAccountID(*account) {
+		fe.Add("account_auth_id", FCInvalidFormat, "account_auth_id must be a customer auth_id (MA_ and 8 characters)")
+	} else if account == nil && direction == DirectionOutbound {
+		fe.Add("account_auth_id", FCRequired, "account_auth_id is required for an outbound call")
+	}
 }
 
 func checkCallUUID(fe *FieldErrors, field, s string) {
