@@ -63,21 +63,14 @@ func (o *authorizeOp) apply(tx *txn) (any, error) {
 		a := *o.answer
 		return &a, nil
 	}
-	a, err := readAuthorization(tx, o.in.CallUUID)
-	if err == nil {
-		return a, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
+	a, ended, err := readAuthorization(tx, o.in.CallUUID)
+	if err != nil || a != nil {
+		return a, err
 	}
 	a = &partnerd.Authorization{CallUUID: o.in.CallUUID, Direction: o.in.Direction, CreatedAt: o.now, ExpiresAt: o.now}
 	// A question that comes after the call's CDR (a delayed retry) is
 	// answered, but reserves nothing: the call is over and charged.
-	var ended int
-	if err := tx.queryRow(`SELECT COUNT(*) FROM cdrs WHERE call_uuid = ?`, o.in.CallUUID).Scan(&ended); err != nil {
-		return nil, err
-	}
-	o.ended = ended > 0
+	o.ended = ended
 	a.Reason, err = o.decide(tx, a)
 	if err != nil {
 		return nil, err
@@ -263,35 +256,37 @@ func activeSIPUsernames(tx *txn, authID string) ([]string, error) {
 	return names, rows.Err()
 }
 
-// readAuthorization reads the first answer to call_uuid (sql.ErrNoRows
-// when there was none). An inbound answer's SIP usernames are read again:
-// they are the endpoints to ring now.
-func readAuthorization(tx *txn, callUUID string) (*partnerd.Authorization, error) {
+// readAuthorization reads the first answer to call_uuid (nil when there
+// was none) and whether the call's CDR has arrived, in one statement. An
+// inbound answer's SIP usernames are read again: they are the endpoints
+// to ring now.
+func readAuthorization(tx *txn, callUUID string) (_ *partnerd.Authorization, ended bool, err error) {
 	a := &partnerd.Authorization{CallUUID: callUUID}
-	var account, partner, reason, currency, prefix sql.NullString
-	var perMinute, initial, subsequent sql.NullInt64
-	var created, expires, authorized int64
-	err := tx.queryRow(`SELECT direction, account_auth_id, partner_id, authorized, reason, max_duration, currency,
-			prefix, rate_per_minute, initial_increment, subsequent_increment, amount, created_at, expires_at
-		FROM authorizations WHERE call_uuid = ?`, callUUID).
-		Scan(&a.Direction, &account, &partner, &authorized, &reason, &a.MaxDuration, &currency,
-			&prefix, &perMinute, &initial, &subsequent, &a.Reserved, &created, &expires)
-	if err != nil {
-		return nil, err
+	var direction, account, partner, reason, currency, prefix sql.NullString
+	var perMinute, initial, subsequent, maxDuration, reserved, created, expires, authorized sql.NullInt64
+	var cdrs int
+	err = tx.queryRow(`SELECT (SELECT COUNT(*) FROM cdrs WHERE call_uuid = ?), a.direction, a.account_auth_id, a.partner_id,
+			a.authorized, a.reason, a.max_duration, a.currency, a.prefix, a.rate_per_minute, a.initial_increment,
+			a.subsequent_increment, a.amount, a.created_at, a.expires_at
+		FROM (SELECT 1 AS one) one LEFT JOIN authorizations a ON a.call_uuid = ?`, callUUID, callUUID).
+		Scan(&cdrs, &direction, &account, &partner, &authorized, &reason, &maxDuration, &currency,
+			&prefix, &perMinute, &initial, &subsequent, &reserved, &created, &expires)
+	if err != nil || !direction.Valid {
+		return nil, cdrs > 0, err
 	}
-	a.Authorized = authorized == 1
+	a.Direction, a.Authorized, a.MaxDuration, a.Reserved = direction.String, authorized.Int64 == 1, int(maxDuration.Int64), reserved.Int64
 	a.AccountAuthID, a.PartnerID, a.Reason, a.Currency = account.String, partner.String, reason.String, currency.String
 	if prefix.Valid {
 		a.Rate = &partnerd.Rate{Direction: a.Direction, Prefix: prefix.String, PerMinute: perMinute.Int64,
 			InitialIncrement: int(initial.Int64), SubsequentIncrement: int(subsequent.Int64)}
 	}
-	a.CreatedAt, a.ExpiresAt = time.Unix(created, 0).UTC(), time.Unix(expires, 0).UTC()
+	a.CreatedAt, a.ExpiresAt = time.Unix(created.Int64, 0).UTC(), time.Unix(expires.Int64, 0).UTC()
 	if a.Authorized && a.Direction == partnerd.DirectionInbound {
 		if a.SIPUsernames, err = activeSIPUsernames(tx, a.AccountAuthID); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return a, nil
+	return a, cdrs > 0, nil
 }
 
 // ExpireReservations releases the reservations of calls whose CDR never
