@@ -203,7 +203,7 @@ type CDR struct {
 // ExpiryReport says what one sweep of expired reservations did.
 type ExpiryReport struct {
 	Released int   // reservations released
-	Amount   int64 // their money, summed across currencies' minor units
+	Amount   int64 // the minor units they held, summed (across currencies when a server has several)
 }
 
 // SwitchService is what the SIP switch drives: it asks before every call

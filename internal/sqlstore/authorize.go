@@ -239,21 +239,14 @@ func e164Of(number string) (string, bool) {
 }
 
 func activeSIPUsernames(tx *txn, authID string) ([]string, error) {
-	rows, err := tx.QueryContext(tx.ctx, tx.dialect.rebind(`SELECT username FROM sip_endpoints
-		WHERE account_id = ? AND status = 'active' ORDER BY seq`), authID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	names := []string{}
-	for rows.Next() {
+	err := tx.scanRows(func(rows *sql.Rows) error {
 		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&n)
 		names = append(names, n)
-	}
-	return names, rows.Err()
+		return err
+	}, `SELECT username FROM sip_endpoints WHERE account_id = ? AND status = 'active' ORDER BY seq`, authID)
+	return names, err
 }
 
 // readAuthorization reads the first answer to call_uuid (nil when there
@@ -295,22 +288,14 @@ func readAuthorization(tx *txn, callUUID string) (_ *partnerd.Authorization, end
 func (db *DB) ExpireReservations(ctx context.Context, now time.Time) (rep partnerd.ExpiryReport, err error) {
 	defer wrapErr("expire reservations", &err)
 	for {
-		rows, err := db.query(ctx, `SELECT call_uuid FROM authorizations
-			WHERE released_at IS NULL AND amount > 0 AND expires_at <= ? ORDER BY expires_at LIMIT 500`, now.Unix())
-		if err != nil {
-			return rep, err
-		}
 		var due []string
-		for rows.Next() {
+		if err := db.scanRows(ctx, func(rows *sql.Rows) error {
 			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return rep, err
-			}
+			err := rows.Scan(&id)
 			due = append(due, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(due) == 0 {
+			return err
+		}, `SELECT call_uuid FROM authorizations
+			WHERE released_at IS NULL AND amount > 0 AND expires_at <= ? ORDER BY expires_at LIMIT 500`, now.Unix()); err != nil || len(due) == 0 {
 			return rep, err
 		}
 		got, err := write(ctx, db, func(tx *txn) (partnerd.ExpiryReport, error) {

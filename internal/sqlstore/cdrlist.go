@@ -209,40 +209,12 @@ func (db *DB) CDRsSeq(ctx context.Context, partnerID string, f partnerd.CDRFilte
 	}
 }
 
-// streamCDRs yields the rows of one query as they arrive; a consumer that
-// stops early (a client gone) cancels the query.
+// streamCDRs yields the calls that where and f select as they arrive; a
+// consumer that stops early (a client gone) cancels the query.
 func (db *DB) streamCDRs(ctx context.Context, where string, args []any, f partnerd.CDRFilter, yield func(*partnerd.CDR, error) bool) {
 	where, args = cdrWhere(where, args, f)
 	if strings.HasPrefix(where, "c.partner_id = ?") {
 		where = db.byRecording(where)
 	}
-	qctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	rows, err := db.query(qctx, `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY c.seq DESC`, args...)
-	if err != nil {
-		yield(nil, fmt.Errorf("stream CDRs: %w", err))
-		return
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := ctx.Err(); err != nil {
-			yield(nil, err)
-			return
-		}
-		c, err := scanCDR(rows)
-		if err != nil {
-			yield(nil, fmt.Errorf("stream CDRs: %w", err))
-			return
-		}
-		if !yield(c, nil) {
-			return
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		yield(nil, err)
-		return
-	}
-	if err := rows.Err(); err != nil {
-		yield(nil, fmt.Errorf("stream CDRs: %w", err))
-	}
+	streamRows(ctx, db, "stream CDRs", `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY c.seq DESC`, args, scanCDR, yield)
 }

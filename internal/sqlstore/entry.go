@@ -247,17 +247,24 @@ func (db *DB) entryPage(ctx context.Context, q entryQuery, p partnerd.Page, know
 }
 
 // streamEntries yields q's entries, newest first, as the consumer pulls
-// them: rows come from the database cursor one by one, never collected.
-// op names the log in errors.
+// them. op names the log in errors.
 func (db *DB) streamEntries(ctx context.Context, op string, q entryQuery, yield func(*partnerd.Entry, error) bool) {
+	streamRows(ctx, db, op, q.rows(false, ""), q.args, scanEntry, yield)
+}
+
+// streamRows yields the rows of query, each read by scan, as the consumer
+// pulls them: rows come from the database cursor one by one, never
+// collected. op names the stream in errors.
+func streamRows[T any](ctx context.Context, db *DB, op, query string, args []any, scan func(scanner) (T, error), yield func(T, error) bool) {
+	var zero T
 	// The query has its own context, cancelled when the consumer stops
 	// early: closing a result set that is still arriving would otherwise
 	// read it to the end (pgx drains it), where cancelling stops the query.
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rows, err := db.query(qctx, q.rows(false, ""), q.args...)
+	rows, err := db.query(qctx, query, args...)
 	if err != nil {
-		yield(nil, fmt.Errorf("%s: %w", op, err))
+		yield(zero, fmt.Errorf("%s: %w", op, err))
 		return
 	}
 	defer rows.Close()
@@ -265,25 +272,25 @@ func (db *DB) streamEntries(ctx context.Context, op string, q entryQuery, yield 
 		// database/sql notices a cancelled context in the background; this
 		// check makes the end deterministic: no row after ctx is done.
 		if err := ctx.Err(); err != nil {
-			yield(nil, err)
+			yield(zero, err)
 			return
 		}
-		e, err := scanEntry(rows)
+		v, err := scan(rows)
 		if err != nil {
-			yield(nil, fmt.Errorf("%s: %w", op, err))
+			yield(zero, fmt.Errorf("%s: %w", op, err))
 			return
 		}
-		if !yield(e, nil) {
+		if !yield(v, nil) {
 			cancel()
 			return
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		yield(nil, err)
+		yield(zero, err)
 		return
 	}
 	if err := rows.Err(); err != nil {
-		yield(nil, fmt.Errorf("%s: %w", op, err))
+		yield(zero, fmt.Errorf("%s: %w", op, err))
 	}
 }
 

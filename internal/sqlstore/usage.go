@@ -142,44 +142,30 @@ func rebuildUsage(tx *txn, partnerID string, loc *time.Location) error {
 		}
 	}
 	var b usageBatch
-	rows, err := tx.QueryContext(tx.ctx, tx.dialect.rebind(`SELECT account_auth_id, direction, start_time, billsec, hangup_cause,
-		duration_seconds, cost, unbilled_amount, created_at FROM cdrs WHERE partner_id = ?`), partnerID)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
+	if err := tx.scanRows(func(rows *sql.Rows) error {
 		var authID, direction string
-		var start, charged int64
+		var start, charged, cost, unbilled int64
 		var billsec, duration int
 		var cause *string
-		var cost, unbilled int64
 		if err := rows.Scan(&authID, &direction, &start, &billsec, &cause, &duration, &cost, &unbilled, &charged); err != nil {
-			rows.Close()
 			return err
 		}
 		b.addCall(partnerID, authID, partnerd.LocalDay(time.Unix(start, 0), loc), partnerd.LocalDay(time.Unix(charged, 0), loc), direction,
 			partnerd.CallStatus(billsec, cause), duration, cost, cost-unbilled)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT account_auth_id, direction, start_time, billsec, hangup_cause, duration_seconds, cost, unbilled_amount, created_at
+		FROM cdrs WHERE partner_id = ?`, partnerID); err != nil {
 		return err
 	}
-	rows, err = tx.QueryContext(tx.ctx, tx.dialect.rebind(`SELECT e.created_at, -e.amount FROM ledger_entries e
-		JOIN ledger_transactions t ON t.id = e.transaction_id
-		WHERE e.partner_id = ? AND e.wallet_kind = 'customer' AND t.kind = 'number_rental'`), partnerID)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
+	if err := tx.scanRows(func(rows *sql.Rows) error {
 		var at, charged int64
 		if err := rows.Scan(&at, &charged); err != nil {
-			rows.Close()
 			return err
 		}
 		b.addRental(partnerID, partnerd.LocalDay(time.Unix(at, 0), loc), charged)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT e.created_at, -e.amount FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+		WHERE e.partner_id = ? AND e.wallet_kind = 'customer' AND t.kind = 'number_rental'`, partnerID); err != nil {
 		return err
 	}
 	return b.write(tx)
@@ -231,17 +217,11 @@ func (db *DB) Analytics(ctx context.Context, partnerID string, from, to time.Tim
 	first, last := partnerd.LocalDay(from, from.Location()), partnerd.LocalDay(to, to.Location())
 	a := &partnerd.Analytics{From: from, To: to, Currency: currency, ByDirection: map[string]partnerd.CallTotals{},
 		TopCustomers: []partnerd.TopCustomer{}}
-	rows, err := db.query(ctx, `SELECT kind, SUM(calls), SUM(answered), SUM(failed), SUM(duration), SUM(cost) FROM usage_daily
-		WHERE partner_id = ? AND day >= ? AND day <= ? AND kind <> 'rental' GROUP BY kind`, partnerID, first, last)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
+	err = db.scanRows(ctx, func(rows *sql.Rows) error {
 		var kind string
 		var t partnerd.CallTotals
 		if err := rows.Scan(&kind, &t.Calls, &t.Answered, &t.Failed, &t.DurationSeconds, &t.Cost); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		a.ByDirection[kind] = t
 		a.Totals.Calls += t.Calls
@@ -249,12 +229,18 @@ func (db *DB) Analytics(ctx context.Context, partnerID string, from, to time.Tim
 		a.Totals.Failed += t.Failed
 		a.Totals.DurationSeconds += t.DurationSeconds
 		a.Totals.Cost += t.Cost
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT kind, SUM(calls), SUM(answered), SUM(failed), SUM(duration), SUM(cost) FROM usage_daily
+		WHERE partner_id = ? AND day >= ? AND day <= ? AND kind <> 'rental' GROUP BY kind`, partnerID, first, last)
+	if err != nil {
 		return nil, err
 	}
-	rows, err = db.query(ctx, `SELECT u.account_auth_id, a.name, u.calls, u.cost FROM (
+	err = db.scanRows(ctx, func(rows *sql.Rows) error {
+		var c partnerd.TopCustomer
+		err := rows.Scan(&c.AuthID, &c.Name, &c.Calls, &c.Cost)
+		a.TopCustomers = append(a.TopCustomers, c)
+		return err
+	}, `SELECT u.account_auth_id, a.name, u.calls, u.cost FROM (
 			SELECT account_auth_id, SUM(calls) AS calls, SUM(cost) AS cost FROM usage_daily_account
 			WHERE partner_id = ? AND day >= ? AND day <= ? GROUP BY account_auth_id
 			ORDER BY SUM(cost) DESC, SUM(calls) DESC, account_auth_id LIMIT ?
@@ -263,15 +249,7 @@ func (db *DB) Analytics(ctx context.Context, partnerID string, from, to time.Tim
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c partnerd.TopCustomer
-		if err := rows.Scan(&c.AuthID, &c.Name, &c.Calls, &c.Cost); err != nil {
-			return nil, err
-		}
-		a.TopCustomers = append(a.TopCustomers, c)
-	}
-	return a, rows.Err()
+	return a, nil
 }
 
 // usageCount is the number of the partner's calls that f selects, from
