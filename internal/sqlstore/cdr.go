@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"time"
 
@@ -111,20 +112,8 @@ func (o *cdrOp) prematch(ctx context.Context) {
 		return
 	}
 	queryRow := func(query string, args ...any) *sql.Row { return o.db.queryRow(ctx, query, args...) }
-	for i := range o.ins {
-		in := &o.ins[i]
-		if o.rejected[i] != nil || in.AccountAuthID == nil || authorized[in.CallUUID] {
-			continue
-		}
-		p, ok := partners[*in.AccountAuthID]
-		if !ok {
-			continue
-		}
-		k := rateKey{p, in.Direction, in.ToNumber}
-		if _, ok := o.rates[k]; ok {
-			continue
-		}
-		r, err := matchRate(queryRow, p, in.Direction, in.ToNumber)
+	for in, k := range o.toMatch(partners, authorized) {
+		r, err := matchRate(queryRow, k.partner, in.Direction, in.ToNumber)
 		switch {
 		case partnerd.ErrorCode(err) == partnerd.ECNoRate:
 			o.rates[k] = nil // matched: no rate
@@ -132,6 +121,34 @@ func (o *cdrOp) prematch(ctx context.Context) {
 			return
 		default:
 			o.rates[k] = r
+		}
+	}
+}
+
+// toMatch yields each record whose rate prematch may match, with the key
+// it is matched under, once per key: a record that names an account of a
+// known partner, has no authorization (which carries its rate) and whose
+// key is not matched yet.
+func (o *cdrOp) toMatch(partners map[string]string, authorized map[string]bool) iter.Seq2[*partnerd.CDRInput, rateKey] {
+	return func(yield func(*partnerd.CDRInput, rateKey) bool) {
+		seen := make(map[rateKey]bool)
+		for i := range o.ins {
+			in := &o.ins[i]
+			if o.rejected[i] != nil || in.AccountAuthID == nil || authorized[in.CallUUID] {
+				continue
+			}
+			p, ok := partners[*in.AccountAuthID]
+			if !ok {
+				continue
+			}
+			k := rateKey{p, in.Direction, in.ToNumber}
+			if _, ok := o.rates[k]; ok || seen[k] {
+				continue
+			}
+			seen[k] = true
+			if !yield(in, k) {
+				return
+			}
 		}
 	}
 }
@@ -565,26 +582,14 @@ func fieldRejection(field, code, message string) *partnerd.Error {
 func (o *cdrOp) prematchMany(ctx context.Context, partners map[string]string, authorized map[string]bool) {
 	var keys []rateKey
 	var ps, dirs, digits []string
-	for i := range o.ins {
-		in := &o.ins[i]
-		if o.rejected[i] != nil || in.AccountAuthID == nil || authorized[in.CallUUID] {
-			continue
-		}
-		p, ok := partners[*in.AccountAuthID]
-		if !ok {
-			continue
-		}
-		k := rateKey{p, in.Direction, in.ToNumber}
-		if _, ok := o.rates[k]; ok {
-			continue
-		}
+	for in, k := range o.toMatch(partners, authorized) {
 		d, ok := partnerd.DialledDigits(in.ToNumber)
 		if !ok || !slices.Contains(partnerd.Directions, in.Direction) {
 			continue // matchRate in the write refuses it
 		}
 		o.rates[k] = nil // no rate unless the query finds one
 		keys = append(keys, k)
-		ps, dirs, digits = append(ps, p), append(dirs, in.Direction), append(digits, d)
+		ps, dirs, digits = append(ps, k.partner), append(dirs, in.Direction), append(digits, d)
 	}
 	if len(keys) == 0 {
 		return
