@@ -57,39 +57,7 @@ func (s *SeededCDRs) Open(tb testing.TB) *sqlstore.DB {
 // minutes) and cached under os.TempDir() like MustSeeded's.
 func MustSeededCDRs(tb testing.TB) *SeededCDRs {
 	tb.Helper()
-	schema, err := schemaVersion()
-	if err != nil {
-		tb.Fatalf("schema version: %v", err)
-	}
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("partnerd-bench-%s-%s", schema, cdrSeedVersion))
-	if s, err := readSeededCDRs(dir); err == nil {
-		return s
-	}
-	start := time.Now()
-	tmp, err := os.MkdirTemp(os.TempDir(), "partnerd-bench-build-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	s, err := buildCDRs(context.Background(), filepath.Join(tmp, "p.db"))
-	if err != nil {
-		tb.Fatalf("seeding CDRs: %v", err)
-	}
-	meta, _ := json.Marshal(s)
-	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), meta, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, err2 := readSeededCDRs(dir); err2 != nil {
-			tb.Fatalf("publishing seeded database: %v", err)
-		}
-	}
-	tb.Logf("seeded %d CDRs in %v into %s", 2*CDRsEach, time.Since(start).Round(time.Second), dir)
-	s, err = readSeededCDRs(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
+	return mustCached(tb, cdrSeedVersion, readSeededCDRs, buildCDRs)
 }
 
 func readSeededCDRs(dir string) (*SeededCDRs, error) {

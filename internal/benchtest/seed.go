@@ -88,12 +88,24 @@ func (s *Seeded) IDs(tb testing.TB) []string {
 // creates and seedVersion, so later runs open it in milliseconds.
 func MustSeeded(tb testing.TB, n int) *Seeded {
 	tb.Helper()
+	return mustCached(tb, fmt.Sprintf("%s-%d", seedVersion, n), readSeeded,
+		func(ctx context.Context, path string) (*Seeded, error) { return buildSeeded(ctx, path, n) })
+}
+
+// mustCached returns the database named name (and the schema the store
+// creates), built once by build into a directory under os.TempDir() with
+// its description in meta.json, and read back by read. The directory is
+// published by a rename, complete at once; if another process won the
+// race, its copy is as good.
+func mustCached[T any](tb testing.TB, name string, read func(dir string) (*T, error),
+	build func(ctx context.Context, path string) (*T, error)) *T {
+	tb.Helper()
 	schema, err := schemaVersion()
 	if err != nil {
 		tb.Fatalf("schema version: %v", err)
 	}
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("partnerd-bench-%s-%s-%d", schema, seedVersion, n))
-	if s, err := readSeeded(dir); err == nil {
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("partnerd-bench-%s-%s", schema, name))
+	if s, err := read(dir); err == nil {
 		return s
 	}
 	start := time.Now()
@@ -102,23 +114,21 @@ func MustSeeded(tb testing.TB, n int) *Seeded {
 		tb.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	s, err := buildSeeded(context.Background(), filepath.Join(tmp, "p.db"), n)
+	s, err := build(context.Background(), filepath.Join(tmp, "p.db"))
 	if err != nil {
-		tb.Fatalf("seeding %d accounts: %v", n, err)
+		tb.Fatalf("seeding %s: %v", name, err)
 	}
 	meta, _ := json.Marshal(s)
 	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), meta, 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	// The rename publishes a complete database at once; if another process
-	// won the race, its copy is as good as ours.
 	if err := os.Rename(tmp, dir); err != nil {
-		if _, err2 := readSeeded(dir); err2 != nil {
+		if _, err2 := read(dir); err2 != nil {
 			tb.Fatalf("publishing seeded database: %v", err)
 		}
 	}
-	tb.Logf("seeded %d accounts in %v into %s", n, time.Since(start).Round(time.Millisecond), dir)
-	s, err = readSeeded(dir)
+	tb.Logf("seeded %s in %v into %s", name, time.Since(start).Round(time.Millisecond), dir)
+	s, err = read(dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
