@@ -65,9 +65,7 @@ func (db *DB) ListAccountCDRs(ctx context.Context, partnerID, authID string, f p
 	if err := db.ownAccount(ctx, partnerID, authID); err != nil {
 		return nil, 0, err
 	}
-	// Its calls are its partner's (ownAccount checked the account): the
-	// account's index alone selects them.
-	return db.listCDRs(ctx, `c.account_auth_id = ?`, []any{authID}, f, -1)
+	return db.listCDRs(ctx, accountCalls(authID), f, -1)
 }
 
 // ListCDRs returns a page of the calls of every customer of the partner,
@@ -83,7 +81,27 @@ func (db *DB) ListCDRs(ctx context.Context, partnerID string, f partnerd.CDRFilt
 	if !ok {
 		total = -1
 	}
-	return db.listCDRs(ctx, `c.partner_id = ?`, []any{partnerID}, f, total)
+	return db.listCDRs(ctx, partnerCalls(partnerID), f, total)
+}
+
+// cdrScope is whose calls a list or an export reads: a condition on
+// cdrs c and its arguments.
+type cdrScope struct {
+	where string
+	args  []any
+	// partnerWide: every customer's calls of a partner, millions of them.
+	partnerWide bool
+}
+
+// accountCalls are one customer's calls. They are its partner's
+// (ownAccount checked the account): the account's index alone selects them.
+func accountCalls(authID string) cdrScope {
+	return cdrScope{where: `c.account_auth_id = ?`, args: []any{authID}}
+}
+
+// partnerCalls are the calls of every customer of a partner.
+func partnerCalls(partnerID string) cdrScope {
+	return cdrScope{where: `c.partner_id = ?`, args: []any{partnerID}, partnerWide: true}
 }
 
 // byRecording, for a page of a partner's calls, keeps SQLite's planner off
@@ -150,15 +168,14 @@ func cdrWhere(where string, args []any, f partnerd.CDRFilter) (string, []any) {
 	return where, args
 }
 
-// listCDRs pages through the calls that where (on cdrs c) and f select,
+// listCDRs pages through the calls of scope that f selects,
 // newest first: by the order they were recorded (seq), which is total.
 // total, when not -1, is their number, known without counting.
-func (db *DB) listCDRs(ctx context.Context, where string, args []any, f partnerd.CDRFilter, total int) ([]*partnerd.CDR, int, error) {
-	where, args = cdrWhere(where, args, f)
-	partnerWide := strings.HasPrefix(where, "c.partner_id = ?")
+func (db *DB) listCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilter, total int) ([]*partnerd.CDR, int, error) {
+	where, args := cdrWhere(scope.where, scope.args, f)
 	if total < 0 {
 		counted := where
-		if partnerWide && (f.ToNumber != "" || f.FromNumber != "") {
+		if scope.partnerWide && (f.ToNumber != "" || f.FromNumber != "") {
 			// An exact number's index holds few rows; the month's holds all.
 			counted = db.byRecording(where)
 		}
@@ -166,7 +183,7 @@ func (db *DB) listCDRs(ctx context.Context, where string, args []any, f partnerd
 			return nil, 0, err
 		}
 	}
-	if partnerWide {
+	if scope.partnerWide {
 		where = db.byRecording(where)
 	}
 	if total == 0 || f.Page.Offset() >= total {
@@ -197,7 +214,7 @@ func (db *DB) AccountCDRsSeq(ctx context.Context, partnerID, authID string, f pa
 			yield(nil, fmt.Errorf("account CDRs: %w", err))
 			return
 		}
-		db.streamCDRs(ctx, `c.account_auth_id = ?`, []any{authID}, f, yield)
+		db.streamCDRs(ctx, accountCalls(authID), f, yield)
 	}
 }
 
@@ -205,15 +222,15 @@ func (db *DB) AccountCDRsSeq(ctx context.Context, partnerID, authID string, f pa
 // (its page ignored), newest first.
 func (db *DB) CDRsSeq(ctx context.Context, partnerID string, f partnerd.CDRFilter) iter.Seq2[*partnerd.CDR, error] {
 	return func(yield func(*partnerd.CDR, error) bool) {
-		db.streamCDRs(ctx, `c.partner_id = ?`, []any{partnerID}, f, yield)
+		db.streamCDRs(ctx, partnerCalls(partnerID), f, yield)
 	}
 }
 
-// streamCDRs yields the calls that where and f select as they arrive; a
+// streamCDRs yields the calls of scope that f selects as they arrive; a
 // consumer that stops early (a client gone) cancels the query.
-func (db *DB) streamCDRs(ctx context.Context, where string, args []any, f partnerd.CDRFilter, yield func(*partnerd.CDR, error) bool) {
-	where, args = cdrWhere(where, args, f)
-	if strings.HasPrefix(where, "c.partner_id = ?") {
+func (db *DB) streamCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilter, yield func(*partnerd.CDR, error) bool) {
+	where, args := cdrWhere(scope.where, scope.args, f)
+	if scope.partnerWide {
 		where = db.byRecording(where)
 	}
 	streamRows(ctx, db, "stream CDRs", `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY c.seq DESC`, args, scanCDR, yield)
