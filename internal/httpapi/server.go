@@ -14,7 +14,9 @@ import (
 
 // Server is the HTTP face of partnerd.
 type Server struct {
-	mux      *http.ServeMux
+	mux *http.ServeMux
+	// patterns are the routes registered, in order (Routes).
+	patterns []string
 	accounts partnerd.AccountService
 	partners partnerd.PartnerService
 	ledger   partnerd.LedgerService
