@@ -66,6 +66,7 @@ func commands() []command {
 		{"number import", "add every number of a CSV file to a partner's pool, or none if a row is bad", numberImport},
 		{"billing run", "charge the number renewals that are due and release expired call reservations, as the server does by itself", billingRun},
 		{"rate import", "replace a partner's rate deck with the rates of a CSV file; nothing changes if any row is bad", rateImport},
+		{"kamailio-config", "print a Kamailio configuration that makes Kamailio a prepaid switch driven by this server", kamailioConfig},
 		{"copy", "copy a whole installation into an empty database, then verify its ledger", copyCmd},
 	}
 }
