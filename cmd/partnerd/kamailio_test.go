@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestKamailioPrepaidSwitch runs the configuration "partnerd kamailio-config"
+// prints in a real Kamailio, between SIPp phones and a SIPp carrier on
+// loopback, against partnerd serving a SQLite database, and proves the
+// promises of API.md §5 "Connecting a real switch": challenges, refusals
+// that never reach the carrier, the proxy's BYE at max_duration_seconds
+// with one charge for the rated billsec, CDRs for unanswered and busy
+// calls, inbound calls to DIDs, 503 with partnerd down, and a ledger that
+// verifies at the end.
+func TestKamailioPrepaidSwitch(t *testing.T) {
+	kamBin, sippBin := kamRequireTools(t)
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	srv := mustServe(t, db)
+	partnerID, partnerToken := mustCredentials(t, srv.stdout.String())
+	mustRun := func(args ...string) string {
+		t.Helper()
+		stdout, stderr, err := runCmd(args...)
+		if err != nil {
+			t.Fatalf("partnerd %s: %v\n%s", strings.Join(args[:2], " "), err, stderr)
+		}
+		return stdout
+	}
+
+	// The operator's side: money, the switch's token, a rate deck (0.10 a
+	// second outbound, free inbound) and two DIDs.
+	mustRun("partner", "fund", "--db", db, partnerID, "1000.00")
+	var st struct{ Token string }
+	if err := json.Unmarshal([]byte(mustRun("switch-token", "create", "--db", db, "--name", "kamailio-test")), &st); err != nil {
+		t.Fatal(err)
+	}
+	deck := filepath.Join(dir, "deck.csv")
+	os.WriteFile(deck, []byte("direction,prefix,rate_per_minute,initial_increment,subsequent_increment\n"+
+		"outbound,9122,6.00,1,1\ninbound,91,0,60,60\n"), 0o644)
+	mustRun("rate", "import", "--db", db, "--partner", partnerID, deck)
+	const did, unassignedDID = "+912271264217", "+912271264218"
+	mustRun("number", "add", "--db", db, "--partner", partnerID, did)
+	mustRun("number", "add", "--db", db, "--partner", partnerID, unassignedDID)
+
+	// The partner's side: alice can pay for 3 seconds and holds the DID,
+	// bob has nothing.
+	api := kamAPI{t: t, url: srv.url, id: partnerID, token: partnerToken, hc: &http.Client{Timeout: 10 * time.Second}}
+	const sipPassword = "Sip-Pass@2026"
+	customer := func(name string, fund string) string {
+		code, acct := api.do("POST", "/accounts", map[string]any{"name": name, "email": name + "@example.com",
+			"password": "SecurePass@123", "phone": "9431538535", "country": "IN"})
+		if code != http.StatusCreated {
+			t.Fatalf("create %s: %d %v", name, code, acct)
+		}
+		id := kamStr(acct["auth_id"])
+		if fund != "" {
+			if code, body := api.do("POST", "/accounts/"+id+"/transfer-balance", map[string]any{"amount": fund, "currency": "INR"}); code != http.StatusOK {
+				t.Fatalf("fund %s: %d %v", name, code, body)
+			}
+		}
+		if code, body := api.do("POST", "/accounts/"+id+"/sip-endpoints", map[string]any{"username": name + "100", "password": sipPassword}); code != http.StatusCreated {
+			t.Fatalf("SIP endpoint of %s: %d %v", name, code, body)
+		}
+		return id
+	}
+	alice := customer("alice", "0.35")
+	customer("bob", "")
+	if code, body := api.do("POST", "/accounts/"+alice+"/numbers", map[string]any{"number": did}); code != http.StatusCreated {
+		t.Fatalf("assign DID: %d %v", code, body)
+	}
+
+	// Kamailio with the generated configuration.
+	kamPort, carrierPort := sipFreePort(t), sipFreePort(t)
+	cfg := mustRun("kamailio-config", "--partnerd-url", srv.url, "--token", st.Token,
+		"--listen", "udp:127.0.0.1:"+strconv.Itoa(kamPort), "--carrier", "sip:127.0.0.1:"+strconv.Itoa(carrierPort),
+		"--ring-timeout", "2", "--children", "2")
+	cfgPath, runDir := filepath.Join(dir, "kamailio.cfg"), filepath.Join(dir, "run")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(runDir, 0o700)
+	kam := sipStart(t, "kamailio", kamBin, "-DD", "-E", "-f", cfgPath, "-Y", runDir,
+		"-P", filepath.Join(runDir, "kamailio.pid"), "-m", "64", "-M", "8")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kamailio's log:\n%s", kam.out)
+		}
+	})
+	kamWaitReady(t, kam, kamPort)
+
+	sp := sippRun{bin: sippBin, dir: dir}
+	target := "127.0.0.1:" + strconv.Itoa(kamPort)
+	phone := func(user, password string) []string {
+		return []string{"-key", "from", user, "-au", user, "-ap", password}
+	}
+	expect := func(what, callID string, code int, log string) {
+		t.Helper()
+		if code != 0 {
+			t.Errorf("%s: SIPp exit %d, want 0 (the call as its scenario says); its messages:\n%s", what, code, log)
+		}
+	}
+
+	// Inbound, from the carrier's address: alice's phone registers at a
+	// SIPp that answers; a call to her DID rings it, one to an unassigned
+	// DID gets 404.
+	phonePort := sipFreePort(t)
+	aliceSet := sipStart(t, "sipp alice's phone", sippBin, append(sp.args("in-phone", sp.scenario(t, "phone-answer", sipPhoneAnswer), phonePort),
+		"-m", "1", "-timeout", "60s", "-timeout_error")...)
+	code, log := sp.call(t, "register", sp.scenario(t, "register", sipRegister), target, sipFreePort(t),
+		append(phone("alice100", sipPassword), "-key", "contact_port", strconv.Itoa(phonePort))...)
+	expect("REGISTER of alice100", "register", code, log)
+	carrierFrom := []string{"-key", "from", "+14155550100"}
+	code, log = sp.call(t, "in-unassigned", sp.scenario(t, "carrier-404", sipCarrierCall(404)), target, carrierPort,
+		append(carrierFrom, "-s", unassignedDID)...)
+	expect("inbound call to an unassigned DID (404)", "in-unassigned", code, log)
+	code, log = sp.call(t, "in-did", sp.scenario(t, "carrier-200", sipCarrierCall(200)), target, carrierPort,
+		append(carrierFrom, "-s", did)...)
+	expect("inbound call to alice's DID", "in-did", code, log)
+	if code := aliceSet.wait(10 * time.Second); code != 0 {
+		t.Errorf("alice's phone: SIPp exit %d, want 0 (it answered the DID's call):\n%s", code, sp.log("in-phone"))
+	}
+	in := api.cdr(alice, "in-did-1@127.0.0.1")
+	if in["direction"] != "inbound" || in["to_number"] != did || in["hangup_cause"] != "NORMAL_CLEARING" ||
+		in["status"] != "answered" || num(in["billsec"]) < 1 || num(in["billsec"]) > 3 || kamStr(in["cost"]) != "0.00" {
+		t.Errorf("inbound CDR = %v, want inbound to %s, NORMAL_CLEARING, answered, billsec 1-3, cost 0.00", in, did)
+	}
+
+	// Outbound: the carrier answers any number, is busy on ...486 and
+	// rings without answer on ...408; its message log shows every call
+	// that reached it.
+	carrier := sipStart(t, "sipp carrier", sippBin, sp.args("carrier", sp.scenario(t, "carrier", sipCarrier), carrierPort)...)
+	call := func(callID string, want int, number string, keys []string) {
+		t.Helper()
+		code, log := sp.call(t, callID, sp.scenario(t, "phone-"+strconv.Itoa(want), sipPhoneCall(want)), target, sipFreePort(t),
+			append(keys, "-s", number)...)
+		expect(fmt.Sprintf("%s: a call that gets %d", callID, want), callID, code, log)
+	}
+	code, log = sp.call(t, "out-probe", sp.scenario(t, "probe", sipPhoneProbe("partnerd.local")), target, sipFreePort(t),
+		"-key", "from", "alice100", "-s", "+912240000001")
+	expect("an INVITE without credentials (407 in realm partnerd.local)", "out-probe", code, log)
+	call("out-wrongpass", 403, "+912240000001", phone("alice100", "Wrong-Pass@2026"))
+	call("out-unknown", 403, "+912240000001", phone("nobody100", sipPassword))
+	call("out-broke", 402, "+912240000001", phone("bob100", sipPassword))
+
+	call("out-busy", 486, "+912240000486", phone("alice100", sipPassword))
+	call("out-noanswer", 408, "+912240000408", phone("alice100", sipPassword))
+	for _, c := range []struct{ uuid, cause, status string }{
+		{"out-busy-1@127.0.0.1", "USER_BUSY", "busy"},
+		{"out-noanswer-1@127.0.0.1", "NO_ANSWER", "no-answer"},
+	} {
+		got := api.cdr(alice, c.uuid)
+		if got["hangup_cause"] != c.cause || got["status"] != c.status || num(got["billsec"]) != 0 || kamStr(got["cost"]) != "0.00" ||
+			got["answer_time"] != nil || got["direction"] != "outbound" {
+			t.Errorf("CDR %s = %v, want %s, %s, billsec 0, cost 0.00", c.uuid, got, c.cause, c.status)
+		}
+	}
+	if bal := api.balance(alice); bal != "0.35" {
+		t.Errorf("alice's balance after a busy and an unanswered call = %s, want 0.35 (nothing charged)", bal)
+	}
+
+	// 0.35 at 0.10 a second pays for 3 seconds: the proxy's BYE ends the
+	// call (the phone's scenario waits for it), and the call is charged
+	// once for its billsec.
+	call("out-paid", 200, "+912240000001", phone("alice100", sipPassword))
+	paid := api.cdr(alice, "out-paid-1@127.0.0.1")
+	billsec := num(paid["billsec"])
+	wantCost := fmt.Sprintf("%d.%02d", billsec*10/100, billsec*10%100)
+	if paid["hangup_cause"] != "ALLOTTED_TIMEOUT" || billsec < 2 || billsec > 3 || kamStr(paid["cost"]) != wantCost ||
+		paid["status"] != "answered" || kamStr(paid["rate_per_minute"]) != "6.0000" {
+		t.Errorf("paid call's CDR = %v, want ALLOTTED_TIMEOUT, billsec 3 (2 when the dialog timer's whole-second tick came early), cost %s", paid, wantCost)
+	}
+	var charges []map[string]any
+	for _, tx := range api.list("/accounts/" + alice + "/transactions?size=100") {
+		if tx["reference"] == "out-paid-1@127.0.0.1" {
+			charges = append(charges, tx)
+		}
+	}
+	if len(charges) != 1 || charges[0]["type"] != "debit" || kamStr(charges[0]["amount"]) != "-"+wantCost ||
+		charges[0]["initiated_by"] != "system" {
+		t.Errorf("transactions of the paid call = %v, want one debit of -%s by the system", charges, wantCost)
+	}
+	if bal, want := api.balance(alice), fmt.Sprintf("0.%02d", 35-billsec*10); bal != want {
+		t.Errorf("alice's balance after the paid call = %s, want %s", bal, want)
+	}
+
+	// partnerd stopped: the phone gets 503, and nothing is placed.
+	if err := srv.stop(t); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	call("out-down", 503, "+912240000001", phone("alice100", sipPassword))
+
+	carrier.stop()
+	seen := sp.log("carrier")
+	for _, id := range []string{"out-busy-1@", "out-noanswer-1@", "out-paid-1@"} {
+		if !strings.Contains(seen, "Call-ID: "+id) {
+			t.Errorf("the carrier never saw %s, which it should have", id)
+		}
+	}
+	for _, id := range []string{"out-probe-1@", "out-wrongpass-1@", "out-unknown-1@", "out-broke-1@", "out-down-1@"} {
+		if strings.Contains(seen, "Call-ID: "+id) {
+			t.Errorf("the carrier saw %s, a call that was refused", id)
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^INVITE sip:`).FindAllString(seen, -1)); n != 3 {
+		t.Errorf("the carrier received %d INVITEs, want 3 (busy, unanswered, paid)", n)
+	}
+
+	if stdout, stderr, err := runCmd("ledger", "verify", "--db", db); err != nil {
+		t.Errorf("ledger verify: %v\n%s%s", err, stdout, stderr)
+	}
+}
+
+// kamAPI is the partner API as the test's partner calls it.
+type kamAPI struct {
+	t              *testing.T
+	url, id, token string
+	hc             *http.Client
+}
+
+func (a kamAPI) do(method, path string, body any) (int, map[string]any) {
+	a.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, a.url+"/api/v1/partner"+path, rd)
+	req.Header.Set("X-Auth-ID", a.id)
+	req.Header.Set("X-Auth-Token", a.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	dec.Decode(&m)
+	return resp.StatusCode, m
+}
+
+// cdr waits up to 10 s for the CDR of a call, which Kamailio posts when
+// the call ends.
+func (a kamAPI) cdr(account, callUUID string) map[string]any {
+	a.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := a.do("GET", "/accounts/"+account+"/cdrs/"+callUUID, nil)
+		if code == http.StatusOK {
+			return body
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("no CDR for %s 10 s after the call: %d %v", callUUID, code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (a kamAPI) balance(account string) string {
+	a.t.Helper()
+	code, body := a.do("GET", "/accounts/"+account+"/balance", nil)
+	if code != http.StatusOK {
+		a.t.Fatalf("balance of %s: %d %v", account, code, body)
+	}
+	return kamStr(body["balance"])
+}
+
+func (a kamAPI) list(path string) []map[string]any {
+	a.t.Helper()
+	code, body := a.do("GET", path, nil)
+	if code != http.StatusOK {
+		a.t.Fatalf("GET %s: %d %v", path, code, body)
+	}
+	var out []map[string]any
+	for _, row := range body["data"].([]any) {
+		out = append(out, row.(map[string]any))
+	}
+	return out
+}
+
+// num is a JSON number as an int (0 when it is not one).
+func num(v any) int {
+	n, _ := strconv.Atoi(fmt.Sprint(v))
+	return n
+}
+
+// kamStr is a JSON string or number as text ("" for anything else).
+func kamStr(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	}
+	return ""
+}
