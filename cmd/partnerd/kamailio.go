@@ -48,7 +48,10 @@ func kamailioConfig(ctx context.Context, args []string, getenv func(string) stri
 	if ip, port, err := checkCarrier(*carrier); err != nil {
 		bad = append(bad, err.Error())
 	} else {
-		s.CarrierIP, s.CarrierPort = ip, port
+		s.CarrierIP, s.CarrierHost, s.CarrierPort = ip, ip, port
+		if strings.Contains(ip, ":") {
+			s.CarrierHost = "[" + ip + "]"
+		}
 	}
 	if !partnerd.ValidSIPRealm(*realm) {
 		bad = append(bad, fmt.Sprintf("--realm %q must be a host name (letters, digits, '.' and '-')", *realm))
@@ -113,9 +116,6 @@ func checkCarrier(s string) (ip string, port int, err error) {
 	ip, port, perr := splitIPPort(rest)
 	if !ok || perr != nil {
 		return "", 0, fmt.Errorf("--carrier %q must be sip:IP:PORT, such as sip:203.0.113.10:5060", s)
-	}
-	if strings.Contains(ip, ":") {
-		ip = "[" + ip + "]"
 	}
 	return ip, port, nil
 }

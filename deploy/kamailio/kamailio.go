@@ -23,6 +23,7 @@ type Settings struct {
 	Listen        string // Kamailio's listen socket, proto:IP:port
 	UDPOnly       bool   // the listen socket is UDP: TCP is disabled
 	CarrierIP     string // the carrier's IP address: calls go there, and from there are inbound
+	CarrierHost   string // CarrierIP as a URI's host (an IPv6 address in brackets)
 	CarrierPort   int
 	Realm         string // the digest realm, partnerd's --sip-realm
 	RingTimeoutMS int    // how long a callee may ring before NO_ANSWER
