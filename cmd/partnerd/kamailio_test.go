@@ -51,12 +51,13 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	os.WriteFile(deck, []byte("direction,prefix,rate_per_minute,initial_increment,subsequent_increment\n"+
 		"outbound,9122,6.00,1,1\ninbound,91,0,60,60\n"), 0o644)
 	mustRun("rate", "import", "--db", db, "--partner", partnerID, deck)
-	const did, unassignedDID = "+912271264217", "+912271264218"
-	mustRun("number", "add", "--db", db, "--partner", partnerID, did)
-	mustRun("number", "add", "--db", db, "--partner", partnerID, unassignedDID)
+	const did, unassignedDID, davesDID = "+912271264217", "+912271264218", "+912271264219"
+	for _, n := range []string{did, unassignedDID, davesDID} {
+		mustRun("number", "add", "--db", db, "--partner", partnerID, n)
+	}
 
-	// The partner's side: alice can pay for 3 seconds and holds the DID,
-	// bob has nothing.
+	// The partner's side: alice can pay for 3 seconds and holds a DID, bob
+	// has nothing, dave has a DID and no registered phone.
 	api := kamAPI{t: t, url: srv.url, id: partnerID, token: partnerToken, hc: &http.Client{Timeout: 10 * time.Second}}
 	const sipPassword = "Sip-Pass@2026"
 	customer := func(name string, fund string) string {
@@ -76,10 +77,12 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 		}
 		return id
 	}
-	alice := customer("alice", "0.35")
+	alice, dave := customer("alice", "0.35"), customer("dave", "1.00")
 	customer("bob", "")
-	if code, body := api.do("POST", "/accounts/"+alice+"/numbers", map[string]any{"number": did}); code != http.StatusCreated {
-		t.Fatalf("assign DID: %d %v", code, body)
+	for account, number := range map[string]string{alice: did, dave: davesDID} {
+		if code, body := api.do("POST", "/accounts/"+account+"/numbers", map[string]any{"number": number}); code != http.StatusCreated {
+			t.Fatalf("assign DID %s: %d %v", number, code, body)
+		}
 	}
 
 	// Kamailio with the generated configuration.
@@ -115,7 +118,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 
 	// Inbound, from the carrier's address: alice's phone registers at a
 	// SIPp that answers; a call to her DID rings it, one to an unassigned
-	// DID gets 404.
+	// DID gets 404, one to dave's, whose phone is not registered, 480.
 	phonePort := sipFreePort(t)
 	aliceSet := sipStart(t, "sipp alice's phone", sippBin, append(sp.args("in-phone", sp.scenario(t, "phone-answer", sipPhoneAnswer), phonePort),
 		"-m", "1", "-timeout", "60s", "-timeout_error")...)
@@ -126,6 +129,13 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	code, log = sp.call(t, "in-unassigned", sp.scenario(t, "carrier-404", sipCarrierCall(404)), target, carrierPort,
 		append(carrierFrom, "-s", unassignedDID)...)
 	expect("inbound call to an unassigned DID (404)", "in-unassigned", code, log)
+	code, log = sp.call(t, "in-nophone", sp.scenario(t, "carrier-480", sipCarrierCall(480)), target, carrierPort,
+		append(carrierFrom, "-s", davesDID)...)
+	expect("inbound call to dave's DID, no phone registered (480)", "in-nophone", code, log)
+	if got := api.cdr(dave, "in-nophone-1@127.0.0.1"); got["hangup_cause"] != "USER_NOT_REGISTERED" || got["status"] != "failed" ||
+		kamStr(got["cost"]) != "0.00" || got["direction"] != "inbound" || got["to_number"] != davesDID {
+		t.Errorf("CDR of the call to dave's DID = %v, want inbound to %s, USER_NOT_REGISTERED, failed, cost 0.00", got, davesDID)
+	}
 	code, log = sp.call(t, "in-did", sp.scenario(t, "carrier-200", sipCarrierCall(200)), target, carrierPort,
 		append(carrierFrom, "-s", did)...)
 	expect("inbound call to alice's DID", "in-did", code, log)
