@@ -206,15 +206,39 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 		t.Errorf("alice's balance after the paid call = %s, want %s", bal, want)
 	}
 
-	// partnerd stopped: the phone gets 503, and nothing is placed.
+	// partnerd stops during erin's call, which can last 5 seconds: a new
+	// call gets 503 and is not placed; the call up ends at its limit, and
+	// its CDR, refused for now, is sent again once partnerd is back.
+	erin := customer("erin", "0.55")
+	erinsCall := sipStart(t, "sipp erin's call", sippBin, append(sp.args("out-retry", sp.scenario(t, "phone-200", sipPhoneCall(200)), sipFreePort(t)),
+		append(phone("erin100", sipPassword), "-s", "+912240000001", "-m", "1", "-timeout", "30s", "-timeout_error", target)...)...)
+	for start := time.Now(); api.reserved(erin) == "0.00"; time.Sleep(50 * time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("erin's call was not authorized within 10 s:\n%s", sp.log("out-retry"))
+		}
+	}
 	if err := srv.stop(t); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 	call("out-down", 503, "+912240000001", phone("alice100", sipPassword))
+	if code := erinsCall.wait(20 * time.Second); code != 0 {
+		t.Errorf("erin's call: SIPp exit %d, want 0 (answered, then the proxy's BYE):\n%s", code, sp.log("out-retry"))
+	}
+	if !strings.Contains(kam.out.String(), "CDR out-retry-1@127.0.0.1 kept for a retry") {
+		t.Errorf("Kamailio did not keep erin's CDR for a retry while partnerd was down")
+	}
+	kamServeAt(t, db, srv.addr)
+	retried := api.cdr(erin, "out-retry-1@127.0.0.1")
+	if retried["hangup_cause"] != "ALLOTTED_TIMEOUT" || num(retried["billsec"]) < 4 || num(retried["billsec"]) > 5 {
+		t.Errorf("erin's CDR, sent again = %v, want ALLOTTED_TIMEOUT after 5 (or 4) seconds", retried)
+	}
+	if bal, want := api.balance(erin), fmt.Sprintf("0.%02d", 55-num(retried["billsec"])*10); bal != want || api.reserved(erin) != "0.00" {
+		t.Errorf("erin's balance after the retried CDR = %s (reserved %s), want %s, nothing reserved", bal, api.reserved(erin), want)
+	}
 
 	carrier.stop()
 	seen := sp.log("carrier")
-	for _, id := range []string{"out-busy-1@", "out-noanswer-1@", "out-paid-1@"} {
+	for _, id := range []string{"out-busy-1@", "out-noanswer-1@", "out-paid-1@", "out-retry-1@"} {
 		if !strings.Contains(seen, "Call-ID: "+id) {
 			t.Errorf("the carrier never saw %s, which it should have", id)
 		}
@@ -224,8 +248,8 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 			t.Errorf("the carrier saw %s, a call that was refused", id)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^INVITE sip:`).FindAllString(seen, -1)); n != 3 {
-		t.Errorf("the carrier received %d INVITEs, want 3 (busy, unanswered, paid)", n)
+	if n := len(regexp.MustCompile(`(?m)^INVITE sip:`).FindAllString(seen, -1)); n != 4 {
+		t.Errorf("the carrier received %d INVITEs, want 4 (busy, unanswered, paid, erin's)", n)
 	}
 
 	if stdout, stderr, err := runCmd("ledger", "verify", "--db", db); err != nil {
@@ -265,30 +289,65 @@ func (a kamAPI) do(method, path string, body any) (int, map[string]any) {
 	return resp.StatusCode, m
 }
 
-// cdr waits up to 10 s for the CDR of a call, which Kamailio posts when
-// the call ends.
+// cdr waits up to 20 s for the CDR of a call, which Kamailio posts when
+// the call ends, or at its next retry (every 10 s).
 func (a kamAPI) cdr(account, callUUID string) map[string]any {
 	a.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		code, body := a.do("GET", "/accounts/"+account+"/cdrs/"+callUUID, nil)
 		if code == http.StatusOK {
 			return body
 		}
 		if time.Now().After(deadline) {
-			a.t.Fatalf("no CDR for %s 10 s after the call: %d %v", callUUID, code, body)
+			a.t.Fatalf("no CDR for %s 20 s after the call: %d %v", callUUID, code, body)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-func (a kamAPI) balance(account string) string {
+func (a kamAPI) balance(account string) string { return a.balanceField(account, "balance") }
+
+func (a kamAPI) reserved(account string) string { return a.balanceField(account, "reserved") }
+
+func (a kamAPI) balanceField(account, field string) string {
 	a.t.Helper()
 	code, body := a.do("GET", "/accounts/"+account+"/balance", nil)
 	if code != http.StatusOK {
 		a.t.Fatalf("balance of %s: %d %v", account, code, body)
 	}
-	return kamStr(body["balance"])
+	return kamStr(body[field])
+}
+
+// kamServeAt runs serve on db at addr again (the address the Kamailio
+// configuration names) and waits until it answers; it stops with the test.
+func kamServeAt(t *testing.T, db, addr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var stderr syncBuffer
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr, "--db", db}, envMap(nil), io.Discard, &stderr)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	hc := &http.Client{Timeout: time.Second}
+	defer hc.CloseIdleConnections()
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := hc.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve at %s again: %v\n%s", addr, err, stderr.String())
+		default:
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("serve at %s did not answer within 15 s:\n%s", addr, stderr.String())
+		}
+	}
 }
 
 func (a kamAPI) list(path string) []map[string]any {
