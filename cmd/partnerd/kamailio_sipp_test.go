@@ -306,6 +306,41 @@ Content-Length: 0
 	return b.String()
 }
 
+// sipPhoneCancel is a phone's call, with credentials, that the caller
+// cancels while it rings.
+func sipPhoneCancel() string {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="phone-cancel">
+`)
+	b.WriteString(strings.NewReplacer("CSEQ", "1", "AUTH\n", "").Replace(sipInvite))
+	b.WriteString(`<recv response="100" optional="true"/>
+<recv response="407" auth="true"/>
+`)
+	b.WriteString(strings.NewReplacer("BRANCH", "[branch-3]", "CSEQ", "1").Replace(sipAckNegative))
+	b.WriteString(strings.NewReplacer("CSEQ", "2", "AUTH", "[authentication]").Replace(sipInvite))
+	b.WriteString(`<recv response="100" optional="true"/>
+<recv response="180"/>
+<pause milliseconds="500"/>
+<send><![CDATA[
+CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-4]
+From: <sip:[from]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 2 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="200"/>
+<recv response="487"/>
+`)
+	b.WriteString(strings.NewReplacer("BRANCH", "[branch-7]", "CSEQ", "2").Replace(sipAckNegative))
+	b.WriteString("</scenario>\n")
+	return b.String()
+}
+
 // sipRegister registers the phone [from] with the contact port
 // [contact_port] (-key contact_port P), where another SIPp answers.
 const sipRegister = `<?xml version="1.0" encoding="ISO-8859-1" ?>

@@ -167,9 +167,13 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 
 	call("out-busy", 486, "+912240000486", phone("alice100", sipPassword))
 	call("out-noanswer", 408, "+912240000408", phone("alice100", sipPassword))
+	code, log = sp.call(t, "out-cancel", sp.scenario(t, "phone-cancel", sipPhoneCancel()), target, sipFreePort(t),
+		append(phone("alice100", sipPassword), "-s", "+912240000408")...)
+	expect("a call the caller cancels while it rings (487)", "out-cancel", code, log)
 	for _, c := range []struct{ uuid, cause, status string }{
 		{"out-busy-1@127.0.0.1", "USER_BUSY", "busy"},
 		{"out-noanswer-1@127.0.0.1", "NO_ANSWER", "no-answer"},
+		{"out-cancel-1@127.0.0.1", "ORIGINATOR_CANCEL", "failed"},
 	} {
 		got := api.cdr(alice, c.uuid)
 		if got["hangup_cause"] != c.cause || got["status"] != c.status || num(got["billsec"]) != 0 || kamStr(got["cost"]) != "0.00" ||
@@ -178,7 +182,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 		}
 	}
 	if bal := api.balance(alice); bal != "0.35" {
-		t.Errorf("alice's balance after a busy and an unanswered call = %s, want 0.35 (nothing charged)", bal)
+		t.Errorf("alice's balance after a busy, an unanswered and a cancelled call = %s, want 0.35 (nothing charged)", bal)
 	}
 
 	// 0.35 at 0.10 a second pays for 3 seconds: the proxy's BYE ends the
@@ -238,7 +242,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 
 	carrier.stop()
 	seen := sp.log("carrier")
-	for _, id := range []string{"out-busy-1@", "out-noanswer-1@", "out-paid-1@", "out-retry-1@"} {
+	for _, id := range []string{"out-busy-1@", "out-noanswer-1@", "out-cancel-1@", "out-paid-1@", "out-retry-1@"} {
 		if !strings.Contains(seen, "Call-ID: "+id) {
 			t.Errorf("the carrier never saw %s, which it should have", id)
 		}
@@ -248,8 +252,8 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 			t.Errorf("the carrier saw %s, a call that was refused", id)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^INVITE sip:`).FindAllString(seen, -1)); n != 4 {
-		t.Errorf("the carrier received %d INVITEs, want 4 (busy, unanswered, paid, erin's)", n)
+	if n := len(regexp.MustCompile(`(?m)^INVITE sip:`).FindAllString(seen, -1)); n != 5 {
+		t.Errorf("the carrier received %d INVITEs, want 5 (busy, unanswered, cancelled, paid, erin's)", n)
 	}
 
 	if stdout, stderr, err := runCmd("ledger", "verify", "--db", db); err != nil {
