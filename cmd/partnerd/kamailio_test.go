@@ -21,9 +21,9 @@ import (
 // loopback, against partnerd serving a SQLite database, and proves the
 // promises of API.md §5 "Connecting a real switch": challenges, refusals
 // that never reach the carrier, the proxy's BYE at max_duration_seconds
-// with one charge for the rated billsec, CDRs for unanswered and busy
-// calls, inbound calls to DIDs, 503 with partnerd down, and a ledger that
-// verifies at the end.
+// with one charge for the rated billsec, CDRs for busy, unanswered and
+// cancelled calls, inbound calls to DIDs, 503 with partnerd down, a CDR
+// kept through partnerd's absence, and a ledger that verifies at the end.
 func TestKamailioPrepaidSwitch(t *testing.T) {
 	kamBin, sippBin := kamRequireTools(t)
 	t.Parallel()
