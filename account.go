@@ -31,8 +31,11 @@ type Account struct {
 	GSTStatus   *string
 	AccountType string
 	Status      string
-	Currency    string
-	Balance     int64
+	// StatusReason is the partner's reason for a suspension; nil unless
+	// Status is suspended and a reason was given.
+	StatusReason *string
+	Currency     string
+	Balance      int64
 	// Reserved is the part of Balance held for live calls (API.md §5):
 	// Balance - Reserved is what the account may spend otherwise. Set by
 	// AccountBalance.

@@ -16,6 +16,7 @@ const (
 	ECMissingCredentials  = "missing_credentials"
 	ECInvalidCredentials  = "invalid_credentials"
 	ECPartnerInactive     = "partner_inactive"
+	ECAccountSuspended    = "account_suspended"
 	ECForbidden           = "forbidden"
 	ECAccountNotFound     = "account_not_found"
 	ECNotFound            = "not_found"

@@ -46,7 +46,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	api := httpapi.NewServer(httpapi.Config{
-		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
+		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
 		Numbers:  db,
 		Rates:    db,
 		Switches: db, SIP: db, SIPRealm: *sipRealm, Calls: db, CDRs: db, Overview: db,

@@ -67,7 +67,7 @@ func TestAccountCreateSeed(t *testing.T) {
 	}
 	wantProfile := map[string]any{
 		"auth_id": authID, "auth_token": token, "name": "Credresolve", "email": "admin@credresolve.com",
-		"phone": "9431538535", "company": "Credresolve Private Limited", "status": "active",
+		"phone": "9431538535", "company": "Credresolve Private Limited", "status": "active", "status_reason": nil,
 		"balance": json.Number("0.00"), "currency": "INR", "gstin": "29AAPFU0939F1ZV", "gst_status": "active",
 		"country": "IN", "timezone": "Asia/Kolkata", "created_at": "2026-03-25T10:00:00Z",
 		"description": "Outbound collections calling team", "address": "123 Brigade Road", "city": "Bangalore",

@@ -25,6 +25,7 @@ var statusOf = map[string]int{
 	partnerd.ECMissingCredentials:  http.StatusUnauthorized,
 	partnerd.ECInvalidCredentials:  http.StatusUnauthorized,
 	partnerd.ECPartnerInactive:     http.StatusForbidden,
+	partnerd.ECAccountSuspended:    http.StatusForbidden,
 	partnerd.ECForbidden:           http.StatusForbidden,
 	partnerd.ECAccountNotFound:     http.StatusNotFound,
 	partnerd.ECNotFound:            http.StatusNotFound,

@@ -149,6 +149,7 @@ type envOptions struct {
 	now       func() time.Time // the store's clock, if not nil
 	serverNow func() time.Time // the credential cache's clock, if not nil
 	accessLog bool             // access lines through Config.AccessLog, not the logger
+	src       *sqlstore.Source // the database, if not SQLite in dir
 }
 
 // openEnvWith is openEnv with more choices.
@@ -160,7 +161,11 @@ func openEnvWith(dir string, o envOptions) (*testEnv, func(), error) {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	path := filepath.Join(dir, "p.db")
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{SecretKey: key, Logger: log})
+	src := sqlstore.Source{Driver: "sqlite", Path: path}
+	if o.src != nil {
+		src, path = *o.src, ""
+	}
+	db, err := sqlstore.Open(ctx, src, sqlstore.Options{SecretKey: key, Logger: log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlstore.Open: %v", err)
 	}
@@ -168,8 +173,8 @@ func openEnvWith(dir string, o envOptions) (*testEnv, func(), error) {
 		db.Now = now
 	}
 	c := httpapi.Config{
-		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping, Now: o.serverNow,
-		Rates: db,
+		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping, Now: o.serverNow,
+		Rates: db, Numbers: db,
 	}
 	c.Switches, c.SIP, c.Calls, c.CDRs, c.Overview = db, db, db, db, db
 	if o.accessLog {

@@ -46,10 +46,12 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			return partnerd.FieldErrors{{Field: "Idempotency-Key", Code: partnerd.FCInvalidFormat,
 				Message: "Idempotency-Key must be 1 to 255 printable ASCII characters"}}.Err()
 		}
-		body, err := readBody(r)
+		body, err := readOptionalBody(r)
 		if err != nil {
 			return err
 		}
+		// The handler reads the body again, as it arrived; a POST that
+		// may have none (readOptionalBody) is fingerprinted as empty.
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		fp := sha256.New()
 		io.WriteString(fp, r.Method+"\x00"+r.URL.Path+"\x00")

@@ -37,6 +37,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // does not read.
 func readBody(r *http.Request) ([]byte, error) { return readBodyMax(r, maxBody) }
 
+// readOptionalBody is readBody for a POST whose body may be left out
+// entirely (activate, close, rotate-token): a request with no body and
+// no Content-Type reads as an empty body; any other is readBody's.
+func readOptionalBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil, nil
+	}
+	return readBody(r)
+}
+
+// decodeOptionalObject is decodeObject for a body readOptionalBody read:
+// an empty one is an empty object.
+func decodeOptionalObject(body []byte, allowed ...string) (*object, error) {
+	if body == nil {
+		return &object{}, nil
+	}
+	return decodeObject(body, allowed...)
+}
+
 // readBodyMax is readBody with a limit of its own (the switch's CDR batches
 // are larger than any partner request).
 func readBodyMax(r *http.Request, limit int64) ([]byte, error) {

@@ -15,6 +15,9 @@ func (s *Server) routes() {
 	s.register("GET "+p+"/accounts", s.partner(s.handleAccountList))
 	s.register("GET "+p+"/accounts/{customer_auth_id}", s.partner(s.handleAccountGet))
 	s.register("GET "+p+"/accounts/{customer_auth_id}/balance", s.partner(s.handleAccountBalance))
+	// The account lifecycle (API.md §6).
+	s.register("POST "+p+"/accounts/{customer_auth_id}/suspend", s.partner(s.idempotent(s.handleAccountSuspend)))
+	s.register("POST "+p+"/accounts/{customer_auth_id}/activate", s.partner(s.idempotent(s.handleAccountActivate)))
 	s.register("POST "+p+"/accounts/{customer_auth_id}/transfer-balance", s.partner(s.idempotent(s.handleTransfer)))
 	s.register("POST "+p+"/accounts/{customer_auth_id}/withdraw-balance", s.partner(s.idempotent(s.handleWithdraw)))
 	s.register("GET "+p+"/accounts/{customer_auth_id}/transactions", s.partner(s.handleAccountTransactions))

@@ -18,9 +18,11 @@ type Server struct {
 	// patterns are the routes registered, in order (Routes).
 	patterns []string
 	accounts partnerd.AccountService
-	partners partnerd.PartnerService
-	ledger   partnerd.LedgerService
-	numbers  partnerd.NumberService
+	// lifecycle suspends, activates, closes and edits accounts (API.md §6).
+	lifecycle partnerd.AccountLifecycleService
+	partners  partnerd.PartnerService
+	ledger    partnerd.LedgerService
+	numbers   partnerd.NumberService
 	// rates serves GET /rates.
 	rates partnerd.RateService
 	// idempotency is optional: without it Idempotency-Key is ignored.
@@ -44,8 +46,10 @@ type Server struct {
 // Config wires the services the server needs.
 type Config struct {
 	Accounts partnerd.AccountService
-	Partners partnerd.PartnerService
-	Ledger   partnerd.LedgerService
+	// Lifecycle changes accounts (required by the lifecycle routes).
+	Lifecycle partnerd.AccountLifecycleService
+	Partners  partnerd.PartnerService
+	Ledger    partnerd.LedgerService
 	// Numbers serves the numbers routes (required by them).
 	Numbers partnerd.NumberService
 	// Rates reads the partners' rate decks.
@@ -91,6 +95,7 @@ func NewServer(c Config) *Server {
 		s.access = newLineWriter(c.AccessLog)
 	}
 	s.numbers = c.Numbers
+	s.lifecycle = c.Lifecycle
 	s.switches, s.sip, s.sipRealm, s.calls, s.cdrs, s.overview = c.Switches, c.SIP, c.SIPRealm, c.Calls, c.CDRs, c.Overview
 	if s.sipRealm == "" {
 		s.sipRealm = partnerd.DefaultSIPRealm

@@ -116,7 +116,7 @@ func errEmailTaken(email string) error {
 // accountColumns is the select list scanAccount reads.
 const accountColumns = `a.auth_id, a.partner_id, a.name, a.email, a.phone, a.country, a.description, a.company,
 	a.address, a.city, a.state, a.zip_code, a.timezone, a.gstin, a.gst_status, a.account_type, a.status,
-	a.created_at, a.updated_at, w.currency, w.balance, w.updated_at`
+	a.status_reason, a.created_at, a.updated_at, w.currency, w.balance, w.updated_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -125,7 +125,7 @@ func scanAccount(s scanner, extra ...any) (*partnerd.Account, error) {
 	var created, updated, balUpdated int64
 	dest := []any{&a.AuthID, &a.PartnerID, &a.Name, &a.Email, &a.Phone, &a.Country, &a.Description, &a.Company,
 		&a.Address, &a.City, &a.State, &a.ZipCode, &a.Timezone, &a.GSTIN, &a.GSTStatus, &a.AccountType, &a.Status,
-		&created, &updated, &a.Currency, &a.Balance, &balUpdated}
+		&a.StatusReason, &created, &updated, &a.Currency, &a.Balance, &balUpdated}
 	if err := s.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -148,14 +148,9 @@ func (db *DB) Account(ctx context.Context, partnerID, authID string) (_ *partner
 	if err != nil {
 		return nil, err
 	}
-	if db.box == nil {
-		return nil, errors.New("sqlstore: no secret key configured")
+	if err := db.openToken(a, enc); err != nil {
+		return nil, err
 	}
-	token, err := db.box.OpenWith(enc, []byte(a.AuthID))
-	if err != nil {
-		return nil, fmt.Errorf("decrypt token of %s (is PARTNERD_SECRET_KEY the key this database was created with?): %w", a.AuthID, err)
-	}
-	a.AuthToken = string(token)
 	return a, nil
 }
 

@@ -107,34 +107,37 @@ func (b *AccountItem) Account(partnerID string) (*partnerd.Account, error) {
 
 // AccountProfile is the full profile of GET /accounts/{id}.
 type AccountProfile struct {
-	AuthID      string          `json:"auth_id"`
-	AuthToken   string          `json:"auth_token"`
-	Name        string          `json:"name"`
-	Email       string          `json:"email"`
-	Phone       string          `json:"phone"`
-	Company     *string         `json:"company"`
-	Status      string          `json:"status"`
-	Balance     json.RawMessage `json:"balance"`
-	Currency    string          `json:"currency"`
-	GSTIN       *string         `json:"gstin"`
-	GSTStatus   *string         `json:"gst_status"`
-	Country     string          `json:"country"`
-	Timezone    string          `json:"timezone"`
-	CreatedAt   time.Time       `json:"created_at"`
-	Description *string         `json:"description"`
-	Address     *string         `json:"address"`
-	City        *string         `json:"city"`
-	State       *string         `json:"state"`
-	ZipCode     *string         `json:"zip_code"`
-	AccountType string          `json:"account_type"`
-	UpdatedAt   time.Time       `json:"updated_at"`
+	AuthID    string  `json:"auth_id"`
+	AuthToken string  `json:"auth_token"`
+	Name      string  `json:"name"`
+	Email     string  `json:"email"`
+	Phone     string  `json:"phone"`
+	Company   *string `json:"company"`
+	Status    string  `json:"status"`
+	// StatusReason is the reason given for a suspension (API.md §6), null
+	// otherwise.
+	StatusReason *string         `json:"status_reason"`
+	Balance      json.RawMessage `json:"balance"`
+	Currency     string          `json:"currency"`
+	GSTIN        *string         `json:"gstin"`
+	GSTStatus    *string         `json:"gst_status"`
+	Country      string          `json:"country"`
+	Timezone     string          `json:"timezone"`
+	CreatedAt    time.Time       `json:"created_at"`
+	Description  *string         `json:"description"`
+	Address      *string         `json:"address"`
+	City         *string         `json:"city"`
+	State        *string         `json:"state"`
+	ZipCode      *string         `json:"zip_code"`
+	AccountType  string          `json:"account_type"`
+	UpdatedAt    time.Time       `json:"updated_at"`
 }
 
 // NewAccountProfile renders a customer's full profile.
 func NewAccountProfile(a *partnerd.Account) AccountProfile {
 	return AccountProfile{
 		AuthID: a.AuthID, AuthToken: a.AuthToken, Name: a.Name, Email: a.Email, Phone: a.Phone,
-		Company: a.Company, Status: a.Status, Balance: Money(a.Balance, a.Currency), Currency: a.Currency,
+		Company: a.Company, Status: a.Status, StatusReason: a.StatusReason, Balance: Money(a.Balance, a.Currency), Currency: a.Currency,
 		GSTIN: a.GSTIN, GSTStatus: a.GSTStatus, Country: a.Country, Timezone: a.Timezone,
 		CreatedAt: Time(a.CreatedAt), Description: a.Description, Address: a.Address, City: a.City,
 		State: a.State, ZipCode: a.ZipCode, AccountType: a.AccountType, UpdatedAt: Time(a.UpdatedAt),
@@ -151,7 +154,7 @@ func (b *AccountProfile) Account(partnerID string) (*partnerd.Account, error) {
 		AuthID: b.AuthID, PartnerID: partnerID, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		Country: b.Country, Description: b.Description, Company: b.Company, Address: b.Address,
 		City: b.City, State: b.State, ZipCode: b.ZipCode, Timezone: b.Timezone, GSTIN: b.GSTIN,
-		GSTStatus: b.GSTStatus, AccountType: b.AccountType, Status: b.Status, Currency: b.Currency,
+		GSTStatus: b.GSTStatus, AccountType: b.AccountType, Status: b.Status, StatusReason: b.StatusReason, Currency: b.Currency,
 		Balance: balance, AuthToken: b.AuthToken, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
 	}, nil
 }
