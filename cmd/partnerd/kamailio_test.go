@@ -57,7 +57,8 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	}
 
 	// The partner's side: alice can pay for 3 seconds and holds a DID, bob
-	// has nothing, dave has a DID and no registered phone.
+	// has nothing, dave has a DID and no registered phone (carol, who will
+	// be suspended, and erin come later).
 	api := kamAPI{t: t, url: srv.url, id: partnerID, token: partnerToken, hc: &http.Client{Timeout: 10 * time.Second}}
 	const sipPassword = "Sip-Pass@2026"
 	customer := func(name string, fund string) string {
@@ -164,6 +165,14 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	call("out-wrongpass", 403, "+912240000001", phone("alice100", "Wrong-Pass@2026"))
 	call("out-unknown", 403, "+912240000001", phone("nobody100", sipPassword))
 	call("out-broke", 402, "+912240000001", phone("bob100", sipPassword))
+	carol := customer("carol", "10.00")
+	if code, body := api.do("POST", "/accounts/"+carol+"/suspend", map[string]any{"reason": "unpaid invoice"}); code != http.StatusOK {
+		t.Fatalf("suspend carol: %d %v", code, body)
+	}
+	call("out-suspended", 403, "+912240000001", phone("carol100", sipPassword))
+	if bal, reserved := api.balance(carol), api.reserved(carol); bal != "10.00" || reserved != "0.00" {
+		t.Errorf("suspended carol's balance after her refused call = %s (reserved %s), want 10.00 and nothing reserved", bal, reserved)
+	}
 
 	call("out-busy", 486, "+912240000486", phone("alice100", sipPassword))
 	call("out-noanswer", 408, "+912240000408", phone("alice100", sipPassword))
@@ -247,7 +256,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 			t.Errorf("the carrier never saw %s, which it should have", id)
 		}
 	}
-	for _, id := range []string{"out-probe-1@", "out-wrongpass-1@", "out-unknown-1@", "out-broke-1@", "out-down-1@"} {
+	for _, id := range []string{"out-probe-1@", "out-wrongpass-1@", "out-unknown-1@", "out-broke-1@", "out-suspended-1@", "out-down-1@"} {
 		if strings.Contains(seen, "Call-ID: "+id) {
 			t.Errorf("the carrier saw %s, a call that was refused", id)
 		}
