@@ -20,7 +20,7 @@ func kamailioConfig(ctx context.Context, args []string, getenv func(string) stri
 	fs := newFlags("kamailio-config", "", stdout)
 	pdURL := fs.String("partnerd-url", "", "partnerd's base URL as the switch reaches it, such as http://10.0.0.5:8080 (required)")
 	token := fs.String("token", getenv("PARTNERD_SWITCH_TOKEN"), "the switch token from \"partnerd switch-token create\" (env PARTNERD_SWITCH_TOKEN; required)")
-	listen := fs.String("listen", "udp:0.0.0.0:5060", "Kamailio's SIP socket, udp:IP:PORT or tcp:IP:PORT")
+	listen := fs.String("listen", "", "Kamailio's SIP socket, udp:IP:PORT or tcp:IP:PORT, with the address phones and the carrier reach (required)")
 	carrier := fs.String("carrier", "", "the carrier, sip:IP:PORT: customers' calls go there, and INVITEs from there are inbound calls to DIDs (required)")
 	realm := fs.String("realm", partnerd.DefaultSIPRealm, "SIP digest realm: the same as \"partnerd serve --sip-realm\"")
 	ring := fs.Int("ring-timeout", 60, "seconds a callee may ring before the call is given up as NO_ANSWER")
@@ -99,12 +99,13 @@ func isSwitchToken(s string) bool {
 	return true
 }
 
-// checkListen reads proto:IP:PORT (IPv6 in brackets).
+// checkListen reads proto:IP:PORT (IPv6 in brackets). The address goes
+// into Via and Record-Route headers, so it cannot be a wildcard.
 func checkListen(s string) (proto, hostport string, err error) {
 	proto, hostport, _ = strings.Cut(s, ":")
 	ip, port, perr := splitIPPort(hostport)
-	if (proto != "udp" && proto != "tcp") || perr != nil {
-		return "", "", fmt.Errorf("--listen %q must be udp:IP:PORT or tcp:IP:PORT, such as udp:0.0.0.0:5060", s)
+	if (proto != "udp" && proto != "tcp") || perr != nil || net.ParseIP(ip).IsUnspecified() {
+		return "", "", fmt.Errorf("--listen %q must be udp:IP:PORT or tcp:IP:PORT with the address phones and the carrier reach (not 0.0.0.0), such as udp:198.51.100.7:5060", s)
 	}
 	return proto, net.JoinHostPort(ip, strconv.Itoa(port)), nil
 }

@@ -429,13 +429,15 @@ func TestKamailioConfigCommand(t *testing.T) {
 	// The token from the environment.
 	var out, errOut syncBuffer
 	env := envMap(map[string]string{"PARTNERD_SWITCH_TOKEN": token})
-	if err := run(context.Background(), good[:3], env, &out, &errOut); err == nil || exitCode(err) != 2 {
-		t.Errorf("without --carrier: %v, want a usage error", err)
+	if err := run(context.Background(), good[:3], env, &out, &errOut); err == nil || exitCode(err) != 2 ||
+		!strings.Contains(err.Error(), "--carrier ") || !strings.Contains(err.Error(), "--listen ") {
+		t.Errorf("without --listen and --carrier: %v, want a usage error naming both", err)
 	}
-	args := append(append([]string{}, good[:3]...), "--carrier", "sip:[2001:db8::1]:5060")
+	args := append(append([]string{}, good[:3]...), "--listen", "tcp:[2001:db8::5]:5060", "--carrier", "sip:[2001:db8::1]:5060")
 	out, errOut = syncBuffer{}, syncBuffer{}
 	if err := run(context.Background(), args, env, &out, &errOut); err != nil || !strings.Contains(out.String(), "Bearer "+token) ||
-		!strings.Contains(out.String(), `$si == "2001:db8::1"`) || !strings.Contains(out.String(), `"@[2001:db8::1]:5060"`) {
+		!strings.Contains(out.String(), `$si == "2001:db8::1"`) || !strings.Contains(out.String(), `"@[2001:db8::1]:5060"`) ||
+		!strings.Contains(out.String(), "listen=tcp:[2001:db8::5]:5060") || strings.Contains(out.String(), "disable_tcp") {
 		t.Errorf("token from PARTNERD_SWITCH_TOKEN, IPv6 carrier: %v\n%s", err, errOut.String())
 	}
 
@@ -461,5 +463,19 @@ func TestKamailioConfigCommand(t *testing.T) {
 	}
 	if stdout, _, _ := runCmd("--help"); !strings.Contains(stdout, "kamailio-config") {
 		t.Errorf("partnerd --help does not list kamailio-config:\n%s", stdout)
+	}
+}
+
+// TestKamailioConfigListen refuses a wildcard listen address: Kamailio
+// would write it into Via and Record-Route headers.
+func TestKamailioConfigListen(t *testing.T) {
+	t.Parallel()
+	token := "sk_live_" + strings.Repeat("Ab1", 12)
+	for _, listen := range []string{"udp:0.0.0.0:5060", "tcp:[::]:5060", "udp:198.51.100.7", "udp:198.51.100.7:0", "udp:host.example.com:5060"} {
+		_, _, err := runCmd("kamailio-config", "--partnerd-url", "http://10.0.0.5:8080", "--token", token,
+			"--listen", listen, "--carrier", "sip:203.0.113.10:5060")
+		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--listen ") {
+			t.Errorf("--listen %s: %v, want a usage error naming --listen", listen, err)
+		}
 	}
 }
