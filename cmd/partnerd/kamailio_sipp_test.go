@@ -342,8 +342,10 @@ Content-Length: 0
 }
 
 // sipRegister registers the phone [from] with the contact port
-// [contact_port] (-key contact_port P), where another SIPp answers.
-const sipRegister = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+// [contact_port] (-key contact_port P), where another SIPp answers; want is
+// the answer to the REGISTER with credentials.
+func sipRegister(want int) string {
+	return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="register">
 <send retrans="500"><![CDATA[
 REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
@@ -373,9 +375,10 @@ Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>
-<recv response="200"/>
+<recv response="` + strconv.Itoa(want) + `"/>
 </scenario>
 `
+}
 
 // sipAnswer answers one INVITE (as a phone does, or the carrier) and waits
 // for the other side's BYE.

@@ -123,9 +123,18 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	phonePort := sipFreePort(t)
 	aliceSet := sipStart(t, "sipp alice's phone", sippBin, append(sp.args("in-phone", sp.scenario(t, "phone-answer", sipPhoneAnswer), phonePort),
 		"-m", "1", "-timeout", "60s", "-timeout_error")...)
-	code, log := sp.call(t, "register", sp.scenario(t, "register", sipRegister), target, sipFreePort(t),
-		append(phone("alice100", sipPassword), "-key", "contact_port", strconv.Itoa(phonePort))...)
+	contact := []string{"-key", "contact_port", strconv.Itoa(phonePort)}
+	code, log := sp.call(t, "register", sp.scenario(t, "register-200", sipRegister(200)), target, sipFreePort(t),
+		append(phone("alice100", sipPassword), contact...)...)
 	expect("REGISTER of alice100", "register", code, log)
+	// A wrong password, and another customer's credentials for alice100's
+	// address, are refused.
+	code, log = sp.call(t, "register-wrongpass", sp.scenario(t, "register-403", sipRegister(403)), target, sipFreePort(t),
+		append(phone("alice100", "Wrong-Pass@2026"), contact...)...)
+	expect("REGISTER of alice100 with a wrong password (403)", "register-wrongpass", code, log)
+	code, log = sp.call(t, "register-other", sp.scenario(t, "register-403", sipRegister(403)), target, sipFreePort(t),
+		"-key", "from", "alice100", "-au", "bob100", "-ap", sipPassword, "-key", "contact_port", strconv.Itoa(sipFreePort(t)))
+	expect("REGISTER of alice100 with bob100's credentials (403)", "register-other", code, log)
 	carrierFrom := []string{"-key", "from", "+14155550100"}
 	code, log = sp.call(t, "in-unassigned", sp.scenario(t, "carrier-404", sipCarrierCall(404)), target, carrierPort,
 		append(carrierFrom, "-s", unassignedDID)...)
