@@ -270,6 +270,12 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 			t.Errorf("the carrier saw %s, a call that was refused", id)
 		}
 	}
+	// The proxy hung up both sides of the calls it cut off.
+	for _, id := range []string{"out-paid-1@", "out-retry-1@"} {
+		if !regexp.MustCompile(`(?m)^BYE sip:[^\n]*\n(?:[^\n]+\n)*Call-ID: ` + regexp.QuoteMeta(id)).MatchString(seen) {
+			t.Errorf("the carrier got no BYE for %s, which the proxy cut off", id)
+		}
+	}
 	if n := len(regexp.MustCompile(`(?m)^INVITE sip:`).FindAllString(seen, -1)); n != 5 {
 		t.Errorf("the carrier received %d INVITEs, want 5 (busy, unanswered, cancelled, paid, erin's)", n)
 	}
