@@ -270,7 +270,11 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 			t.Errorf("the carrier saw %s, a call that was refused", id)
 		}
 	}
-	// The proxy hung up both sides of the calls it cut off.
+	// The proxy hung up both sides of the calls it cut off (Kamailio logs
+	// this error when it skipped the callee's BYE).
+	if strings.Contains(kam.out.String(), "terminating non-confirmed dialogs not supported") {
+		t.Errorf("Kamailio skipped a BYE to the carrier: the caller's answer ended the dialog first")
+	}
 	for _, id := range []string{"out-paid-1@", "out-retry-1@"} {
 		if !regexp.MustCompile(`(?m)^BYE sip:[^\n]*\n(?:[^\n]+\n)*Call-ID: ` + regexp.QuoteMeta(id)).MatchString(seen) {
 			t.Errorf("the carrier got no BYE for %s, which the proxy cut off", id)
