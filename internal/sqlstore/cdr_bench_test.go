@@ -106,6 +106,11 @@ func benchCDROverview(b *testing.B, s *benchtest.SeededCDRs, db *sqlstore.DB) {
 			}
 		})
 	})
+	// As the server's sweep would have, every minute of the month.
+	db.Now = func() time.Time { return now }
+	if _, err := db.SnapshotUsage(ctx, now); err != nil {
+		b.Fatal(err)
+	}
 	b.Run("analytics30d", func(b *testing.B) {
 		from, to, err := partnerd.AnalyticsParams{}.Range(now, time.UTC)
 		if err != nil {
