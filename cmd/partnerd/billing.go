@@ -12,8 +12,8 @@ import (
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
-// billingRun runs the renewal sweep and the expired-reservation sweep
-// once, as the server does by itself.
+// billingRun runs the renewal sweep, the expired-reservation sweep and
+// the usage snapshots once, as the server does by itself.
 func billingRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("billing run", "", stdout)
 	dbFlag := fs.db(getenv)
@@ -34,15 +34,24 @@ func billingRun(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
+	snaps, err := db.SnapshotUsage(ctx, now)
+	if err != nil {
+		return err
+	}
 	return json.NewEncoder(stdout).Encode(map[string]int{
 		"periods_charged": rep.Charged, "numbers_suspended": rep.Suspended, "numbers_restored": rep.Restored,
-		"reservations_released": exp.Released,
+		"reservations_released": exp.Released, "usage_snapshots_written": snaps,
 	})
 }
 
 // renewalInterval is how often the server sweeps renewals. Each instance
 // sweeps; a period is charged once whichever gets to it first.
 const renewalInterval = time.Hour
+
+// usageSnapshotInterval is how often the server brings the usage
+// snapshots analytics reads up to yesterday: soon after a partner's
+// midnight, the new day has its snapshot.
+const usageSnapshotInterval = time.Minute
 
 // startSweeps runs the server's sweeps until ctx ends or the returned stop
 // is called: renewals at once and every renewalInterval, expired
@@ -70,6 +79,17 @@ func startSweeps(ctx context.Context, db *sqlstore.DB, log *slog.Logger) (stop f
 				log.Warn("expire reservations", "error", err.Error())
 			case rep.Released > 0:
 				log.Info("released expired reservations", "count", rep.Released)
+			}
+		})
+	})
+	wg.Go(func() {
+		every(ctx, usageSnapshotInterval, func() {
+			n, err := db.SnapshotUsage(ctx, time.Now())
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("snapshot usage", "error", err.Error())
+			case n > 0:
+				log.Info("snapshotted usage", "days", n)
 			}
 		})
 	})

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/pgtest"
 	"github.com/partnerd/partnerd/internal/secret"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
@@ -262,4 +265,65 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 		}
 	}
 	return tx.Commit()
+}
+
+// OpenPostgres returns the seeded database moved with sqlstore.Copy (as
+// `partnerd copy` does) into PostgreSQL, or skips when no server is
+// configured. The copy takes minutes, so it is kept in a database named
+// after the seed's version and reused while it holds the seed's CDRs.
+func (s *SeededCDRs) OpenPostgres(tb testing.TB) *sqlstore.DB {
+	tb.Helper()
+	admin := pgtest.Require(tb)
+	ctx := context.Background()
+	u, err := url.Parse(admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	name := "partnerd_bench_" + strings.ReplaceAll(cdrSeedVersion, "-", "_")
+	u.Path = "/" + name
+	dsn := u.String()
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	// The same seed: its partner's CDRs (a new schema seeds anew).
+	if raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM cdrs WHERE partner_id = $1`, s.PartnerID).Scan(&n); n != CDRsEach {
+		raw.Close()
+		if _, err := pgtest.Recreate(admin, name); err != nil {
+			tb.Fatal(err)
+		}
+		if err := s.copyTo(ctx, tb, dsn); err != nil {
+			tb.Fatalf("copy the CDR seed to PostgreSQL: %v", err)
+		}
+	}
+	k, _ := hex.DecodeString(s.KeyHex)
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: dsn}, sqlstore.Options{SecretKey: k})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func (s *SeededCDRs) copyTo(ctx context.Context, tb testing.TB, dsn string) error {
+	k, _ := hex.DecodeString(s.KeyHex)
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: dsn}, sqlstore.Options{SecretKey: k})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := sqlstore.Copy(ctx, s.Open(tb), db, io.Discard); err != nil {
+		return err
+	}
+	// As in SeededPostgres: statistics and a visibility map, as settled
+	// production tables have.
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	_, err = raw.ExecContext(ctx, `VACUUM ANALYZE`)
+	return err
 }

@@ -2,11 +2,13 @@ package sqlstore_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/benchtest"
+	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
 // Call records at scale (issue 11): 1,000,000 CDRs of 10,000 customers of
@@ -21,9 +23,21 @@ import (
 
 func ptr(s string) *string { return &s }
 
+// cdrEngines runs bench on the seeded SQLite database, and on its copy in
+// PostgreSQL when PARTNERD_TEST_POSTGRES names a server.
+func cdrEngines(b *testing.B, s *benchtest.SeededCDRs, bench func(b *testing.B, db *sqlstore.DB)) {
+	b.Run("sqlite", func(b *testing.B) { bench(b, s.Open(b)) })
+	if os.Getenv("PARTNERD_TEST_POSTGRES") != "" {
+		b.Run("postgres", func(b *testing.B) { bench(b, s.OpenPostgres(b)) })
+	}
+}
+
 func BenchmarkCDRList(b *testing.B) {
 	s := benchtest.MustSeededCDRs(b)
-	db := s.Open(b)
+	cdrEngines(b, s, func(b *testing.B, db *sqlstore.DB) { benchCDRList(b, s, db) })
+}
+
+func benchCDRList(b *testing.B, s *benchtest.SeededCDRs, db *sqlstore.DB) {
 	ctx := context.Background()
 	now := time.Unix(s.Now, 0)
 	account := s.Accounts[17]
@@ -79,7 +93,10 @@ func BenchmarkCDRList(b *testing.B) {
 
 func BenchmarkCDROverview(b *testing.B) {
 	s := benchtest.MustSeededCDRs(b)
-	db := s.Open(b)
+	cdrEngines(b, s, func(b *testing.B, db *sqlstore.DB) { benchCDROverview(b, s, db) })
+}
+
+func benchCDROverview(b *testing.B, s *benchtest.SeededCDRs, db *sqlstore.DB) {
 	ctx := context.Background()
 	now := time.Unix(s.Now, 0)
 	b.Run("dashboard", func(b *testing.B) {
@@ -89,6 +106,11 @@ func BenchmarkCDROverview(b *testing.B) {
 			}
 		})
 	})
+	// As the server's sweep would have, every minute of the month.
+	db.Now = func() time.Time { return now }
+	if _, err := db.SnapshotUsage(ctx, now); err != nil {
+		b.Fatal(err)
+	}
 	b.Run("analytics30d", func(b *testing.B) {
 		from, to, err := partnerd.AnalyticsParams{}.Range(now, time.UTC)
 		if err != nil {
@@ -104,7 +126,10 @@ func BenchmarkCDROverview(b *testing.B) {
 
 func BenchmarkCDRExport(b *testing.B) {
 	s := benchtest.MustSeededCDRs(b)
-	db := s.Open(b)
+	cdrEngines(b, s, func(b *testing.B, db *sqlstore.DB) { benchCDRExport(b, s, db) })
+}
+
+func benchCDRExport(b *testing.B, s *benchtest.SeededCDRs, db *sqlstore.DB) {
 	ctx := context.Background()
 	f, err := partnerd.CDRParams{}.Filter(time.Unix(s.Now, 0), time.UTC)
 	if err != nil {

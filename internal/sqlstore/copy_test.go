@@ -21,7 +21,9 @@ var copiedTables = map[string]string{
 	"ledger_entries": "seq", "idempotency_keys": "partner_id, key", "meta": "name",
 	"switch_tokens": "seq", "sip_endpoints": "seq", "rates": "partner_id, direction, prefix",
 	"authorizations": "call_uuid", "cdrs": "seq", "usage_daily": "partner_id, day, kind",
-	"usage_daily_account": "partner_id, day, account_auth_id",
+	"usage_daily_account":  "partner_id, day, account_auth_id",
+	"usage_snapshots":      "partner_id, day",
+	"usage_account_totals": "partner_id, day, account_auth_id",
 }
 
 // dumpTable returns every row of table as printed values, in key order.

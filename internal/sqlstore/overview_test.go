@@ -163,6 +163,18 @@ func checkOverview(t *testing.T, db *sqlstore.DB) {
 				posted = append(posted, in)
 			}
 		}
+		if step%6 == 5 {
+			// A CDR days late: its day is in the usage snapshots already.
+			start := now.Add(-time.Duration(2+rng.IntN(4)) * 24 * time.Hour)
+			answer := start.Add(2 * time.Second)
+			cause := "NORMAL_CLEARING"
+			in := partnerd.CDRInput{CallUUID: fmt.Sprintf("ov-late-%d", step), Direction: partnerd.DirectionOutbound,
+				AccountAuthID: &customers[2+rng.IntN(3)].authID, FromNumber: "+919876543210", ToNumber: "+14155550100",
+				StartTime: start, AnswerTime: &answer, EndTime: start.Add(62 * time.Second), DurationSeconds: 62,
+				Billsec: 60, HangupCause: &cause}
+			batch = append(batch, in)
+			posted = append(posted, in)
+		}
 		if len(posted) > 3 && rng.IntN(3) == 0 {
 			batch = append(batch, posted[rng.IntN(len(posted)-1)]) // a duplicate changes nothing
 		}
@@ -183,6 +195,11 @@ func checkOverview(t *testing.T, db *sqlstore.DB) {
 		}
 		if _, err := db.RenewNumbers(ctx, now); err != nil {
 			t.Fatal(err)
+		}
+		if step%4 == 0 {
+			if _, err := db.SnapshotUsage(ctx, now); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	now := *clock.Load()
@@ -209,16 +226,27 @@ func checkOverview(t *testing.T, db *sqlstore.DB) {
 		if got.CallsThisMonth == 0 || got.SpendThisMonth == 0 {
 			t.Errorf("%s: nothing this month: %+v (the test must cover it)", zone, got)
 		}
-		for _, span := range [][2]int{{-29, 0}, {-40, -1}, {0, 0}, {-3, -3}} {
-			today := partnerd.DayIn(now.In(loc), loc)
-			from, to := today.AddDate(0, 0, span[0]), today.AddDate(0, 0, span[1])
-			want := bruteAnalytics(t, db, p.ID, cdrs, from, to, loc)
-			got, err := db.Analytics(ctx, p.ID, from, to)
-			if err != nil {
-				t.Fatal(err)
+		// Analytics sums the days of a span, or subtracts two usage
+		// snapshots: before the sweep has snapshotted the days in this
+		// zone, and after it.
+		for _, snapshots := range []string{"as left", "after the sweep"} {
+			if snapshots == "after the sweep" {
+				if n, err := db.SnapshotUsage(ctx, now); err != nil || (zone == "UTC" && n == 0) {
+					t.Fatalf("SnapshotUsage: %d, %v (the new zone has none yet)", n, err)
+				}
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s: analytics %s..%s (-brute force +aggregates):\n%s", zone, from.Format(time.DateOnly), to.Format(time.DateOnly), diff)
+			for _, span := range [][2]int{{-29, 0}, {-40, -1}, {0, 0}, {-3, -3}, {-12, -2}} {
+				today := partnerd.DayIn(now.In(loc), loc)
+				from, to := today.AddDate(0, 0, span[0]), today.AddDate(0, 0, span[1])
+				want := bruteAnalytics(t, db, p.ID, cdrs, from, to, loc)
+				got, err := db.Analytics(ctx, p.ID, from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s, snapshots %s: analytics %s..%s (-brute force +aggregates):\n%s", zone, snapshots,
+						from.Format(time.DateOnly), to.Format(time.DateOnly), diff)
+				}
 			}
 		}
 	}

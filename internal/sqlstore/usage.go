@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -97,8 +100,15 @@ func (b *usageBatch) sums(k usageKey) *usageSums {
 	return s
 }
 
-// write adds the batch to the aggregates.
+// write adds the batch to the aggregates, and to the snapshots of its
+// customers' usage that its days are already in.
 func (b *usageBatch) write(tx *txn) error {
+	partners := b.accountPartners()
+	for _, p := range partners {
+		if err := lockUsage(tx, p, false); err != nil {
+			return fmt.Errorf("usage: %w", err)
+		}
+	}
 	for _, k := range b.order {
 		s := b.partner[k]
 		if _, err := tx.exec(`INSERT INTO usage_daily (partner_id, day, kind, calls, answered, failed, no_answer, busy, duration, cost, spend)
@@ -121,7 +131,177 @@ func (b *usageBatch) write(tx *txn) error {
 			return fmt.Errorf("usage: %w", err)
 		}
 	}
+	for _, p := range partners {
+		if err := b.addToSnapshots(tx, p); err != nil {
+			return fmt.Errorf("usage snapshots: %w", err)
+		}
+	}
 	return nil
+}
+
+// accountPartners lists the partners whose customers' usage the batch
+// adds to, sorted: the order their locks are taken in.
+func (b *usageBatch) accountPartners() []string {
+	var ps []string
+	for _, k := range b.aorder {
+		if !slices.Contains(ps, k.partnerID) {
+			ps = append(ps, k.partnerID)
+		}
+	}
+	slices.Sort(ps)
+	return ps
+}
+
+// addToSnapshots adds the batch's usage of partnerID's customers to the
+// snapshots of the days it falls in and of every day after: a late CDR.
+// Usually no snapshot is that recent, and one query says so.
+func (b *usageBatch) addToSnapshots(tx *txn, partnerID string) error {
+	var last sql.NullInt64
+	if err := tx.queryRow(`SELECT MAX(day) FROM usage_snapshots WHERE partner_id = ?`, partnerID).Scan(&last); err != nil {
+		return err
+	}
+	for _, k := range b.aorder {
+		if k.partnerID != partnerID || !last.Valid || k.day > last.Int64 {
+			continue
+		}
+		s := b.account[k]
+		if _, err := tx.exec(`INSERT INTO usage_account_totals (partner_id, day, account_auth_id, calls, cost)
+			SELECT partner_id, day, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM usage_snapshots
+			WHERE partner_id = ? AND day >= ?
+			ON CONFLICT (partner_id, day, account_auth_id) DO UPDATE SET calls = usage_account_totals.calls + excluded.calls,
+				cost = usage_account_totals.cost + excluded.cost`,
+			k.authID, s.calls, s.cost, partnerID, k.day); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// usageSnapshotDays is how many of the latest days before today each
+// partner has a snapshot of its customers' usage for: enough for the
+// default analytics span of 30 days (API.md §5) to start at one.
+// Snapshots a few days older than that are kept until the next sweep, so
+// a reader that chose one never finds it gone.
+const usageSnapshotDays = 40
+
+// lockUsage serialises, on PostgreSQL, a partner's usage snapshots
+// against the charges that add to its customers' usage: charges share the
+// lock and a snapshot holds it alone, so no charge commits unseen by a
+// snapshot and unaware of it. SQLite's one writer serialises them already.
+func lockUsage(tx *txn, partnerID string, exclusive bool) error {
+	if tx.dialect.name != postgresDialect.name {
+		return nil
+	}
+	fn := "pg_advisory_xact_lock_shared"
+	if exclusive {
+		fn = "pg_advisory_xact_lock"
+	}
+	_, err := tx.exec(`SELECT `+fn+`(hashtextextended('usage:' || CAST(? AS TEXT), 0))`, partnerID)
+	return err
+}
+
+// snapshotUsage writes the snapshot of day (days since 1970-01-01 in the
+// partner's zone) of the partner's customers' usage, from the latest
+// snapshot before it and the days in between, unless it exists. It
+// reports whether it wrote one.
+func snapshotUsage(tx *txn, partnerID string, day int64) (bool, error) {
+	if err := lockUsage(tx, partnerID, true); err != nil {
+		return false, err
+	}
+	var n int
+	if err := tx.queryRow(`SELECT COUNT(*) FROM usage_snapshots WHERE partner_id = ? AND day = ?`, partnerID, day).Scan(&n); err != nil || n > 0 {
+		return false, err
+	}
+	var prev sql.NullInt64
+	if err := tx.queryRow(`SELECT MAX(day) FROM usage_snapshots WHERE partner_id = ? AND day < ?`, partnerID, day).Scan(&prev); err != nil {
+		return false, err
+	}
+	if !prev.Valid {
+		prev.Int64 = math.MinInt32 // every day up to day
+	}
+	if _, err := tx.exec(`INSERT INTO usage_account_totals (partner_id, day, account_auth_id, calls, cost)
+		SELECT CAST(? AS TEXT), CAST(? AS BIGINT), account_auth_id, SUM(calls), SUM(cost) FROM (
+			SELECT account_auth_id, calls, cost FROM usage_account_totals WHERE partner_id = ? AND day = ?
+			UNION ALL
+			SELECT account_auth_id, calls, cost FROM usage_daily_account WHERE partner_id = ? AND day > ? AND day <= ?
+		) u GROUP BY account_auth_id`, partnerID, day, partnerID, prev.Int64, partnerID, prev.Int64, day); err != nil {
+		return false, err
+	}
+	_, err := tx.exec(`INSERT INTO usage_snapshots (partner_id, day) VALUES (?, ?)`, partnerID, day)
+	return err == nil, err
+}
+
+// dropUsageSnapshots deletes the partner's snapshots of the days before
+// day (all of them if day is nil).
+func dropUsageSnapshots(tx *txn, partnerID string, before *int64) error {
+	if err := lockUsage(tx, partnerID, true); err != nil {
+		return err
+	}
+	for _, table := range []string{"usage_account_totals", "usage_snapshots"} {
+		q, args := `DELETE FROM `+table+` WHERE partner_id = ?`, []any{partnerID}
+		if before != nil {
+			q, args = q+` AND day < ?`, append(args, *before)
+		}
+		if _, err := tx.exec(q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SnapshotUsage brings every partner's usage snapshots up to the day
+// before now's day in its time zone, for the last usageSnapshotDays days,
+// and drops older ones; serve runs it every minute and billing run on
+// demand. It returns how many snapshots it wrote.
+func (db *DB) SnapshotUsage(ctx context.Context, now time.Time) (written int, err error) {
+	defer wrapErr("snapshot usage", &err)
+	type partner struct {
+		id   string
+		days map[int64]bool
+		loc  *time.Location
+	}
+	var ps []*partner
+	if err := db.scanRows(ctx, func(rows *sql.Rows) error {
+		var p partner
+		var tz string
+		err := rows.Scan(&p.id, &tz)
+		p.loc = partnerd.LoadLocation(tz)
+		ps = append(ps, &p)
+		return err
+	}, `SELECT id, timezone FROM partners ORDER BY id`); err != nil {
+		return 0, err
+	}
+	for _, p := range ps {
+		p.days = map[int64]bool{}
+		if err := db.scanRows(ctx, func(rows *sql.Rows) error {
+			var d int64
+			err := rows.Scan(&d)
+			p.days[d] = true
+			return err
+		}, `SELECT day FROM usage_snapshots WHERE partner_id = ?`, p.id); err != nil {
+			return written, err
+		}
+		today := partnerd.LocalDay(now, p.loc)
+		for day := today - usageSnapshotDays; day < today; day++ {
+			if p.days[day] {
+				continue
+			}
+			ok, err := write(ctx, db, func(tx *txn) (bool, error) { return snapshotUsage(tx, p.id, day) })
+			if err != nil {
+				return written, err
+			}
+			if ok {
+				written++
+			}
+		}
+		keep := today - usageSnapshotDays - 2
+		if slices.ContainsFunc(slices.Collect(maps.Keys(p.days)), func(d int64) bool { return d < keep }) {
+			if _, err := write(ctx, db, func(tx *txn) (struct{}, error) { return struct{}{}, dropUsageSnapshots(tx, p.id, &keep) }); err != nil {
+				return written, err
+			}
+		}
+	}
+	return written, nil
 }
 
 // partnerLocation reads the time zone a partner's days are counted in.
@@ -136,6 +316,10 @@ func partnerLocation(tx *txn, partnerID string) (*time.Location, error) {
 // rebuildUsage recomputes a partner's aggregates from its CDRs and its
 // customers' rent, with days in loc: after its time zone changed.
 func rebuildUsage(tx *txn, partnerID string, loc *time.Location) error {
+	// The snapshots count days in the old zone; the sweep writes new ones.
+	if err := dropUsageSnapshots(tx, partnerID, nil); err != nil {
+		return err
+	}
 	for _, table := range []string{"usage_daily", "usage_daily_account"} {
 		if _, err := tx.exec(`DELETE FROM `+table+` WHERE partner_id = ?`, partnerID); err != nil {
 			return err
@@ -235,21 +419,63 @@ func (db *DB) Analytics(ctx context.Context, partnerID string, from, to time.Tim
 	if err != nil {
 		return nil, err
 	}
-	err = db.scanRows(ctx, func(rows *sql.Rows) error {
-		var c partnerd.TopCustomer
-		err := rows.Scan(&c.AuthID, &c.Name, &c.Calls, &c.Cost)
-		a.TopCustomers = append(a.TopCustomers, c)
-		return err
-	}, `SELECT u.account_auth_id, a.name, u.calls, u.cost FROM (
-			SELECT account_auth_id, SUM(calls) AS calls, SUM(cost) AS cost FROM usage_daily_account
-			WHERE partner_id = ? AND day >= ? AND day <= ? GROUP BY account_auth_id
-			ORDER BY SUM(cost) DESC, SUM(calls) DESC, account_auth_id LIMIT ?
-		) u JOIN accounts a ON a.auth_id = u.account_auth_id ORDER BY u.cost DESC, u.calls DESC, u.account_auth_id`,
-		partnerID, first, last, partnerd.MaxTopCustomers)
+	a.TopCustomers, err = db.topCustomers(ctx, partnerID, first, last, partnerd.LocalDay(db.Now(), from.Location()))
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// topCustomers returns the partner's customers who cost the most over the
+// days first to last. With a snapshot of the day before first, that is
+// the difference of two snapshots plus the days after the later one, a
+// few rows per customer; otherwise it sums every customer-day of the span.
+// today is the day the caller's clock is in, which tells how recent a
+// snapshot must be to still be there (SnapshotUsage drops old ones).
+func (db *DB) topCustomers(ctx context.Context, partnerID string, first, last, today int64) (_ []partnerd.TopCustomer, err error) {
+	// One snapshot of the database for the choice and the sums.
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: db.dialect.snapshot})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var before, upto sql.NullInt64
+	if first-1 >= today-usageSnapshotDays {
+		err = tx.QueryRowContext(ctx, db.dialect.rebind(`SELECT
+				(SELECT day FROM usage_snapshots WHERE partner_id = ? AND day = ?),
+				(SELECT MAX(day) FROM usage_snapshots WHERE partner_id = ? AND day >= ? AND day <= ?)`),
+			partnerID, first-1, partnerID, first-1, last).Scan(&before, &upto)
+		if err != nil {
+			return nil, err
+		}
+	}
+	sums, args := `SELECT account_auth_id, calls, cost FROM usage_daily_account WHERE partner_id = ? AND day >= ? AND day <= ?`,
+		[]any{partnerID, first, last}
+	if before.Valid && upto.Valid {
+		sums = `SELECT account_auth_id, calls, cost FROM usage_account_totals WHERE partner_id = ? AND day = ?
+			UNION ALL
+			SELECT account_auth_id, -calls, -cost FROM usage_account_totals WHERE partner_id = ? AND day = ?
+			UNION ALL
+			SELECT account_auth_id, calls, cost FROM usage_daily_account WHERE partner_id = ? AND day > ? AND day <= ?`
+		args = []any{partnerID, upto.Int64, partnerID, before.Int64, partnerID, upto.Int64, last}
+	}
+	rows, err := tx.QueryContext(ctx, db.dialect.rebind(`SELECT u.account_auth_id, a.name, u.calls, u.cost FROM (
+			SELECT account_auth_id, SUM(calls) AS calls, SUM(cost) AS cost FROM (`+sums+`) s
+			GROUP BY account_auth_id HAVING SUM(calls) <> 0
+			ORDER BY SUM(cost) DESC, SUM(calls) DESC, account_auth_id LIMIT ?
+		) u JOIN accounts a ON a.auth_id = u.account_auth_id ORDER BY u.cost DESC, u.calls DESC, u.account_auth_id`),
+		append(args, partnerd.MaxTopCustomers)...)
+	if err != nil {
+		return nil, err
+	}
+	top := []partnerd.TopCustomer{}
+	err = scanAll(rows, func(rows *sql.Rows) error {
+		var c partnerd.TopCustomer
+		err := rows.Scan(&c.AuthID, &c.Name, &c.Calls, &c.Cost)
+		top = append(top, c)
+		return err
+	})
+	return top, err
 }
 
 // usageCount is the number of the partner's calls that f selects, from
