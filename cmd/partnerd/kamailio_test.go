@@ -284,6 +284,10 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 		t.Errorf("the carrier received %d INVITEs, want 5 (busy, unanswered, cancelled, paid, erin's)", n)
 	}
 
+	if strings.Contains(kam.out.String(), st.Token) || strings.Contains(kam.out.String(), sipPassword) {
+		t.Errorf("Kamailio's log shows the switch token or a SIP password")
+	}
+
 	if stdout, stderr, err := runCmd("ledger", "verify", "--db", db); err != nil {
 		t.Errorf("ledger verify: %v\n%s%s", err, stdout, stderr)
 	}
