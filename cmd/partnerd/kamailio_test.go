@@ -258,6 +258,18 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 		t.Errorf("erin's balance after the retried CDR = %s (reserved %s), want %s, nothing reserved", bal, api.reserved(erin), want)
 	}
 
+	// The switch's token revoked: partnerd cannot be asked, so calls get
+	// 503, as when it is down.
+	var tokens struct{ ID string }
+	json.Unmarshal([]byte(strings.Split(mustRun("switch-token", "list", "--db", db), "\n")[0]), &tokens)
+	mustRun("switch-token", "revoke", "--db", db, tokens.ID)
+	for start := time.Now(); kamSwitchStatus(srv.url, st.Token) != http.StatusUnauthorized; time.Sleep(50 * time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("the revoked switch token still works 5 s later")
+		}
+	}
+	call("out-revoked", 503, "+912240000001", phone("alice100", sipPassword))
+
 	carrier.stop()
 	seen := sp.log("carrier")
 	for _, id := range []string{"out-busy-1@", "out-noanswer-1@", "out-cancel-1@", "out-paid-1@", "out-retry-1@"} {
@@ -265,7 +277,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 			t.Errorf("the carrier never saw %s, which it should have", id)
 		}
 	}
-	for _, id := range []string{"out-probe-1@", "out-wrongpass-1@", "out-unknown-1@", "out-broke-1@", "out-suspended-1@", "out-down-1@"} {
+	for _, id := range []string{"out-probe-1@", "out-wrongpass-1@", "out-unknown-1@", "out-broke-1@", "out-suspended-1@", "out-down-1@", "out-revoked-1@"} {
 		if strings.Contains(seen, "Call-ID: "+id) {
 			t.Errorf("the carrier saw %s, a call that was refused", id)
 		}
@@ -353,6 +365,18 @@ func (a kamAPI) balanceField(account, field string) string {
 		a.t.Fatalf("balance of %s: %d %v", account, code, body)
 	}
 	return kamStr(body[field])
+}
+
+// kamSwitchStatus is the status of a switch API request with token.
+func kamSwitchStatus(url, token string) int {
+	req, _ := http.NewRequest("GET", url+"/api/v1/switch/sip-credentials/alice100", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // kamServeAt runs serve on db at addr again (the address the Kamailio
