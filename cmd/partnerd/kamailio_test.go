@@ -110,7 +110,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	phone := func(user, password string) []string {
 		return []string{"-key", "from", user, "-au", user, "-ap", password}
 	}
-	expect := func(what, callID string, code int, log string) {
+	expect := func(what string, code int, log string) {
 		t.Helper()
 		if code != 0 {
 			t.Errorf("%s: SIPp exit %d, want 0 (the call as its scenario says); its messages:\n%s", what, code, log)
@@ -126,29 +126,29 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	contact := []string{"-key", "contact_port", strconv.Itoa(phonePort)}
 	code, log := sp.call(t, "register", sp.scenario(t, "register-200", sipRegister(200)), target, sipFreePort(t),
 		append(phone("alice100", sipPassword), contact...)...)
-	expect("REGISTER of alice100", "register", code, log)
+	expect("REGISTER of alice100", code, log)
 	// A wrong password, and another customer's credentials for alice100's
 	// address, are refused.
 	code, log = sp.call(t, "register-wrongpass", sp.scenario(t, "register-403", sipRegister(403)), target, sipFreePort(t),
 		append(phone("alice100", "Wrong-Pass@2026"), contact...)...)
-	expect("REGISTER of alice100 with a wrong password (403)", "register-wrongpass", code, log)
+	expect("REGISTER of alice100 with a wrong password (403)", code, log)
 	code, log = sp.call(t, "register-other", sp.scenario(t, "register-403", sipRegister(403)), target, sipFreePort(t),
 		"-key", "from", "alice100", "-au", "bob100", "-ap", sipPassword, "-key", "contact_port", strconv.Itoa(sipFreePort(t)))
-	expect("REGISTER of alice100 with bob100's credentials (403)", "register-other", code, log)
+	expect("REGISTER of alice100 with bob100's credentials (403)", code, log)
 	carrierFrom := []string{"-key", "from", "+14155550100"}
 	code, log = sp.call(t, "in-unassigned", sp.scenario(t, "carrier-404", sipCarrierCall(404)), target, carrierPort,
 		append(carrierFrom, "-s", unassignedDID)...)
-	expect("inbound call to an unassigned DID (404)", "in-unassigned", code, log)
+	expect("inbound call to an unassigned DID (404)", code, log)
 	code, log = sp.call(t, "in-nophone", sp.scenario(t, "carrier-480", sipCarrierCall(480)), target, carrierPort,
 		append(carrierFrom, "-s", davesDID)...)
-	expect("inbound call to dave's DID, no phone registered (480)", "in-nophone", code, log)
+	expect("inbound call to dave's DID, no phone registered (480)", code, log)
 	if got := api.cdr(dave, "in-nophone-1@127.0.0.1"); got["hangup_cause"] != "USER_NOT_REGISTERED" || got["status"] != "failed" ||
 		kamStr(got["cost"]) != "0.00" || got["direction"] != "inbound" || got["to_number"] != davesDID {
 		t.Errorf("CDR of the call to dave's DID = %v, want inbound to %s, USER_NOT_REGISTERED, failed, cost 0.00", got, davesDID)
 	}
 	code, log = sp.call(t, "in-did", sp.scenario(t, "carrier-200", sipCarrierCall(200)), target, carrierPort,
 		append(carrierFrom, "-s", did)...)
-	expect("inbound call to alice's DID", "in-did", code, log)
+	expect("inbound call to alice's DID", code, log)
 	if code := aliceSet.wait(10 * time.Second); code != 0 {
 		t.Errorf("alice's phone: SIPp exit %d, want 0 (it answered the DID's call):\n%s", code, sp.log("in-phone"))
 	}
@@ -166,11 +166,11 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 		t.Helper()
 		code, log := sp.call(t, callID, sp.scenario(t, "phone-"+strconv.Itoa(want), sipPhoneCall(want)), target, sipFreePort(t),
 			append(keys, "-s", number)...)
-		expect(fmt.Sprintf("%s: a call that gets %d", callID, want), callID, code, log)
+		expect(fmt.Sprintf("%s: a call that gets %d", callID, want), code, log)
 	}
 	code, log = sp.call(t, "out-probe", sp.scenario(t, "probe", sipPhoneProbe("partnerd.local")), target, sipFreePort(t),
 		"-key", "from", "alice100", "-s", "+912240000001")
-	expect("an INVITE without credentials (407 in realm partnerd.local)", "out-probe", code, log)
+	expect("an INVITE without credentials (407 in realm partnerd.local)", code, log)
 	call("out-wrongpass", 403, "+912240000001", phone("alice100", "Wrong-Pass@2026"))
 	call("out-unknown", 403, "+912240000001", phone("nobody100", sipPassword))
 	call("out-broke", 402, "+912240000001", phone("bob100", sipPassword))
@@ -187,7 +187,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	call("out-noanswer", 408, "+912240000408", phone("alice100", sipPassword))
 	code, log = sp.call(t, "out-cancel", sp.scenario(t, "phone-cancel", sipPhoneCancel()), target, sipFreePort(t),
 		append(phone("alice100", sipPassword), "-s", "+912240000408")...)
-	expect("a call the caller cancels while it rings (487)", "out-cancel", code, log)
+	expect("a call the caller cancels while it rings (487)", code, log)
 	for _, c := range []struct{ uuid, cause, status string }{
 		{"out-busy-1@127.0.0.1", "USER_BUSY", "busy"},
 		{"out-noanswer-1@127.0.0.1", "NO_ANSWER", "no-answer"},
