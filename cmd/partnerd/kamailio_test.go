@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -154,7 +151,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	}
 	in := api.cdr(alice, "in-did-1@127.0.0.1")
 	if in["direction"] != "inbound" || in["to_number"] != did || in["hangup_cause"] != "NORMAL_CLEARING" ||
-		in["status"] != "answered" || num(in["billsec"]) < 1 || num(in["billsec"]) > 3 || kamStr(in["cost"]) != "0.00" {
+		in["status"] != "answered" || kamInt(in["billsec"]) < 1 || kamInt(in["billsec"]) > 3 || kamStr(in["cost"]) != "0.00" {
 		t.Errorf("inbound CDR = %v, want inbound to %s, NORMAL_CLEARING, answered, billsec 1-3, cost 0.00", in, did)
 	}
 
@@ -194,7 +191,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 		{"out-cancel-1@127.0.0.1", "ORIGINATOR_CANCEL", "failed"},
 	} {
 		got := api.cdr(alice, c.uuid)
-		if got["hangup_cause"] != c.cause || got["status"] != c.status || num(got["billsec"]) != 0 || kamStr(got["cost"]) != "0.00" ||
+		if got["hangup_cause"] != c.cause || got["status"] != c.status || kamInt(got["billsec"]) != 0 || kamStr(got["cost"]) != "0.00" ||
 			got["answer_time"] != nil || got["direction"] != "outbound" {
 			t.Errorf("CDR %s = %v, want %s, %s, billsec 0, cost 0.00", c.uuid, got, c.cause, c.status)
 		}
@@ -208,7 +205,7 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	// once for its billsec.
 	call("out-paid", 200, "+912240000001", phone("alice100", sipPassword))
 	paid := api.cdr(alice, "out-paid-1@127.0.0.1")
-	billsec := num(paid["billsec"])
+	billsec := kamInt(paid["billsec"])
 	wantCost := fmt.Sprintf("%d.%02d", billsec*10/100, billsec*10%100)
 	if paid["hangup_cause"] != "ALLOTTED_TIMEOUT" || billsec < 2 || billsec > 3 || kamStr(paid["cost"]) != wantCost ||
 		paid["status"] != "answered" || kamStr(paid["rate_per_minute"]) != "6.0000" {
@@ -251,10 +248,10 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 	}
 	kamServeAt(t, db, srv.addr)
 	retried := api.cdr(erin, "out-retry-1@127.0.0.1")
-	if retried["hangup_cause"] != "ALLOTTED_TIMEOUT" || num(retried["billsec"]) < 4 || num(retried["billsec"]) > 5 {
+	if retried["hangup_cause"] != "ALLOTTED_TIMEOUT" || kamInt(retried["billsec"]) < 4 || kamInt(retried["billsec"]) > 5 {
 		t.Errorf("erin's CDR, sent again = %v, want ALLOTTED_TIMEOUT after 5 (or 4) seconds", retried)
 	}
-	if bal, want := api.balance(erin), fmt.Sprintf("0.%02d", 55-num(retried["billsec"])*10); bal != want || api.reserved(erin) != "0.00" {
+	if bal, want := api.balance(erin), fmt.Sprintf("0.%02d", 55-kamInt(retried["billsec"])*10); bal != want || api.reserved(erin) != "0.00" {
 		t.Errorf("erin's balance after the retried CDR = %s (reserved %s), want %s, nothing reserved", bal, api.reserved(erin), want)
 	}
 
@@ -302,227 +299,5 @@ func TestKamailioPrepaidSwitch(t *testing.T) {
 
 	if stdout, stderr, err := runCmd("ledger", "verify", "--db", db); err != nil {
 		t.Errorf("ledger verify: %v\n%s%s", err, stdout, stderr)
-	}
-}
-
-// kamAPI is the partner API as the test's partner calls it.
-type kamAPI struct {
-	t              *testing.T
-	url, id, token string
-	hc             *http.Client
-}
-
-func (a kamAPI) do(method, path string, body any) (int, map[string]any) {
-	a.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, a.url+"/api/v1/partner"+path, rd)
-	req.Header.Set("X-Auth-ID", a.id)
-	req.Header.Set("X-Auth-Token", a.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := a.hc.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	dec := json.NewDecoder(resp.Body)
-	dec.UseNumber()
-	dec.Decode(&m)
-	return resp.StatusCode, m
-}
-
-// cdr waits up to 20 s for the CDR of a call, which Kamailio posts when
-// the call ends, or at its next retry (every 10 s).
-func (a kamAPI) cdr(account, callUUID string) map[string]any {
-	a.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		code, body := a.do("GET", "/accounts/"+account+"/cdrs/"+callUUID, nil)
-		if code == http.StatusOK {
-			return body
-		}
-		if time.Now().After(deadline) {
-			a.t.Fatalf("no CDR for %s 20 s after the call: %d %v", callUUID, code, body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (a kamAPI) balance(account string) string { return a.balanceField(account, "balance") }
-
-func (a kamAPI) reserved(account string) string { return a.balanceField(account, "reserved") }
-
-func (a kamAPI) balanceField(account, field string) string {
-	a.t.Helper()
-	code, body := a.do("GET", "/accounts/"+account+"/balance", nil)
-	if code != http.StatusOK {
-		a.t.Fatalf("balance of %s: %d %v", account, code, body)
-	}
-	return kamStr(body[field])
-}
-
-// kamSwitchStatus is the status of a switch API request with token.
-func kamSwitchStatus(url, token string) int {
-	req, _ := http.NewRequest("GET", url+"/api/v1/switch/sip-credentials/alice100", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
-// kamServeAt runs serve on db at addr again (the address the Kamailio
-// configuration names) and waits until it answers; it stops with the test.
-func kamServeAt(t *testing.T, db, addr string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var stderr syncBuffer
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr, "--db", db}, envMap(nil), io.Discard, &stderr)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	hc := &http.Client{Timeout: time.Second}
-	defer hc.CloseIdleConnections()
-	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-		if resp, err := hc.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve at %s again: %v\n%s", addr, err, stderr.String())
-		default:
-		}
-		if time.Since(start) > 15*time.Second {
-			t.Fatalf("serve at %s did not answer within 15 s:\n%s", addr, stderr.String())
-		}
-	}
-}
-
-func (a kamAPI) list(path string) []map[string]any {
-	a.t.Helper()
-	code, body := a.do("GET", path, nil)
-	if code != http.StatusOK {
-		a.t.Fatalf("GET %s: %d %v", path, code, body)
-	}
-	var out []map[string]any
-	for _, row := range body["data"].([]any) {
-		out = append(out, row.(map[string]any))
-	}
-	return out
-}
-
-// num is a JSON number as an int (0 when it is not one).
-func num(v any) int {
-	n, _ := strconv.Atoi(fmt.Sprint(v))
-	return n
-}
-
-// kamStr is a JSON string or number as text ("" for anything else).
-func kamStr(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	}
-	return ""
-}
-
-// TestKamailioConfigCommand checks what kamailio-config accepts: every
-// value it writes into Kamailio's configuration language is checked first,
-// all mistakes are reported at once (exit 2), and the token may come from
-// the environment so that it stays out of the process list.
-func TestKamailioConfigCommand(t *testing.T) {
-	t.Parallel()
-	token := "sk_live_" + strings.Repeat("Ab1", 12)
-	good := []string{"kamailio-config", "--partnerd-url", "http://10.0.0.5:8080/", "--token", token,
-		"--listen", "udp:192.0.2.1:5060", "--carrier", "sip:203.0.113.10:5070", "--realm", "pbx.example.com"}
-	stdout, stderr, err := runCmd(good...)
-	if err != nil {
-		t.Fatalf("kamailio-config: %v\n%s", err, stderr)
-	}
-	for _, want := range []string{
-		"#!KAMAILIO",
-		"listen=udp:192.0.2.1:5060",
-		"disable_tcp=yes",
-		`http_client_query("http://10.0.0.5:8080/api/v1/switch/authorize"`,
-		`"Content-Type: application/json\r\nAuthorization: Bearer ` + token + `"`,
-		`if ($si == "203.0.113.10" && $sp == 5070) {`,
-		`$ru = "sip:" + $rU + "@203.0.113.10:5070";`,
-		`proxy_challenge("pbx.example.com", "0");`,
-		`modparam("tm", "fr_inv_timer", 60000)`,
-		`modparam("http_client", "connection_timeout", 2)`,
-	} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("the configuration lacks %q", want)
-		}
-	}
-	if strings.Contains(stdout, "{{") || strings.Contains(stdout, "<no value>") {
-		t.Errorf("the configuration has an unfilled template field")
-	}
-
-	// The token from the environment.
-	var out, errOut syncBuffer
-	env := envMap(map[string]string{"PARTNERD_SWITCH_TOKEN": token})
-	if err := run(context.Background(), good[:3], env, &out, &errOut); err == nil || exitCode(err) != 2 ||
-		!strings.Contains(err.Error(), "--carrier ") || !strings.Contains(err.Error(), "--listen ") {
-		t.Errorf("without --listen and --carrier: %v, want a usage error naming both", err)
-	}
-	args := append(append([]string{}, good[:3]...), "--listen", "tcp:[2001:db8::5]:5060", "--carrier", "sip:[2001:db8::1]:5060")
-	out, errOut = syncBuffer{}, syncBuffer{}
-	if err := run(context.Background(), args, env, &out, &errOut); err != nil || !strings.Contains(out.String(), "Bearer "+token) ||
-		!strings.Contains(out.String(), `$si == "2001:db8::1"`) || !strings.Contains(out.String(), `"@[2001:db8::1]:5060"`) ||
-		!strings.Contains(out.String(), "listen=tcp:[2001:db8::5]:5060") || strings.Contains(out.String(), "disable_tcp") {
-		t.Errorf("token from PARTNERD_SWITCH_TOKEN, IPv6 carrier: %v\n%s", err, errOut.String())
-	}
-
-	// Every mistake, named, at once.
-	_, _, err = runCmd("kamailio-config", "--partnerd-url", `http://x/"; exit;`, "--token", "sk_live_short",
-		"--listen", "sctp:1.2.3.4:5060", "--carrier", "sip:carrier.example.com:5060", "--realm", "bad realm",
-		"--ring-timeout", "0", "--http-timeout", "31", "--children", "0")
-	if err == nil || exitCode(err) != 2 {
-		t.Fatalf("bad flags: %v, want a usage error (exit 2)", err)
-	}
-	for _, flag := range []string{"--partnerd-url", "--token", "--listen", "--carrier", "--realm", "--ring-timeout", "--http-timeout", "--children"} {
-		if !strings.Contains(err.Error(), flag+" ") {
-			t.Errorf("the usage error does not name %s:\n%v", flag, err)
-		}
-	}
-	if strings.Contains(err.Error(), token) {
-		t.Errorf("the usage error shows a token")
-	}
-
-	stdout, _, err = runCmd("kamailio-config", "--help")
-	if err != nil || !strings.Contains(stdout, "usage: partnerd kamailio-config") || !strings.Contains(stdout, "-carrier") {
-		t.Errorf("kamailio-config --help: %v\n%s", err, stdout)
-	}
-	if stdout, _, _ := runCmd("--help"); !strings.Contains(stdout, "kamailio-config") {
-		t.Errorf("partnerd --help does not list kamailio-config:\n%s", stdout)
-	}
-}
-
-// TestKamailioConfigListen refuses a wildcard listen address: Kamailio
-// would write it into Via and Record-Route headers.
-func TestKamailioConfigListen(t *testing.T) {
-	t.Parallel()
-	token := "sk_live_" + strings.Repeat("Ab1", 12)
-	for _, listen := range []string{"udp:0.0.0.0:5060", "tcp:[::]:5060", "udp:198.51.100.7", "udp:198.51.100.7:0", "udp:host.example.com:5060"} {
-		_, _, err := runCmd("kamailio-config", "--partnerd-url", "http://10.0.0.5:8080", "--token", token,
-			"--listen", listen, "--carrier", "sip:203.0.113.10:5060")
-		if err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "--listen ") {
-			t.Errorf("--listen %s: %v, want a usage error naming --listen", listen, err)
-		}
 	}
 }
