@@ -133,6 +133,12 @@ func TestAccountsAndMoney(t *testing.T) {
 
 func TestAccountsPaging(t *testing.T) {
 	s := mustServer(t)
+	if r := s.mustOK(t, "accounts", "list"); r.stderr != "0 in all\n" || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("no accounts: stdout %q, stderr %q; want the header and 0 in all", r.stdout, r.stderr)
+	}
+	if r := s.mustOK(t, "accounts", "list", "--output", "json"); r.stdout != "" || r.stderr != "" {
+		t.Errorf("no accounts as JSON: stdout %q, stderr %q; want nothing", r.stdout, r.stderr)
+	}
 	var ids []string
 	for _, name := range []string{"Alpha", "Bravo", "Charlie"} {
 		ids = append(ids, s.mustCustomer(t, name))

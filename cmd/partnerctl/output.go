@@ -126,6 +126,10 @@ func (l list[T]) print(f *cmdFlags, p *paging, env environment) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
+	if total == 0 {
+		fmt.Fprintln(env.stderr, "0 in all")
+		return nil
+	}
 	pages := (total + *p.size - 1) / *p.size
 	fmt.Fprintf(env.stderr, "page %d of %d, %d in all\n", *p.page, pages, total)
 	return nil
