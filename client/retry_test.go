@@ -178,9 +178,10 @@ func proxyTo(t *testing.T, url string) http.Handler {
 	})
 }
 
-// throttle answers the first n requests with status and Retry-After
-// (none if empty), then passes requests to h; it counts every request.
-func throttle(h http.Handler, n int32, status int, retryAfter string, count *atomic.Int32) http.Handler {
+// throttle answers the first n requests with status, code and
+// Retry-After (none if empty), then passes requests to h; it counts
+// every request.
+func throttle(h http.Handler, n int32, status int, code, retryAfter string, count *atomic.Int32) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if count.Add(1) > n {
 			h.ServeHTTP(w, r)
@@ -190,7 +191,6 @@ func throttle(h http.Handler, n int32, status int, retryAfter string, count *ato
 			w.Header().Set("Retry-After", retryAfter)
 		}
 		w.Header().Set("X-Request-ID", "req_throttled")
-		code := map[int]string{429: partnerd.ECRateLimited, 503: partnerd.ECUnavailable}[status]
 		answer(w, status, `{"error":"`+code+`","message":"Slow down.","request_id":"req_throttled"}`)
 	})
 }
@@ -204,6 +204,7 @@ func TestRetryThrottled(t *testing.T) {
 		name       string
 		n          int32
 		status     int
+		code       string
 		retryAfter string
 		opts       []client.Option
 		ctxTimeout time.Duration
@@ -211,22 +212,26 @@ func TestRetryThrottled(t *testing.T) {
 		wantSent   int32
 		wantAfter  time.Duration
 	}{
-		{name: "429 then success", n: 1, status: 429, retryAfter: "1", wantSent: 2},
-		{name: "503 without Retry-After then success", n: 2, status: 503, wantSent: 3},
-		{name: "503 until the attempts are spent", n: 100, status: 503, opts: []client.Option{client.WithRetries(2)},
-			wantCode: partnerd.ECUnavailable, wantSent: 3},
-		{name: "no retries", n: 1, status: 429, retryAfter: "1", opts: []client.Option{client.WithRetries(0)},
-			wantCode: partnerd.ECRateLimited, wantSent: 1, wantAfter: time.Second},
-		{name: "Retry-After too long to wait", n: 1, status: 429, retryAfter: "3600",
+		{name: "429 then success", n: 1, status: 429, code: partnerd.ECRateLimited, retryAfter: "1", wantSent: 2},
+		{name: "503 without Retry-After then success", n: 2, status: 503, code: partnerd.ECUnavailable, wantSent: 3},
+		{name: "409 in use then success", n: 1, status: 409, code: partnerd.ECIdempotencyInUse, retryAfter: "1", wantSent: 2},
+		{name: "409 of another code is final", n: 1, status: 409, code: partnerd.ECEmailTaken,
+			wantCode: partnerd.ECEmailTaken, wantSent: 1},
+		{name: "400 is final", n: 1, status: 400, code: partnerd.ECValidation, wantCode: partnerd.ECValidation, wantSent: 1},
+		{name: "503 until the attempts are spent", n: 100, status: 503, code: partnerd.ECUnavailable,
+			opts: []client.Option{client.WithRetries(2)}, wantCode: partnerd.ECUnavailable, wantSent: 3},
+		{name: "no retries", n: 1, status: 429, code: partnerd.ECRateLimited, retryAfter: "1",
+			opts: []client.Option{client.WithRetries(0)}, wantCode: partnerd.ECRateLimited, wantSent: 1, wantAfter: time.Second},
+		{name: "Retry-After too long to wait", n: 1, status: 429, code: partnerd.ECRateLimited, retryAfter: "3600",
 			wantCode: partnerd.ECRateLimited, wantSent: 1, wantAfter: time.Hour},
-		{name: "Retry-After past the deadline", n: 1, status: 429, retryAfter: "30", ctxTimeout: 10 * time.Second,
-			wantCode: partnerd.ECRateLimited, wantSent: 1, wantAfter: 30 * time.Second},
+		{name: "Retry-After past the deadline", n: 1, status: 429, code: partnerd.ECRateLimited, retryAfter: "30",
+			ctxTimeout: 10 * time.Second, wantCode: partnerd.ECRateLimited, wantSent: 1, wantAfter: 30 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var sent atomic.Int32
-			srv := httptest.NewServer(throttle(real, tt.n, tt.status, tt.retryAfter, &sent))
+			srv := httptest.NewServer(throttle(real, tt.n, tt.status, tt.code, tt.retryAfter, &sent))
 			t.Cleanup(srv.Close)
 			ctx := context.Background()
 			if tt.ctxTimeout > 0 {
