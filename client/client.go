@@ -34,6 +34,8 @@ type Client struct {
 	// Bearer instead of the partner headers (see NewSwitch).
 	bearer string
 	http   *http.Client
+	// retries is how many times a call is sent again (see WithRetries).
+	retries int
 
 	// currency is the partner's currency, in which the client writes the
 	// amounts it sends: given by WithCurrency, or learned from GET /me by
@@ -58,7 +60,7 @@ func New(baseURL, partnerID, token string, opts ...Option) *Client {
 	if !strings.HasSuffix(base, basePath) {
 		base += basePath
 	}
-	c := &Client{base: base, partnerID: partnerID, token: token, http: &http.Client{Timeout: 30 * time.Second}}
+	c := &Client{base: base, partnerID: partnerID, token: token, http: &http.Client{Timeout: 30 * time.Second}, retries: DefaultRetries}
 	for _, opt := range opts {
 		opt(c)
 	}
@@ -85,50 +87,25 @@ func (c *Client) checkPartner(partnerID string) error {
 	return partnerd.Errorf(partnerd.ECForbidden, "This client is authenticated as partner %s and cannot act for %s.", c.partnerID, partnerID)
 }
 
-// do sends one request with a JSON body in (if not nil) and decodes a 2xx
-// JSON answer into out (if not nil). Other answers become *partnerd.Error.
+// do sends one logical request with a JSON body in (if not nil) and
+// decodes a 2xx JSON answer into out (if not nil). Other answers become
+// *partnerd.Error. It retries as retry.go describes; a POST of the partner
+// API carries one Idempotency-Key across all its attempts, so the server
+// acts on it at most once.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	u := c.base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	var body io.Reader
+	var body []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		body = bytes.NewReader(b)
+		body = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return err
-	}
-	if c.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+c.bearer)
-	} else {
-		req.Header.Set("X-Auth-ID", c.partnerID)
-		req.Header.Set("X-Auth-Token", c.token)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key, ok := ctx.Value(idempotencyKeyCtx{}).(string); ok && method == http.MethodPost {
-		req.Header.Set("Idempotency-Key", key)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(ctx, method, path, query, body, "application/json")
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if info, ok := ctx.Value(responseCtx{}).(*Response); ok {
-		info.fill(resp)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return decodeError(resp)
-	}
 	if out == nil {
 		return nil
 	}
@@ -138,14 +115,79 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return nil
 }
 
+// send sends a request until it gets an answer that is not worth retrying,
+// and returns that answer if it is a 2xx (its body is the caller's to
+// close), else its error. accept is the Accept header.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body []byte, accept string) (*http.Response, error) {
+	u := c.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	key := c.idempotencyKey(ctx, method)
+	for attempt := 1; ; attempt++ {
+		var r io.Reader
+		if body != nil {
+			r = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, r)
+		if err != nil {
+			return nil, err
+		}
+		if c.bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+c.bearer)
+		} else {
+			req.Header.Set("X-Auth-ID", c.partnerID)
+			req.Header.Set("X-Auth-Token", c.token)
+		}
+		req.Header.Set("Accept", accept)
+		req.Header.Set("User-Agent", userAgent)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			if ctx.Err() != nil || !c.wait(ctx, attempt, 0) {
+				return nil, err
+			}
+			continue
+		}
+		if info, ok := ctx.Value(responseCtx{}).(*Response); ok {
+			info.fill(resp)
+		}
+		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			return resp, nil
+		}
+		apiErr := decodeError(resp)
+		resp.Body.Close()
+		if !retryable(resp.StatusCode, apiErr) || !c.wait(ctx, attempt, apiErr.RetryAfter) {
+			return nil, apiErr
+		}
+	}
+}
+
 // decodeError turns an error response into *partnerd.Error (see
 // wire.ParseError), or describes its status when it has no error body.
-func decodeError(resp *http.Response) error {
+// The request id of the X-Request-ID header fills a body without one, and
+// Retry-After becomes the error's RetryAfter.
+func decodeError(resp *http.Response) *partnerd.Error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	if e, ok := wire.ParseError(b); ok {
-		return e
+	e, ok := wire.ParseError(b)
+	if !ok {
+		e = statusError(resp)
 	}
-	return statusError(resp)
+	if id := resp.Header.Get("X-Request-ID"); id != "" {
+		if _, has := e.Details["request_id"]; !has {
+			if e.Details == nil {
+				e.Details = map[string]any{}
+			}
+			e.Details["request_id"] = id
+		}
+	}
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	return e
 }
 
 // statusError describes an answer without a partnerd error body, as a proxy

@@ -310,10 +310,12 @@ func TestBaseURL(t *testing.T) {
 	}
 }
 
+var errOffline = errors.New("offline")
+
 func TestWithHTTPClient(t *testing.T) {
-	errOffline := errors.New("offline")
 	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) { return nil, errOffline })
-	c := client.New("http://partnerd.invalid", testPartner, testToken, client.WithHTTPClient(&http.Client{Transport: rt}))
+	c := client.New("http://partnerd.invalid", testPartner, testToken, client.WithRetries(0),
+		client.WithHTTPClient(&http.Client{Transport: rt}))
 	if _, err := c.Me(context.Background()); !errors.Is(err, errOffline) {
 		t.Errorf("Me error = %v, want the transport's error", err)
 	}

@@ -23,6 +23,26 @@
 // WithResponse describes the HTTP answer of a call (status, request id,
 // whether it replayed an earlier call with the same Idempotency-Key).
 //
+// Retries: a call is sent again (WithRetries times, DefaultRetries by
+// default) when no answer arrived, and on 429, 503 and 409
+// idempotency_key_in_use, after the answer's Retry-After or a short
+// jittered backoff, never past the context's deadline. Every POST of the
+// partner API carries an Idempotency-Key (WithIdempotencyKey's, else a
+// new random one) that all its attempts share, so a POST whose answer
+// was lost acts once and its retry gets the stored answer. RequestID(err)
+// is the request id of an error the server answered, to quote to its
+// operator.
+//
+// Lists: List… returns one page and the total; …Seq (AccountsSeq,
+// CDRsSeq, AccountEntriesSeq, …) is an iter.Seq2 over every row, asking
+// for the next page only when the consumer needs it. CDRsCSV and
+// AccountCDRsCSV stream the server's CSV export.
+//
+// Adding an endpoint is a few lines: a method that calls c.do (or
+// getList for a page of a list, walk for its iterator) with the wire type
+// of internal/wire and converts the answer to the domain type; retries,
+// idempotency keys, errors and WithResponse come with c.do.
+//
 // Amounts are decoded from their JSON text straight into int64 minor units;
 // no amount ever passes through a float. The text must have exactly the
 // currency's decimals, as a partnerd server writes it.

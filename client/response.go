@@ -26,7 +26,8 @@ type responseCtx struct{}
 
 // WithResponse returns a context whose calls describe their HTTP answer in
 // *r, for a 2xx as for an error. A call that sends more than one request
-// (a transfer's first GET /me, see WithCurrency) describes the last one.
+// (a transfer's first GET /me, see WithCurrency; a retry) describes the
+// last answer.
 // r is written by the calling goroutine; give each concurrent call its own.
 //
 //	var res client.Response

@@ -8,77 +8,134 @@ import (
 	"github.com/partnerd/partnerd"
 )
 
-// AccountEntriesSeq yields every entry of a customer's log that f selects,
-// newest first (f.Page is ignored). The server has no streaming form yet,
-// so the sequence walks the log's pages of partnerd.MaxPageSize entries,
-// asking for the next page only when the consumer has taken the last one.
-// An error, including ctx ending, is the last value yielded.
+// Iterators over paginated lists. Each walks the list's pages of
+// partnerd.MaxPageSize rows, asking for the next page only when the
+// consumer has taken the last row of this one; the filter's page is
+// ignored. An error, including ctx ending, is the last value yielded.
+// A new list's iterator is one call to walk.
+
+// AccountsSeq yields every account of the partner that f selects, newest first.
+func (c *Client) AccountsSeq(ctx context.Context, partnerID string, f partnerd.AccountFilter) iter.Seq2[*partnerd.Account, error] {
+	return walk(ctx, func(ctx context.Context, p partnerd.Page) ([]*partnerd.Account, error) {
+		f.Page = p
+		rows, _, err := c.ListAccounts(ctx, partnerID, f)
+		return rows, err
+	}, func(a *partnerd.Account) string { return a.AuthID })
+}
+
+// NumbersSeq yields every number of the partner's pool that f selects.
+func (c *Client) NumbersSeq(ctx context.Context, partnerID string, f partnerd.NumberFilter) iter.Seq2[*partnerd.Number, error] {
+	return walk(ctx, func(ctx context.Context, p partnerd.Page) ([]*partnerd.Number, error) {
+		f.Page = p
+		rows, _, err := c.ListNumbers(ctx, partnerID, f)
+		return rows, err
+	}, numberKey)
+}
+
+// AccountNumbersSeq yields every number of a customer that f selects.
+func (c *Client) AccountNumbersSeq(ctx context.Context, partnerID, authID string, f partnerd.NumberFilter) iter.Seq2[*partnerd.Number, error] {
+	return walk(ctx, func(ctx context.Context, p partnerd.Page) ([]*partnerd.Number, error) {
+		f.Page = p
+		rows, _, err := c.ListAccountNumbers(ctx, partnerID, authID, f)
+		return rows, err
+	}, numberKey)
+}
+
+func numberKey(n *partnerd.Number) string { return n.Number }
+
+// SIPEndpointsSeq yields every SIP endpoint of a customer, newest first.
+func (c *Client) SIPEndpointsSeq(ctx context.Context, authID string) iter.Seq2[*partnerd.SIPEndpoint, error] {
+	return walk(ctx, func(ctx context.Context, p partnerd.Page) ([]*partnerd.SIPEndpoint, error) {
+		rows, _, err := c.ListSIPEndpoints(ctx, authID, p)
+		return rows, err
+	}, func(e *partnerd.SIPEndpoint) string { return e.ID })
+}
+
+// RatesSeq yields every rate of the partner's deck that f selects.
+func (c *Client) RatesSeq(ctx context.Context, partnerID string, f partnerd.RateFilter) iter.Seq2[*partnerd.Rate, error] {
+	return walk(ctx, func(ctx context.Context, p partnerd.Page) ([]*partnerd.Rate, error) {
+		f.Page = p
+		rows, _, err := c.ListRates(ctx, partnerID, f)
+		return rows, err
+	}, func(r *partnerd.Rate) [2]string { return [2]string{r.Direction, r.Prefix} })
+}
+
+// AccountEntriesSeq yields every entry of a customer's log that f
+// selects, newest first.
 func (c *Client) AccountEntriesSeq(ctx context.Context, partnerID, authID string, f partnerd.EntryFilter) iter.Seq2[*partnerd.Entry, error] {
-	return walkPages(ctx, f, func(ctx context.Context, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
-		return c.AccountEntries(ctx, partnerID, authID, f)
-	})
+	return walk(ctx, func(ctx context.Context, p partnerd.Page) ([]*partnerd.Entry, error) {
+		f.Page = p
+		rows, _, err := c.AccountEntries(ctx, partnerID, authID, f)
+		return rows, err
+	}, entryKeyOf)
 }
 
 // CustomerEntriesSeq yields every entry of the partner's customers' logs
-// that f selects, newest first, as AccountEntriesSeq does.
+// that f selects, newest first.
 func (c *Client) CustomerEntriesSeq(ctx context.Context, partnerID string, f partnerd.EntryFilter) iter.Seq2[*partnerd.Entry, error] {
-	return walkPages(ctx, f, func(ctx context.Context, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
-		return c.CustomerEntries(ctx, partnerID, f)
-	})
+	return walk(ctx, func(ctx context.Context, p partnerd.Page) ([]*partnerd.Entry, error) {
+		f.Page = p
+		rows, _, err := c.CustomerEntries(ctx, partnerID, f)
+		return rows, err
+	}, entryKeyOf)
 }
 
 // PartnerEntriesSeq yields every entry of the partner's master wallet log
-// that f selects, newest first, as AccountEntriesSeq does.
+// that f selects, newest first.
 func (c *Client) PartnerEntriesSeq(ctx context.Context, partnerID string, f partnerd.EntryFilter) iter.Seq2[*partnerd.Entry, error] {
-	return walkPages(ctx, f, func(ctx context.Context, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
-		return c.PartnerEntries(ctx, partnerID, f)
-	})
+	return walk(ctx, func(ctx context.Context, p partnerd.Page) ([]*partnerd.Entry, error) {
+		f.Page = p
+		rows, _, err := c.PartnerEntries(ctx, partnerID, f)
+		return rows, err
+	}, entryKeyOf)
 }
 
 // entryKey identifies one entry: a transaction has one entry per wallet.
 type entryKey struct{ transactionID, wallet string }
 
-// walkPages yields the entries of successive pages. Entries only ever
-// arrive at the newest end, so a log growing during the walk shifts later
-// pages by the new entries: nothing can be missed, but rows already
-// yielded come again at the top of the next page. Those of the previous
-// page are skipped; a log growing by more than a page between two
+func entryKeyOf(e *partnerd.Entry) entryKey { return entryKey{e.TransactionID, e.AccountAuthID} }
+
+// walk yields the rows of successive pages. Rows only ever arrive at the
+// newest end of a list, so a list growing during the walk shifts later
+// pages by the new rows: nothing can be missed, but rows already yielded
+// come again at the top of the next page. Those of the previous page
+// (by key) are skipped; a list growing by more than a page between two
 // requests can still repeat rows.
-func walkPages(ctx context.Context, f partnerd.EntryFilter,
-	page func(context.Context, partnerd.EntryFilter) ([]*partnerd.Entry, int, error)) iter.Seq2[*partnerd.Entry, error] {
-	return func(yield func(*partnerd.Entry, error) bool) {
-		f.Page = partnerd.Page{Page: 1, Size: partnerd.MaxPageSize}
-		var prev map[entryKey]bool
+func walk[T any, K comparable](ctx context.Context, page func(context.Context, partnerd.Page) ([]T, error), key func(T) K) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		p := partnerd.Page{Page: 1, Size: partnerd.MaxPageSize}
+		var prev map[K]bool
 		for {
 			if err := ctx.Err(); err != nil {
-				yield(nil, err)
+				yield(zero, err)
 				return
 			}
-			entries, _, err := page(ctx, f)
+			rows, err := page(ctx, p)
 			if err != nil {
-				yield(nil, err)
+				yield(zero, err)
 				return
 			}
-			seen := make(map[entryKey]bool, len(entries))
-			for _, e := range entries {
-				k := entryKey{e.TransactionID, e.AccountAuthID}
+			seen := make(map[K]bool, len(rows))
+			for _, row := range rows {
+				k := key(row)
 				seen[k] = true
 				if prev[k] {
 					continue
 				}
-				if !yield(e, nil) {
+				if !yield(row, nil) {
 					return
 				}
 			}
-			if len(entries) < f.Page.Size {
+			if len(rows) < p.Size {
 				return
 			}
-			if f.Page.Page == partnerd.MaxPage {
-				yield(nil, errors.New("partnerd client: the log is longer than the API's pages reach"))
+			if p.Page == partnerd.MaxPage {
+				yield(zero, errors.New("partnerd client: the list is longer than the API's pages reach"))
 				return
 			}
 			prev = seen
-			f.Page.Page++
+			p.Page++
 		}
 	}
 }

@@ -42,7 +42,7 @@ func NewSwitch(baseURL, token string, opts ...Option) *Switch {
 	if !strings.HasSuffix(base, switchPath) {
 		base += switchPath
 	}
-	c := &Client{base: base, bearer: token, http: &http.Client{Timeout: 30 * time.Second}}
+	c := &Client{base: base, bearer: token, http: &http.Client{Timeout: 30 * time.Second}, retries: DefaultRetries}
 	for _, opt := range opts {
 		opt(c)
 	}

@@ -45,7 +45,7 @@ func mustSwitchEnv(t *testing.T) *switchEnv {
 	ctx := context.Background()
 	db := mustOpenSQLite(t)
 	api := httpapi.NewServer(httpapi.Config{Accounts: db, Partners: db, Ledger: db, Numbers: db, Rates: db,
-		Idempotency: db, Switches: db, SIP: db, Calls: db})
+		Idempotency: db, Switches: db, SIP: db, Calls: db, CDRs: db, Overview: db})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 

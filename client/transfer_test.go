@@ -27,6 +27,12 @@ import (
 
 var reTxnID = regexp.MustCompile(`^txn_[0-9a-f]{32}$`)
 
+// reGeneratedKey matches the Idempotency-Key the client makes up for a
+// POST sent without one; the recorder writes it as generatedKey.
+var reGeneratedKey = regexp.MustCompile(`^pdc_[A-Z2-7]{26}$`)
+
+const generatedKey = "(generated)"
+
 // request is what the recorder saw of one request and its answer.
 type request struct {
 	Method, Path, Query string
@@ -62,8 +68,12 @@ func newLedgerEnv(t *testing.T) *ledgerEnv {
 		api.ServeHTTP(w, r)
 		e.mu.Lock()
 		defer e.mu.Unlock()
+		key := r.Header.Get("Idempotency-Key")
+		if reGeneratedKey.MatchString(key) {
+			key = generatedKey
+		}
 		e.seen = append(e.seen, request{
-			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, IdempotencyKey: key,
 			Body: string(body), Replayed: w.Header().Get("Idempotent-Replayed"),
 		})
 	}))
@@ -171,7 +181,7 @@ func TestTransferAndWithdraw(t *testing.T) {
 	// decimal string in it, with the currency beside it.
 	wantSeen := []request{
 		{Method: "GET", Path: "/api/v1/partner/me"},
-		{Method: "POST", Path: "/api/v1/partner/accounts/" + a + "/transfer-balance",
+		{Method: "POST", Path: "/api/v1/partner/accounts/" + a + "/transfer-balance", IdempotencyKey: generatedKey,
 			Body: `{"amount":"500.00","currency":"INR","description":"April recharge"}`},
 	}
 	if diff := cmp.Diff(wantSeen, e.requests()); diff != "" {
@@ -193,7 +203,8 @@ func TestTransferAndWithdraw(t *testing.T) {
 	}
 	// The currency is known now; no description means none is sent.
 	wantSeen = []request{
-		{Method: "POST", Path: "/api/v1/partner/accounts/" + a + "/withdraw-balance", Body: `{"amount":"120.50","currency":"INR"}`},
+		{Method: "POST", Path: "/api/v1/partner/accounts/" + a + "/withdraw-balance", IdempotencyKey: generatedKey,
+			Body: `{"amount":"120.50","currency":"INR"}`},
 	}
 	if diff := cmp.Diff(wantSeen, e.requests()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
@@ -266,7 +277,8 @@ func TestWithCurrency(t *testing.T) {
 	}
 	// No GET /me first.
 	wantSeen := []request{
-		{Method: "POST", Path: "/api/v1/partner/accounts/" + jpyCustomer + "/transfer-balance", Body: `{"amount":"1500","currency":"JPY"}`},
+		{Method: "POST", Path: "/api/v1/partner/accounts/" + jpyCustomer + "/transfer-balance", IdempotencyKey: generatedKey,
+			Body: `{"amount":"1500","currency":"JPY"}`},
 	}
 	if diff := cmp.Diff(wantSeen, e.requests()); diff != "" {
 		t.Errorf("requests with WithCurrency (-want +got):\n%s", diff)

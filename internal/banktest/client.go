@@ -25,7 +25,9 @@ type instances struct {
 
 func newInstances(cfg Config, hc *http.Client, opts ...client.Option) *instances {
 	c := &instances{timeout: cfg.RequestTimeout, allow5xx: cfg.Allow5xx}
-	opts = append([]client.Option{client.WithHTTPClient(hc)}, opts...)
+	// Each attempt is a request of the run's own, checked on its own:
+	// the client must not retry behind its back.
+	opts = append([]client.Option{client.WithHTTPClient(hc), client.WithRetries(0)}, opts...)
 	for _, u := range cfg.BaseURLs {
 		c.clients = append(c.clients, client.New(strings.TrimSuffix(u, "/"), cfg.PartnerID, cfg.Token, opts...))
 	}

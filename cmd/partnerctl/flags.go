@@ -1,0 +1,134 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/partnerd/partnerd/client"
+	"golang.org/x/term"
+)
+
+// cmdFlags is one command's flag set, with the flags every command has:
+// the server, the credentials and the output format. A mistake is a
+// usageError (exit 2) that shows the command's usage; -h or --help prints
+// the usage on stdout and ends the command (exit 0).
+type cmdFlags struct {
+	*flag.FlagSet
+	// args names the positional arguments after the flags, one word each
+	// ("MA_… AMOUNT"); optional ones in brackets ("[MA_…]").
+	args   string
+	stdout io.Writer
+
+	url, authID, authToken, output *string
+	getenv                         func(string) string
+}
+
+func newFlags(name, args string, env environment) *cmdFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	f := &cmdFlags{FlagSet: fs, args: args, stdout: env.stdout, getenv: env.getenv}
+	// The environment fills these after parsing, so that help never
+	// prints a token.
+	f.url = fs.String("url", "", "the server, such as https://partnerd.example.com (env PARTNERD_URL)")
+	f.authID = fs.String("auth-id", "", "the partner id, PA_… (env PARTNERD_AUTH_ID)")
+	f.authToken = fs.String("auth-token", "", "the partner's token, sk_live_… (env PARTNERD_AUTH_TOKEN)")
+	f.output = fs.String("output", "table", "output format: table, or json (the API's JSON; one object per line for lists)")
+	return f
+}
+
+// parse parses args, and returns the positional arguments: at least the
+// required ones of f.args, at most all of them.
+func (f *cmdFlags) parse(args []string) ([]string, error) {
+	if err := f.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			fmt.Fprint(f.stdout, f.usage())
+			return nil, errHelp
+		}
+		return nil, usageError{fmt.Sprintf("%v\n\n%s", err, f.usage())}
+	}
+	words := strings.Fields(f.args)
+	required := 0
+	for _, w := range words {
+		if !strings.HasPrefix(w, "[") {
+			required++
+		}
+	}
+	if n := f.NArg(); n < required || n > len(words) {
+		want := fmt.Sprintf("%d", required)
+		if required != len(words) {
+			want = fmt.Sprintf("%d to %d", required, len(words))
+		}
+		return nil, usageError{fmt.Sprintf("want %s arguments (%s), got %d\n\n%s", want, f.args, n, f.usage())}
+	}
+	if *f.output != "table" && *f.output != "json" {
+		return nil, usageError{fmt.Sprintf("--output %q must be table or json\n\n%s", *f.output, f.usage())}
+	}
+	return f.Args(), nil
+}
+
+// client returns a client of the server with the credentials given.
+func (f *cmdFlags) client(opts ...client.Option) (*client.Client, error) {
+	for _, e := range []struct {
+		dst *string
+		env string
+	}{{f.url, "PARTNERD_URL"}, {f.authID, "PARTNERD_AUTH_ID"}, {f.authToken, "PARTNERD_AUTH_TOKEN"}} {
+		if *e.dst == "" {
+			*e.dst = f.getenv(e.env)
+		}
+	}
+	var missing []string
+	for _, m := range []struct{ v, name string }{
+		{*f.url, "--url (PARTNERD_URL)"}, {*f.authID, "--auth-id (PARTNERD_AUTH_ID)"}, {*f.authToken, "--auth-token (PARTNERD_AUTH_TOKEN)"},
+	} {
+		if m.v == "" {
+			missing = append(missing, m.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, usageError{"missing " + strings.Join(missing, ", ")}
+	}
+	return client.New(*f.url, *f.authID, *f.authToken, opts...), nil
+}
+
+// json reports --output json.
+func (f *cmdFlags) json() bool { return *f.output == "json" }
+
+// usage is the command's usage line, summary and flags.
+func (f *cmdFlags) usage() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: partnerctl %s [flags]", f.Name())
+	if f.args != "" {
+		b.WriteString(" " + f.args)
+	}
+	b.WriteString("\n\n")
+	for _, c := range commands() {
+		if c.name == f.Name() {
+			b.WriteString(strings.ToUpper(c.summary[:1]) + c.summary[1:] + ".\n\n")
+		}
+	}
+	b.WriteString("Flags:\n")
+	f.SetOutput(&b)
+	f.PrintDefaults()
+	f.SetOutput(io.Discard)
+	return b.String()
+}
+
+// day parses a YYYY-MM-DD flag value; "" is the zero time.
+func day(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, usageError{fmt.Sprintf("--%s %q must be a day, YYYY-MM-DD", name, v)}
+	}
+	return t, nil
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

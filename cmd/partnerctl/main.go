@@ -1,0 +1,210 @@
+// Command partnerctl is a partner's command line for a partnerd server:
+// its customer accounts, wallets, numbers, SIP endpoints and calls, over
+// the partner API through package client.
+//
+// Exit codes:
+//
+//	0  success
+//	1  the server refused the request: its message, error code and request id are printed
+//	2  usage: an unknown command or flag, a missing or malformed argument
+//	3  no usable answer: the server could not be reached or its answer not read, or a local file failed
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/client"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
+	if err := run(ctx, os.Args[1:], env); err != nil {
+		printError(os.Stderr, err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// environment is what a command may touch of the process, so that tests
+// give their own.
+type environment struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+	// terminal reports stderr is a terminal: progress bars are drawn on it.
+	terminal bool
+}
+
+// Exit codes (see the package comment).
+const (
+	exitOK       = 0
+	exitAPI      = 1
+	exitUsage    = 2
+	exitNoAnswer = 3
+)
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// errHelp ends a command whose usage was asked for and printed: exit 0.
+var errHelp = errors.New("help shown")
+
+// exitCode is the one place that maps errors to exit codes.
+func exitCode(err error) int {
+	var u usageError
+	var api *partnerd.Error
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &u):
+		return exitUsage
+	case errors.As(err, &api):
+		return exitAPI
+	}
+	return exitNoAnswer
+}
+
+// printError writes err for a person: the API's message, then its code
+// and request id (to quote to the server's operator) and any invalid
+// fields. Never a stack trace.
+func printError(w io.Writer, err error) {
+	var api *partnerd.Error
+	if !errors.As(err, &api) {
+		fmt.Fprintln(w, "partnerctl:", err)
+		return
+	}
+	fmt.Fprintln(w, "partnerctl:", api.Message)
+	line := "  error: " + api.Code
+	if id := client.RequestID(err); id != "" {
+		line += ", request id: " + id
+	}
+	fmt.Fprintln(w, line)
+	for _, f := range api.Fields {
+		fmt.Fprintf(w, "  %s: %s (%s)\n", f.Field, f.Message, f.Code)
+	}
+}
+
+// command is one command, as help lists it.
+type command struct {
+	name    string // as typed: "accounts list"
+	summary string
+	run     func(ctx context.Context, args []string, env environment) error
+}
+
+// commands lists every command, in the order help shows them. (A function,
+// not a variable: the commands' own help reads it.)
+func commands() []command {
+	return []command{
+		{"me", "show the partner's profile and master wallet balance", me},
+		{"accounts list", "list customer accounts, newest first", accountsList},
+		{"accounts get", "show a customer's full profile, auth_token included", accountsGet},
+		{"accounts create", "create a customer account and print its auth_token", accountsCreate},
+		{"balance", "show a customer's balance, or the partner's master wallet without an account", balance},
+		{"transfer", "move money from the partner's master wallet to a customer", transfer},
+		{"withdraw", "move money from a customer back to the partner's master wallet", withdraw},
+		{"transactions", "list ledger transactions: a customer's, every customer's, or the partner's own", transactions},
+		{"numbers list", "list phone numbers: the partner's pool, or a customer's", numbersList},
+		{"numbers assign", "rent a number of the pool to a customer (the first month is charged now)", numbersAssign},
+		{"numbers release", "return a customer's number to the pool (nothing is refunded)", numbersRelease},
+		{"sip-endpoints list", "list a customer's SIP endpoints", sipList},
+		{"sip-endpoints create", "give a customer a SIP endpoint (username and password)", sipCreate},
+		{"sip-endpoints delete", "delete a SIP endpoint: its credentials stop working at once", sipDelete},
+		{"cdrs list", "list call records, newest first (the last 30 days unless dates are given)", cdrsList},
+		{"cdrs get", "show one call record in full", cdrsGet},
+		{"cdrs export", "write every matching call record as CSV to a file, with a progress bar on a terminal", cdrsExport},
+		{"dashboard", "show the partner's overview: customers, balances, calls and spend", dashboard},
+		{"analytics", "sum calls and cost over a span of days, with the top customers", analytics},
+	}
+}
+
+// run is the whole program; main only adds the process around it.
+func run(ctx context.Context, args []string, env environment) error {
+	err := dispatch(ctx, args, env)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+// dispatch finds the command args name and runs it with the rest.
+func dispatch(ctx context.Context, args []string, env environment) error {
+	if len(args) == 0 {
+		return usageError{listUsage("")}
+	}
+	if isHelp(args[0]) {
+		if len(args) == 1 {
+			fmt.Fprint(env.stdout, listUsage(""))
+			return nil
+		}
+		// "partnerctl help accounts list" is "partnerctl accounts list --help".
+		return dispatch(ctx, append(args[1:len(args):len(args)], "--help"), env)
+	}
+	var group []command
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], env)
+		}
+		if strings.HasPrefix(c.name, args[0]+" ") {
+			group = append(group, c)
+		}
+	}
+	if group == nil {
+		return usageError{fmt.Sprintf("unknown command %q\n\n%s", args[0], listUsage(""))}
+	}
+	if len(args) < 2 {
+		return usageError{fmt.Sprintf("%s needs a subcommand\n\n%s", args[0], listUsage(args[0]))}
+	}
+	if isHelp(args[1]) {
+		fmt.Fprint(env.stdout, listUsage(args[0]))
+		return nil
+	}
+	for _, c := range group {
+		if c.name == args[0]+" "+args[1] {
+			return c.run(ctx, args[2:], env)
+		}
+	}
+	return usageError{fmt.Sprintf("unknown %s subcommand %q\n\n%s", args[0], args[1], listUsage(args[0]))}
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// listUsage lists the commands whose name starts with group ("" for all).
+func listUsage(group string) string {
+	var b strings.Builder
+	if group == "" {
+		b.WriteString("usage: partnerctl COMMAND [flags] [arguments]\n\nCommands:\n")
+	} else {
+		fmt.Fprintf(&b, "usage: partnerctl %s SUBCOMMAND [flags] [arguments]\n\nSubcommands:\n", group)
+	}
+	for _, c := range commands() {
+		if group == "" || strings.HasPrefix(c.name, group+" ") {
+			fmt.Fprintf(&b, "  %-21s %s\n", c.name, c.summary)
+		}
+	}
+	if group != "" {
+		fmt.Fprintf(&b, "\nFlags come first, arguments last. \"partnerctl %s SUBCOMMAND --help\" shows its flags.\n", group)
+		return b.String()
+	}
+	b.WriteString(`
+Flags come first, arguments last. "partnerctl COMMAND --help" shows a command's flags.
+Every command takes --url, --auth-id and --auth-token, or the environment's
+PARTNERD_URL, PARTNERD_AUTH_ID and PARTNERD_AUTH_TOKEN, and --output table|json.
+
+Exit codes: 0 success; 1 the server refused the request (its message, error code
+and request id are printed); 2 a usage error; 3 no usable answer (the server could
+not be reached, or a local file failed).
+`)
+	return b.String()
+}
