@@ -19,9 +19,18 @@ const cdrColumns = `c.call_uuid, c.partner_id, c.account_auth_id, c.direction, c
 	c.start_time, c.answer_time, c.end_time, c.duration_seconds, c.billsec, c.hangup_cause, c.sip_response_code,
 	c.trunk_id, c.context, c.rate_per_minute, c.cost, c.unbilled_amount, c.currency, c.transaction_id, c.created_at`
 
-// cdrStatusSQL derives a call's status in SQL as partnerd.CallStatus does.
-const cdrStatusSQL = `CASE WHEN c.billsec > 0 THEN 'answered' WHEN c.hangup_cause = 'NO_ANSWER' THEN 'no-answer'
-	WHEN c.hangup_cause = 'USER_BUSY' THEN 'busy' ELSE 'failed' END`
+// cdrStatusSQL selects the calls of each status as partnerd.CallStatus
+// derives it, in plain conditions on billsec and hangup_cause rather than
+// one CASE expression: PostgreSQL estimates these from its statistics,
+// and guessed 0.4 % of the rows for the CASE, so that a later page of a
+// common status sorted the whole month instead of walking an index
+// (busy, page 100: 2.9 s against a few ms).
+var cdrStatusSQL = map[string]string{
+	partnerd.CallAnswered: `c.billsec > 0`,
+	partnerd.CallNoAnswer: `c.billsec = 0 AND c.hangup_cause = 'NO_ANSWER'`,
+	partnerd.CallBusy:     `c.billsec = 0 AND c.hangup_cause = 'USER_BUSY'`,
+	partnerd.CallFailed:   `c.billsec = 0 AND (c.hangup_cause IS NULL OR c.hangup_cause NOT IN ('NO_ANSWER', 'USER_BUSY'))`,
+}
 
 func scanCDR(s scanner) (*partnerd.CDR, error) {
 	var c partnerd.CDR
@@ -104,6 +113,29 @@ func partnerCalls(partnerID string) cdrScope {
 	return cdrScope{where: `c.partner_id = ?`, args: []any{partnerID}, partnerWide: true}
 }
 
+// newestFirst orders the scope's calls by recording, newest first.
+func (s cdrScope) newestFirst() string {
+	if s.partnerWide {
+		return `c.partner_id DESC, c.seq DESC`
+	}
+	return `c.seq DESC`
+}
+
+// inRecordingOrder is the scope as the rows of a page or an export read
+// it. On PostgreSQL, a partner's calls without an exact number (whose
+// index gives their order) are selected by a range of one partner:
+// with an equality the planner drops the partner from the order and
+// walks the primary key (seq) backwards, past every other partner's
+// calls recorded since (about 1 s for a partner whose last call is a
+// million calls ago), where (partner_id, seq) reads only the partner's
+// (3 ms for page 100).
+func (db *DB) inRecordingOrder(s cdrScope, f partnerd.CDRFilter) cdrScope {
+	if !s.partnerWide || db.dialect.name != postgresDialect.name || f.FromNumber != "" || f.ToNumber != "" {
+		return s
+	}
+	return cdrScope{where: `c.partner_id >= ? AND c.partner_id <= ?`, args: []any{s.args[0], s.args[0]}, partnerWide: true}
+}
+
 // byRecording, for a page of a partner's calls, keeps SQLite's planner off
 // the (partner_id, start_time) index, which it prefers without statistics
 // and which then sorts a month of calls for every page: a unary + makes
@@ -149,8 +181,7 @@ func cdrWhere(where string, args []any, f partnerd.CDRFilter) (string, []any) {
 		}
 	}
 	if f.Status != "" {
-		where += ` AND ` + cdrStatusSQL + ` = ?`
-		args = append(args, f.Status)
+		where += ` AND (` + cdrStatusSQL[f.Status] + `)`
 	}
 	if f.MinBillsec != nil {
 		where += ` AND c.billsec >= ?`
@@ -183,13 +214,15 @@ func (db *DB) listCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilter
 			return nil, 0, err
 		}
 	}
-	if scope.partnerWide {
-		where = db.byRecording(where)
-	}
 	if total == 0 || f.Page.Offset() >= total {
 		return []*partnerd.CDR{}, total, nil
 	}
-	rows, err := db.query(ctx, `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY c.seq DESC LIMIT ? OFFSET ?`,
+	scope = db.inRecordingOrder(scope, f)
+	where, args = cdrWhere(scope.where, scope.args, f)
+	if scope.partnerWide {
+		where = db.byRecording(where)
+	}
+	rows, err := db.query(ctx, `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY `+scope.newestFirst()+` LIMIT ? OFFSET ?`,
 		append(args, f.Page.Size, f.Page.Offset())...)
 	if err != nil {
 		return nil, 0, err
@@ -229,9 +262,10 @@ func (db *DB) CDRsSeq(ctx context.Context, partnerID string, f partnerd.CDRFilte
 // streamCDRs yields the calls of scope that f selects as they arrive; a
 // consumer that stops early (a client gone) cancels the query.
 func (db *DB) streamCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilter, yield func(*partnerd.CDR, error) bool) {
+	scope = db.inRecordingOrder(scope, f)
 	where, args := cdrWhere(scope.where, scope.args, f)
 	if scope.partnerWide {
 		where = db.byRecording(where)
 	}
-	streamRows(ctx, db, "stream CDRs", `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY c.seq DESC`, args, scanCDR, yield)
+	streamRows(ctx, db, "stream CDRs", `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY `+scope.newestFirst(), args, scanCDR, yield)
 }
