@@ -39,6 +39,10 @@ func (s *Server) routes() {
 	s.register("GET "+p+"/dashboard", s.partner(s.handleDashboard))
 	s.register("GET "+p+"/analytics", s.partner(s.handleAnalytics))
 
+	// Events (API.md §8): every change, recorded with it.
+	s.register("GET "+p+"/events", s.partner(s.handleEventList))
+	s.register("GET "+p+"/events/{event_id}", s.partner(s.handleEventGet))
+
 	// SIP endpoints (API.md §5), and the switch API's credential lookup,
 	// which takes only switch tokens (Authorization: Bearer).
 	s.register("POST "+p+"/accounts/{customer_auth_id}/sip-endpoints", s.partner(s.idempotent(s.handleSIPEndpointCreate)))

@@ -39,6 +39,8 @@ type Server struct {
 	calls    partnerd.SwitchService
 	cdrs     partnerd.CDRService
 	overview partnerd.OverviewService
+	// events serves GET /events (API.md §8).
+	events partnerd.EventService
 }
 
 // Config wires the services the server needs.
@@ -77,6 +79,8 @@ type Config struct {
 	// and analytics (each required by its routes).
 	CDRs     partnerd.CDRService
 	Overview partnerd.OverviewService
+	// Events reads the partners' events (required by GET /events).
+	Events partnerd.EventService
 }
 
 // NewServer returns the handler for the whole API.
@@ -95,6 +99,7 @@ func NewServer(c Config) *Server {
 	if s.sipRealm == "" {
 		s.sipRealm = partnerd.DefaultSIPRealm
 	}
+	s.events = c.Events
 	s.credentials.now = c.Now
 	if s.credentials.now == nil {
 		s.credentials.now = time.Now

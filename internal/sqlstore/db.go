@@ -40,6 +40,8 @@ type DB struct {
 	held           heldKeys
 	// sipCredentials shares SIP credential queries on PostgreSQL (sip.go).
 	sipCredentials sharedReader[sipCredentialRow]
+	// deliveries is signalled after commits that made webhook deliveries.
+	deliveries wakeup
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -124,7 +126,7 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.readStmts = stmtCache{db: db.read, dialect: db.dialect}
-	db.writer = newWriter(db.write, db.dialect, db.log, db.completeClaim)
+	db.writer = newWriter(db.write, db.dialect, db.log, db.completeClaim, db.writeOutbox)
 	if err := db.checkKey(ctx, opts); err != nil {
 		db.Close()
 		return nil, err
