@@ -41,6 +41,8 @@ type Server struct {
 	overview partnerd.OverviewService
 	// events serves GET /events (API.md §8).
 	events partnerd.EventService
+	// webhooks manages webhook endpoints (API.md §8).
+	webhooks partnerd.WebhookService
 }
 
 // Config wires the services the server needs.
@@ -81,6 +83,8 @@ type Config struct {
 	Overview partnerd.OverviewService
 	// Events reads the partners' events (required by GET /events).
 	Events partnerd.EventService
+	// Webhooks manages webhook endpoints (required by their routes).
+	Webhooks partnerd.WebhookService
 }
 
 // NewServer returns the handler for the whole API.
@@ -99,7 +103,7 @@ func NewServer(c Config) *Server {
 	if s.sipRealm == "" {
 		s.sipRealm = partnerd.DefaultSIPRealm
 	}
-	s.events = c.Events
+	s.events, s.webhooks = c.Events, c.Webhooks
 	s.credentials.now = c.Now
 	if s.credentials.now == nil {
 		s.credentials.now = time.Now

@@ -41,7 +41,7 @@ type DB struct {
 	// sipCredentials shares SIP credential queries on PostgreSQL (sip.go).
 	sipCredentials sharedReader[sipCredentialRow]
 	// deliveries is signalled after commits that made webhook deliveries.
-	deliveries wakeup
+	wakeup wakeup
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time

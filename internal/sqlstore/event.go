@@ -59,7 +59,7 @@ func (db *DB) writeOutbox(tx *txn) (func(), error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	return db.deliveries.wake, nil
+	return db.wakeup.wake, nil
 }
 
 // writeOutboxEach writes the outbox one event at a time (SQLite, where a
@@ -160,7 +160,7 @@ func (w *wakeup) wake() {
 
 // DeliveriesCommitted is signalled after a commit that made webhook
 // deliveries on this instance.
-func (db *DB) DeliveriesCommitted() <-chan struct{} { return db.deliveries.c() }
+func (db *DB) DeliveriesCommitted() <-chan struct{} { return db.wakeup.c() }
 
 const eventColumns = `id, partner_id, type, account_auth_id, sequence, data, created_at`
 

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/partnerd/partnerd/internal/sqlstore"
+	"github.com/partnerd/partnerd/internal/webhook"
+)
+
+// webhookOptions are serve's webhook flags.
+type webhookOptions struct {
+	allowPrivate *bool
+	concurrency  *int
+}
+
+// webhookFlags adds serve's webhook flags with their environment twins.
+func webhookFlags(fs *cmdFlags, getenv func(string) string) webhookOptions {
+	allow, _ := strconv.ParseBool(getenv("PARTNERD_WEBHOOK_ALLOW_PRIVATE"))
+	conc, err := strconv.Atoi(getenv("PARTNERD_WEBHOOK_CONCURRENCY"))
+	if err != nil || conc < 1 {
+		conc = webhook.DefaultConcurrency
+	}
+	return webhookOptions{
+		allowPrivate: fs.Bool("webhook-allow-private", allow,
+			"let webhooks reach loopback, private and link-local addresses, for tests and closed networks (env PARTNERD_WEBHOOK_ALLOW_PRIVATE)"),
+		concurrency: fs.Int("webhook-concurrency", conc, "webhook attempts in flight per endpoint on this instance (env PARTNERD_WEBHOOK_CONCURRENCY)"),
+	}
+}
+
+// startWebhooks runs this instance's webhook dispatcher and the daily
+// purge of events past their retention, until the returned stop is called
+// (it waits for the attempts in flight).
+func startWebhooks(ctx context.Context, db *sqlstore.DB, log *slog.Logger, o webhookOptions) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	d := &webhook.Dispatcher{Queue: db, AllowPrivate: *o.allowPrivate, Concurrency: max(*o.concurrency, 1), Log: log}
+	var wg sync.WaitGroup
+	wg.Go(func() { d.Run(ctx) })
+	wg.Go(func() {
+		every(ctx, time.Hour, func() {
+			if n, err := db.PurgeEvents(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purge events", "error", err.Error())
+			} else if n > 0 {
+				log.Info("purged events", "count", n)
+			}
+		})
+	})
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
