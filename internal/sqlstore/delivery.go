@@ -159,9 +159,9 @@ func (db *DB) RecordDelivery(ctx context.Context, o partnerd.DeliveryOutcome) (_
 
 // endpointDisabled is the data of webhook_endpoint.disabled.
 type endpointDisabled struct {
-	ID     string `json:"id"`
-	URL    string `json:"url"`
-	Reason string `json:"reason"`
+	EndpointID string `json:"endpoint_id"`
+	URL        string `json:"url"`
+	Reason     string `json:"reason"`
 }
 
 // disableEndpoint disables the claim's endpoint, announcing it once.
@@ -178,5 +178,5 @@ func (db *DB) disableEndpoint(tx *txn, c *partnerd.DeliveryClaim, o partnerd.Del
 	if o.HTTPCode != 410 {
 		reason = "failing"
 	}
-	return db.emit(tx, c.PartnerID, "", partnerd.EventWebhookEndpointDisabled, endpointDisabled{ID: c.EndpointID, URL: c.URL, Reason: reason})
+	return db.emit(tx, c.PartnerID, "", partnerd.EventWebhookEndpointDisabled, endpointDisabled{EndpointID: c.EndpointID, URL: c.URL, Reason: reason})
 }
