@@ -50,7 +50,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
 		Numbers:  db,
 		Rates:    db,
-		Switches: db, SIP: db, SIPRealm: *sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db,
+		Switches: db, SIP: db, SIPRealm: *sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db,
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	srv := api.HTTPServer(httpapi.HTTPOptions{})

@@ -31,14 +31,32 @@ func webhookFlags(fs *cmdFlags, getenv func(string) string) webhookOptions {
 	}
 }
 
-// startWebhooks runs this instance's webhook dispatcher and the daily
-// purge of events past their retention, until the returned stop is called
+// startWebhooks runs this instance's webhook dispatcher, the auto
+// top-ups of pending crossings (at once after this instance wrote one,
+// and every second for the rest: other instances' crossings, partners
+// funded since, cap windows rolled over) and the hourly purge of events
+// past their retention, until the returned stop is called
 // (it waits for the attempts in flight).
 func startWebhooks(ctx context.Context, db *sqlstore.DB, log *slog.Logger, o webhookOptions) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	d := &webhook.Dispatcher{Queue: db, AllowPrivate: *o.allowPrivate, Concurrency: max(*o.concurrency, 1), Log: log}
 	var wg sync.WaitGroup
 	wg.Go(func() { d.Run(ctx) })
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			if _, err := db.RunAutoTopups(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("auto top-ups", "error", err.Error())
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case <-db.TopupsCrossed():
+			}
+		}
+	})
 	wg.Go(func() {
 		every(ctx, time.Hour, func() {
 			if n, err := db.PurgeEvents(ctx); err != nil && ctx.Err() == nil {

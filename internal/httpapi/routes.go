@@ -42,6 +42,9 @@ func (s *Server) routes() {
 	// Events (API.md §8): every change, recorded with it.
 	s.register("GET "+p+"/events", s.partner(s.handleEventList))
 	s.register("GET "+p+"/events/{event_id}", s.partner(s.handleEventGet))
+	s.register("PUT "+p+"/accounts/{customer_auth_id}/auto-topup", s.partner(s.handleAutoTopupPut))
+	s.register("GET "+p+"/accounts/{customer_auth_id}/auto-topup", s.partner(s.handleAutoTopupGet))
+	s.register("DELETE "+p+"/accounts/{customer_auth_id}/auto-topup", s.partner(s.handleAutoTopupDelete))
 	s.register("POST "+p+"/webhook-endpoints", s.partner(s.idempotent(s.handleWebhookEndpointCreate)))
 	s.register("GET "+p+"/webhook-endpoints", s.partner(s.handleWebhookEndpointList))
 	s.register("GET "+p+"/webhook-endpoints/{endpoint_id}", s.partner(s.handleWebhookEndpointGet))

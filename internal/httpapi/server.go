@@ -43,6 +43,8 @@ type Server struct {
 	events partnerd.EventService
 	// webhooks manages webhook endpoints (API.md §8).
 	webhooks partnerd.WebhookService
+	// topups manages customers' auto top-up (API.md §8).
+	topups partnerd.AutoTopupService
 }
 
 // Config wires the services the server needs.
@@ -85,6 +87,8 @@ type Config struct {
 	Events partnerd.EventService
 	// Webhooks manages webhook endpoints (required by their routes).
 	Webhooks partnerd.WebhookService
+	// AutoTopups manages customers' auto top-up (required by its routes).
+	AutoTopups partnerd.AutoTopupService
 }
 
 // NewServer returns the handler for the whole API.
@@ -103,7 +107,7 @@ func NewServer(c Config) *Server {
 	if s.sipRealm == "" {
 		s.sipRealm = partnerd.DefaultSIPRealm
 	}
-	s.events, s.webhooks = c.Events, c.Webhooks
+	s.events, s.webhooks, s.topups = c.Events, c.Webhooks, c.AutoTopups
 	s.credentials.now = c.Now
 	if s.credentials.now == nil {
 		s.credentials.now = time.Now

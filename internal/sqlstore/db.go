@@ -42,6 +42,10 @@ type DB struct {
 	sipCredentials sharedReader[sipCredentialRow]
 	// deliveries is signalled after commits that made webhook deliveries.
 	wakeup wakeup
+	// alertCfg caches what balance alerts need of each account;
+	// topupWake is signalled when an auto top-up crossing is written.
+	alertCfg  alertConfigs
+	topupWake wakeup
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time

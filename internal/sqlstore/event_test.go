@@ -37,3 +37,31 @@ func TestPostgresEvents(t *testing.T) {
 		return stores
 	})
 }
+
+func TestSQLiteAlerts(t *testing.T) {
+	storetest.RunAlerts(t, func(t *testing.T, n int) []storetest.AlertStore {
+		path, key := filepath.Join(t.TempDir(), "p.db"), testKey(t)
+		stores := make([]storetest.AlertStore, n)
+		for i := range stores {
+			stores[i] = mustOpen(t, path, key)
+		}
+		return stores
+	})
+}
+
+func TestPostgresAlerts(t *testing.T) {
+	pgtest.Require(t)
+	storetest.RunAlerts(t, func(t *testing.T, n int) []storetest.AlertStore {
+		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
+		stores := make([]storetest.AlertStore, n)
+		for i := range stores {
+			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
+			if err != nil {
+				t.Fatalf("Open(postgres): %v", err)
+			}
+			t.Cleanup(func() { db.Close() })
+			stores[i] = db
+		}
+		return stores
+	})
+}

@@ -85,6 +85,15 @@ func (m *moveOp) apply(tx *txn) (any, error) {
 	t := m.t // a copy: apply may run again after a rolled-back pass
 	if m.applied {
 		t.PartnerBalanceAfter, t.CustomerBalanceAfter, t.Currency = m.partnerAfter, m.customerAfter, m.currency
+		// The combined statement moved the money: the alerts post would
+		// have decided are decided here, on the still locked wallet.
+		before := m.customerAfter - m.in.Amount
+		if m.withdraw {
+			before = m.customerAfter + m.in.Amount
+		}
+		if err := m.db.balanceMoved(tx, m.in.AuthID, before, m.customerAfter); err != nil {
+			return nil, err
+		}
 		return m.done(tx, &t)
 	}
 	kind, partnerType, customerType, sign := "transfer", partnerd.TxTransferOut, partnerd.TxRecharge, int64(1)

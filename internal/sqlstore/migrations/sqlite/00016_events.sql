@@ -84,7 +84,56 @@ CREATE TABLE webhook_attempts (
     PRIMARY KEY (delivery_seq, attempt)
 ) WITHOUT ROWID;
 
+-- Low-balance alerts (API.md §8): whether balance.low and balance.depleted
+-- have fired for the account since its balance last rose above the
+-- re-arm level (threshold + 10 %, at least 1.00). A row is written only
+-- when one fires or re-arms.
+CREATE TABLE balance_alerts (
+    auth_id        TEXT PRIMARY KEY,
+    low_fired      INTEGER NOT NULL DEFAULT 0,
+    depleted_fired INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- Auto top-up settings of an account (amounts in minor units).
+CREATE TABLE autotopup_settings (
+    auth_id           TEXT PRIMARY KEY,
+    partner_id        TEXT NOT NULL,
+    enabled           INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    threshold         INTEGER NOT NULL CHECK (threshold >= 0),
+    target_balance    INTEGER NOT NULL,
+    max_per_day       INTEGER NOT NULL CHECK (max_per_day > 0),
+    max_per_month     INTEGER NOT NULL CHECK (max_per_month > 0),
+    max_count_per_day INTEGER NOT NULL CHECK (max_count_per_day > 0),
+    updated_at        INTEGER NOT NULL,
+    CHECK (target_balance > threshold)
+) WITHOUT ROWID;
+
+-- One row per crossing of an account's auto top-up threshold, written in
+-- the transaction whose debit crossed it. At most one is pending per
+-- account; its top-up is an ordinary transfer whose reference is the
+-- crossing's id, made by the transaction that moves it to done (guarded
+-- by state, so it happens once). failed_reason is set by the first
+-- attempt that could not pay (auto_topup.failed fires then, once);
+-- skipped: the balance had recovered, or auto top-up was turned off.
+CREATE TABLE autotopup_crossings (
+    id             TEXT PRIMARY KEY,
+    auth_id        TEXT NOT NULL,
+    partner_id     TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('pending', 'done', 'skipped')),
+    failed_reason  TEXT,
+    amount         INTEGER,
+    transaction_id TEXT,
+    created_at     INTEGER NOT NULL,
+    done_at        INTEGER
+);
+CREATE UNIQUE INDEX autotopup_crossings_pending ON autotopup_crossings (auth_id) WHERE state = 'pending';
+-- The caps' sums: an account's top-ups since a day or month began.
+CREATE INDEX autotopup_crossings_done ON autotopup_crossings (auth_id, done_at) WHERE state = 'done';
+
 -- +goose Down
+DROP TABLE autotopup_crossings;
+DROP TABLE autotopup_settings;
+DROP TABLE balance_alerts;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
