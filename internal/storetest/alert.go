@@ -252,7 +252,7 @@ func testTopupPartnerShort(t *testing.T, open func(n int) []AlertStore) {
 	s := open(1)[0]
 	p, a := mustFundedCustomer(t, s, "topupshort", 20000)
 	mustSetTopup(t, s, p.ID, a.AuthID, topupSettings(1_000_000, 10_000_000, 10))
-	move(t, s, p.ID, a.AuthID, 15000) // partner keeps 50.00
+	move(t, s, p.ID, a.AuthID, 15000)  // partner keeps 50.00
 	move(t, s, p.ID, a.AuthID, -10000) // 50.00, partner 150.00: short of 450.00
 	now := time.Now()
 	for range 3 {
