@@ -15,6 +15,7 @@ import (
 type webhookOptions struct {
 	allowPrivate *bool
 	concurrency  *int
+	lease        *time.Duration
 }
 
 // webhookFlags adds serve's webhook flags with their environment twins.
@@ -24,10 +25,16 @@ func webhookFlags(fs *cmdFlags, getenv func(string) string) webhookOptions {
 	if err != nil || conc < 1 {
 		conc = webhook.DefaultConcurrency
 	}
+	lease, err := time.ParseDuration(getenv("PARTNERD_WEBHOOK_LEASE"))
+	if err != nil || lease <= 0 {
+		lease = webhook.DefaultLease
+	}
 	return webhookOptions{
 		allowPrivate: fs.Bool("webhook-allow-private", allow,
 			"let webhooks reach loopback, private and link-local addresses, for tests and closed networks (env PARTNERD_WEBHOOK_ALLOW_PRIVATE)"),
 		concurrency: fs.Int("webhook-concurrency", conc, "webhook attempts in flight per endpoint on this instance (env PARTNERD_WEBHOOK_CONCURRENCY)"),
+		lease: fs.Duration("webhook-lease", lease,
+			"how long a claimed delivery is this instance's; after an instance dies, its claims wait this long (env PARTNERD_WEBHOOK_LEASE)"),
 	}
 }
 
@@ -39,7 +46,8 @@ func webhookFlags(fs *cmdFlags, getenv func(string) string) webhookOptions {
 // (it waits for the attempts in flight).
 func startWebhooks(ctx context.Context, db *sqlstore.DB, log *slog.Logger, o webhookOptions) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	d := &webhook.Dispatcher{Queue: db, AllowPrivate: *o.allowPrivate, Concurrency: max(*o.concurrency, 1), Log: log}
+	d := &webhook.Dispatcher{Queue: db, AllowPrivate: *o.allowPrivate, Concurrency: max(*o.concurrency, 1), Log: log,
+		Lease: max(*o.lease, webhook.DefaultTimeout+time.Second)}
 	var wg sync.WaitGroup
 	wg.Go(func() { d.Run(ctx) })
 	wg.Go(func() {

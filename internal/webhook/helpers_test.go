@@ -81,7 +81,7 @@ type receiver struct {
 	script []http.HandlerFunc
 }
 
-func newReceiver(t *testing.T, script ...http.HandlerFunc) *receiver {
+func newReceiver(t testing.TB, script ...http.HandlerFunc) *receiver {
 	t.Helper()
 	r := &receiver{script: script}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -118,7 +118,7 @@ type env struct {
 	customer string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -132,7 +132,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // setUp makes the partner and customer on db and a dispatcher on it.
-func setUp(t *testing.T, db *sqlstore.DB) *env {
+func setUp(t testing.TB, db *sqlstore.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	c := newClock()
@@ -154,7 +154,7 @@ func setUp(t *testing.T, db *sqlstore.DB) *env {
 }
 
 // mustEndpoint adds an endpoint for url (every type) and returns it with its secret.
-func (e *env) mustEndpoint(t *testing.T, url string, types ...string) *partnerd.WebhookEndpoint {
+func (e *env) mustEndpoint(t testing.TB, url string, types ...string) *partnerd.WebhookEndpoint {
 	t.Helper()
 	ep, err := e.db.CreateWebhookEndpoint(context.Background(), e.partner, partnerd.WebhookEndpointInput{URL: url, EventTypes: types})
 	if err != nil {
@@ -164,7 +164,7 @@ func (e *env) mustEndpoint(t *testing.T, url string, types ...string) *partnerd.
 }
 
 // mustTransfer moves amount to the customer: one balance.transferred event.
-func (e *env) mustTransfer(t *testing.T, amount int64) *partnerd.Transfer {
+func (e *env) mustTransfer(t testing.TB, amount int64) *partnerd.Transfer {
 	t.Helper()
 	tr, err := e.db.Transfer(context.Background(), e.partner, partnerd.TransferInput{AuthID: e.customer, Amount: amount})
 	if err != nil {
