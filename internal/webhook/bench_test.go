@@ -55,4 +55,3 @@ func BenchmarkDispatchSQLite(b *testing.B) {
 		b.Errorf("receiver got %d of %d", got, b.N)
 	}
 }
-
