@@ -4,7 +4,9 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/pgtest"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 	"github.com/partnerd/partnerd/internal/storetest"
@@ -64,4 +66,41 @@ func TestPostgresAlerts(t *testing.T) {
 		}
 		return stores
 	})
+}
+
+// TestPurgeEvents keeps events 30 days, and longer those whose
+// deliveries are not finished.
+func TestPurgeEvents(t *testing.T) {
+	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+	ctx := context.Background()
+	old := time.Now().Add(-31 * 24 * time.Hour)
+	db.Now = func() time.Time { return old }
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Purge", Email: "ops@purge.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "A", Email: "a@purge.example", Password: "SecurePass@123",
+		Phone: "9431538535", Country: "IN"}); err != nil {
+		t.Fatal(err)
+	}
+	ep, err := db.CreateWebhookEndpoint(ctx, p.ID, partnerd.WebhookEndpointInput{URL: "https://hooks.example/purge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TestWebhookEndpoint(ctx, p.ID, ep.ID); err != nil { // an old event with a pending delivery
+		t.Fatal(err)
+	}
+	db.Now = time.Now
+	if _, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "B", Email: "b@purge.example", Password: "SecurePass@123",
+		Phone: "9431538535", Country: "IN"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.PurgeEvents(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeEvents = %d, %v; want the old account.created only", n, err)
+	}
+	es, total, err := db.Events(ctx, p.ID, partnerd.EventFilter{Page: partnerd.Page{Page: 1, Size: 10}})
+	if err != nil || total != 2 || es[0].Type != partnerd.EventAccountCreated || es[1].Type != partnerd.EventPing {
+		t.Errorf("events after the purge: %d %v", total, err)
+	}
 }
