@@ -66,6 +66,11 @@ func majorUnit(currency string) int64 {
 	return int64(math.Pow10(partnerd.CurrencyExponent(currency)))
 }
 
+// ForgetAlertConfig drops what balance alerts cached of an account: its
+// threshold, or its partner's, changed (this instance applies it at once,
+// others within alertConfigTTL).
+func (db *DB) ForgetAlertConfig(authID string) { db.alertCfg.forget(authID) }
+
 // alertConfigOf reads an account's alertConfig, from the cache when fresh.
 func (db *DB) alertConfigOf(tx *txn, authID string) (alertConfig, error) {
 	now := time.Now()
@@ -74,7 +79,7 @@ func (db *DB) alertConfigOf(tx *txn, authID string) (alertConfig, error) {
 	}
 	cfg := alertConfig{read: now}
 	var low, topup sql.NullInt64
-	err := tx.queryRow(`SELECT a.partner_id, p.currency, p.low_balance, s.threshold
+	err := tx.queryRow(`SELECT a.partner_id, p.currency, COALESCE(a.low_balance_threshold, p.low_balance), s.threshold
 		FROM accounts a JOIN partners p ON p.id = a.partner_id
 		LEFT JOIN autotopup_settings s ON s.auth_id = a.auth_id AND s.enabled = 1
 		WHERE a.auth_id = ?`, authID).Scan(&cfg.partnerID, &cfg.currency, &low, &topup)

@@ -2,7 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,5 +104,41 @@ func TestPurgeEvents(t *testing.T) {
 	es, total, err := db.Events(ctx, p.ID, partnerd.EventFilter{Page: partnerd.Page{Page: 1, Size: 10}})
 	if err != nil || total != 2 || es[0].Type != partnerd.EventAccountCreated || es[1].Type != partnerd.EventPing {
 		t.Errorf("events after the purge: %d %v", total, err)
+	}
+}
+
+// TestAccountLowBalanceThreshold: a customer's own threshold (the column
+// account create and PATCH write) replaces its partner's.
+func TestAccountLowBalanceThreshold(t *testing.T) {
+	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+	ctx := context.Background()
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Own", Email: "ops@own.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FundPartner(ctx, p.ID, 1_000_000, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "A", Email: "a@own.example", Password: "SecurePass@123",
+		Phone: "9431538535", Country: "IN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE accounts SET low_balance_threshold = 50000 WHERE auth_id = '` + a.AuthID + `'`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.ForgetAlertConfig(a.AuthID)
+	if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 60000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Withdraw(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 20000}); err != nil { // 400.00 < 500.00
+		t.Fatal(err)
+	}
+	es, _, err := db.Events(ctx, p.ID, partnerd.EventFilter{Page: partnerd.Page{Page: 1, Size: 10}, Type: partnerd.EventBalanceLow})
+	if err != nil || len(es) != 1 || !strings.Contains(string(es[0].Data), `"threshold":500.00`) {
+		t.Fatalf("balance.low events = %v, %v; want one at the account's 500.00", es, err)
 	}
 }

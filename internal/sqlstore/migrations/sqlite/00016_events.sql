@@ -84,6 +84,10 @@ CREATE TABLE webhook_attempts (
     PRIMARY KEY (delivery_seq, attempt)
 ) WITHOUT ROWID;
 
+-- A customer's own low-balance threshold in minor units (API.md §8; NULL:
+-- its partner's). Written by account create and PATCH.
+ALTER TABLE accounts ADD COLUMN low_balance_threshold INTEGER CHECK (low_balance_threshold >= 0);
+
 -- Low-balance alerts (API.md §8): whether balance.low and balance.depleted
 -- have fired for the account since its balance last rose above the
 -- re-arm level (threshold + 10 %, at least 1.00). A row is written only
@@ -134,6 +138,7 @@ CREATE INDEX autotopup_crossings_done ON autotopup_crossings (auth_id, done_at) 
 DROP TABLE autotopup_crossings;
 DROP TABLE autotopup_settings;
 DROP TABLE balance_alerts;
+ALTER TABLE accounts DROP COLUMN low_balance_threshold;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
