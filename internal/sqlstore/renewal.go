@@ -120,11 +120,12 @@ func (db *DB) renewOnce(ctx context.Context, number string, now time.Time) (rene
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return renewal{}, errRenewalRaced
 		}
+		restored := n.Status == partnerd.NumberSuspended
 		n.Status, n.PaidUntil = partnerd.NumberAssigned, &end
 		if err := db.emit(tx, n.PartnerID, *n.AccountAuthID, partnerd.EventNumberRenewed, wire.NewNumberItem(n)); err != nil {
 			return renewal{}, err
 		}
-		return renewal{charged: true, restored: n.Status == partnerd.NumberSuspended, more: !end.After(now)}, nil
+		return renewal{charged: true, restored: restored, more: !end.After(now)}, nil
 	})
 }
 
