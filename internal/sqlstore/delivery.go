@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -179,4 +180,153 @@ func (db *DB) disableEndpoint(tx *txn, c *partnerd.DeliveryClaim, o partnerd.Del
 		reason = "failing"
 	}
 	return db.emit(tx, c.PartnerID, "", partnerd.EventWebhookEndpointDisabled, endpointDisabled{EndpointID: c.EndpointID, URL: c.URL, Reason: reason})
+}
+
+// deliveryState is the stored state of each status the API shows.
+func deliveryStates(status string) []string {
+	switch status {
+	case partnerd.DeliveryPending:
+		return []string{"pending", "sending"}
+	case "":
+		return nil
+	}
+	return []string{status}
+}
+
+// WebhookDeliveries is one page of an endpoint's deliveries, newest
+// first, each with its attempts.
+func (db *DB) WebhookDeliveries(ctx context.Context, partnerID, endpointID string, f partnerd.DeliveryFilter) (_ []*partnerd.WebhookDelivery, _ int, err error) {
+	defer wrapErr("list webhook deliveries", &err)
+	if _, err := db.WebhookEndpoint(ctx, partnerID, endpointID); err != nil {
+		return nil, 0, err
+	}
+	where, args := `d.endpoint_id = ? AND d.partner_id = ?`, []any{endpointID, partnerID}
+	if states := deliveryStates(f.Status); states != nil {
+		cond, arg := inList(db.dialect, "d.state", states)
+		where, args = where+` AND `+cond, append(args, arg)
+	}
+	return db.deliveries(ctx, where, args, f.Page)
+}
+
+// deliveries reads a page of the deliveries matching where (on
+// webhook_deliveries d), newest first, each with its attempts, and how
+// many match.
+func (db *DB) deliveries(ctx context.Context, where string, args []any, p partnerd.Page) ([]*partnerd.WebhookDelivery, int, error) {
+	var total int
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM webhook_deliveries d WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.query(ctx, `SELECT d.seq, d.endpoint_id, e.id, e.type, d.state, d.next_attempt_at, d.created_at
+		FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq WHERE `+where+` ORDER BY d.seq DESC LIMIT ? OFFSET ?`,
+		append(args, p.Size, (p.Page-1)*p.Size)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []*partnerd.WebhookDelivery{}
+	bySeq := map[int64]*partnerd.WebhookDelivery{}
+	var seqs []string
+	err = scanAll(rows, func(rows *sql.Rows) error {
+		var d partnerd.WebhookDelivery
+		var seq, next, created int64
+		var state string
+		if err := rows.Scan(&seq, &d.EndpointID, &d.EventID, &d.EventType, &state, &next, &created); err != nil {
+			return err
+		}
+		d.ID, d.Status, d.CreatedAt, d.Attempts = partnerd.DeliveryID(seq), deliveryStatus(state), time.Unix(created, 0).UTC(), []partnerd.WebhookAttempt{}
+		if state == "pending" || state == "failed" {
+			t := time.UnixMilli(next).UTC()
+			d.NextAttemptAt = &t
+		}
+		out = append(out, &d)
+		bySeq[seq] = &d
+		seqs = append(seqs, fmt.Sprint(seq))
+		return nil
+	})
+	if err != nil || len(seqs) == 0 {
+		return out, total, err
+	}
+	// The attempts of the page's deliveries, in one query.
+	rows, err = db.read.QueryContext(ctx, `SELECT at, status_code, error, duration_ms, delivery_seq FROM webhook_attempts
+		WHERE delivery_seq IN (`+strings.Join(seqs, ",")+`) ORDER BY delivery_seq, attempt`)
+	if err != nil {
+		return nil, 0, err
+	}
+	err = scanAll(rows, func(rows *sql.Rows) error {
+		var seq int64
+		a, err := scanAttempt(rows, &seq)
+		if err != nil {
+			return err
+		}
+		bySeq[seq].Attempts = append(bySeq[seq].Attempts, a)
+		return nil
+	})
+	return out, total, err
+}
+
+// deliveryStatus is the API's status of a stored state.
+func deliveryStatus(state string) string {
+	if state == "sending" {
+		return partnerd.DeliveryPending
+	}
+	return state
+}
+
+// RetryWebhookDelivery schedules a finished delivery (failed, dead or
+// even succeeded: the receiver asked for it again) for now; a pending
+// one is left as it is. It returns the delivery as it is then.
+func (db *DB) RetryWebhookDelivery(ctx context.Context, partnerID, endpointID string, deliveryID int64) (_ *partnerd.WebhookDelivery, err error) {
+	defer wrapErr("retry webhook delivery", &err)
+	now := db.Now()
+	d, err := write(ctx, db, func(tx *txn) (*partnerd.WebhookDelivery, error) {
+		if _, err := tx.exec(`UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, claimed_by = NULL, updated_at = ?
+			WHERE seq = ? AND endpoint_id = ? AND partner_id = ? AND state IN ('failed', 'dead', 'succeeded')`,
+			now.UnixMilli(), now.Unix(), deliveryID, endpointID, partnerID); err != nil {
+			return nil, err
+		}
+		var d partnerd.WebhookDelivery
+		var next, created int64
+		var state string
+		err := tx.queryRow(`SELECT d.endpoint_id, e.id, e.type, d.state, d.next_attempt_at, d.created_at
+			FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.seq = ? AND d.endpoint_id = ? AND d.partner_id = ?`,
+			deliveryID, endpointID, partnerID).Scan(&d.EndpointID, &d.EventID, &d.EventType, &state, &next, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, partnerd.Errorf(partnerd.ECNotFound, "No delivery %q of webhook endpoint %q exists.", partnerd.DeliveryID(deliveryID), endpointID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.ID, d.Status, d.CreatedAt, d.Attempts = partnerd.DeliveryID(deliveryID), deliveryStatus(state), time.Unix(created, 0).UTC(), []partnerd.WebhookAttempt{}
+		if state == "pending" || state == "failed" {
+			t := time.UnixMilli(next).UTC()
+			d.NextAttemptAt = &t
+		}
+		rows, err := tx.QueryContext(tx.ctx, tx.dialect.rebind(`SELECT at, status_code, error, duration_ms FROM webhook_attempts
+			WHERE delivery_seq = ? ORDER BY attempt`), deliveryID)
+		err = scanAll2(rows, err, func(rows *sql.Rows) error {
+			a, err := scanAttempt(rows)
+			d.Attempts = append(d.Attempts, a)
+			return err
+		})
+		return &d, err
+	})
+	if err == nil {
+		db.wakeup.wake()
+	}
+	return d, err
+}
+
+// scanAttempt reads at, status_code, error and duration_ms of an attempt.
+func scanAttempt(s scanner, extra ...any) (partnerd.WebhookAttempt, error) {
+	var at, ms int64
+	var a partnerd.WebhookAttempt
+	var code sql.NullInt64
+	if err := s.Scan(append([]any{&at, &code, &a.Error, &ms}, extra...)...); err != nil {
+		return a, err
+	}
+	if code.Valid {
+		c := int(code.Int64)
+		a.StatusCode = &c
+	}
+	a.At, a.Duration = time.UnixMilli(at).UTC(), time.Duration(ms)*time.Millisecond
+	return a, nil
 }
