@@ -22,6 +22,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	addr := fs.String("addr", addrDefault, "listen address (env PARTNERD_ADDR)")
 	sipRealm := fs.String("sip-realm", partnerd.DefaultSIPRealm, "SIP digest realm (the customers' sip_domain) that new SIP passwords are hashed in")
+	hooks := webhookFlags(fs, getenv)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -49,12 +50,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
 		Numbers:  db,
 		Rates:    db,
-		Switches: db, SIP: db, SIPRealm: *sipRealm, Calls: db, CDRs: db, Overview: db,
+		Switches: db, SIP: db, SIPRealm: *sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db,
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	srv := api.HTTPServer(httpapi.HTTPOptions{})
 	go purgeIdempotencyKeys(ctx, db, log)
-	defer startSweeps(ctx, db, log)() // stopped before the store closes
+	defer startSweeps(ctx, db, log)()          // stopped before the store closes
+	defer startWebhooks(ctx, db, log, hooks)() // likewise
 	log.Info("listening", "addr", ln.Addr().String(), "db", *dbFlag)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

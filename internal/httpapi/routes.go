@@ -42,6 +42,23 @@ func (s *Server) routes() {
 	s.register("GET "+p+"/dashboard", s.partner(s.handleDashboard))
 	s.register("GET "+p+"/analytics", s.partner(s.handleAnalytics))
 
+	// Events (API.md §8): every change, recorded with it.
+	s.register("GET "+p+"/events", s.partner(s.handleEventList))
+	s.register("GET "+p+"/events/{event_id}", s.partner(s.handleEventGet))
+	s.register("PUT "+p+"/accounts/{customer_auth_id}/auto-topup", s.partner(s.handleAutoTopupPut))
+	s.register("GET "+p+"/accounts/{customer_auth_id}/auto-topup", s.partner(s.handleAutoTopupGet))
+	s.register("DELETE "+p+"/accounts/{customer_auth_id}/auto-topup", s.partner(s.handleAutoTopupDelete))
+	s.register("POST "+p+"/webhook-endpoints", s.partner(s.idempotent(s.handleWebhookEndpointCreate)))
+	s.register("GET "+p+"/webhook-endpoints", s.partner(s.handleWebhookEndpointList))
+	s.register("GET "+p+"/webhook-endpoints/{endpoint_id}", s.partner(s.handleWebhookEndpointGet))
+	s.register("PATCH "+p+"/webhook-endpoints/{endpoint_id}", s.partner(s.handleWebhookEndpointUpdate))
+	s.register("DELETE "+p+"/webhook-endpoints/{endpoint_id}", s.partner(s.handleWebhookEndpointDelete))
+	s.register("GET "+p+"/webhook-endpoints/{endpoint_id}/secret", s.partner(s.handleWebhookSecret))
+	s.register("POST "+p+"/webhook-endpoints/{endpoint_id}/rotate-secret", s.partner(s.idempotent(s.handleWebhookRotate)))
+	s.register("POST "+p+"/webhook-endpoints/{endpoint_id}/test", s.partner(s.idempotent(s.handleWebhookTest)))
+	s.register("GET "+p+"/webhook-endpoints/{endpoint_id}/deliveries", s.partner(s.handleWebhookDeliveries))
+	s.register("POST "+p+"/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry", s.partner(s.idempotent(s.handleWebhookRetry)))
+
 	// SIP endpoints (API.md §5), and the switch API's credential lookup,
 	// which takes only switch tokens (Authorization: Bearer).
 	s.register("POST "+p+"/accounts/{customer_auth_id}/sip-endpoints", s.partner(s.idempotent(s.handleSIPEndpointCreate)))

@@ -41,6 +41,12 @@ type Server struct {
 	calls    partnerd.SwitchService
 	cdrs     partnerd.CDRService
 	overview partnerd.OverviewService
+	// events serves GET /events (API.md §8).
+	events partnerd.EventService
+	// webhooks manages webhook endpoints (API.md §8).
+	webhooks partnerd.WebhookService
+	// topups manages customers' auto top-up (API.md §8).
+	topups partnerd.AutoTopupService
 }
 
 // Config wires the services the server needs.
@@ -81,6 +87,12 @@ type Config struct {
 	// and analytics (each required by its routes).
 	CDRs     partnerd.CDRService
 	Overview partnerd.OverviewService
+	// Events reads the partners' events (required by GET /events).
+	Events partnerd.EventService
+	// Webhooks manages webhook endpoints (required by their routes).
+	Webhooks partnerd.WebhookService
+	// AutoTopups manages customers' auto top-up (required by its routes).
+	AutoTopups partnerd.AutoTopupService
 }
 
 // NewServer returns the handler for the whole API.
@@ -100,6 +112,7 @@ func NewServer(c Config) *Server {
 	if s.sipRealm == "" {
 		s.sipRealm = partnerd.DefaultSIPRealm
 	}
+	s.events, s.webhooks, s.topups = c.Events, c.Webhooks, c.AutoTopups
 	s.credentials.now = c.Now
 	if s.credentials.now == nil {
 		s.credentials.now = time.Now

@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/secret"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 var _ partnerd.AccountService = (*DB)(nil)
@@ -91,6 +92,9 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 			}
 			if _, err := tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'customer', ?, 0, ?)`,
 				a.AuthID, a.Currency, now.Unix()); err != nil {
+				return nil, err
+			}
+			if err := db.emit(tx, partnerID, a.AuthID, partnerd.EventAccountCreated, wire.NewAccountItem(&a)); err != nil {
 				return nil, err
 			}
 			return &a, nil

@@ -106,7 +106,35 @@ func (o *authorizeOp) apply(tx *txn) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if refusedForAccount(a.Reason) && a.AccountAuthID != "" {
+		err := o.db.emit(tx, a.PartnerID, a.AccountAuthID, partnerd.EventCallRefused, callRefused{
+			CallUUID: a.CallUUID, Direction: a.Direction, From: o.in.From, To: o.in.To, Reason: a.Reason, AccountAuthID: a.AccountAuthID,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
+}
+
+// refusedForAccount reports a refusal that call.refused announces: for the
+// account's balance or status (API.md §8), not for a missing rate or number.
+func refusedForAccount(reason string) bool {
+	switch reason {
+	case partnerd.ReasonInsufficientBalance, partnerd.ReasonAccountSuspended, partnerd.ReasonAccountClosed:
+		return true
+	}
+	return false
+}
+
+// callRefused is the data of call.refused.
+type callRefused struct {
+	CallUUID      string `json:"call_uuid"`
+	Direction     string `json:"direction"`
+	From          string `json:"from"`
+	To            string `json:"to"`
+	Reason        string `json:"reason"`
+	AccountAuthID string `json:"account_auth_id"`
 }
 
 // decide finds the call's account and rate and reserves its cost, filling

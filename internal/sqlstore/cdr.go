@@ -514,12 +514,18 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 			acct.balance -= charged
 			b.charges = append(b.charges, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
 				authID: authID, usageID: wallet, amount: charged, after: acct.balance})
+			if err := o.db.balanceMoved(tx, authID, acct.balance+charged, acct.balance); err != nil {
+				return nil, err
+			}
 		case acct.hasBalance:
 			// SQLite: the ledger rows now, the wallets' updates summed
 			// per wallet at the end of the batch.
 			acct.balance -= charged
 			if err := b.chargeDeferred(tx, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
 				authID: authID, usageID: wallet, amount: charged, after: acct.balance}, o.now.Unix()); err != nil {
+				return nil, err
+			}
+			if err := o.db.balanceMoved(tx, authID, acct.balance+charged, acct.balance); err != nil {
 				return nil, err
 			}
 		default:

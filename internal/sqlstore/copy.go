@@ -34,6 +34,14 @@ var copyTables = []struct {
 	{"usage_daily_account", "partner_id, day, account_auth_id", false, false},
 	{"usage_snapshots", "partner_id, day", false, false},
 	{"usage_account_totals", "partner_id, day, account_auth_id", false, false},
+	{"events", "seq", true, false},
+	{"event_counters", "key", false, false},
+	{"webhook_endpoints", "seq", true, false},
+	{"webhook_deliveries", "seq", true, false},
+	{"webhook_attempts", "delivery_seq, attempt", false, false},
+	{"balance_alerts", "auth_id", false, false},
+	{"autotopup_settings", "auth_id", false, false},
+	{"autotopup_crossings", "id", false, false},
 	// The key check goes along with the secrets it vouches for, so the
 	// copy opens only with the key the source's secrets are sealed under.
 	// An empty target opened with a key has a check of its own, for no

@@ -40,6 +40,12 @@ type DB struct {
 	held           heldKeys
 	// sipCredentials shares SIP credential queries on PostgreSQL (sip.go).
 	sipCredentials sharedReader[sipCredentialRow]
+	// deliveries is signalled after commits that made webhook deliveries.
+	wakeup wakeup
+	// alertCfg caches what balance alerts need of each account;
+	// topupWake is signalled when an auto top-up crossing is written.
+	alertCfg  alertConfigs
+	topupWake wakeup
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -124,7 +130,7 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.readStmts = stmtCache{db: db.read, dialect: db.dialect}
-	db.writer = newWriter(db.write, db.dialect, db.log, db.completeClaim)
+	db.writer = newWriter(db.write, db.dialect, db.log, db.completeClaim, db.writeOutbox)
 	if err := db.checkKey(ctx, opts); err != nil {
 		db.Close()
 		return nil, err

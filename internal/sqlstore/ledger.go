@@ -84,6 +84,13 @@ func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]
 		args...); err != nil {
 		return nil, err
 	}
+	for i, p := range postings {
+		if p.walletKind == "customer" {
+			if err := db.balanceMoved(tx, p.walletID, afters[i]-p.amount, afters[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return afters, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 var _ partnerd.NumberService = (*DB)(nil)
@@ -160,6 +161,9 @@ func (db *DB) AssignNumber(ctx context.Context, partnerID, authID, number string
 			return nil, err
 		}
 		n.Status, n.AccountAuthID, n.AccountName, n.AssignedAt, n.PaidUntil = partnerd.NumberAssigned, &authID, &name, &now, &paidUntil
+		if err := db.emit(tx, partnerID, authID, partnerd.EventNumberAssigned, wire.NewNumberItem(n)); err != nil {
+			return nil, err
+		}
 		return n, nil
 	})
 	if err != nil {
@@ -246,12 +250,18 @@ func (db *DB) ReleaseNumber(ctx context.Context, partnerID, authID, number strin
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return partnerd.ErrNumberNotFound(number)
 		}
-		return nil
+		return db.emit(tx, partnerID, authID, partnerd.EventNumberReleased, numberReleased{Number: number, AccountAuthID: authID})
 	})
 	if err != nil {
 		return fmt.Errorf("release number: %w", err)
 	}
 	return nil
+}
+
+// numberReleased is the data of number.released.
+type numberReleased struct {
+	Number        string `json:"number"`
+	AccountAuthID string `json:"account_auth_id"`
 }
 
 // numberColumns and numberFrom are what scanNumber reads: the number,

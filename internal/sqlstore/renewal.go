@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 // maxPeriodsPerRun bounds the periods one sweep charges for one number
@@ -119,7 +120,12 @@ func (db *DB) renewOnce(ctx context.Context, number string, now time.Time) (rene
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return renewal{}, errRenewalRaced
 		}
-		return renewal{charged: true, restored: n.Status == partnerd.NumberSuspended, more: !end.After(now)}, nil
+		restored := n.Status == partnerd.NumberSuspended
+		n.Status, n.PaidUntil = partnerd.NumberAssigned, &end
+		if err := db.emit(tx, n.PartnerID, *n.AccountAuthID, partnerd.EventNumberRenewed, wire.NewNumberItem(n)); err != nil {
+			return renewal{}, err
+		}
+		return renewal{charged: true, restored: restored, more: !end.After(now)}, nil
 	})
 }
 
@@ -130,13 +136,21 @@ func (db *DB) suspendNumber(ctx context.Context, number string, now time.Time) (
 	return write(ctx, db, func(tx *txn) (bool, error) {
 		// Only while the period is still unpaid: another sweep may have
 		// charged it since this one failed to.
-		res, err := tx.exec(`UPDATE numbers SET status = 'suspended'
-			WHERE number = ? AND status = 'assigned' AND paid_until <= ?`, number, now.Unix())
+		var partnerID, authID string
+		err := tx.queryRow(`UPDATE numbers SET status = 'suspended'
+			WHERE number = ? AND status = 'assigned' AND paid_until <= ? RETURNING partner_id, account_auth_id`,
+			number, now.Unix()).Scan(&partnerID, &authID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
 		if err != nil {
 			return false, err
 		}
-		k, err := res.RowsAffected()
-		return k == 1, err
+		n, err := scanNumber(tx.queryRow(`SELECT `+numberColumns+` `+numberFrom+` WHERE n.number = ?`, number))
+		if err != nil {
+			return false, err
+		}
+		return true, db.emit(tx, partnerID, authID, partnerd.EventNumberSuspended, wire.NewNumberItem(n))
 	})
 }
 

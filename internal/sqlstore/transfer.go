@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 var _ partnerd.LedgerService = (*DB)(nil)
@@ -84,7 +85,16 @@ func (m *moveOp) apply(tx *txn) (any, error) {
 	t := m.t // a copy: apply may run again after a rolled-back pass
 	if m.applied {
 		t.PartnerBalanceAfter, t.CustomerBalanceAfter, t.Currency = m.partnerAfter, m.customerAfter, m.currency
-		return &t, nil
+		// The combined statement moved the money: the alerts post would
+		// have decided are decided here, on the still locked wallet.
+		before := m.customerAfter - m.in.Amount
+		if m.withdraw {
+			before = m.customerAfter + m.in.Amount
+		}
+		if err := m.db.balanceMoved(tx, m.in.AuthID, before, m.customerAfter); err != nil {
+			return nil, err
+		}
+		return m.done(tx, &t)
 	}
 	kind, partnerType, customerType, sign := "transfer", partnerd.TxTransferOut, partnerd.TxRecharge, int64(1)
 	if m.withdraw {
@@ -121,7 +131,16 @@ func (m *moveOp) apply(tx *txn) (any, error) {
 		return nil, err
 	}
 	t.PartnerBalanceAfter, t.CustomerBalanceAfter = afters[0], afters[1]
-	return &t, nil
+	return m.done(tx, &t)
+}
+
+// done announces the applied move t (balance.transferred, whose data is
+// the transfer response) and returns it.
+func (m *moveOp) done(tx *txn, t *partnerd.Transfer) (*partnerd.Transfer, error) {
+	if err := m.db.emit(tx, m.partnerID, m.in.AuthID, partnerd.EventBalanceTransferred, wire.NewTransfer(t)); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // FundPartner credits a partner's master wallet with money from outside the

@@ -69,6 +69,11 @@ type queryer interface {
 // the store completes the request's idempotency claim there.
 type finisher func(tx *txn, ctx context.Context, result any) (afterCommit func(), err error)
 
+// outboxWriter writes, just before a transaction commits, the events its
+// requests emitted (tx.outbox; see (*DB).emit), and returns what to do
+// once it committed (wake the webhook dispatcher).
+type outboxWriter func(tx *txn) (afterCommit func(), err error)
+
 // writer owns the write path. Concurrent ops queue here; the loop takes
 // every request waiting, runs them in one transaction and commits once.
 // Callers are answered only after the commit, so an acknowledged write is
@@ -81,6 +86,7 @@ type writer struct {
 	prepared map[string]*sql.Stmt
 	dialect  dialect
 	finish   finisher
+	outbox   outboxWriter
 	log      *slog.Logger
 	reqs     chan *writeReq
 	quit     chan struct{}
@@ -106,10 +112,11 @@ type writeReq struct {
 	err    chan error
 }
 
-func newWriter(db *sql.DB, d dialect, log *slog.Logger, finish finisher) *writer {
+func newWriter(db *sql.DB, d dialect, log *slog.Logger, finish finisher, outbox outboxWriter) *writer {
 	w := &writer{
 		db:       db,
 		finish:   finish,
+		outbox:   outbox,
 		prepared: make(map[string]*sql.Stmt),
 		dialect:  d,
 		log:      log,
@@ -395,8 +402,19 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 		sqlTx.Rollback()
 		return batch, errs, -1, nil
 	}
+	// The events of the requests that succeeded, in the same transaction
+	// (a request that failed took its events with it, see apply).
+	var afterOutbox func()
+	if w.outbox != nil && len(tx.outbox) > 0 {
+		if afterOutbox, err = w.outbox(tx); err != nil {
+			return abort("write events", err)
+		}
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return batch, errs, -1, fmt.Errorf("commit: %w", err)
+	}
+	if afterOutbox != nil {
+		afterOutbox()
 	}
 	w.stats.commits.Add(1)
 	w.stats.requests.Add(int64(len(batch)))
@@ -411,8 +429,12 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 // apply runs one request's op and then the store's finishing step, both in
 // the request's part of the transaction, and keeps the outcome for do.
 func (w *writer) apply(tx *txn, r *writeReq) error {
+	mark := len(tx.outbox)
 	res, after, err := runSafely(tx, r.op, w.finish)
 	if err != nil {
+		// Its effects are rolled back (to its savepoint, or with the
+		// pass): so are the events it emitted.
+		tx.outbox = tx.outbox[:mark]
 		return err
 	}
 	r.result, r.after = res, after
@@ -445,6 +467,9 @@ type txn struct {
 	prepared map[string]*sql.Stmt
 	stmts    map[string]*sql.Stmt
 	missing  []string
+	// outbox holds the events emitted by the transaction's requests so
+	// far (see (*DB).emit), written just before it commits.
+	outbox []pendingEvent
 }
 
 func (t *txn) stmt(query string) (*sql.Stmt, error) {

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/partnerd/partnerd/internal/sqlstore"
+	"github.com/partnerd/partnerd/internal/webhook"
+)
+
+// webhookOptions are serve's webhook flags.
+type webhookOptions struct {
+	allowPrivate *bool
+	concurrency  *int
+	lease        *time.Duration
+}
+
+// webhookFlags adds serve's webhook flags with their environment twins.
+func webhookFlags(fs *cmdFlags, getenv func(string) string) webhookOptions {
+	allow, _ := strconv.ParseBool(getenv("PARTNERD_WEBHOOK_ALLOW_PRIVATE"))
+	conc, err := strconv.Atoi(getenv("PARTNERD_WEBHOOK_CONCURRENCY"))
+	if err != nil || conc < 1 {
+		conc = webhook.DefaultConcurrency
+	}
+	lease, err := time.ParseDuration(getenv("PARTNERD_WEBHOOK_LEASE"))
+	if err != nil || lease <= 0 {
+		lease = webhook.DefaultLease
+	}
+	return webhookOptions{
+		allowPrivate: fs.Bool("webhook-allow-private", allow,
+			"let webhooks reach loopback, private and link-local addresses, for tests and closed networks (env PARTNERD_WEBHOOK_ALLOW_PRIVATE)"),
+		concurrency: fs.Int("webhook-concurrency", conc, "webhook attempts in flight per endpoint on this instance (env PARTNERD_WEBHOOK_CONCURRENCY)"),
+		lease: fs.Duration("webhook-lease", lease,
+			"how long a claimed delivery is this instance's; after an instance dies, its claims wait this long (env PARTNERD_WEBHOOK_LEASE)"),
+	}
+}
+
+// startWebhooks runs this instance's webhook dispatcher, the auto
+// top-ups of pending crossings (at once after this instance wrote one,
+// and every second for the rest: other instances' crossings, partners
+// funded since, cap windows rolled over) and the hourly purge of events
+// past their retention, until the returned stop is called
+// (it waits for the attempts in flight).
+func startWebhooks(ctx context.Context, db *sqlstore.DB, log *slog.Logger, o webhookOptions) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	d := &webhook.Dispatcher{Queue: db, AllowPrivate: *o.allowPrivate, Concurrency: max(*o.concurrency, 1), Log: log,
+		Lease: max(*o.lease, webhook.DefaultTimeout+time.Second)}
+	var wg sync.WaitGroup
+	wg.Go(func() { d.Run(ctx) })
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			if _, err := db.RunAutoTopups(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("auto top-ups", "error", err.Error())
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case <-db.TopupsCrossed():
+			}
+		}
+	})
+	wg.Go(func() {
+		every(ctx, time.Hour, func() {
+			if n, err := db.PurgeEvents(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purge events", "error", err.Error())
+			} else if n > 0 {
+				log.Info("purged events", "count", n)
+			}
+		})
+	})
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
