@@ -88,7 +88,7 @@ func tryServe(t *testing.T, db string) (*testServer, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{addr: mustFreeAddr(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	s.url = "http://" + s.addr
-	args := []string{"serve", "--addr", s.addr, "--db", db}
+	args := []string{"serve", "--addr", s.addr, "--db", db, "--shutdown-delay", "0s"}
 	go func() { s.done <- run(ctx, args, envMap(nil), s.stdout, s.stderr) }()
 	t.Cleanup(func() {
 		cancel()

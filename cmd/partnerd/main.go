@@ -67,6 +67,8 @@ func commands() []command {
 		{"billing run", "charge the number renewals that are due and release expired call reservations, as the server does by itself", billingRun},
 		{"rate import", "replace a partner's rate deck with the rates of a CSV file; nothing changes if any row is bad", rateImport},
 		{"copy", "copy a whole installation into an empty database, then verify its ledger", copyCmd},
+		{"healthcheck", "GET a URL (the server's /readyz) and exit 0 only on a 2xx answer, for container health checks", healthcheck},
+		{"version", "print the version, the commit and the Go version", versionCmd},
 	}
 }
 
@@ -142,7 +144,8 @@ func listUsage(group string) string {
 	}
 	if group == "" {
 		b.WriteString("\nFlags come first, arguments last. \"partnerd COMMAND --help\" shows a command's flags.\n" +
-			"Environment: PARTNERD_ADDR, PARTNERD_DB, PARTNERD_SECRET_KEY (else the key file DATABASE.key beside a SQLite database).\n")
+			"Environment: every serve flag has a PARTNERD_ twin (--rate-limit: PARTNERD_RATE_LIMIT; see partnerd serve --help);\n" +
+			"PARTNERD_SECRET_KEY (else the key file DATABASE.key beside a SQLite database).\n")
 	} else {
 		fmt.Fprintf(&b, "\nFlags come first, arguments last. \"partnerd %s SUBCOMMAND --help\" shows its flags.\n", group)
 	}
