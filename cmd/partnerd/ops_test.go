@@ -81,7 +81,7 @@ func TestOperatorEdges(t *testing.T) {
 		{name: "partnerd help", args: []string{"help"}, stdout: []string{"Commands:", "partner fund"}},
 		{name: "partner --help", args: []string{"partner", "--help"}, stdout: []string{"partner create", "partner list", "partner fund"}},
 		{name: "ledger --help", args: []string{"ledger", "--help"}, stdout: []string{"ledger verify"}},
-		{name: "serve --help", args: []string{"serve", "--help"}, stdout: []string{"usage: partnerd serve"}, flags: []string{"addr", "db", "sip-realm"}},
+		{name: "serve --help", args: []string{"serve", "--help"}, stdout: []string{"usage: partnerd serve"}, flags: []string{"addr", "auth-failure-limit", "db", "metrics-addr", "metrics-allow", "rate-limit", "shutdown-delay", "sip-realm", "switch-rate-limit"}},
 		{name: "migrate --help", args: []string{"migrate", "--help"}, stdout: []string{"usage: partnerd migrate"}, flags: []string{"db"}},
 		{name: "partner create --help", args: []string{"partner", "create", "--help"}, stdout: []string{"usage: partnerd partner create"},
 			flags: []string{"company", "currency", "db", "email", "name"}},
