@@ -15,24 +15,29 @@ import (
 // binary was built from a tagged module (go install …@v1.2.3).
 var version = ""
 
+// commit is the VCS revision, set at build time with
+// -ldflags "-X main.commit=…" where the toolchain cannot stamp it (a
+// container build without .git); else read from the build info.
+var commit = ""
+
 // versionCmd prints the version, the commit and the Go version.
 func versionCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("version", "", stdout)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	v, commit := buildVersion()
-	fmt.Fprintf(stdout, "partnerd %s\ncommit %s\n%s\n", v, commit, runtime.Version())
+	v, rev := buildVersion()
+	fmt.Fprintf(stdout, "partnerd %s\ncommit %s\n%s\n", v, rev, runtime.Version())
 	return nil
 }
 
 // buildVersion reads the version and the VCS commit (with "-dirty" when
 // the tree had changes) the Go toolchain stamped into the binary.
-func buildVersion() (v, commit string) {
-	v, commit = version, "unknown"
+func buildVersion() (v, rev string) {
+	v, rev = version, cmpOr(commit, "unknown")
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return cmpOr(v, "unknown"), commit
+		return cmpOr(v, "unknown"), rev
 	}
 	if v == "" && bi.Main.Version != "" {
 		v = bi.Main.Version
@@ -41,15 +46,15 @@ func buildVersion() (v, commit string) {
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			commit = s.Value
+			rev = s.Value
 		case "vcs.modified":
 			dirty = s.Value == "true"
 		}
 	}
-	if dirty && commit != "unknown" {
-		commit += "-dirty"
+	if dirty && rev != "unknown" {
+		rev += "-dirty"
 	}
-	return cmpOr(v, "unknown"), commit
+	return cmpOr(v, "unknown"), rev
 }
 
 func cmpOr(v, def string) string {
