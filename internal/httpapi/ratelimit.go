@@ -106,6 +106,13 @@ type buckets struct {
 	m  map[string]*bucket
 }
 
+// peek returns key's bucket, or nil if it has none.
+func (bs *buckets) peek(key string) *bucket {
+	bs.mu.RLock()
+	defer bs.mu.RUnlock()
+	return bs.m[key]
+}
+
 // get returns key's bucket, created full with rate and burst.
 func (bs *buckets) get(key string, rate, burst float64, now time.Time) *bucket {
 	bs.mu.RLock()
@@ -152,10 +159,12 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, authenticate func
 	now := s.credentials.now()
 	var addr string
 	if n := l.cfg.AuthFailures; n > 0 {
+		// Only an address that failed has a bucket.
 		addr = clientAddr(r)
-		b := l.failures.get(addr, float64(n)/60, float64(n), now)
-		if empty, wait := b.empty(now); empty {
-			return nil, s.rateLimited(wait, "Too many failed authentications from your address; retry after the time in Retry-After.")
+		if b := l.failures.peek(addr); b != nil {
+			if empty, wait := b.empty(now); empty {
+				return nil, s.rateLimited(wait, "Too many failed authentications from your address; retry after the time in Retry-After.")
+			}
 		}
 	}
 	p, err := authenticate(r)
