@@ -165,7 +165,7 @@ type crashServer struct {
 }
 
 // crashStart starts "partnerd serve" on db at a free port and waits until
-// GET /healthz answers 200. A still-running child is killed when the test
+// GET /readyz answers 200. A still-running child is killed when the test
 // ends.
 func crashStart(t *testing.T, bin, db string) *crashServer {
 	t.Helper()
@@ -210,13 +210,14 @@ func crashFreeAddr() (string, error) {
 }
 
 // crashLaunch starts "partnerd serve --addr addr --db db" with env and
-// waits until GET /healthz answers 200 (at most 20s). It reports a child
+// waits until GET /readyz answers 200 (at most 20s). It reports a child
 // that does not come up as an error and does not otherwise touch the test
 // but for registering the kill of a still-running child at its end, so any
 // goroutine may call it.
 func crashLaunch(t *testing.T, bin, db, addr string, env []string) (*crashServer, error) {
 	s := &crashServer{addr: addr, url: "http://" + addr, stdout: &crashBuf{}, stderr: &crashBuf{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve", "--addr", addr, "--db", db)
+	// Load tests, not rate-limit tests: the limits are off.
+	s.cmd = exec.Command(bin, "serve", "--addr", addr, "--db", db, "--shutdown-delay", "0s", "--rate-limit", "0", "--switch-rate-limit", "0")
 	s.cmd.Env = env
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -242,10 +243,12 @@ func crashLaunch(t *testing.T, bin, db, addr string, env []string) (*crashServer
 	for {
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("partnerd serve exited before answering /healthz (%v); stderr:\n%s", s.state, s.stderr.tail(20))
+			return nil, fmt.Errorf("partnerd serve exited before answering /readyz (%v); stderr:\n%s", s.state, s.stderr.tail(20))
 		default:
 		}
-		resp, err := hc.Get(s.url + "/healthz")
+		// /readyz, not /healthz: the process answers (alive) while it
+		// still migrates its database.
+		resp, err := hc.Get(s.url + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -255,7 +258,7 @@ func crashLaunch(t *testing.T, bin, db, addr string, env []string) (*crashServer
 		if time.Now().After(deadline) {
 			s.cmd.Process.Kill()
 			<-s.exited
-			return nil, fmt.Errorf("GET /healthz did not answer 200 within 20s (last error %v); stderr:\n%s", err, s.stderr.tail(20))
+			return nil, fmt.Errorf("GET /readyz did not answer 200 within 20s (last error %v); stderr:\n%s", err, s.stderr.tail(20))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -20,7 +20,13 @@ type cmdFlags struct {
 	// ("PA_… AMOUNT"): parse requires exactly that many.
 	args   string
 	stdout io.Writer
+	// twins are the flags' environment variables (twin), applied by parse.
+	twins  []twin
+	getenv func(string) string
 }
+
+// twin is a flag's environment variable.
+type twin struct{ flag, env string }
 
 func newFlags(name, args string, stdout io.Writer) *cmdFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -30,13 +36,35 @@ func newFlags(name, args string, stdout io.Writer) *cmdFlags {
 	return &cmdFlags{FlagSet: fs, args: args, stdout: stdout}
 }
 
-// db adds --db with its environment fallback; every command but copy has it.
+// db adds --db with its environment twin; every command but copy has it.
 func (f *cmdFlags) db(getenv func(string) string) *string {
-	def := getenv("PARTNERD_DB")
-	if def == "" {
-		def = defaultDB
+	p := f.String("db", defaultDB, "database: a SQLite file path, sqlite:///abs/path or postgres://…")
+	f.twin(getenv, "db", "PARTNERD_DB")
+	return p
+}
+
+// twin gives the flag named name the environment variable env: its value,
+// when set and not empty, replaces the default, and the flag, when given,
+// replaces both. The usage says so; the default shown stays the built-in
+// one.
+func (f *cmdFlags) twin(getenv func(string) string, name, env string) {
+	f.getenv = getenv
+	f.twins = append(f.twins, twin{name, env})
+	f.Lookup(name).Usage += " (env " + env + ")"
+}
+
+// applyTwins sets each flag whose environment variable is set.
+func (f *cmdFlags) applyTwins() error {
+	for _, t := range f.twins {
+		v := f.getenv(t.env)
+		if v == "" {
+			continue
+		}
+		if err := f.Set(t.flag, v); err != nil {
+			return usageError{fmt.Sprintf("%s=%q: %v\n\n%s", t.env, v, err, f.usage())}
+		}
 	}
-	return f.String("db", def, "database: a SQLite file path, sqlite:///abs/path or postgres://… (env PARTNERD_DB)")
+	return nil
 }
 
 // usage is the command's usage line, summary and flags.
@@ -63,6 +91,9 @@ func (f *cmdFlags) usage() string {
 // after the flags. Go's flag package stops at the first positional
 // argument, so a flag placed after one would otherwise be silently ignored.
 func (f *cmdFlags) parse(args []string) error {
+	if err := f.applyTwins(); err != nil {
+		return err
+	}
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(f.stdout, f.usage())

@@ -85,11 +85,16 @@ func mustServe(t *testing.T, db string) *testServer {
 }
 
 func tryServe(t *testing.T, db string) (*testServer, error) {
+	return tryServeWith(t, db, nil, "--shutdown-delay", "0s")
+}
+
+// tryServeWith is tryServe with an environment and more flags.
+func tryServeWith(t *testing.T, db string, env map[string]string, flags ...string) (*testServer, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{addr: mustFreeAddr(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	s.url = "http://" + s.addr
-	args := []string{"serve", "--addr", s.addr, "--db", db}
-	go func() { s.done <- run(ctx, args, envMap(nil), s.stdout, s.stderr) }()
+	args := append([]string{"serve", "--addr", s.addr, "--db", db}, flags...)
+	go func() { s.done <- run(ctx, args, envMap(env), s.stdout, s.stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

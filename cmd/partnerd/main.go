@@ -15,6 +15,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts a graceful stop (serve drains first); a
+	// second one ends the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "partnerd:", err)
 		os.Exit(exitCode(err))
@@ -69,6 +75,8 @@ func commands() []command {
 		{"kamailio-config", "print a Kamailio configuration that makes Kamailio a prepaid switch driven by this server", kamailioConfig},
 		{"copy", "copy a whole installation into an empty database, then verify its ledger", copyCmd},
 		{"backup", "write a consistent copy of a live SQLite database (and its key file) while the server keeps serving", backup},
+		{"healthcheck", "GET a URL (the server's /readyz) and exit 0 only on a 2xx answer, for container health checks", healthcheck},
+		{"version", "print the version, the commit and the Go version", versionCmd},
 	}
 }
 
@@ -144,7 +152,8 @@ func listUsage(group string) string {
 	}
 	if group == "" {
 		b.WriteString("\nFlags come first, arguments last. \"partnerd COMMAND --help\" shows a command's flags.\n" +
-			"Environment: PARTNERD_ADDR, PARTNERD_DB, PARTNERD_SECRET_KEY (else the key file DATABASE.key beside a SQLite database).\n")
+			"Environment: every serve flag has a PARTNERD_ twin (--rate-limit: PARTNERD_RATE_LIMIT; see partnerd serve --help);\n" +
+			"PARTNERD_SECRET_KEY (else the key file DATABASE.key beside a SQLite database).\n")
 	} else {
 		fmt.Fprintf(&b, "\nFlags come first, arguments last. \"partnerd %s SUBCOMMAND --help\" shows its flags.\n", group)
 	}

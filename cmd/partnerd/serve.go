@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -13,57 +17,152 @@ import (
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
+// serveConfig is every setting of serve: each a flag with an environment
+// twin, listed in the README's configuration table (a test holds the two
+// together).
+type serveConfig struct {
+	db, addr, sipRealm     *string
+	rateLimit, switchLimit *int
+	authFailures           *int
+	metricsAllow           *string
+	metricsAddr            *string
+	shutdownDelay          *time.Duration
+	allowNets              []netip.Prefix
+	hooks                  webhookOptions
+}
+
+// serveFlags defines serve's flags on fs.
+func serveFlags(fs *cmdFlags, getenv func(string) string) *serveConfig {
+	c := &serveConfig{db: fs.db(getenv)}
+	c.addr = fs.String("addr", "127.0.0.1:8080", "listen address of the API")
+	fs.twin(getenv, "addr", "PARTNERD_ADDR")
+	c.sipRealm = fs.String("sip-realm", partnerd.DefaultSIPRealm, "SIP digest realm (the customers' sip_domain) that new SIP passwords are hashed in")
+	fs.twin(getenv, "sip-realm", "PARTNERD_SIP_REALM")
+	c.rateLimit = fs.Int("rate-limit", 100, "requests per second each partner may make to this instance, burst twice that; 0 turns the limit off")
+	fs.twin(getenv, "rate-limit", "PARTNERD_RATE_LIMIT")
+	c.switchLimit = fs.Int("switch-rate-limit", 2000, "requests per second each switch token may make to this instance, burst twice that; 0 turns the limit off")
+	fs.twin(getenv, "switch-rate-limit", "PARTNERD_SWITCH_RATE_LIMIT")
+	c.authFailures = fs.Int("auth-failure-limit", 30, "failed authentications a client address may make per minute before its requests are refused (429); 0 turns the limit off")
+	fs.twin(getenv, "auth-failure-limit", "PARTNERD_AUTH_FAILURE_LIMIT")
+	c.metricsAllow = fs.String("metrics-allow", "127.0.0.0/8,::1/128", "comma-separated networks that may GET /metrics on the API's listener (others get 404); empty: nobody")
+	fs.twin(getenv, "metrics-allow", "PARTNERD_METRICS_ALLOW")
+	c.metricsAddr = fs.String("metrics-addr", "", "serve /metrics on this address of its own instead of the API's listener (which then answers 404)")
+	fs.twin(getenv, "metrics-addr", "PARTNERD_METRICS_ADDR")
+	c.shutdownDelay = fs.Duration("shutdown-delay", 5*time.Second, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the server stops accepting them")
+	fs.twin(getenv, "shutdown-delay", "PARTNERD_SHUTDOWN_DELAY")
+	c.hooks = webhookFlags(fs, getenv)
+	return c
+}
+
+// check validates the values parse accepted.
+func (c *serveConfig) check(fs *cmdFlags) error {
+	bad := func(format string, args ...any) error {
+		return usageError{fmt.Sprintf(format, args...) + "\n\n" + fs.usage()}
+	}
+	if !partnerd.ValidSIPRealm(*c.sipRealm) {
+		return bad("--sip-realm %q must be a host name (letters, digits, '.' and '-')", *c.sipRealm)
+	}
+	for name, v := range map[string]int{"rate-limit": *c.rateLimit, "switch-rate-limit": *c.switchLimit, "auth-failure-limit": *c.authFailures} {
+		if v < 0 {
+			return bad("--%s %d must be 0 (off) or more", name, v)
+		}
+	}
+	if *c.shutdownDelay < 0 {
+		return bad("--shutdown-delay %s must not be negative", *c.shutdownDelay)
+	}
+	for _, s := range strings.Split(*c.metricsAllow, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return bad("--metrics-allow %q: %q is neither a network (10.0.0.0/8) nor an address", *c.metricsAllow, s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.allowNets = append(c.allowNets, p.Masked())
+	}
+	return nil
+}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "", stdout)
-	dbFlag := fs.db(getenv)
-	addrDefault := getenv("PARTNERD_ADDR")
-	if addrDefault == "" {
-		addrDefault = "127.0.0.1:8080"
-	}
-	addr := fs.String("addr", addrDefault, "listen address (env PARTNERD_ADDR)")
-	sipRealm := fs.String("sip-realm", partnerd.DefaultSIPRealm, "SIP digest realm (the customers' sip_domain) that new SIP passwords are hashed in")
-	hooks := webhookFlags(fs, getenv)
+	cfg := serveFlags(fs, getenv)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if !partnerd.ValidSIPRealm(*sipRealm) {
-		return usageError{fmt.Sprintf("--sip-realm %q must be a host name (letters, digits, '.' and '-')\n\n%s", *sipRealm, fs.usage())}
+	if err := cfg.check(fs); err != nil {
+		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	logConfig(log, fs, getenv)
 
-	db, err := openStore(ctx, *dbFlag, getenv, log, serving)
+	// The port is taken first, and answers at once: /healthz 200 and
+	// /readyz 503 while the database opens and migrates.
+	ln, err := net.Listen("tcp", *cfg.addr)
 	if err != nil {
+		return err
+	}
+	starting := httpapi.NewStartingServer(log)
+	srv := starting.HTTPServer(httpapi.HTTPOptions{})
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	db, err := openStore(ctx, *cfg.db, getenv, log, serving)
+	if err != nil {
+		srv.Close()
 		return err
 	}
 	defer db.Close()
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
 	if err := firstStart(ctx, db, ln.Addr().String(), stdout); err != nil {
-		ln.Close()
+		srv.Close()
 		return err
 	}
 
+	metrics := httpapi.NewMetrics()
+	metrics.RegisterPools(db.PoolStats())
+	db.ObserveBatches(metrics.ObserveBatch)
+	allow := cfg.allowNets
+	if *cfg.metricsAddr != "" {
+		allow = nil
+	}
 	api := httpapi.NewServer(httpapi.Config{
 		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
 		Numbers:  db,
 		Rates:    db,
-		Switches: db, SIP: db, SIPRealm: *sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db,
+		Switches: db, SIP: db, SIPRealm: *cfg.sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db,
+		Metrics: metrics, MetricsAllow: allow,
+		RateLimits: httpapi.RateLimits{Partner: *cfg.rateLimit, Switch: *cfg.switchLimit, AuthFailures: *cfg.authFailures},
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
-	srv := api.HTTPServer(httpapi.HTTPOptions{})
+	if *cfg.metricsAddr != "" {
+		stop, err := serveMetrics(*cfg.metricsAddr, metrics, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stop()
+	}
 	go purgeIdempotencyKeys(ctx, db, log)
-	defer startSweeps(ctx, db, log)()          // stopped before the store closes
-	defer startWebhooks(ctx, db, log, hooks)() // likewise
-	log.Info("listening", "addr", ln.Addr().String(), "db", *dbFlag)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	defer startSweeps(ctx, db, log)()              // stopped before the store closes
+	defer startWebhooks(ctx, db, log, cfg.hooks)() // likewise
+	starting.HandOver(api)
+	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(*cfg.db))
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	// Draining: load balancers see /readyz fail and stop sending requests,
+	// which are all still served until the delay ends.
+	api.Drain()
+	log.Info("draining", "shutdown_delay", cfg.shutdownDelay.String())
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(*cfg.shutdownDelay):
 	}
 	log.Info("shutting down")
 	// In-flight requests get a bounded time to finish; then the store
@@ -76,6 +175,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("shutdown: in-flight requests did not finish in time: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics alone on addr (--metrics-addr) and returns
+// what stops it.
+func serveMetrics(addr string, m *httpapi.Metrics, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener", "error", err.Error())
+		}
+	}()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
 
 // firstStart creates a partner on an empty database and prints its

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -20,22 +19,17 @@ type webhookOptions struct {
 
 // webhookFlags adds serve's webhook flags with their environment twins.
 func webhookFlags(fs *cmdFlags, getenv func(string) string) webhookOptions {
-	allow, _ := strconv.ParseBool(getenv("PARTNERD_WEBHOOK_ALLOW_PRIVATE"))
-	conc, err := strconv.Atoi(getenv("PARTNERD_WEBHOOK_CONCURRENCY"))
-	if err != nil || conc < 1 {
-		conc = webhook.DefaultConcurrency
+	o := webhookOptions{
+		allowPrivate: fs.Bool("webhook-allow-private", false,
+			"let webhooks reach loopback, private and link-local addresses, for tests and closed networks"),
+		concurrency: fs.Int("webhook-concurrency", webhook.DefaultConcurrency, "webhook attempts in flight per endpoint on this instance"),
+		lease: fs.Duration("webhook-lease", webhook.DefaultLease,
+			"how long a claimed delivery is this instance's; after an instance dies, its claims wait this long"),
 	}
-	lease, err := time.ParseDuration(getenv("PARTNERD_WEBHOOK_LEASE"))
-	if err != nil || lease <= 0 {
-		lease = webhook.DefaultLease
-	}
-	return webhookOptions{
-		allowPrivate: fs.Bool("webhook-allow-private", allow,
-			"let webhooks reach loopback, private and link-local addresses, for tests and closed networks (env PARTNERD_WEBHOOK_ALLOW_PRIVATE)"),
-		concurrency: fs.Int("webhook-concurrency", conc, "webhook attempts in flight per endpoint on this instance (env PARTNERD_WEBHOOK_CONCURRENCY)"),
-		lease: fs.Duration("webhook-lease", lease,
-			"how long a claimed delivery is this instance's; after an instance dies, its claims wait this long (env PARTNERD_WEBHOOK_LEASE)"),
-	}
+	fs.twin(getenv, "webhook-allow-private", "PARTNERD_WEBHOOK_ALLOW_PRIVATE")
+	fs.twin(getenv, "webhook-concurrency", "PARTNERD_WEBHOOK_CONCURRENCY")
+	fs.twin(getenv, "webhook-lease", "PARTNERD_WEBHOOK_LEASE")
+	return o
 }
 
 // startWebhooks runs this instance's webhook dispatcher, the auto

@@ -48,6 +48,14 @@ func (a *answer) ok() bool { return a.res.Status >= 200 && a.res.Status <= 299 }
 // code is the error code of a non-2xx answer.
 func (a *answer) code() string { return partnerd.ErrorCode(a.err) }
 
+// notReady reports a 503 unavailable: an instance that is starting (its
+// database still migrating), draining or without its database, which did
+// nothing and asks to be retried (API.md §7). Like a refused connection it
+// is never a failure; the request is retried or sent to another instance.
+func notReady(status int, code string) bool {
+	return status == http.StatusServiceUnavailable && code == partnerd.ECUnavailable
+}
+
 // errTimeout marks a request the server did not answer in time; unlike a
 // refused or reset connection it may still be running there.
 var errTimeout = errors.New("no answer within the request timeout")
@@ -91,7 +99,7 @@ func (c *instances) read(ctx context.Context, rng *rand.Rand, what string, get f
 		switch {
 		case err == nil:
 			return nil
-		case res.Status == 0, cut, res.Status >= 500 && c.allow5xx:
+		case res.Status == 0, cut, res.Status >= 500 && c.allow5xx, notReady(res.Status, partnerd.ErrorCode(err)):
 			errs = append(errs, fmt.Errorf("%s on instance %d: status %d: %w", what, i, res.Status, err))
 			continue
 		}

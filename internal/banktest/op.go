@@ -260,7 +260,7 @@ func (w *worker) judge(o *op, a attempt) outcome {
 	}
 	status := res.res.Status
 	if status >= 500 {
-		if !r.cfg.Allow5xx {
+		if !r.cfg.Allow5xx && !notReady(status, res.code()) {
 			r.fail("%s: got %d: %v", what, status, res.err)
 		}
 		return outUnknown

@@ -228,10 +228,11 @@ func (s *Server) partner(h handlerFunc) http.Handler {
 	return s.as(s.authenticate, h)
 }
 
-// as authenticates the request with authenticate before running h.
+// as authenticates the request with authenticate, within the rate limits
+// (ratelimit.go), before running h.
 func (s *Server) as(authenticate func(*http.Request) (*partnerd.Principal, error), h handlerFunc) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		p, err := authenticate(r)
+		p, err := s.admit(w, r, authenticate)
 		if err != nil {
 			return err
 		}

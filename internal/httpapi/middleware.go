@@ -120,6 +120,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					s.log.LogAttrs(ctx, slog.LevelError, "panic after response started", slog.String("request_id", id), slog.String("error", err.Error()))
 				}
 			}
+			if s.metrics != nil {
+				s.metrics.observeRequest(routeLabel(ri.route), r.Method, rw.status, time.Since(start))
+			}
 			s.logRequest(ctx, &accessLine{
 				time: time.Now(), method: r.Method, route: ri.route, path: r.URL.Path, status: rw.status,
 				duration: time.Since(start), bytes: rw.bytes, requestID: id, partnerID: ri.partnerID(),

@@ -5,8 +5,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -47,6 +49,15 @@ type Server struct {
 	webhooks partnerd.WebhookService
 	// topups manages customers' auto top-up (API.md §8).
 	topups partnerd.AutoTopupService
+	// metrics counts requests and effects (nil: not counted); /metrics
+	// answers on this handler only to callers in metricsAllow.
+	metrics      *Metrics
+	metricsAllow []netip.Prefix
+	limits       limiter
+	// phase is ready, starting or draining (health.go); next, once set,
+	// serves every request instead (HandOver).
+	phase atomic.Int32
+	next  atomic.Pointer[Server]
 }
 
 // Config wires the services the server needs.
@@ -93,6 +104,14 @@ type Config struct {
 	Webhooks partnerd.WebhookService
 	// AutoTopups manages customers' auto top-up (required by its routes).
 	AutoTopups partnerd.AutoTopupService
+	// Metrics, if set, counts the server's requests and what its services
+	// committed. MetricsAllow are the networks that may GET /metrics from
+	// this handler; others, and everyone when it is empty (metrics served
+	// on a listener of their own, or not at all), get 404.
+	Metrics      *Metrics
+	MetricsAllow []netip.Prefix
+	// RateLimits are the token buckets; the zero value limits nothing.
+	RateLimits RateLimits
 }
 
 // NewServer returns the handler for the whole API.
@@ -117,6 +136,19 @@ func NewServer(c Config) *Server {
 	if s.credentials.now == nil {
 		s.credentials.now = time.Now
 	}
+	s.limits.cfg = c.RateLimits
+	if m := c.Metrics; m != nil {
+		s.metrics, s.metricsAllow = m, c.MetricsAllow
+		if s.ledger != nil {
+			s.ledger = meteredLedger{s.ledger, m}
+		}
+		if s.numbers != nil {
+			s.numbers = meteredNumbers{s.numbers, m}
+		}
+		if s.calls != nil {
+			s.calls = meteredCalls{s.calls, m}
+		}
+	}
 	s.routes()
 	return s
 }
@@ -132,6 +164,10 @@ func (s *Server) Close() {
 // ServeHTTP runs every request through request ids, logging and recovery,
 // then the router.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if next := s.next.Load(); next != nil {
+		next.ServeHTTP(w, r)
+		return
+	}
 	s.observe(http.HandlerFunc(s.route)).ServeHTTP(w, r)
 }
 
@@ -150,6 +186,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	if p := r.URL.EscapedPath(); !strings.HasPrefix(p, "/") || path.Clean(p) != p {
 		s.writeError(w, r, partnerd.Errorf(partnerd.ECRouteNotFound, "No route matches %s %s: paths hold no empty, . or .. segments and no trailing slash.", r.Method, r.URL.Path))
+		return
+	}
+	if r.URL.Path == "/metrics" && s.metricsAllowed(r) {
+		info(r.Context()).route = "GET /metrics"
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			s.writeError(w, r, partnerd.Errorf(partnerd.ECMethodNotAllowed, "Method %s is not allowed on %s.", r.Method, r.URL.Path))
+			return
+		}
+		s.metrics.Handler().ServeHTTP(w, r)
 		return
 	}
 	h, pattern := s.mux.Handler(r)

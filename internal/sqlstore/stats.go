@@ -1,5 +1,7 @@
 package sqlstore
 
+import "database/sql"
+
 // WriterStats counts what the store's write batcher did since the store
 // opened: how many transactions it committed and how many write requests
 // those commits answered, so requests/commit is the mean batch size.
@@ -26,4 +28,10 @@ func (s WriterStats) Sub(earlier WriterStats) WriterStats {
 		Commits: s.Commits - earlier.Commits, Requests: s.Requests - earlier.Requests,
 		Reruns: s.Reruns - earlier.Reruns, Combined: s.Combined - earlier.Combined,
 	}
+}
+
+// PoolStats returns the statistics of the store's connection pools: the
+// readers' and the writer's.
+func (db *DB) PoolStats() map[string]func() sql.DBStats {
+	return map[string]func() sql.DBStats{"read": db.read.Stats, "write": db.write.Stats}
 }

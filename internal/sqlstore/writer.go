@@ -93,6 +93,8 @@ type writer struct {
 	done     chan struct{}
 	once     sync.Once
 	stats    writerStats
+	// observe, if set, is told the size of each committed batch.
+	observe atomic.Pointer[func(size int)]
 }
 
 // writerStats counts what the writer did since it started.
@@ -418,6 +420,9 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 	}
 	w.stats.commits.Add(1)
 	w.stats.requests.Add(int64(len(batch)))
+	if f := w.observe.Load(); f != nil {
+		(*f)(len(batch))
+	}
 	for _, b := range ops {
 		if b.combined() {
 			w.stats.combined.Add(1)
@@ -535,4 +540,11 @@ func (t *txn) closeStmts() {
 	for _, st := range t.stmts {
 		st.Close()
 	}
+}
+
+// ObserveBatches has fn told the number of write requests of every
+// transaction the writer commits (the partnerd_write_batch_size
+// histogram). fn runs on the writer's goroutine: it must be quick.
+func (db *DB) ObserveBatches(fn func(size int)) {
+	db.writer.observe.Store(&fn)
 }
