@@ -184,7 +184,9 @@ func TestAccountRotateToken(t *testing.T) {
 		if first.status != http.StatusOK || again.raw != first.raw || again.header.Get("Idempotent-Replayed") != "true" {
 			t.Errorf("retried rotate-token = %s (replayed %q), want %s", again.raw, again.header.Get("Idempotent-Replayed"), first.raw)
 		}
-		var body struct{ AuthToken string `json:"auth_token"` }
+		var body struct {
+			AuthToken string `json:"auth_token"`
+		}
 		json.Unmarshal([]byte(first.raw), &body)
 		if r := e.get(t, own, creds{c.authID, body.AuthToken}); r.status != http.StatusOK {
 			t.Errorf("customer GET with the replayed token = %d", r.status)
