@@ -45,7 +45,6 @@ type victim struct {
 	endpointID     string
 	callUUID       string
 	markers        []string // text only the victim's data holds
-	db, dsn        string   // where to read its rows
 	switchToken    string
 	attacker       creds
 	attackerClient creds // a customer of the attacker
