@@ -71,6 +71,8 @@ type AccountInput struct {
 // AccountFilter selects a page of a partner's accounts, newest first.
 type AccountFilter struct {
 	Search string
+	// Status, when not empty, keeps the accounts in that status.
+	Status string
 	Page   Page
 }
 
@@ -79,6 +81,7 @@ type AccountFilter struct {
 type AccountParams struct {
 	Page   PageParams
 	Search *string
+	Status *string
 }
 
 // AccountService manages a partner's customer accounts. Every method is

@@ -1,6 +1,9 @@
 package partnerd
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // SuspendInput is the body of POST /accounts/{id}/suspend. Validate
 // normalizes it in place.
@@ -29,9 +32,120 @@ type AccountLifecycleService interface {
 	SuspendAccount(ctx context.Context, partnerID, authID string, in SuspendInput) (*Account, error)
 	// ActivateAccount makes a suspended (or active) customer active.
 	ActivateAccount(ctx context.Context, partnerID, authID string) (*Account, error)
+	// CloseAccount closes the customer for good, in one transaction: its
+	// open reservations are released, its numbers go back to the
+	// partner's pool, and its whole balance goes back to the partner as
+	// a withdrawal (initiated by the partner, through the ledger). Its
+	// token and SIP endpoints stop working; it stays readable and its
+	// email stays taken. Closing a closed account is account_closed.
+	CloseAccount(ctx context.Context, partnerID, authID string) (*Account, error)
+	// UpdateAccount changes the fields in names (PATCH /accounts/{id}):
+	// every field is checked as on create, against the account as it
+	// will be; the email stays unique (email_taken).
+	UpdateAccount(ctx context.Context, partnerID, authID string, in AccountUpdate) (*Account, error)
+	// RotateAccountToken gives the customer a new auth_token, returned in
+	// the account; the old one stops working.
+	RotateAccountToken(ctx context.Context, partnerID, authID string) (*Account, error)
+	// AccountCredential returns what authenticating customer authID (its
+	// own API, API.md §6) checks against, whatever its status; an unknown
+	// id is ECNotFound. It reads the database every time: callers cache.
+	AccountCredential(ctx context.Context, authID string) (*AccountCredential, error)
 }
+
+// Change is one field of an update: Set when the request named it, with
+// Value nil when it was null (which clears an optional field).
+type Change struct {
+	Set   bool
+	Value *string
+}
+
+// AccountUpdate is the body of PATCH /accounts/{id}: every creatable
+// field but country.
+type AccountUpdate struct {
+	Name, Email, Password, Phone                        Change
+	Description, Company, Address, City, State, ZipCode Change
+	Timezone, GSTIN, GSTStatus, AccountType             Change
+}
+
+// Check reports what the update can tell without the account: a required
+// field given as null, and a new password that breaks the policy. Apply
+// checks the rest.
+func (u *AccountUpdate) Check() error {
+	var fe FieldErrors
+	for _, f := range []struct {
+		name string
+		c    Change
+	}{{"name", u.Name}, {"email", u.Email}, {"password", u.Password}, {"phone", u.Phone}} {
+		if f.c.Set && f.c.Value == nil {
+			fe.Add(f.name, FCRequired, f.name+" cannot be null")
+		}
+	}
+	if u.Password.Set && u.Password.Value != nil {
+		validatePassword(&fe, *u.Password.Value)
+	}
+	return fe.Err()
+}
+
+// Apply returns the account a would be after the update, normalized and
+// checked as on create (the password excepted: Check checks it), or a
+// validation_error naming every bad field.
+func (u *AccountUpdate) Apply(a *Account) (*Account, error) {
+	checked := u.Check()
+	set := func(c Change, cur string) string {
+		if c.Set && c.Value != nil {
+			return *c.Value
+		}
+		return cur
+	}
+	opt := func(c Change, cur *string) *string {
+		if c.Set {
+			return c.Value
+		}
+		return cur
+	}
+	tz, typ := a.Timezone, a.AccountType
+	in := AccountInput{
+		Name: set(u.Name, a.Name), Email: set(u.Email, a.Email), Phone: set(u.Phone, a.Phone), Country: a.Country,
+		Description: opt(u.Description, a.Description), Company: opt(u.Company, a.Company),
+		Address: opt(u.Address, a.Address), City: opt(u.City, a.City), State: opt(u.State, a.State),
+		ZipCode: opt(u.ZipCode, a.ZipCode), Timezone: opt(u.Timezone, &tz), GSTIN: opt(u.GSTIN, a.GSTIN),
+		GSTStatus: opt(u.GSTStatus, a.GSTStatus), AccountType: opt(u.AccountType, &typ),
+	}
+	if err := joinFieldErrors(checked, in.validate(false)); err != nil {
+		return nil, err
+	}
+	out := *a
+	out.Name, out.Email, out.Phone = in.Name, in.Email, in.Phone
+	out.Description, out.Company, out.Address, out.City, out.State, out.ZipCode =
+		in.Description, in.Company, in.Address, in.City, in.State, in.ZipCode
+	out.Timezone, out.GSTIN, out.GSTStatus, out.AccountType = *in.Timezone, in.GSTIN, in.GSTStatus, *in.AccountType
+	return &out, nil
+}
+
+// CloseDescription is the description of the withdrawal that empties a
+// closed account.
+const CloseDescription = "Account closed: remaining balance returned to the partner"
 
 // ErrAccountClosed refuses any change to a closed account.
 func ErrAccountClosed(authID string) *Error {
 	return Errorf(ECAccountClosed, "Customer account %s is closed.", authID)
+}
+
+// joinFieldErrors is one validation_error listing the fields of both
+// (each field once, as a reports it first).
+func joinFieldErrors(a, b error) error {
+	var fe FieldErrors
+	for _, err := range []error{a, b} {
+		var e *Error
+		if errors.As(err, &e) {
+			for _, f := range e.Fields {
+				if !fe.Has(f.Field) {
+					fe = append(fe, f)
+				}
+			}
+		} else if err != nil {
+			return err
+		}
+	}
+	return fe.Err()
 }

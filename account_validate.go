@@ -42,11 +42,19 @@ const passwordTooWeak = "password must be at least 8 characters and include a nu
 // validation_error listing every invalid field. Every text field passes
 // checkText first. The password never appears in a message.
 func (in *AccountInput) Validate() error {
+	return in.validate(true)
+}
+
+// validate is Validate; without withPassword the password is not checked
+// (an update that keeps the stored one).
+func (in *AccountInput) validate(withPassword bool) error {
 	var fe FieldErrors
 
 	in.Name = validateName(&fe, in.Name)
 	in.Email = validateEmail(&fe, in.Email)
-	validatePassword(&fe, in.Password)
+	if withPassword {
+		validatePassword(&fe, in.Password)
+	}
 
 	country, countryOK := in.Country, false
 	if c, ok := requiredLine(&fe, "country", in.Country, 0); ok {
@@ -131,6 +139,14 @@ func (q AccountParams) Filter() (AccountFilter, error) {
 	// is a mistake, not a search for nothing.
 	if s := optionalText(&fe, "search", q.Search, lineText, maxEmailLen); s != nil && !fe.Has("search") {
 		f.Search = *s
+	}
+	if q.Status != nil {
+		switch st := *q.Status; st {
+		case StatusActive, StatusSuspended, StatusClosed:
+			f.Status = st
+		default:
+			fe.Add("status", FCInvalidValue, "status must be one of active, suspended, closed")
+		}
 	}
 	return f, fe.Err()
 }

@@ -2,6 +2,7 @@ package partnerd
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -22,6 +23,9 @@ type Partner struct {
 	// customer counts as low, in minor units.
 	Timezone   string
 	LowBalance int64
+	// RateLimit is the partner's own request rate limit in requests per
+	// second, set by the operator; 0 means the server's default.
+	RateLimit int
 }
 
 // Location returns the partner's time zone (UTC if it cannot be loaded,
@@ -68,6 +72,8 @@ type PartnerSettings struct {
 	Status     *string
 	Timezone   *string
 	LowBalance *int64
+	// RateLimit is requests per second; 0 restores the server's default.
+	RateLimit *int
 }
 
 // Validate checks the settings given.
@@ -82,11 +88,17 @@ func (in *PartnerSettings) Validate() error {
 	if in.LowBalance != nil && *in.LowBalance < 0 {
 		fe.Add("low_balance", FCOutOfRange, "low_balance must not be negative")
 	}
-	if in.Status == nil && in.Timezone == nil && in.LowBalance == nil && len(fe) == 0 {
+	if in.RateLimit != nil && (*in.RateLimit < 0 || *in.RateLimit > MaxRateLimit) {
+		fe.Add("rate_limit", FCOutOfRange, fmt.Sprintf("rate_limit must be between 0 (the server's default) and %d requests per second", MaxRateLimit))
+	}
+	if in.Status == nil && in.Timezone == nil && in.LowBalance == nil && in.RateLimit == nil && len(fe) == 0 {
 		fe.Add("settings", FCRequired, "give at least one setting to change")
 	}
 	return fe.Err()
 }
+
+// MaxRateLimit bounds a partner's rate limit (requests per second).
+const MaxRateLimit = 1_000_000
 
 // PartnerInput is what the operator gives to create a partner.
 type PartnerInput struct {
@@ -110,6 +122,9 @@ type PartnerService interface {
 	ListPartners(ctx context.Context) ([]*Partner, error)
 	// SetPartner changes a partner's settings and returns it.
 	SetPartner(ctx context.Context, id string, in PartnerSettings) (*Partner, error)
+	// RotatePartnerToken gives the partner a new token, returned once and
+	// stored only as a hash; the old one stops working.
+	RotatePartnerToken(ctx context.Context, id string) (string, error)
 }
 
 // Page is a validated page request: Page ≥ 1 and 1 ≤ Size ≤ 100.

@@ -12,6 +12,9 @@ const (
 	// PrincipalSwitch is a SIP switch calling the switch API with a
 	// switch token (Authorization: Bearer).
 	PrincipalSwitch
+	// PrincipalCustomer is a customer calling its own read-only API
+	// (API.md §6) with its MA_ id and auth_token.
+	PrincipalCustomer
 )
 
 // String names the kind, as in logs.
@@ -21,6 +24,8 @@ func (k PrincipalKind) String() string {
 		return "partner"
 	case PrincipalSwitch:
 		return "switch"
+	case PrincipalCustomer:
+		return "customer"
 	}
 	return "unknown"
 }
@@ -41,6 +46,8 @@ type Principal struct {
 	Partner *Partner
 	// SwitchTokenID is the token a switch authenticated with.
 	SwitchTokenID string
+	// AccountID is the customer a PrincipalCustomer is.
+	AccountID string
 }
 
 // PartnerCredential is what authenticating a partner checks against: its
@@ -49,6 +56,16 @@ type Principal struct {
 // layer), so that they are written once for every kind of principal.
 type PartnerCredential struct {
 	// Partner is the identity, without balance or account count.
+	Partner   Partner
+	TokenHash []byte
+}
+
+// AccountCredential is what authenticating a customer checks against: its
+// status, its partner's identity (a customer acts within its partner) and
+// the SHA-256 hash of its token.
+type AccountCredential struct {
+	AuthID    string
+	Status    string
 	Partner   Partner
 	TokenHash []byte
 }

@@ -26,6 +26,8 @@ type partnerJSON struct {
 	CreatedAt    string         `json:"created_at"`
 	Timezone     string         `json:"timezone"`
 	LowBalance   partnerd.Money `json:"low_balance"`
+	// RateLimit is requests per second; 0 is the server's default.
+	RateLimit int `json:"rate_limit"`
 }
 
 func toPartnerJSON(p *partnerd.Partner, token string) partnerJSON {
@@ -34,6 +36,7 @@ func toPartnerJSON(p *partnerd.Partner, token string) partnerJSON {
 		Currency: p.Currency, Balance: partnerd.Money{Minor: p.Balance, Currency: p.Currency},
 		AccountCount: p.AccountCount, CreatedAt: p.CreatedAt.UTC().Format(time.RFC3339),
 		Timezone: p.Timezone, LowBalance: partnerd.Money{Minor: p.LowBalance, Currency: p.Currency},
+		RateLimit: p.RateLimit,
 	}
 }
 
@@ -113,13 +116,14 @@ func describe(err error) error {
 }
 
 // partnerSet changes a partner's settings: its status, the time zone its
-// days are counted in, and its low-balance threshold.
+// days are counted in, its low-balance threshold and its rate limit.
 func partnerSet(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("partner set", "PA_…", stdout)
 	dbFlag := fs.db(getenv)
 	status := fs.String("status", "", "active, or inactive (its credentials then get 403 partner_inactive)")
 	timezone := fs.String("timezone", "", "IANA time zone its days are counted in (date filters, the dashboard's today), as Asia/Kolkata")
 	low := fs.String("low-balance", "", "balance under which a customer counts as low on the dashboard, in the partner's currency (default 100.00)")
+	rateLimit := fs.Int("rate-limit", 0, "requests per second the partner's credentials may make (0: the server's default)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -130,10 +134,12 @@ func partnerSet(ctx context.Context, args []string, getenv func(string) string, 
 			in.Status = status
 		case "timezone":
 			in.Timezone = timezone
+		case "rate-limit":
+			in.RateLimit = rateLimit
 		}
 	})
-	if in.Status == nil && in.Timezone == nil && *low == "" {
-		return usageError{"partner set changes nothing: give --status, --timezone or --low-balance\n\n" + fs.usage()}
+	if in.Status == nil && in.Timezone == nil && in.RateLimit == nil && *low == "" {
+		return usageError{"partner set changes nothing: give --status, --timezone, --low-balance or --rate-limit\n\n" + fs.usage()}
 	}
 	partnerID := fs.Arg(0)
 	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
@@ -161,4 +167,29 @@ func partnerSet(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(toPartnerJSON(p, ""))
+}
+
+// partnerRotateToken gives a partner a new token and prints it, the only
+// time it is shown. The old token stops working at once for new servers,
+// and within the credential cache's bound (1 s) on running ones.
+func partnerRotateToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("partner rotate-token", "PA_…", stdout)
+	dbFlag := fs.db(getenv)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	partnerID := fs.Arg(0)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	token, err := db.RotatePartnerToken(ctx, partnerID)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(struct {
+		AuthID    string `json:"auth_id"`
+		AuthToken string `json:"auth_token"`
+	}{partnerID, token})
 }

@@ -60,6 +60,7 @@ func TestPartnerCreateAndList(t *testing.T) {
 		"auth_id": id, "auth_token": token, "name": "Acme Telecom", "email": "ops@acme.example",
 		"company": "Acme Ltd", "status": "active", "currency": "USD", "balance": json.Number("0.00"),
 		"account_count": json.Number("0"), "created_at": p["created_at"], "timezone": "UTC", "low_balance": json.Number("100.00"),
+		"rate_limit": json.Number("0"),
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("partner create output (-want +got):\n%s", diff)

@@ -43,11 +43,11 @@ func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) err
 func renderAccountCreated(a *partnerd.Account) any { return wire.NewAccountCreated(a) }
 
 // accountListParams are the query parameters of GET /accounts.
-var accountListParams = slices.Concat(pageParams, []string{"search"})
+var accountListParams = slices.Concat(pageParams, []string{"search", "status"})
 
 func (s *Server) handleAccountList(w http.ResponseWriter, r *http.Request) error {
 	q := parseQuery(r, accountListParams)
-	f, err := partnerd.AccountParams{Page: q.page(), Search: q.get("search")}.Filter()
+	f, err := partnerd.AccountParams{Page: q.page(), Search: q.get("search"), Status: q.get("status")}.Filter()
 	if err := q.check(err); err != nil {
 		return err
 	}

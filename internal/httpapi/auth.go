@@ -196,8 +196,11 @@ func (s *Server) check(ctx context.Context, kind partnerd.PrincipalKind, id, tok
 // token: it never says which part was wrong. A switch token (which has no
 // id) gets it unknown or revoked alike.
 func errInvalidCredentials(kind partnerd.PrincipalKind) error {
-	if kind == partnerd.PrincipalSwitch {
+	switch kind {
+	case partnerd.PrincipalSwitch:
 		return partnerd.Errorf(partnerd.ECInvalidCredentials, "The bearer token is not a valid switch token.")
+	case partnerd.PrincipalCustomer:
+		return partnerd.Errorf(partnerd.ECInvalidCredentials, "The X-Auth-ID and X-Auth-Token do not match any customer account.")
 	}
 	return partnerd.Errorf(partnerd.ECInvalidCredentials, "The X-Auth-ID and X-Auth-Token do not match any partner.")
 }
@@ -296,4 +299,52 @@ func partnerFrom(ctx context.Context) *partnerd.Partner {
 		return p.Partner
 	}
 	return nil
+}
+
+// authenticateCustomer returns the customer principal of the request's
+// X-Auth-ID (an MA_ id) and X-Auth-Token, for the customer's own API
+// (API.md §6). A partner's id is as unknown here as a customer's is on
+// the partner API: 401 either way.
+func (s *Server) authenticateCustomer(r *http.Request) (*partnerd.Principal, error) {
+	id, token := r.Header.Get("X-Auth-ID"), r.Header.Get("X-Auth-Token")
+	if id == "" || token == "" {
+		return nil, partnerd.Errorf(partnerd.ECMissingCredentials, "Send your customer auth_id in X-Auth-ID and your auth_token in X-Auth-Token.")
+	}
+	lookup := s.lookupAccount
+	if !partnerd.IsAccountID(id) || s.lifecycle == nil {
+		lookup = func(context.Context, string) (*credential, error) { return nil, errUnknownID }
+	}
+	return s.check(r.Context(), partnerd.PrincipalCustomer, id, token, lookup)
+}
+
+// lookupAccount reads a customer's credential. A closed account's token
+// is dead (the same answer as a wrong one); a suspended account, or one
+// whose partner is inactive, is refused with 403 once its token matched.
+func (s *Server) lookupAccount(ctx context.Context, id string) (*credential, error) {
+	ac, err := s.lifecycle.AccountCredential(ctx, id)
+	if partnerd.ErrorCode(err) == partnerd.ECNotFound {
+		return nil, errUnknownID
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := ac.Partner
+	c := &credential{
+		principal: &partnerd.Principal{Kind: partnerd.PrincipalCustomer, PartnerID: p.ID, Partner: &p, AccountID: ac.AuthID},
+		tokenHash: ac.TokenHash,
+	}
+	switch {
+	case ac.Status == partnerd.StatusClosed:
+		c.refuse = errInvalidCredentials(partnerd.PrincipalCustomer)
+	case ac.Status == partnerd.StatusSuspended:
+		c.refuse = partnerd.Errorf(partnerd.ECAccountSuspended, "Customer account %s is suspended; ask your provider.", ac.AuthID)
+	case p.Status != partnerd.StatusActive:
+		c.refuse = partnerd.Errorf(partnerd.ECPartnerInactive, "The provider of customer account %s is %s.", ac.AuthID, p.Status)
+	}
+	return c, nil
+}
+
+// customer authenticates a customer before running h.
+func (s *Server) customer(h handlerFunc) http.Handler {
+	return s.as(s.authenticateCustomer, h)
 }

@@ -150,14 +150,18 @@ type envOptions struct {
 	serverNow func() time.Time // the credential cache's clock, if not nil
 	accessLog bool             // access lines through Config.AccessLog, not the logger
 	src       *sqlstore.Source // the database, if not SQLite in dir
+	key       []byte           // the secret key, if not a new random one
 }
 
 // openEnvWith is openEnv with more choices.
 func openEnvWith(dir string, o envOptions) (*testEnv, func(), error) {
 	now := o.now
 	ctx := context.Background()
-	key := make([]byte, 32)
-	rand.Read(key)
+	key := o.key
+	if key == nil {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	path := filepath.Join(dir, "p.db")

@@ -18,6 +18,9 @@ func (s *Server) routes() {
 	// The account lifecycle (API.md §6).
 	s.register("POST "+p+"/accounts/{customer_auth_id}/suspend", s.partner(s.idempotent(s.handleAccountSuspend)))
 	s.register("POST "+p+"/accounts/{customer_auth_id}/activate", s.partner(s.idempotent(s.handleAccountActivate)))
+	s.register("POST "+p+"/accounts/{customer_auth_id}/close", s.partner(s.idempotent(s.handleAccountClose)))
+	s.register("POST "+p+"/accounts/{customer_auth_id}/rotate-token", s.partner(s.idempotent(s.handleAccountRotateToken)))
+	s.register("PATCH "+p+"/accounts/{customer_auth_id}", s.partner(s.handleAccountUpdate))
 	s.register("POST "+p+"/accounts/{customer_auth_id}/transfer-balance", s.partner(s.idempotent(s.handleTransfer)))
 	s.register("POST "+p+"/accounts/{customer_auth_id}/withdraw-balance", s.partner(s.idempotent(s.handleWithdraw)))
 	s.register("GET "+p+"/accounts/{customer_auth_id}/transactions", s.partner(s.handleAccountTransactions))
@@ -72,6 +75,16 @@ func (s *Server) routes() {
 	// Both are idempotent by call_uuid, so no Idempotency-Key is read.
 	s.register("POST /api/v1/switch/authorize", s.switchAPI(s.handleAuthorize))
 	s.register("POST /api/v1/switch/cdrs", s.switchAPI(s.handleCDRs))
+
+	// The customer's own read-only API (API.md §6): the partner's views of
+	// that one customer, with the customer's credentials.
+	const c = "/api/v1/Account/{auth_id}"
+	s.register("GET "+c, s.customer(s.own(s.handleOwnProfile)))
+	s.register("GET "+c+"/balance", s.customer(s.own(s.handleAccountBalance)))
+	s.register("GET "+c+"/transactions", s.customer(s.own(s.handleAccountTransactions)))
+	s.register("GET "+c+"/cdrs", s.customer(s.own(s.handleAccountCDRs)))
+	s.register("GET "+c+"/numbers", s.customer(s.own(s.handleAccountNumbers)))
+	s.register("GET "+c+"/sip-endpoints", s.customer(s.own(s.handleSIPEndpointList)))
 }
 
 // register registers pattern on the mux and remembers it, so that tests

@@ -163,15 +163,21 @@ func (db *DB) Account(ctx context.Context, partnerID, authID string) (_ *partner
 func (db *DB) ListAccounts(ctx context.Context, partnerID string, f partnerd.AccountFilter) (_ []*partnerd.Account, _ int, err error) {
 	defer wrapErr("list accounts", &err)
 	term := strings.TrimSpace(f.Search)
-	if term == "" {
+	if term == "" && f.Status == "" {
 		return db.listAll(ctx, partnerID, f.Page)
 	}
-	clause, args := db.dialect.search(term)
+	where, args := `a.partner_id = ?`, []any{partnerID}
+	if term != "" {
+		clause, searchArgs := db.dialect.search(term)
+		where, args = where+` AND `+clause, append(args, searchArgs...)
+	}
+	if f.Status != "" {
+		where, args = where+` AND a.status = ?`, append(args, f.Status)
+	}
 	// The search index is read once: the matching sequence numbers, newest
 	// first, give both the total and the page; only the page's rows are
 	// then read in full.
-	rows, err := db.query(ctx, `SELECT a.seq FROM accounts a WHERE a.partner_id = ? AND `+clause+` ORDER BY a.seq DESC`,
-		append([]any{partnerID}, args...)...)
+	rows, err := db.query(ctx, `SELECT a.seq FROM accounts a WHERE `+where+` ORDER BY a.seq DESC`, args...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/secret"
 )
 
 var _ partnerd.AccountLifecycleService = (*DB)(nil)
@@ -81,4 +84,190 @@ func (db *DB) openToken(a *partnerd.Account, enc []byte) error {
 	}
 	a.AuthToken = string(token)
 	return nil
+}
+
+// CloseAccount implements partnerd.AccountLifecycleService. The locks are
+// taken in the order every other write takes them (the account's row,
+// then the partner's wallet, then the customer's, as a transfer does), so
+// that a close running beside transfers, calls and CDRs on other
+// instances waits for them, or they for it, and never deadlocks.
+func (db *DB) CloseAccount(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
+	txID := partnerd.NewTransactionID(db.Now())
+	a, err := write(ctx, db, func(tx *txn) (*partnerd.Account, error) {
+		now := db.now()
+		// The status guard makes the close happen once: of concurrent
+		// closes, on any instance, one finds the account open.
+		res, err := tx.exec(`UPDATE accounts SET status = 'closed', status_reason = NULL, updated_at = ?
+			WHERE auth_id = ? AND partner_id = ? AND status <> 'closed'`, now.Unix(), authID, partnerID)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			if err := writableAccount(tx, partnerID, authID); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%d accounts closed", n)
+		}
+		// Lock the partner's wallet before the customer's (a no-op
+		// update holds the row until commit on PostgreSQL).
+		if _, err := tx.exec(`UPDATE wallets SET updated_at = updated_at WHERE id = ?`, partnerID); err != nil {
+			return nil, err
+		}
+		var open []string
+		if err := tx.scanRows(func(rows *sql.Rows) error {
+			var uuid string
+			err := rows.Scan(&uuid)
+			open = append(open, uuid)
+			return err
+		}, `SELECT call_uuid FROM authorizations WHERE account_auth_id = ? AND released_at IS NULL AND amount > 0`, authID); err != nil {
+			return nil, err
+		}
+		for _, uuid := range open {
+			if _, _, err := releaseReservation(tx, uuid, now); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := tx.exec(`UPDATE numbers SET status = 'available', account_auth_id = NULL, assigned_at = NULL,
+				periods_paid = 0, paid_until = NULL
+			WHERE account_auth_id = ? AND partner_id = ?`, authID, partnerID); err != nil {
+			return nil, err
+		}
+		var balance, reserved int64
+		if err := tx.queryRow(`UPDATE wallets SET updated_at = updated_at WHERE id = ? RETURNING balance, reserved`,
+			authID).Scan(&balance, &reserved); err != nil {
+			return nil, err
+		}
+		if reserved != 0 {
+			return nil, fmt.Errorf("close %s: %d still reserved after releasing its calls", authID, reserved)
+		}
+		if balance > 0 {
+			pid, description := partnerID, partnerd.CloseDescription
+			if _, err := db.post(tx, ledgerTx{
+				id: txID, partnerID: pid, kind: "withdrawal", description: &description,
+				initiatedBy: pid, createdAt: now,
+			}, claimKeyOf(ctx), []posting{
+				{walletID: pid, walletKind: "partner", partnerID: &pid, typ: partnerd.TxTransferIn, amount: balance},
+				{walletID: authID, walletKind: "customer", partnerID: &pid, typ: partnerd.TxWithdrawal, amount: -balance},
+			}); err != nil {
+				return nil, err
+			}
+		}
+		return db.accountIn(tx, partnerID, authID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("close account: %w", err)
+	}
+	return a, nil
+}
+
+// UpdateAccount implements partnerd.AccountLifecycleService. The account
+// is read and changed in one write, so concurrent updates apply one after
+// the other, each checked against the account the other left.
+func (db *DB) UpdateAccount(ctx context.Context, partnerID, authID string, in partnerd.AccountUpdate) (*partnerd.Account, error) {
+	if err := in.Check(); err != nil {
+		// Every bad field at once: those only the account can tell too.
+		if cur, rerr := db.Account(ctx, partnerID, authID); rerr == nil {
+			_, err = in.Apply(cur)
+		}
+		return nil, err
+	}
+	// Hashing is slow on purpose (argon2id): before the write, never in it.
+	var pwHash *string
+	if in.Password.Set {
+		h, err := secret.HashPassword(*in.Password.Value)
+		if err != nil {
+			return nil, fmt.Errorf("update account: %w", err)
+		}
+		pwHash = &h
+	}
+	a, err := write(ctx, db, func(tx *txn) (*partnerd.Account, error) {
+		cur, err := db.accountIn(tx, partnerID, authID)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Status == partnerd.StatusClosed {
+			return nil, partnerd.ErrAccountClosed(authID)
+		}
+		a, err := in.Apply(cur)
+		if err != nil {
+			return nil, err
+		}
+		if a.Email != cur.Email {
+			var n int
+			if err := tx.queryRow(`SELECT COUNT(*) FROM accounts WHERE email = ?`, a.Email).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				return nil, errEmailTaken(a.Email)
+			}
+		}
+		a.UpdatedAt = db.now()
+		_, err = tx.exec(`UPDATE accounts SET name = ?, name_lower = ?, email = ?, password_hash = COALESCE(?, password_hash),
+				phone = ?, description = ?, company = ?, address = ?, city = ?, state = ?, zip_code = ?, timezone = ?,
+				gstin = ?, gst_status = ?, account_type = ?, updated_at = ?
+			WHERE auth_id = ? AND partner_id = ? AND status <> 'closed'`,
+			a.Name, strings.ToLower(a.Name), a.Email, pwHash, a.Phone, a.Description, a.Company, a.Address, a.City,
+			a.State, a.ZipCode, a.Timezone, a.GSTIN, a.GSTStatus, a.AccountType, a.UpdatedAt.Unix(), authID, partnerID)
+		if isUniqueViolation(err) {
+			// Another instance took the email after the check above.
+			return nil, errEmailTaken(a.Email)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return db.accountIn(tx, partnerID, authID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update account: %w", err)
+	}
+	return a, nil
+}
+
+// RotateAccountToken implements partnerd.AccountLifecycleService.
+func (db *DB) RotateAccountToken(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
+	if db.box == nil {
+		return nil, errors.New("rotate account token: no secret key configured")
+	}
+	token := secret.NewToken()
+	a, err := write(ctx, db, func(tx *txn) (*partnerd.Account, error) {
+		res, err := tx.exec(`UPDATE accounts SET token_hash = ?, token_enc = ?, updated_at = ?
+			WHERE auth_id = ? AND partner_id = ? AND status <> 'closed'`,
+			secret.HashToken(token), db.box.SealWith([]byte(token), []byte(authID)), db.now().Unix(), authID, partnerID)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			if err := writableAccount(tx, partnerID, authID); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%d accounts updated", n)
+		}
+		return db.accountIn(tx, partnerID, authID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rotate account token: %w", err)
+	}
+	return a, nil
+}
+
+// AccountCredential implements partnerd.AccountLifecycleService.
+func (db *DB) AccountCredential(ctx context.Context, authID string) (*partnerd.AccountCredential, error) {
+	var c partnerd.AccountCredential
+	p := &c.Partner
+	var created int64
+	var low sql.NullInt64
+	err := db.queryRow(ctx, `SELECT a.auth_id, a.status, a.token_hash, p.id, p.name, p.email, p.company, p.status, p.currency,
+			p.created_at, p.timezone, p.low_balance, p.rate_limit
+		FROM accounts a JOIN partners p ON p.id = a.partner_id WHERE a.auth_id = ?`, authID).
+		Scan(&c.AuthID, &c.Status, &c.TokenHash, &p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency,
+			&created, &p.Timezone, &low, &p.RateLimit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, partnerd.Errorf(partnerd.ECNotFound, "No customer %q exists.", authID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("account credential: %w", err)
+	}
+	p.CreatedAt = time.Unix(created, 0).UTC()
+	p.LowBalance = lowBalance(low, p.Currency)
+	return &c, nil
 }

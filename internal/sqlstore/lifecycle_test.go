@@ -18,7 +18,7 @@ func TestSQLiteLifecycle(t *testing.T) {
 			stores[i] = mustOpen(t, path, key)
 		}
 		return stores
-	}, setStatus)
+	})
 }
 
 func TestPostgresLifecycle(t *testing.T) {
@@ -35,5 +35,5 @@ func TestPostgresLifecycle(t *testing.T) {
 			stores[i] = db
 		}
 		return stores
-	}, setStatus)
+	})
 }

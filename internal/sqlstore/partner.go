@@ -102,9 +102,11 @@ func (db *DB) PartnerCredential(ctx context.Context, id string) (*partnerd.Partn
 	p := &c.Partner
 	var created int64
 	var low sql.NullInt64
-	err := db.queryRow(ctx, `SELECT id, name, email, company, status, currency, token_hash, created_at, timezone, low_balance
+	err := db.queryRow(ctx, `SELECT id, name, email, company, status, currency, token_hash, created_at, timezone, low_balance,
+			rate_limit
 		FROM partners WHERE id = ?`, id).
-		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &c.TokenHash, &created, &p.Timezone, &low)
+		Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &c.TokenHash, &created, &p.Timezone, &low,
+			&p.RateLimit)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)
 	}
@@ -128,14 +130,14 @@ func (db *DB) Partner(ctx context.Context, id string) (_ *partnerd.Partner, err 
 
 // partnerColumns is what scanPartner reads of partners p and their wallets w.
 const partnerColumns = `p.id, p.name, p.email, p.company, p.status, p.currency, p.created_at, w.balance, p.account_count,
-	p.timezone, p.low_balance`
+	p.timezone, p.low_balance, p.rate_limit`
 
 func scanPartner(s scanner) (*partnerd.Partner, error) {
 	var p partnerd.Partner
 	var created int64
 	var low sql.NullInt64
 	if err := s.Scan(&p.ID, &p.Name, &p.Email, &p.Company, &p.Status, &p.Currency, &created, &p.Balance, &p.AccountCount,
-		&p.Timezone, &low); err != nil {
+		&p.Timezone, &low, &p.RateLimit); err != nil {
 		return nil, err
 	}
 	p.CreatedAt = time.Unix(created, 0).UTC()
@@ -159,7 +161,8 @@ func (db *DB) SetPartner(ctx context.Context, id string, in partnerd.PartnerSett
 	}
 	err = db.update(ctx, func(tx *txn) error {
 		res, err := tx.exec(`UPDATE partners SET status = COALESCE(?, status), timezone = COALESCE(?, timezone),
-			low_balance = COALESCE(?, low_balance) WHERE id = ?`, in.Status, in.Timezone, in.LowBalance, id)
+			low_balance = COALESCE(?, low_balance), rate_limit = COALESCE(?, rate_limit) WHERE id = ?`,
+			in.Status, in.Timezone, in.LowBalance, in.RateLimit, id)
 		if err != nil {
 			return err
 		}
@@ -178,6 +181,26 @@ func (db *DB) SetPartner(ctx context.Context, id string, in partnerd.PartnerSett
 		return nil, err
 	}
 	return db.Partner(ctx, id)
+}
+
+// RotatePartnerToken gives a partner a new token (the operator's partner
+// rotate-token) and returns it; only its hash is stored.
+func (db *DB) RotatePartnerToken(ctx context.Context, id string) (string, error) {
+	token := secret.NewToken()
+	err := db.update(ctx, func(tx *txn) error {
+		res, err := tx.exec(`UPDATE partners SET token_hash = ?, updated_at = ? WHERE id = ?`, secret.HashToken(token), db.now().Unix(), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, error(partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)))
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("rotate partner token: %w", err)
+	}
+	return token, nil
 }
 
 // ListPartners returns every partner, oldest first.

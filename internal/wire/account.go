@@ -144,6 +144,50 @@ func NewAccountProfile(a *partnerd.Account) AccountProfile {
 	}
 }
 
+// OwnProfile is the customer's own profile (GET /api/v1/Account/{auth_id}):
+// the partner's view of it without auth_token.
+type OwnProfile struct {
+	AuthID       string          `json:"auth_id"`
+	Name         string          `json:"name"`
+	Email        string          `json:"email"`
+	Phone        string          `json:"phone"`
+	Company      *string         `json:"company"`
+	Status       string          `json:"status"`
+	StatusReason *string         `json:"status_reason"`
+	Balance      json.RawMessage `json:"balance"`
+	Currency     string          `json:"currency"`
+	GSTIN        *string         `json:"gstin"`
+	GSTStatus    *string         `json:"gst_status"`
+	Country      string          `json:"country"`
+	Timezone     string          `json:"timezone"`
+	CreatedAt    time.Time       `json:"created_at"`
+	Description  *string         `json:"description"`
+	Address      *string         `json:"address"`
+	City         *string         `json:"city"`
+	State        *string         `json:"state"`
+	ZipCode      *string         `json:"zip_code"`
+	AccountType  string          `json:"account_type"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+}
+
+// NewOwnProfile renders a customer's profile for the customer.
+func NewOwnProfile(a *partnerd.Account) OwnProfile {
+	p := NewAccountProfile(a)
+	return OwnProfile{
+		AuthID: p.AuthID, Name: p.Name, Email: p.Email, Phone: p.Phone, Company: p.Company, Status: p.Status,
+		StatusReason: p.StatusReason, Balance: p.Balance, Currency: p.Currency, GSTIN: p.GSTIN, GSTStatus: p.GSTStatus,
+		Country: p.Country, Timezone: p.Timezone, CreatedAt: p.CreatedAt, Description: p.Description,
+		Address: p.Address, City: p.City, State: p.State, ZipCode: p.ZipCode, AccountType: p.AccountType,
+		UpdatedAt: p.UpdatedAt,
+	}
+}
+
+// AccountToken is the body of POST /accounts/{id}/rotate-token.
+type AccountToken struct {
+	AuthID    string `json:"auth_id"`
+	AuthToken string `json:"auth_token"`
+}
+
 // Account returns every field of the profile; BalanceUpdatedAt stays zero.
 func (b *AccountProfile) Account(partnerID string) (*partnerd.Account, error) {
 	balance, err := ParseMoney(b.Balance, b.Currency)
