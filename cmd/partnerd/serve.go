@@ -134,7 +134,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Rates:    db,
 		Switches: db, SIP: db, SIPRealm: *cfg.sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db,
 		Metrics: metrics, MetricsAllow: allow,
-		RateLimits: httpapi.RateLimits{Partner: *cfg.rateLimit, Switch: *cfg.switchLimit, AuthFailures: *cfg.authFailures},
+		RateLimits: httpapi.RateLimits{Partner: *cfg.rateLimit, Switch: *cfg.switchLimit, AuthFailures: *cfg.authFailures,
+			// partnerd partner set --rate-limit overrides --rate-limit for one partner.
+			PartnerRate: func(p *partnerd.Partner) int { return p.RateLimit }},
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	if *cfg.metricsAddr != "" {
