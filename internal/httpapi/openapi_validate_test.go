@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path"
 	"slices"
@@ -231,6 +234,43 @@ func (c *contract) checkDeclared(item *v3.PathItem, tmpl string, req *http.Reque
 	return errorTexts(errs)
 }
 
+// protocolCodes are the error codes of the answers given before routing
+// (net/http's own refusals, rewritten by the server), by status: whatever
+// the path, they are the document's ProtocolError.
+var protocolCodes = map[string]int{
+	"malformed_request":          http.StatusBadRequest,
+	"headers_too_large":          http.StatusRequestHeaderFieldsTooLarge,
+	"expectation_failed":         http.StatusExpectationFailed,
+	"not_implemented":            http.StatusNotImplemented,
+	"http_version_not_supported": http.StatusHTTPVersionNotSupported,
+}
+
+// allRoutes is the mux of the routes every server registers.
+var allRoutes = sync.OnceValue(func() *http.ServeMux { return routeMux(httpapi.NewServer(httpapi.Config{})) })
+
+// rawProblems is problems for an answer read off a raw connection, to
+// raw, the request as sent (which may not even parse). An answer given
+// before routing is held to ProtocolError, the others to what the request
+// reached.
+func (c *contract) rawProblems(raw string, resp *http.Response, body []byte) []string {
+	var e struct{ Error string }
+	json.Unmarshal(body, &e)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+	if status, ok := protocolCodes[e.Error]; ok || err != nil {
+		if req == nil {
+			req = httptest.NewRequest(http.MethodGet, "/", nil)
+		}
+		if status != resp.StatusCode {
+			return []string{fmt.Sprintf("a request refused before routing answered %d %s; the document gives %s the status %d", resp.StatusCode, e.Error, e.Error, status)}
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.checkShared(req, resp, "ProtocolError")
+	}
+	return c.problems(allRoutes(), req, resp)
+}
+
 // unroutedResponses are the shared answers of requests that reach no
 // operation, by status: the document describes them once, in components.
 var unroutedResponses = map[int]string{
@@ -246,6 +286,11 @@ func (c *contract) checkUnrouted(req *http.Request, resp *http.Response) []strin
 	if !ok {
 		return []string{fmt.Sprintf("a request no route takes answered %d; the document describes only %v", resp.StatusCode, slices.Sorted(maps.Keys(unroutedResponses)))}
 	}
+	return c.checkShared(req, resp, name)
+}
+
+// checkShared validates resp against components.responses.name.
+func (c *contract) checkShared(req *http.Request, resp *http.Response, name string) []string {
 	r := c.model.Components.Responses.GetOrZero(name)
 	if r == nil {
 		return []string{"the document has no components.responses." + name}
