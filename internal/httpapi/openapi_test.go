@@ -135,6 +135,11 @@ func TestOpenAPILint(t *testing.T) {
 			if tags, _ := raw["tags"].([]any); len(tags) == 0 {
 				t.Errorf("%s has no tag", name)
 			}
+			for _, want := range pathParams(p) {
+				if !declaresPathParam(pathItem(c, p).Parameters, want) && !declaresPathParam(op.Parameters, want) {
+					t.Errorf("%s does not declare its path parameter %s", name, want)
+				}
+			}
 			examples := 0
 			if op.RequestBody != nil {
 				for mt, media := range op.RequestBody.Content.FromOldest() {
@@ -180,6 +185,29 @@ func TestOpenAPILint(t *testing.T) {
 			t.Errorf("schema %s: its example does not validate: %v", name, errorTexts(errs))
 		}
 	}
+}
+
+// pathParams returns the {names} of a path template.
+func pathParams(tmpl string) []string {
+	var out []string
+	for seg := range strings.SplitSeq(tmpl, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			out = append(out, seg[1:len(seg)-1])
+		}
+	}
+	return out
+}
+
+// declaresPathParam reports whether ps holds the path parameter name.
+func declaresPathParam(ps []*v3.Parameter, name string) bool {
+	return slices.ContainsFunc(ps, func(p *v3.Parameter) bool {
+		return p.In == "path" && p.Name == name && p.Required != nil && *p.Required
+	})
+}
+
+// pathItem returns the model's path item of path.
+func pathItem(c *contract, path string) *v3.PathItem {
+	return c.model.Paths.PathItems.GetOrZero(path)
 }
 
 // mustModelOperation returns the built model's operation.
