@@ -298,12 +298,14 @@ func TestOpenAPIServed(t *testing.T) {
 // TestContractCheckCatchesMismatches proves that the validation every
 // HTTP test runs under fails answers the document does not allow: a
 // missing field, an undeclared field, an undeclared status, a missing
-// header, a wrong error code, and a non-error body where no route is.
+// header, a wrong error code, a non-error body where no route is, and a
+// success for a request the document would refuse.
 func TestContractCheckCatchesMismatches(t *testing.T) {
 	c := mustLoadContract(t)
 	routes := routeMux(httpapi.NewServer(httpapi.Config{}))
 	goodHeader := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "X-Request-Id": {"req_1"}, "Cache-Control": {"no-store"}}
 	balance := `{"auth_id":"MA_48149cf4","name":"Credresolve","balance":2450.00,"currency":"INR","last_updated":"2026-03-25T09:55:32Z","reserved":0.00,"available":2450.00}`
+	emptyList := `{"data":[],"meta":{"total":0,"page":1,"size":100,"per_page":100,"total_pages":0}}`
 	notFound := `{"error":"account_not_found","message":"No such account.","request_id":"req_1"}`
 	tests := []struct {
 		name, method, path string
@@ -325,6 +327,8 @@ func TestContractCheckCatchesMismatches(t *testing.T) {
 		{"error without request_id", "GET", base + "/accounts/MA_48149cf4/balance", 404, goodHeader, `{"error":"account_not_found","message":"No."}`, false},
 		{"unrouted non-error body", "GET", "/nowhere", 404, goodHeader, `{"status":"ok"}`, false},
 		{"unrouted 200", "GET", "/nowhere", 200, goodHeader, `{"status":"ok"}`, false},
+		{"valid list", "GET", base + "/accounts?size=100", 200, goodHeader, emptyList, true},
+		{"2xx to a request the document refuses", "GET", base + "/accounts?size=500", 200, goodHeader, emptyList, false},
 		{"405 without Allow", "PUT", base + "/me", 405, goodHeader, strings.ReplaceAll(notFound, "account_not_found", "method_not_allowed"), false},
 	}
 	for _, tt := range tests {
@@ -333,6 +337,8 @@ func TestContractCheckCatchesMismatches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			req.Header.Set("X-Auth-ID", "PA_7K2M9Q4X")
+			req.Header.Set("X-Auth-Token", "sk_live_3xAmPle9T0kEn4Cust0merZq81LmNoPqRs")
 			resp := &http.Response{StatusCode: tt.status, Header: tt.header.Clone(), Request: req,
 				Body: io.NopCloser(strings.NewReader(tt.body))}
 			problems := c.problems(routes, req, resp)

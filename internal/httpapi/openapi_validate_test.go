@@ -103,8 +103,16 @@ func contractCheck(api *httpapi.Server) http.Handler {
 		// The request as the handler got it, before it reads the body.
 		req := r.Clone(r.Context())
 		req.Body = http.NoBody
+		var sent bytes.Buffer
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.TeeReader(r.Body, &sent), r.Body}
+		}
 		cw := &capture{ResponseWriter: w}
 		api.ServeHTTP(cw, r)
+		req.Body = io.NopCloser(bytes.NewReader(sent.Bytes()))
 		c.record(routes, req, cw)
 	})
 }
@@ -183,7 +191,11 @@ func (c *contract) problems(routes *http.ServeMux, req *http.Request, resp *http
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if pattern := route(routes, req); pattern != "" {
-		return c.checkOperation(pattern, req, resp)
+		problems := c.checkOperation(pattern, req, resp)
+		if resp.StatusCode < 300 && req.Method != http.MethodHead {
+			problems = append(problems, c.checkAccepted(pattern, req)...)
+		}
+		return problems
 	}
 	return c.checkUnrouted(req, resp)
 }
@@ -216,6 +228,28 @@ func (c *contract) checkOperation(pattern string, req *http.Request, resp *http.
 		return c.checkDeclared(item, tmpl, req, resp)
 	}
 	_, errs := c.validator.GetResponseBodyValidator().ValidateResponseBodyWithPathItem(req, resp, item, tmpl)
+	return errorTexts(errs)
+}
+
+// checkAccepted checks that the document accepts a request the server
+// accepted (its parameters and body), so that it never documents a
+// request shape stricter than the server's.
+func (c *contract) checkAccepted(pattern string, req *http.Request) []string {
+	_, tmpl, _ := strings.Cut(pattern, " ")
+	item := c.model.Paths.PathItems.GetOrZero(tmpl)
+	if item == nil {
+		return nil
+	}
+	// An empty value is an absent parameter to the server (query.go).
+	req = req.Clone(req.Context())
+	q := req.URL.Query()
+	for k, vs := range q {
+		if len(vs) == 1 && vs[0] == "" {
+			q.Del(k)
+		}
+	}
+	req.URL.RawQuery = q.Encode()
+	_, errs := c.validator.ValidateHttpRequestSyncWithPathItem(req, item, tmpl)
 	return errorTexts(errs)
 }
 
