@@ -53,7 +53,7 @@ func TestPartnerInactive(t *testing.T) {
 	e.wantStatus(t, "/me", p, http.StatusOK)
 	// No API or store method suspends a partner yet: do it in SQL, as an
 	// operator command would.
-	e.mustExecSQL(t, `UPDATE partners SET status = 'suspended' WHERE id = ?`, p.ID)
+	e.mustExecSQL(t, `UPDATE partners SET status = 'inactive' WHERE id = ?`, p.ID)
 
 	// A successful authentication is remembered for a second, so the
 	// suspension takes effect within that, and not before (this instance
@@ -102,7 +102,7 @@ func TestForgetCredentials(t *testing.T) {
 	e.wantStatus(t, "/me", rotated, http.StatusOK)
 
 	// The same for a status change; the neighbour is not affected.
-	e.mustExecSQL(t, `UPDATE partners SET status = 'suspended' WHERE id = ?`, p.ID)
+	e.mustExecSQL(t, `UPDATE partners SET status = 'inactive' WHERE id = ?`, p.ID)
 	e.wantStatus(t, "/me", rotated, http.StatusOK)
 	e.api.ForgetCredentials(p.ID)
 	wantError(t, e.get(t, base+"/me", rotated), http.StatusForbidden, partnerd.ECPartnerInactive)

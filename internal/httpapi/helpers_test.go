@@ -136,6 +136,12 @@ func TestMain(m *testing.M) {
 	for _, c := range sharedCloses {
 		c()
 	}
+	// Answers read by other means than request (raw connections, other
+	// clients) are held to the document here.
+	if v := allViolations(); len(v) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d answers do not match the OpenAPI document:\n%s\n", len(v), strings.Join(v, "\n"))
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -185,7 +191,7 @@ func openEnvWith(dir string, o envOptions) (*testEnv, func(), error) {
 		c.AccessLog = logs
 	}
 	api := httpapi.NewServer(c)
-	srv := httptest.NewServer(api)
+	srv := httptest.NewServer(contractCheck(api))
 	closeEnv := func() {
 		srv.Close()
 		api.Close()
@@ -290,6 +296,9 @@ func (e *testEnv) request(method, path string, c creds, body any, hdr map[string
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return reply{}, fmt.Errorf("%s %s: reading body: %v", method, path, err)
+	}
+	if v := takeViolations(resp.Header.Get("X-Request-Id")); len(v) > 0 {
+		return reply{}, fmt.Errorf("%s", strings.Join(v, "\n"))
 	}
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -233,6 +233,9 @@ func roundTrip(t *testing.T, addr, raw string) reply {
 	if err != nil {
 		t.Fatalf("reading the answer's body: %v", err)
 	}
+	if v := mustContract().rawProblems(raw, resp, b); len(v) > 0 {
+		t.Errorf("%.200q answered %d, which the OpenAPI document does not allow:\n\t%s\n\tbody: %.600s", raw, resp.StatusCode, strings.Join(v, "\n\t"), b)
+	}
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(b)}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()

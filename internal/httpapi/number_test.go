@@ -30,7 +30,7 @@ func numbersEnv(t *testing.T) *testEnv {
 	api := httpapi.NewServer(httpapi.Config{
 		Accounts: db, Partners: db, Ledger: db, Numbers: db, Idempotency: db, Logger: log, Ping: db.Ping,
 	})
-	srv := httptest.NewServer(api)
+	srv := httptest.NewServer(contractCheck(api))
 	t.Cleanup(func() {
 		srv.Close()
 		api.Close()

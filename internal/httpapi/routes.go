@@ -7,6 +7,7 @@ func (s *Server) routes() {
 	const p = "/api/v1/partner"
 	s.register("GET /healthz", s.handle(s.handleHealth))
 	s.register("GET /readyz", s.handle(s.handleReady))
+	s.register("GET /api/v1/openapi.json", s.handle(s.handleOpenAPI))
 
 	s.register("GET "+p+"/me", s.partner(s.handleMe))
 	s.register("GET "+p+"/me/transactions", s.partner(s.handleMeTransactions))
