@@ -44,6 +44,9 @@ type victim struct {
 	number, free   string // a DID assigned to the customer, one in the pool
 	endpointID     string
 	callUUID       string
+	eventID        string   // an event of the victim's
+	webhookID      string   // a webhook endpoint of the victim's
+	deliveryID     string   // a delivery to that endpoint
 	markers        []string // text only the victim's data holds
 	switchToken    string
 	attacker       creds
@@ -56,9 +59,12 @@ func tenancyRows(v *victim) map[string]tenancyRow {
 	const p = base
 	acct := p + "/accounts/" + v.authID
 	own := "/api/v1/Account/" + v.authID
+	hook := p + "/webhook-endpoints/" + v.webhookID
 	return map[string]tenancyRow{
 		"GET /healthz": {kind: publicRoute, path: "/healthz"},
 		"GET /readyz":  {kind: publicRoute, path: "/readyz"},
+
+		"GET /api/v1/openapi.json": {kind: publicRoute, path: "/api/v1/openapi.json"},
 
 		"GET " + p + "/me":              {kind: partnerRoute, path: p + "/me"},
 		"GET " + p + "/me/transactions": {kind: partnerRoute, path: p + "/me/transactions"},
@@ -96,6 +102,26 @@ func tenancyRows(v *victim) map[string]tenancyRow {
 		"DELETE " + p + "/accounts/{customer_auth_id}/sip-endpoints/{endpoint_id}": {kind: partnerRoute, path: acct + "/sip-endpoints/" + v.endpointID, scoped: true},
 		"POST " + p + "/accounts/{customer_auth_id}/sip-endpoints/{endpoint_id}/password": {kind: partnerRoute,
 			path: acct + "/sip-endpoints/" + v.endpointID + "/password", scoped: true, body: map[string]any{"password": "N3w-secret!"}},
+
+		"GET " + p + "/events":            {kind: partnerRoute, path: p + "/events"},
+		"GET " + p + "/events/{event_id}": {kind: partnerRoute, path: p + "/events/" + v.eventID, scoped: true},
+		"PUT " + p + "/accounts/{customer_auth_id}/auto-topup": {kind: partnerRoute, path: acct + "/auto-topup", scoped: true,
+			body: map[string]any{"enabled": true, "threshold": 100, "target_balance": 500, "max_per_day": 2000, "max_per_month": 20000, "max_count_per_day": 5}},
+		"GET " + p + "/accounts/{customer_auth_id}/auto-topup":    {kind: partnerRoute, path: acct + "/auto-topup", scoped: true},
+		"DELETE " + p + "/accounts/{customer_auth_id}/auto-topup": {kind: partnerRoute, path: acct + "/auto-topup", scoped: true},
+		"POST " + p + "/webhook-endpoints": {kind: partnerRoute, path: p + "/webhook-endpoints",
+			body: map[string]any{"url": "https://hooks.intruder.example/partnerd"}},
+		"GET " + p + "/webhook-endpoints":                      {kind: partnerRoute, path: p + "/webhook-endpoints"},
+		"GET " + p + "/webhook-endpoints/{endpoint_id}":        {kind: partnerRoute, path: hook, scoped: true},
+		"PATCH " + p + "/webhook-endpoints/{endpoint_id}":      {kind: partnerRoute, path: hook, scoped: true, body: map[string]any{"status": "disabled"}},
+		"DELETE " + p + "/webhook-endpoints/{endpoint_id}":     {kind: partnerRoute, path: hook, scoped: true},
+		"GET " + p + "/webhook-endpoints/{endpoint_id}/secret": {kind: partnerRoute, path: hook + "/secret", scoped: true},
+		"POST " + p + "/webhook-endpoints/{endpoint_id}/rotate-secret": {kind: partnerRoute, path: hook + "/rotate-secret", scoped: true,
+			body: map[string]any{"expire_old_in_seconds": 0}},
+		"POST " + p + "/webhook-endpoints/{endpoint_id}/test":      {kind: partnerRoute, path: hook + "/test", scoped: true},
+		"GET " + p + "/webhook-endpoints/{endpoint_id}/deliveries": {kind: partnerRoute, path: hook + "/deliveries", scoped: true},
+		"POST " + p + "/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry": {kind: partnerRoute,
+			path: hook + "/deliveries/" + v.deliveryID + "/retry", scoped: true},
 
 		"GET /api/v1/switch/sip-credentials/{username}": {kind: switchRoute, path: "/api/v1/switch/sip-credentials/victim-phone"},
 		"POST /api/v1/switch/authorize": {kind: switchRoute, path: "/api/v1/switch/authorize", body: map[string]any{
@@ -269,6 +295,28 @@ func mustVictim(t *testing.T, e *testEnv) *victim {
 	call := cdrBody(v.callUUID, v.authID, 90)
 	call["to_number"] = "+15559871234"
 	results(t, e.switchPost(t, "/cdrs", v.switchToken, call))
+	// An auto top-up (off, so that nothing moves), a webhook endpoint, a
+	// delivery to it and an event.
+	topup := map[string]any{"enabled": false, "threshold": 100, "target_balance": 500, "max_per_day": 2000, "max_per_month": 20000, "max_count_per_day": 5}
+	if r := e.doJSON(t, http.MethodPut, accountPath(v.authID, "auto-topup"), v.partner, topup, nil); r.status != http.StatusOK {
+		t.Fatalf("auto-topup = %d %s", r.status, r.raw)
+	}
+	hook := e.post(t, base+"/webhook-endpoints", v.partner, map[string]any{"url": "https://hooks.victim-telecom.example/partnerd",
+		"event_types": []string{"balance.low"}, "description": "victim-hook"})
+	if hook.status != http.StatusCreated {
+		t.Fatalf("webhook endpoint = %d %s", hook.status, hook.raw)
+	}
+	v.webhookID = str(hook.body["id"])
+	ping := e.post(t, base+"/webhook-endpoints/"+v.webhookID+"/test", v.partner, nil)
+	if ping.status != http.StatusOK {
+		t.Fatalf("webhook test = %d %s", ping.status, ping.raw)
+	}
+	v.eventID = str(ping.body["id"])
+	ds := e.get(t, base+"/webhook-endpoints/"+v.webhookID+"/deliveries", v.partner)
+	if rows, _ := ds.body["data"].([]any); ds.status != http.StatusOK || len(rows) != 1 {
+		t.Fatalf("deliveries = %d %s", ds.status, ds.raw)
+	}
+	v.deliveryID = str(ds.body["data"].([]any)[0].(map[string]any)["id"])
 
 	ap, atoken, err := e.db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Attacker", Email: "ops@attacker.example"})
 	if err != nil {
@@ -278,12 +326,13 @@ func mustVictim(t *testing.T, e *testEnv) *victim {
 	ac := e.mustCreateAccount(t, v.attacker, validAccount("Attacker Customer", "client@attacker.example"))
 	v.attackerClient = creds{str(ac["auth_id"]), str(ac["auth_token"])}
 	v.markers = []string{"Victim Telecom", "victim-telecom.example", "Victimized Customer", "victim-desk", "+15559871234",
-		v.oldToken, fresh, v.oldCustomer, v.customerToken, "200.00", "90.00"}
+		v.oldToken, fresh, v.oldCustomer, v.customerToken, "200.00", "90.00", "victim-hook", str(hook.body["secret"])}
 	return v
 }
 
 // snapshot renders the victim's rows (its partner and wallets, its
-// customer, numbers, endpoints, calls) and the whole ledger.
+// customer, numbers, endpoints, calls, auto top-up and webhook endpoints)
+// and the whole ledger.
 func snapshot(t *testing.T, driver, dsn string, v *victim) string {
 	t.Helper()
 	db, err := sql.Open(driver, dsn)
@@ -305,6 +354,8 @@ func snapshot(t *testing.T, driver, dsn string, v *victim) string {
 		`SELECT * FROM sip_endpoints WHERE account_id = ` + aid + ` ORDER BY seq`,
 		`SELECT * FROM authorizations ORDER BY call_uuid`,
 		`SELECT * FROM cdrs ORDER BY seq`,
+		`SELECT * FROM autotopup_settings WHERE auth_id = ` + aid,
+		`SELECT * FROM webhook_endpoints WHERE partner_id = ` + pid + ` ORDER BY seq`,
 	} {
 		rows, err := db.Query(q)
 		if err != nil {
