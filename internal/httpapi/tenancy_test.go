@@ -44,9 +44,9 @@ type victim struct {
 	number, free   string // a DID assigned to the customer, one in the pool
 	endpointID     string
 	callUUID       string
-	eventID        string   // an event of the victim's
-	webhookID      string   // a webhook endpoint of the victim's
-	deliveryID     string   // a delivery to that endpoint
+	webhookID      string   // its webhook endpoint
+	eventID        string   // one of its events
+	deliveryID     string   // a delivery of that event to its endpoint
 	markers        []string // text only the victim's data holds
 	switchToken    string
 	attacker       creds
@@ -103,30 +103,29 @@ func tenancyRows(v *victim) map[string]tenancyRow {
 		"POST " + p + "/accounts/{customer_auth_id}/sip-endpoints/{endpoint_id}/password": {kind: partnerRoute,
 			path: acct + "/sip-endpoints/" + v.endpointID + "/password", scoped: true, body: map[string]any{"password": "N3w-secret!"}},
 
-		"GET " + p + "/events":            {kind: partnerRoute, path: p + "/events"},
-		"GET " + p + "/events/{event_id}": {kind: partnerRoute, path: p + "/events/" + v.eventID, scoped: true},
-		"PUT " + p + "/accounts/{customer_auth_id}/auto-topup": {kind: partnerRoute, path: acct + "/auto-topup", scoped: true,
-			body: map[string]any{"enabled": true, "threshold": 100, "target_balance": 500, "max_per_day": 2000, "max_per_month": 20000, "max_count_per_day": 5}},
-		"GET " + p + "/accounts/{customer_auth_id}/auto-topup":    {kind: partnerRoute, path: acct + "/auto-topup", scoped: true},
-		"DELETE " + p + "/accounts/{customer_auth_id}/auto-topup": {kind: partnerRoute, path: acct + "/auto-topup", scoped: true},
-		"POST " + p + "/webhook-endpoints": {kind: partnerRoute, path: p + "/webhook-endpoints",
-			body: map[string]any{"url": "https://hooks.intruder.example/partnerd"}},
-		"GET " + p + "/webhook-endpoints":                      {kind: partnerRoute, path: p + "/webhook-endpoints"},
-		"GET " + p + "/webhook-endpoints/{endpoint_id}":        {kind: partnerRoute, path: hook, scoped: true},
-		"PATCH " + p + "/webhook-endpoints/{endpoint_id}":      {kind: partnerRoute, path: hook, scoped: true, body: map[string]any{"status": "disabled"}},
-		"DELETE " + p + "/webhook-endpoints/{endpoint_id}":     {kind: partnerRoute, path: hook, scoped: true},
-		"GET " + p + "/webhook-endpoints/{endpoint_id}/secret": {kind: partnerRoute, path: hook + "/secret", scoped: true},
-		"POST " + p + "/webhook-endpoints/{endpoint_id}/rotate-secret": {kind: partnerRoute, path: hook + "/rotate-secret", scoped: true,
-			body: map[string]any{"expire_old_in_seconds": 0}},
-		"POST " + p + "/webhook-endpoints/{endpoint_id}/test":      {kind: partnerRoute, path: hook + "/test", scoped: true},
-		"GET " + p + "/webhook-endpoints/{endpoint_id}/deliveries": {kind: partnerRoute, path: hook + "/deliveries", scoped: true},
-		"POST " + p + "/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry": {kind: partnerRoute,
-			path: hook + "/deliveries/" + v.deliveryID + "/retry", scoped: true},
-
 		"GET /api/v1/switch/sip-credentials/{username}": {kind: switchRoute, path: "/api/v1/switch/sip-credentials/victim-phone"},
 		"POST /api/v1/switch/authorize": {kind: switchRoute, path: "/api/v1/switch/authorize", body: map[string]any{
 			"call_uuid": "intruder-call", "direction": "outbound", "from": "+912271260000", "to": "+15551234567", "account_auth_id": v.authID}},
 		"POST /api/v1/switch/cdrs": {kind: switchRoute, path: "/api/v1/switch/cdrs", body: cdrBody("intruder-cdr", v.authID, 60)},
+
+		"GET " + p + "/events":            {kind: partnerRoute, path: p + "/events"},
+		"GET " + p + "/events/{event_id}": {kind: partnerRoute, path: p + "/events/" + v.eventID, scoped: true},
+		"PUT " + p + "/accounts/{customer_auth_id}/auto-topup": {kind: partnerRoute, path: acct + "/auto-topup", scoped: true,
+			body: map[string]any{"enabled": true, "threshold": "10.00", "target_balance": "50.00", "max_per_day": "100.00",
+				"max_per_month": "1000.00", "max_count_per_day": 3}},
+		"GET " + p + "/accounts/{customer_auth_id}/auto-topup":    {kind: partnerRoute, path: acct + "/auto-topup", scoped: true},
+		"DELETE " + p + "/accounts/{customer_auth_id}/auto-topup": {kind: partnerRoute, path: acct + "/auto-topup", scoped: true},
+		"POST " + p + "/webhook-endpoints": {kind: partnerRoute, path: p + "/webhook-endpoints",
+			body: map[string]any{"url": "https://hooks.attacker.example/in"}},
+		"GET " + p + "/webhook-endpoints":                                               {kind: partnerRoute, path: p + "/webhook-endpoints"},
+		"GET " + p + "/webhook-endpoints/{endpoint_id}":                                 {kind: partnerRoute, path: hook, scoped: true},
+		"PATCH " + p + "/webhook-endpoints/{endpoint_id}":                               {kind: partnerRoute, path: hook, scoped: true, body: map[string]any{"description": "hijacked"}},
+		"DELETE " + p + "/webhook-endpoints/{endpoint_id}":                              {kind: partnerRoute, path: hook, scoped: true},
+		"GET " + p + "/webhook-endpoints/{endpoint_id}/secret":                          {kind: partnerRoute, path: hook + "/secret", scoped: true},
+		"POST " + p + "/webhook-endpoints/{endpoint_id}/rotate-secret":                  {kind: partnerRoute, path: hook + "/rotate-secret", scoped: true, body: map[string]any{"expire_old_in_seconds": 0}},
+		"POST " + p + "/webhook-endpoints/{endpoint_id}/test":                           {kind: partnerRoute, path: hook + "/test", scoped: true, body: map[string]any{}},
+		"GET " + p + "/webhook-endpoints/{endpoint_id}/deliveries":                      {kind: partnerRoute, path: hook + "/deliveries", scoped: true},
+		"POST " + p + "/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry": {kind: partnerRoute, path: hook + "/deliveries/" + v.deliveryID + "/retry", scoped: true, body: map[string]any{}},
 
 		"GET /api/v1/Account/{auth_id}":               {kind: customerRoute, path: own},
 		"GET /api/v1/Account/{auth_id}/balance":       {kind: customerRoute, path: own + "/balance"},
@@ -270,6 +269,14 @@ func mustVictim(t *testing.T, e *testEnv) *victim {
 	}
 	e.api.ForgetCredentials(p.ID)
 	v.partner = creds{p.ID, fresh}
+	// A webhook endpoint first, so that the victim's events are delivered
+	// to it (no dispatcher runs here: the deliveries stay pending).
+	victimURL := "https://hooks.victim-telecom.example/partnerd"
+	hookEP, err := e.db.CreateWebhookEndpoint(ctx, p.ID, partnerd.WebhookEndpointInput{URL: victimURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.webhookID = hookEP.ID
 	a := e.mustCreateAccount(t, v.partner, validAccount("Victimized Customer", "secret-victim@victim-telecom.example"))
 	v.authID, v.oldCustomer = str(a["auth_id"]), str(a["auth_token"])
 	r := e.post(t, accountPath(v.authID, "rotate-token"), v.partner, map[string]any{})
@@ -295,28 +302,16 @@ func mustVictim(t *testing.T, e *testEnv) *victim {
 	call := cdrBody(v.callUUID, v.authID, 90)
 	call["to_number"] = "+15559871234"
 	results(t, e.switchPost(t, "/cdrs", v.switchToken, call))
-	// An auto top-up (off, so that nothing moves), a webhook endpoint, a
-	// delivery to it and an event.
-	topup := map[string]any{"enabled": false, "threshold": 100, "target_balance": 500, "max_per_day": 2000, "max_per_month": 20000, "max_count_per_day": 5}
-	if r := e.doJSON(t, http.MethodPut, accountPath(v.authID, "auto-topup"), v.partner, topup, nil); r.status != http.StatusOK {
-		t.Fatalf("auto-topup = %d %s", r.status, r.raw)
+
+	if _, err := e.db.SetAutoTopup(ctx, p.ID, v.authID, partnerd.AutoTopupInput{Enabled: true, Threshold: 5_00, TargetBalance: 20_00,
+		MaxPerDay: 100_00, MaxPerMonth: 1000_00, MaxCountPerDay: 2}); err != nil {
+		t.Fatal(err)
 	}
-	hook := e.post(t, base+"/webhook-endpoints", v.partner, map[string]any{"url": "https://hooks.victim-telecom.example/partnerd",
-		"event_types": []string{"balance.low"}, "description": "victim-hook"})
-	if hook.status != http.StatusCreated {
-		t.Fatalf("webhook endpoint = %d %s", hook.status, hook.raw)
+	ds, _, err := e.db.WebhookDeliveries(ctx, p.ID, v.webhookID, partnerd.DeliveryFilter{Page: partnerd.Page{Page: 1, Size: 1}})
+	if err != nil || len(ds) == 0 {
+		t.Fatalf("the victim's deliveries: %v, %v", ds, err)
 	}
-	v.webhookID = str(hook.body["id"])
-	ping := e.post(t, base+"/webhook-endpoints/"+v.webhookID+"/test", v.partner, nil)
-	if ping.status != http.StatusOK {
-		t.Fatalf("webhook test = %d %s", ping.status, ping.raw)
-	}
-	v.eventID = str(ping.body["id"])
-	ds := e.get(t, base+"/webhook-endpoints/"+v.webhookID+"/deliveries", v.partner)
-	if rows, _ := ds.body["data"].([]any); ds.status != http.StatusOK || len(rows) != 1 {
-		t.Fatalf("deliveries = %d %s", ds.status, ds.raw)
-	}
-	v.deliveryID = str(ds.body["data"].([]any)[0].(map[string]any)["id"])
+	v.deliveryID, v.eventID = ds[0].ID, ds[0].EventID
 
 	ap, atoken, err := e.db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Attacker", Email: "ops@attacker.example"})
 	if err != nil {
@@ -326,13 +321,12 @@ func mustVictim(t *testing.T, e *testEnv) *victim {
 	ac := e.mustCreateAccount(t, v.attacker, validAccount("Attacker Customer", "client@attacker.example"))
 	v.attackerClient = creds{str(ac["auth_id"]), str(ac["auth_token"])}
 	v.markers = []string{"Victim Telecom", "victim-telecom.example", "Victimized Customer", "victim-desk", "+15559871234",
-		v.oldToken, fresh, v.oldCustomer, v.customerToken, "200.00", "90.00", "victim-hook", str(hook.body["secret"])}
+		v.oldToken, fresh, v.oldCustomer, v.customerToken, "200.00", "90.00", victimURL, hookEP.Secret}
 	return v
 }
 
 // snapshot renders the victim's rows (its partner and wallets, its
-// customer, numbers, endpoints, calls, auto top-up and webhook endpoints)
-// and the whole ledger.
+// customer, numbers, endpoints, calls) and the whole ledger.
 func snapshot(t *testing.T, driver, dsn string, v *victim) string {
 	t.Helper()
 	db, err := sql.Open(driver, dsn)
@@ -354,8 +348,10 @@ func snapshot(t *testing.T, driver, dsn string, v *victim) string {
 		`SELECT * FROM sip_endpoints WHERE account_id = ` + aid + ` ORDER BY seq`,
 		`SELECT * FROM authorizations ORDER BY call_uuid`,
 		`SELECT * FROM cdrs ORDER BY seq`,
-		`SELECT * FROM autotopup_settings WHERE auth_id = ` + aid,
 		`SELECT * FROM webhook_endpoints WHERE partner_id = ` + pid + ` ORDER BY seq`,
+		`SELECT * FROM webhook_deliveries WHERE partner_id = ` + pid + ` ORDER BY seq`,
+		`SELECT * FROM autotopup_settings WHERE auth_id = ` + aid,
+		`SELECT * FROM events WHERE partner_id = ` + pid + ` ORDER BY seq`,
 	} {
 		rows, err := db.Query(q)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/secret"
+	"github.com/partnerd/partnerd/internal/wire"
 )
 
 var _ partnerd.AccountLifecycleService = (*DB)(nil)
@@ -44,7 +45,15 @@ func (db *DB) setAccountStatus(ctx context.Context, op, partnerID, authID, statu
 			}
 			return nil, fmt.Errorf("%d accounts updated", n)
 		}
-		return db.accountIn(tx, partnerID, authID)
+		a, err := db.accountIn(tx, partnerID, authID)
+		if err != nil {
+			return nil, err
+		}
+		typ := partnerd.EventAccountActivated
+		if status == partnerd.StatusSuspended {
+			typ = partnerd.EventAccountSuspended
+		}
+		return a, db.emit(tx, partnerID, authID, typ, wire.NewAccountItem(a))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
@@ -151,8 +160,23 @@ func (db *DB) CloseAccount(ctx context.Context, partnerID, authID string) (*part
 			}); err != nil {
 				return nil, err
 			}
+			// The balance went back to the partner: a withdrawal, announced
+			// as one.
+			t := partnerd.Transfer{TransactionID: txID, FromAccount: authID, ToAccount: pid, Amount: balance,
+				Description: &description, Status: "completed", Timestamp: now}
+			if err := tx.queryRow(`SELECT w.currency, w.balance, p.balance FROM wallets w, wallets p WHERE w.id = ? AND p.id = ?`,
+				authID, pid).Scan(&t.Currency, &t.CustomerBalanceAfter, &t.PartnerBalanceAfter); err != nil {
+				return nil, err
+			}
+			if err := db.emit(tx, partnerID, authID, partnerd.EventBalanceTransferred, wire.NewTransfer(&t)); err != nil {
+				return nil, err
+			}
 		}
-		return db.accountIn(tx, partnerID, authID)
+		a, err := db.accountIn(tx, partnerID, authID)
+		if err != nil {
+			return nil, err
+		}
+		return a, db.emit(tx, partnerID, authID, partnerd.EventAccountClosed, wire.NewAccountItem(a))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("close account: %w", err)
@@ -215,7 +239,11 @@ func (db *DB) UpdateAccount(ctx context.Context, partnerID, authID string, in pa
 		if err != nil {
 			return nil, err
 		}
-		return db.accountIn(tx, partnerID, authID)
+		a, err = db.accountIn(tx, partnerID, authID)
+		if err != nil {
+			return nil, err
+		}
+		return a, db.emit(tx, partnerID, authID, partnerd.EventAccountUpdated, wire.NewAccountItem(a))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update account: %w", err)

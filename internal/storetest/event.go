@@ -27,6 +27,7 @@ func RunEvents(t *testing.T, open func(t *testing.T, n int) []EventStore) {
 		fn   func(t *testing.T, open func(n int) []EventStore)
 	}{
 		{"EachCauseEmitsItsEvent", testEventCauses},
+		{"LifecycleEmitsItsEvents", testEventLifecycle},
 		{"RefusalsEmitNothing", testEventRefusalsEmitNothing},
 		{"SequenceUnderConcurrency", testEventSequenceConcurrent},
 		{"FiltersAndPages", testEventFilters},
@@ -93,6 +94,63 @@ func dataOf(t *testing.T, e *partnerd.Event) map[string]any {
 
 // testEventCauses makes every change of §8 that exists and checks that
 // each writes exactly its event, for its account, numbered in order.
+// testEventLifecycle: an update, a suspension, an activation and a close
+// each announce themselves; the close announces the balance it returned
+// as a withdrawal; a refused change announces nothing.
+func testEventLifecycle(t *testing.T, open func(n int) []EventStore) {
+	s := open(1)[0]
+	lc, ok := s.(partnerd.AccountLifecycleService)
+	if !ok {
+		t.Fatalf("%T has no account lifecycle", s)
+	}
+	ctx := context.Background()
+	p, a := mustRatedCustomer(t, s, "lifecycle-events", 0, r(partnerd.DirectionOutbound, "1", 10000, 60, 60))
+	if _, err := s.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 1234}); err != nil {
+		t.Fatal(err)
+	}
+	name := "Renamed Ltd"
+	if _, err := lc.UpdateAccount(ctx, p.ID, a.AuthID, partnerd.AccountUpdate{Name: partnerd.Change{Set: true, Value: &name}}); err != nil {
+		t.Fatal(err)
+	}
+	reason := "unpaid invoice"
+	if _, err := lc.SuspendAccount(ctx, p.ID, a.AuthID, partnerd.SuspendInput{Reason: &reason}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.ActivateAccount(ctx, p.ID, a.AuthID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.CloseAccount(ctx, p.ID, a.AuthID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.SuspendAccount(ctx, p.ID, a.AuthID, partnerd.SuspendInput{}); err == nil {
+		t.Fatal("suspending a closed account succeeded")
+	}
+	es := allEvents(t, s, p.ID, partnerd.EventFilter{Account: a.AuthID})
+	want := []string{partnerd.EventAccountCreated, partnerd.EventBalanceTransferred, partnerd.EventAccountUpdated,
+		partnerd.EventAccountSuspended, partnerd.EventAccountActivated, partnerd.EventBalanceTransferred, partnerd.EventAccountClosed}
+	// A close may also announce the emptied balance (balance.depleted)
+	// before its own event; the order of the rest is the order of the changes.
+	got := slices.DeleteFunc(eventTypes(es), func(typ string) bool { return typ == partnerd.EventBalanceDepleted || typ == partnerd.EventBalanceLow })
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("lifecycle events (-want +got):\n%s", diff)
+	}
+	wantSequences(t, es)
+	byType := map[string]map[string]any{}
+	for _, e := range es {
+		byType[e.Type] = dataOf(t, e) // the last of each type
+	}
+	if d := byType[partnerd.EventAccountUpdated]; d["name"] != name || d["auth_token"] != nil {
+		t.Errorf("account.updated data = %v, want the renamed account without its token", d)
+	}
+	if d := byType[partnerd.EventAccountClosed]; d["status"] != partnerd.StatusClosed {
+		t.Errorf("account.closed data = %v", d)
+	}
+	if d := byType[partnerd.EventBalanceTransferred]; d["from_account"] != a.AuthID || d["to_account"] != p.ID ||
+		d["amount"] != 12.34 || d["customer_balance_after"] != 0.0 {
+		t.Errorf("the close's balance.transferred data = %v, want 12.34 back to %s", d, p.ID)
+	}
+}
+
 func testEventCauses(t *testing.T, open func(n int) []EventStore) {
 	s := open(1)[0]
 	ctx := context.Background()
