@@ -151,6 +151,8 @@ func (db *DB) CloseAccount(ctx context.Context, partnerID, authID string) (*part
 		}
 		if balance > 0 {
 			pid, description := partnerID, partnerd.CloseDescription
+			tx.closing = authID // a closed account has no balance to alert on or top up
+			defer func() { tx.closing = "" }()
 			if _, err := db.post(tx, ledgerTx{
 				id: txID, partnerID: pid, kind: "withdrawal", description: &description,
 				initiatedBy: pid, createdAt: now,

@@ -119,7 +119,7 @@ type balanceAlert struct {
 // level), and a pending auto top-up crossing when it falls below the
 // auto top-up threshold.
 func (db *DB) balanceMoved(tx *txn, authID string, before, after int64) error {
-	if before == after {
+	if before == after || tx.closing == authID {
 		return nil
 	}
 	cfg, err := db.alertConfigOf(tx, authID)

@@ -475,6 +475,9 @@ type txn struct {
 	// outbox holds the events emitted by the transaction's requests so
 	// far (see (*DB).emit), written just before it commits.
 	outbox []pendingEvent
+	// closing is the customer whose account the running request closes:
+	// its last balance move raises no low-balance alert and no top-up.
+	closing string
 }
 
 func (t *txn) stmt(query string) (*sql.Stmt, error) {
