@@ -46,6 +46,14 @@ func endpointID(r *http.Request) (string, error) {
 	return id, nil
 }
 
+// endpointTarget is the endpoint a request without query parameters names.
+func endpointTarget(r *http.Request) (string, error) {
+	if err := noQuery(r); err != nil {
+		return "", err
+	}
+	return endpointID(r)
+}
+
 func renderEndpointCreated(e *partnerd.WebhookEndpoint) any { return wire.NewWebhookEndpoint(e, true) }
 
 func (s *Server) handleWebhookEndpointCreate(w http.ResponseWriter, r *http.Request) error {
@@ -92,10 +100,7 @@ func (s *Server) handleWebhookEndpointList(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleWebhookEndpointGet(w http.ResponseWriter, r *http.Request) error {
-	if err := noQuery(r); err != nil {
-		return err
-	}
-	id, err := endpointID(r)
+	id, err := endpointTarget(r)
 	if err != nil {
 		return err
 	}
@@ -108,10 +113,7 @@ func (s *Server) handleWebhookEndpointGet(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleWebhookEndpointUpdate(w http.ResponseWriter, r *http.Request) error {
-	if err := noQuery(r); err != nil {
-		return err
-	}
-	id, err := endpointID(r)
+	id, err := endpointTarget(r)
 	if err != nil {
 		return err
 	}
@@ -143,10 +145,7 @@ func (s *Server) handleWebhookEndpointUpdate(w http.ResponseWriter, r *http.Requ
 }
 
 func (s *Server) handleWebhookEndpointDelete(w http.ResponseWriter, r *http.Request) error {
-	if err := noQuery(r); err != nil {
-		return err
-	}
-	id, err := endpointID(r)
+	id, err := endpointTarget(r)
 	if err != nil {
 		return err
 	}
@@ -158,10 +157,7 @@ func (s *Server) handleWebhookEndpointDelete(w http.ResponseWriter, r *http.Requ
 }
 
 func (s *Server) handleWebhookSecret(w http.ResponseWriter, r *http.Request) error {
-	if err := noQuery(r); err != nil {
-		return err
-	}
-	id, err := endpointID(r)
+	id, err := endpointTarget(r)
 	if err != nil {
 		return err
 	}
@@ -178,10 +174,7 @@ func renderSecret(e *partnerd.WebhookEndpoint) any {
 }
 
 func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request) error {
-	if err := noQuery(r); err != nil {
-		return err
-	}
-	id, err := endpointID(r)
+	id, err := endpointTarget(r)
 	if err != nil {
 		return err
 	}
@@ -212,10 +205,7 @@ func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request) err
 func renderEvent(e *partnerd.Event) any { return wire.NewEvent(e) }
 
 func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request) error {
-	if err := noQuery(r); err != nil {
-		return err
-	}
-	id, err := endpointID(r)
+	id, err := endpointTarget(r)
 	if err != nil {
 		return err
 	}
@@ -259,10 +249,7 @@ func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 func renderDelivery(d *partnerd.WebhookDelivery) any { return wire.NewWebhookDelivery(d) }
 
 func (s *Server) handleWebhookRetry(w http.ResponseWriter, r *http.Request) error {
-	if err := noQuery(r); err != nil {
-		return err
-	}
-	id, err := endpointID(r)
+	id, err := endpointTarget(r)
 	if err != nil {
 		return err
 	}
