@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"time"
@@ -256,31 +255,31 @@ func dropUsageSnapshots(tx *txn, partnerID string, before *int64) error {
 func (db *DB) SnapshotUsage(ctx context.Context, now time.Time) (written int, err error) {
 	defer wrapErr("snapshot usage", &err)
 	type partner struct {
-		id   string
-		days map[int64]bool
-		loc  *time.Location
+		id     string
+		loc    *time.Location
+		days   map[int64]bool // the days it has a snapshot of
+		oldest int64
 	}
+	// Every partner and its snapshot days, in one read.
 	var ps []*partner
 	if err := db.scanRows(ctx, func(rows *sql.Rows) error {
-		var p partner
-		var tz string
-		err := rows.Scan(&p.id, &tz)
-		p.loc = partnerd.LoadLocation(tz)
-		ps = append(ps, &p)
-		return err
-	}, `SELECT id, timezone FROM partners ORDER BY id`); err != nil {
+		var id, tz string
+		var day sql.NullInt64
+		if err := rows.Scan(&id, &tz, &day); err != nil {
+			return err
+		}
+		if len(ps) == 0 || ps[len(ps)-1].id != id {
+			ps = append(ps, &partner{id: id, loc: partnerd.LoadLocation(tz), days: map[int64]bool{}, oldest: math.MaxInt64})
+		}
+		if p := ps[len(ps)-1]; day.Valid {
+			p.days[day.Int64] = true
+			p.oldest = min(p.oldest, day.Int64)
+		}
+		return nil
+	}, `SELECT p.id, p.timezone, s.day FROM partners p LEFT JOIN usage_snapshots s ON s.partner_id = p.id ORDER BY p.id`); err != nil {
 		return 0, err
 	}
 	for _, p := range ps {
-		p.days = map[int64]bool{}
-		if err := db.scanRows(ctx, func(rows *sql.Rows) error {
-			var d int64
-			err := rows.Scan(&d)
-			p.days[d] = true
-			return err
-		}, `SELECT day FROM usage_snapshots WHERE partner_id = ?`, p.id); err != nil {
-			return written, err
-		}
 		today := partnerd.LocalDay(now, p.loc)
 		for day := today - usageSnapshotDays; day < today; day++ {
 			if p.days[day] {
@@ -295,7 +294,7 @@ func (db *DB) SnapshotUsage(ctx context.Context, now time.Time) (written int, er
 			}
 		}
 		keep := today - usageSnapshotDays - 2
-		if slices.ContainsFunc(slices.Collect(maps.Keys(p.days)), func(d int64) bool { return d < keep }) {
+		if p.oldest < keep {
 			if _, err := write(ctx, db, func(tx *txn) (struct{}, error) { return struct{}{}, dropUsageSnapshots(tx, p.id, &keep) }); err != nil {
 				return written, err
 			}
