@@ -42,10 +42,15 @@ type Account struct {
 	Reserved int64
 	// AuthToken is the customer's API token in plain text. It is filled only
 	// when the account is read by its owning partner, and on creation.
-	AuthToken        string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	BalanceUpdatedAt time.Time
+	AuthToken string
+	// LowBalanceThreshold is the balance under which balance.low fires
+	// (API.md §8): the account's own, or its partner's when it has none
+	// (OwnLowBalance false).
+	LowBalanceThreshold int64
+	OwnLowBalance       bool
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	BalanceUpdatedAt    time.Time
 }
 
 // AccountInput is the body of POST /accounts. Optional fields are nil when
@@ -66,6 +71,9 @@ type AccountInput struct {
 	GSTIN       *string
 	GSTStatus   *string
 	AccountType *string
+	// LowBalanceThreshold is the account's own low-balance threshold in
+	// minor units; nil leaves its partner's (API.md §8).
+	LowBalanceThreshold *int64
 }
 
 // AccountFilter selects a page of a partner's accounts, newest first.

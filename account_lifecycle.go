@@ -65,6 +65,16 @@ type AccountUpdate struct {
 	Name, Email, Password, Phone                        Change
 	Description, Company, Address, City, State, ZipCode Change
 	Timezone, GSTIN, GSTStatus, AccountType             Change
+	// LowBalanceThreshold, when Set, replaces the account's own threshold;
+	// a nil Value returns it to its partner's.
+	LowBalanceThreshold AmountChange
+}
+
+// AmountChange is one amount of an update: Set when the request named it,
+// with Value nil when it was null.
+type AmountChange struct {
+	Set   bool
+	Value *int64
 }
 
 // Check reports what the update can tell without the account: a required
@@ -82,6 +92,9 @@ func (u *AccountUpdate) Check() error {
 	}
 	if u.Password.Set && u.Password.Value != nil {
 		validatePassword(&fe, *u.Password.Value)
+	}
+	if v := u.LowBalanceThreshold.Value; v != nil && *v < 0 {
+		fe.Add("low_balance_threshold", FCOutOfRange, "low_balance_threshold must not be negative")
 	}
 	return fe.Err()
 }
@@ -119,6 +132,12 @@ func (u *AccountUpdate) Apply(a *Account) (*Account, error) {
 	out.Description, out.Company, out.Address, out.City, out.State, out.ZipCode =
 		in.Description, in.Company, in.Address, in.City, in.State, in.ZipCode
 	out.Timezone, out.GSTIN, out.GSTStatus, out.AccountType = *in.Timezone, in.GSTIN, in.GSTStatus, *in.AccountType
+	if c := u.LowBalanceThreshold; c.Set && c.Value != nil {
+		out.LowBalanceThreshold, out.OwnLowBalance = *c.Value, true
+	} else if c.Set {
+		// Back to the partner's, which the store knows.
+		out.OwnLowBalance = false
+	}
 	return &out, nil
 }
 

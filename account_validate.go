@@ -81,6 +81,10 @@ func (in *AccountInput) validate(withPassword bool) error {
 	in.State = optionalText(&fe, "state", in.State, lineText, maxTextLen)
 	in.ZipCode = optionalText(&fe, "zip_code", in.ZipCode, lineText, maxZipCodeLen)
 
+	if in.LowBalanceThreshold != nil && *in.LowBalanceThreshold < 0 {
+		fe.Add("low_balance_threshold", FCOutOfRange, "low_balance_threshold must not be negative")
+	}
+
 	in.Timezone = optionalText(&fe, "timezone", in.Timezone, lineText, 0)
 	switch {
 	case fe.Has("timezone"):

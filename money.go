@@ -195,6 +195,25 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // ParsePositiveAmount parses a JSON value (number or decimal string) as a
 // strictly positive amount of currency and returns a field error on failure.
 func ParsePositiveAmount(field string, raw []byte, currency string) (int64, *FieldError) {
+	v, fe := parseAmount(field, raw, currency)
+	if fe == nil && v <= 0 {
+		return 0, &FieldError{Field: field, Code: FCMustBePositive, Message: field + " must be greater than zero"}
+	}
+	return v, fe
+}
+
+// ParseNonNegativeAmount is ParsePositiveAmount that also accepts zero.
+func ParseNonNegativeAmount(field string, raw []byte, currency string) (int64, *FieldError) {
+	v, fe := parseAmount(field, raw, currency)
+	if fe == nil && v < 0 {
+		return 0, &FieldError{Field: field, Code: FCOutOfRange, Message: field + " must not be negative"}
+	}
+	return v, fe
+}
+
+// parseAmount parses a JSON value (number or decimal string) as an amount
+// of currency, of either sign.
+func parseAmount(field string, raw []byte, currency string) (int64, *FieldError) {
 	text := strings.TrimSpace(string(raw))
 	if text == "" || text == "null" {
 		return 0, &FieldError{Field: field, Code: FCRequired, Message: field + " is required"}
@@ -218,8 +237,6 @@ func ParsePositiveAmount(field string, raw []byte, currency string) (int64, *Fie
 		return 0, &FieldError{Field: field, Code: code, Message: field + " must be at most 1000000000 " + currency}
 	case code != "":
 		return 0, &FieldError{Field: field, Code: code, Message: field + " must be a decimal number"}
-	case v <= 0:
-		return 0, &FieldError{Field: field, Code: FCMustBePositive, Message: field + " must be greater than zero"}
 	}
 	return v, nil
 }

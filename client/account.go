@@ -19,8 +19,18 @@ func (c *Client) CreateAccount(ctx context.Context, partnerID string, in partner
 	if err := c.checkPartner(partnerID); err != nil {
 		return nil, err
 	}
+	// An amount is written in the partner's currency, which only the
+	// server knows.
+	var currency string
+	if in.LowBalanceThreshold != nil {
+		me, err := c.Me(ctx)
+		if err != nil {
+			return nil, err
+		}
+		currency = me.Currency
+	}
 	var out wire.AccountCreated
-	if err := c.do(ctx, http.MethodPost, "/accounts", nil, wire.NewAccountRequest(in), &out); err != nil {
+	if err := c.do(ctx, http.MethodPost, "/accounts", nil, wire.NewAccountRequest(in, currency), &out); err != nil {
 		return nil, err
 	}
 	return out.Account(c.partnerID)

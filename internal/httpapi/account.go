@@ -11,7 +11,7 @@ import (
 
 // accountFields are the keys POST /accounts accepts.
 var accountFields = []string{"name", "email", "password", "phone", "country", "description", "company",
-	"address", "city", "state", "zip_code", "timezone", "gstin", "gst_status", "account_type"}
+	"address", "city", "state", "zip_code", "timezone", "gstin", "gst_status", "account_type", "low_balance_threshold"}
 
 func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := noQuery(r); err != nil {
@@ -31,6 +31,9 @@ func (s *Server) handleAccountCreate(w http.ResponseWriter, r *http.Request) err
 		Address: o.optString("address"), City: o.optString("city"), State: o.optString("state"),
 		ZipCode: o.optString("zip_code"), Timezone: o.optString("timezone"), GSTIN: o.optString("gstin"),
 		GSTStatus: o.optString("gst_status"), AccountType: o.optString("account_type"),
+	}
+	if c := o.amountChange("low_balance_threshold", partnerFrom(r.Context()).Currency); c.Set {
+		in.LowBalanceThreshold = c.Value
 	}
 	if err := o.validate(&in); err != nil {
 		return err

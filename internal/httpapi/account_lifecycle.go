@@ -130,7 +130,8 @@ func (s *Server) handleAccountUpdate(w http.ResponseWriter, r *http.Request) err
 		Description: o.change("description"), Company: o.change("company"), Address: o.change("address"),
 		City: o.change("city"), State: o.change("state"), ZipCode: o.change("zip_code"),
 		Timezone: o.change("timezone"), GSTIN: o.change("gstin"), GSTStatus: o.change("gst_status"),
-		AccountType: o.change("account_type"),
+		AccountType:         o.change("account_type"),
+		LowBalanceThreshold: o.amountChange("low_balance_threshold", partnerFrom(r.Context()).Currency),
 	}
 	// Every bad field at once: the ones that need the account to tell
 	// (a phone for its country, a gst_status without gstin) with the
@@ -166,4 +167,23 @@ func (o *object) change(name string) partnerd.Change {
 		return partnerd.Change{Set: true, Value: v}
 	}
 	return partnerd.Change{}
+}
+
+// amountChange returns an amount field of a body: unset when absent, set
+// to nil when null, else its value in minor units of currency (a bad
+// value is reported, and left unset).
+func (o *object) amountChange(name, currency string) partnerd.AmountChange {
+	raw, ok := o.fields[name]
+	switch {
+	case !ok:
+		return partnerd.AmountChange{}
+	case string(raw) == "null":
+		return partnerd.AmountChange{Set: true}
+	}
+	v, fe := partnerd.ParseNonNegativeAmount(name, raw, currency)
+	if fe != nil {
+		o.errs = append(o.errs, *fe)
+		return partnerd.AmountChange{}
+	}
+	return partnerd.AmountChange{Set: true, Value: &v}
 }

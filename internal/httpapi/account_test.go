@@ -72,6 +72,7 @@ func TestAccountCreateSeed(t *testing.T) {
 		"country": "IN", "timezone": "Asia/Kolkata", "created_at": "2026-03-25T10:00:00Z",
 		"description": "Outbound collections calling team", "address": "123 Brigade Road", "city": "Bangalore",
 		"state": "Karnataka", "zip_code": "560001", "account_type": "standard", "updated_at": "2026-03-25T10:00:00Z",
+		"low_balance_threshold": json.Number("100.00"),
 	}
 	if diff := cmp.Diff(wantProfile, g.body); diff != "" {
 		t.Errorf("profile mismatch (-want +got):\n%s", diff)

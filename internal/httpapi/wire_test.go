@@ -25,8 +25,9 @@ func TestWireRequests(t *testing.T) {
 		Country: "IN", Description: s("every field"), Company: s("Wire Pvt Ltd"), Address: s("1 Road"),
 		City: s("Bangalore"), State: s("Karnataka"), ZipCode: s("560001"), Timezone: s("Asia/Kolkata"),
 		GSTIN: s("29AAPFU0939F1ZV"), GSTStatus: s("active"), AccountType: s("premium"),
+		LowBalanceThreshold: func(v int64) *int64 { return &v }(250_50),
 	}
-	r := e.doJSON(t, http.MethodPost, "/api/v1/partner/accounts", c, wire.NewAccountRequest(in), nil)
+	r := e.doJSON(t, http.MethodPost, "/api/v1/partner/accounts", c, wire.NewAccountRequest(in, "INR"), nil)
 	if r.status != http.StatusCreated {
 		t.Fatalf("POST /accounts with every field: %d %s", r.status, r.raw)
 	}
@@ -44,7 +45,7 @@ func TestWireRequests(t *testing.T) {
 		Description: in.Description, Company: in.Company, Address: in.Address, City: in.City, State: in.State,
 		ZipCode: in.ZipCode, Timezone: *in.Timezone, GSTIN: in.GSTIN, GSTStatus: in.GSTStatus,
 		AccountType: *in.AccountType, Status: partnerd.StatusActive, Currency: "INR", AuthToken: created.AuthToken,
-		CreatedAt: created.CreatedAt, UpdatedAt: got.UpdatedAt,
+		CreatedAt: created.CreatedAt, UpdatedAt: got.UpdatedAt, LowBalanceThreshold: 250_50,
 	}
 	if diff := cmp.Diff(&want, got); diff != "" {
 		t.Errorf("profile of the account the client's body created (-want +got):\n%s", diff)

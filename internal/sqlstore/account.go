@@ -42,6 +42,9 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 		GSTStatus: in.GSTStatus, AccountType: *in.AccountType, Status: partnerd.StatusActive,
 		AuthToken: token, CreatedAt: now, UpdatedAt: now, BalanceUpdatedAt: now,
 	}
+	if in.LowBalanceThreshold != nil {
+		a.LowBalanceThreshold, a.OwnLowBalance = *in.LowBalanceThreshold, true
+	}
 	for attempt := 0; ; attempt++ {
 		a.AuthID = partnerd.NewAccountID()
 		// The ciphertext is bound to the auth_id, so it cannot be moved to
@@ -49,12 +52,16 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 		tokenEnc := db.box.SealWith([]byte(token), []byte(a.AuthID))
 		created, err := write(ctx, db, func(tx *txn) (*partnerd.Account, error) {
 			a := *a // a copy: the write may run again after a rolled-back pass
-			err := tx.queryRow(`SELECT currency FROM partners WHERE id = ?`, partnerID).Scan(&a.Currency)
+			var partnerLow sql.NullInt64
+			err := tx.queryRow(`SELECT currency, low_balance FROM partners WHERE id = ?`, partnerID).Scan(&a.Currency, &partnerLow)
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil, partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", partnerID)
 			}
 			if err != nil {
 				return nil, err
+			}
+			if !a.OwnLowBalance {
+				a.LowBalanceThreshold = lowBalance(partnerLow, a.Currency)
 			}
 			var n int
 			if err := tx.queryRow(`SELECT COUNT(*) FROM accounts WHERE email = ?`, a.Email).Scan(&n); err != nil {
@@ -71,11 +78,11 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 			}
 			_, err = tx.exec(`INSERT INTO accounts (auth_id, partner_id, name, name_lower, email, password_hash, phone, country,
 					description, company, address, city, state, zip_code, timezone, gstin, gst_status, account_type,
-					status, token_hash, token_enc, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					status, token_hash, token_enc, created_at, updated_at, low_balance_threshold)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				a.AuthID, partnerID, a.Name, strings.ToLower(a.Name), a.Email, pwHash, a.Phone, a.Country,
 				a.Description, a.Company, a.Address, a.City, a.State, a.ZipCode, a.Timezone, a.GSTIN, a.GSTStatus, a.AccountType,
-				a.Status, secret.HashToken(token), tokenEnc, now.Unix(), now.Unix())
+				a.Status, secret.HashToken(token), tokenEnc, now.Unix(), now.Unix(), in.LowBalanceThreshold)
 			if isUniqueViolation(err) {
 				// Another instance won a race the checks above could not
 				// see: on the email, or (rarely) on the random auth_id.
@@ -120,18 +127,25 @@ func errEmailTaken(email string) error {
 // accountColumns is the select list scanAccount reads.
 const accountColumns = `a.auth_id, a.partner_id, a.name, a.email, a.phone, a.country, a.description, a.company,
 	a.address, a.city, a.state, a.zip_code, a.timezone, a.gstin, a.gst_status, a.account_type, a.status,
-	a.status_reason, a.created_at, a.updated_at, w.currency, w.balance, w.updated_at`
+	a.status_reason, a.created_at, a.updated_at, w.currency, w.balance, w.updated_at,
+	a.low_balance_threshold, (SELECT p.low_balance FROM partners p WHERE p.id = a.partner_id)`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanAccount(s scanner, extra ...any) (*partnerd.Account, error) {
 	var a partnerd.Account
 	var created, updated, balUpdated int64
+	var own, partners sql.NullInt64
 	dest := []any{&a.AuthID, &a.PartnerID, &a.Name, &a.Email, &a.Phone, &a.Country, &a.Description, &a.Company,
 		&a.Address, &a.City, &a.State, &a.ZipCode, &a.Timezone, &a.GSTIN, &a.GSTStatus, &a.AccountType, &a.Status,
-		&a.StatusReason, &created, &updated, &a.Currency, &a.Balance, &balUpdated}
+		&a.StatusReason, &created, &updated, &a.Currency, &a.Balance, &balUpdated, &own, &partners}
 	if err := s.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
+	}
+	if a.OwnLowBalance = own.Valid; own.Valid {
+		a.LowBalanceThreshold = own.Int64
+	} else {
+		a.LowBalanceThreshold = lowBalance(partners, a.Currency)
 	}
 	a.CreatedAt = time.Unix(created, 0).UTC()
 	a.UpdatedAt = time.Unix(updated, 0).UTC()

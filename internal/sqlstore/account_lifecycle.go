@@ -230,10 +230,11 @@ func (db *DB) UpdateAccount(ctx context.Context, partnerID, authID string, in pa
 		a.UpdatedAt = db.now()
 		_, err = tx.exec(`UPDATE accounts SET name = ?, name_lower = ?, email = ?, password_hash = COALESCE(?, password_hash),
 				phone = ?, description = ?, company = ?, address = ?, city = ?, state = ?, zip_code = ?, timezone = ?,
-				gstin = ?, gst_status = ?, account_type = ?, updated_at = ?
+				gstin = ?, gst_status = ?, account_type = ?, updated_at = ?, low_balance_threshold = ?
 			WHERE auth_id = ? AND partner_id = ? AND status <> 'closed'`,
 			a.Name, strings.ToLower(a.Name), a.Email, pwHash, a.Phone, a.Description, a.Company, a.Address, a.City,
-			a.State, a.ZipCode, a.Timezone, a.GSTIN, a.GSTStatus, a.AccountType, a.UpdatedAt.Unix(), authID, partnerID)
+			a.State, a.ZipCode, a.Timezone, a.GSTIN, a.GSTStatus, a.AccountType, a.UpdatedAt.Unix(), ownLowBalance(a),
+			authID, partnerID)
 		if isUniqueViolation(err) {
 			// Another instance took the email after the check above.
 			return nil, errEmailTaken(a.Email)
@@ -250,7 +251,19 @@ func (db *DB) UpdateAccount(ctx context.Context, partnerID, authID string, in pa
 	if err != nil {
 		return nil, fmt.Errorf("update account: %w", err)
 	}
+	if in.LowBalanceThreshold.Set {
+		db.ForgetAlertConfig(authID)
+	}
 	return a, nil
+}
+
+// ownLowBalance is the low_balance_threshold column of a: NULL when the
+// partner's applies.
+func ownLowBalance(a *partnerd.Account) *int64 {
+	if !a.OwnLowBalance {
+		return nil
+	}
+	return &a.LowBalanceThreshold
 }
 
 // RotateAccountToken implements partnerd.AccountLifecycleService.

@@ -25,12 +25,20 @@ type AccountRequest struct {
 	GSTIN       *string `json:"gstin,omitempty"`
 	GSTStatus   *string `json:"gst_status,omitempty"`
 	AccountType *string `json:"account_type,omitempty"`
+	// LowBalanceThreshold is the account's own threshold (API.md §8).
+	LowBalanceThreshold json.RawMessage `json:"low_balance_threshold,omitempty"`
 }
 
-// NewAccountRequest is the body that asks for in.
-func NewAccountRequest(in partnerd.AccountInput) AccountRequest {
+// NewAccountRequest is the body that asks for in, amounts written in
+// currency (the partner's).
+func NewAccountRequest(in partnerd.AccountInput, currency string) AccountRequest {
+	var low json.RawMessage
+	if in.LowBalanceThreshold != nil {
+		low = Money(*in.LowBalanceThreshold, currency)
+	}
 	return AccountRequest{
-		Name: in.Name, Email: in.Email, Password: in.Password, Phone: in.Phone, Country: in.Country,
+		LowBalanceThreshold: low,
+		Name:                in.Name, Email: in.Email, Password: in.Password, Phone: in.Phone, Country: in.Country,
 		Description: in.Description, Company: in.Company, Address: in.Address, City: in.City,
 		State: in.State, ZipCode: in.ZipCode, Timezone: in.Timezone, GSTIN: in.GSTIN,
 		GSTStatus: in.GSTStatus, AccountType: in.AccountType,
@@ -131,6 +139,9 @@ type AccountProfile struct {
 	ZipCode      *string         `json:"zip_code"`
 	AccountType  string          `json:"account_type"`
 	UpdatedAt    time.Time       `json:"updated_at"`
+	// LowBalanceThreshold is the balance under which balance.low fires:
+	// the account's own, else its partner's (API.md §8).
+	LowBalanceThreshold json.RawMessage `json:"low_balance_threshold"`
 }
 
 // NewAccountProfile renders a customer's full profile.
@@ -141,6 +152,7 @@ func NewAccountProfile(a *partnerd.Account) AccountProfile {
 		GSTIN: a.GSTIN, GSTStatus: a.GSTStatus, Country: a.Country, Timezone: a.Timezone,
 		CreatedAt: Time(a.CreatedAt), Description: a.Description, Address: a.Address, City: a.City,
 		State: a.State, ZipCode: a.ZipCode, AccountType: a.AccountType, UpdatedAt: Time(a.UpdatedAt),
+		LowBalanceThreshold: Money(a.LowBalanceThreshold, a.Currency),
 	}
 }
 
@@ -168,6 +180,8 @@ type OwnProfile struct {
 	ZipCode      *string         `json:"zip_code"`
 	AccountType  string          `json:"account_type"`
 	UpdatedAt    time.Time       `json:"updated_at"`
+	// LowBalanceThreshold: as in AccountProfile.
+	LowBalanceThreshold json.RawMessage `json:"low_balance_threshold"`
 }
 
 // NewOwnProfile renders a customer's profile for the customer.
@@ -178,7 +192,7 @@ func NewOwnProfile(a *partnerd.Account) OwnProfile {
 		StatusReason: p.StatusReason, Balance: p.Balance, Currency: p.Currency, GSTIN: p.GSTIN, GSTStatus: p.GSTStatus,
 		Country: p.Country, Timezone: p.Timezone, CreatedAt: p.CreatedAt, Description: p.Description,
 		Address: p.Address, City: p.City, State: p.State, ZipCode: p.ZipCode, AccountType: p.AccountType,
-		UpdatedAt: p.UpdatedAt,
+		UpdatedAt: p.UpdatedAt, LowBalanceThreshold: p.LowBalanceThreshold,
 	}
 }
 
@@ -194,12 +208,17 @@ func (b *AccountProfile) Account(partnerID string) (*partnerd.Account, error) {
 	if err != nil {
 		return nil, err
 	}
+	low, err := ParseMoney(b.LowBalanceThreshold, b.Currency)
+	if err != nil {
+		return nil, err
+	}
 	return &partnerd.Account{
 		AuthID: b.AuthID, PartnerID: partnerID, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		Country: b.Country, Description: b.Description, Company: b.Company, Address: b.Address,
 		City: b.City, State: b.State, ZipCode: b.ZipCode, Timezone: b.Timezone, GSTIN: b.GSTIN,
 		GSTStatus: b.GSTStatus, AccountType: b.AccountType, Status: b.Status, StatusReason: b.StatusReason, Currency: b.Currency,
 		Balance: balance, AuthToken: b.AuthToken, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
+		LowBalanceThreshold: low,
 	}, nil
 }
 
