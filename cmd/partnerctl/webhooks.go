@@ -262,7 +262,9 @@ func webhooksDeliveries(ctx context.Context, args []string, env environment) err
 			filter.Page = p
 			return c.WebhookDeliveries(ctx, "", pos[0], filter)
 		},
-		seq:    func() iter.Seq2[*partnerd.WebhookDelivery, error] { return c.WebhookDeliveriesSeq(ctx, "", pos[0], filter) },
+		seq: func() iter.Seq2[*partnerd.WebhookDelivery, error] {
+			return c.WebhookDeliveriesSeq(ctx, "", pos[0], filter)
+		},
 		render: func(d *partnerd.WebhookDelivery) any { return wire.NewWebhookDelivery(d) },
 		header: []string{"ID", "EVENT_ID", "EVENT_TYPE", "STATUS", "ATTEMPTS", "LAST_RESULT", "NEXT_ATTEMPT_AT", "CREATED_AT"},
 		cols: func(d *partnerd.WebhookDelivery) []string {
