@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -239,4 +243,42 @@ func TestEventAndWebhookCommands(t *testing.T) {
 		t.Errorf("webhooks delete = %q", r.stdout)
 	}
 	wantRefused(t, s.ctl(t, "webhooks", "get", we), partnerd.ECNotFound)
+}
+
+// TestTransactionsExport writes the three logs as CSV: to a file, on a
+// terminal with a progress bar, and to stdout.
+func TestTransactionsExport(t *testing.T) {
+	s := mustServer(t)
+	s.mustFund(t, 1000_00)
+	a, b := s.mustCustomer(t, "Ledgered"), s.mustCustomer(t, "Other")
+	s.mustOK(t, "transfer", a, "100.00")
+	s.mustOK(t, "transfer", b, "50.00")
+	s.mustOK(t, "withdraw", a, "10.00")
+
+	file := filepath.Join(t.TempDir(), "tx.csv")
+	r := s.mustOK(t, "transactions", "--file", file)
+	if r.stdout != "" || r.stderr != "wrote 3 transactions to "+file+"\n" {
+		t.Errorf("transactions --file: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
+	if err != nil || len(records) != 4 || records[0][0] != "id" || !slices.Contains(records[0], "account_auth_id") {
+		t.Errorf("every customer's transactions as CSV = %q (%v)", records, err)
+	}
+	r = s.ctlEnv(t, true, "transactions", "--account", a, "--type", "recharge", "--file", file)
+	if r.code != exitOK || !strings.Contains(r.stderr, "(1/1") || !strings.HasSuffix(r.stderr, "wrote 1 transactions to "+file+"\n") {
+		t.Errorf("transactions --file on a terminal: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = s.mustOK(t, "transactions", "--partner", "--file", "-")
+	records, err = csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil || len(records) != 5 || records[4][1] != "fund" {
+		t.Errorf("the partner's transactions to stdout = %q (%v); want the header, 3 transfers and the fund", records, err)
+	}
+	wantRefused(t, s.ctl(t, "transactions", "--account", "MA_00000000", "--file", file), partnerd.ECAccountNotFound)
+	if _, err := os.Stat(file); err != nil {
+		t.Errorf("a refused export removed the earlier file: %v", err)
+	}
 }
