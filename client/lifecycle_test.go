@@ -164,6 +164,61 @@ func TestRetryLostAnswerClosesOnce(t *testing.T) {
 	}
 }
 
+// TestRetryLostAnswerRotatesOnce loses the answer to a token rotation and
+// to a webhook endpoint's creation, each after the server acted: the
+// retry under the same key returns the stored answer, whose secret is the
+// one in force (a second rotation would have made it stale), and one
+// endpoint exists.
+func TestRetryLostAnswerRotatesOnce(t *testing.T) {
+	t.Parallel()
+	e := newFullEnv(t, "sqlite")
+	ctx := context.Background()
+	c, pid, token := e.mustPartner(t, "Lossy", 0)
+	a := mustAccount(t, c, "Rotated", 0)
+	// lossy returns a client whose first POST's answer is lost, and the
+	// keys of the POSTs it sends.
+	lossy := func() (*client.Client, *keyLog) {
+		var keys keyLog
+		front := httptest.NewServer(dropFirst(t, keys.wrap(proxyTo(t, e.url)), func(r *http.Request) bool {
+			return r.Method == http.MethodPost
+		}))
+		t.Cleanup(front.Close)
+		return client.New(front.URL, pid, token), &keys
+	}
+	oneKeyTwice := func(what string, keys *keyLog) {
+		t.Helper()
+		if k := keys.all(); len(k) != 2 || k[0] == "" || k[0] != k[1] {
+			t.Errorf("%s: Idempotency-Keys sent = %q, want one key twice", what, k)
+		}
+	}
+
+	lc, keys := lossy()
+	rotated, err := lc.RotateAccountToken(ctx, "", a.AuthID)
+	if err != nil {
+		t.Fatalf("RotateAccountToken through a lossy network: %v", err)
+	}
+	oneKeyTwice("RotateAccountToken", keys)
+	if b, err := client.NewCustomer(e.url, a.AuthID, rotated.AuthToken).Balance(ctx); err != nil || b.AuthID != a.AuthID {
+		t.Errorf("the replayed token does not work: %v, %v", b, err)
+	}
+	if got, err := c.Account(ctx, "", a.AuthID); err != nil || got.AuthToken != rotated.AuthToken {
+		t.Errorf("the account's token = %v, %v; want the replayed one", got, err)
+	}
+
+	lc, keys = lossy()
+	ep, err := lc.CreateWebhookEndpoint(ctx, "", partnerd.WebhookEndpointInput{URL: "https://hooks.example.com/"})
+	if err != nil {
+		t.Fatalf("CreateWebhookEndpoint through a lossy network: %v", err)
+	}
+	oneKeyTwice("CreateWebhookEndpoint", keys)
+	if secret, err := c.WebhookEndpointSecret(ctx, "", ep.ID); err != nil || secret.Secret != ep.Secret {
+		t.Errorf("the endpoint's secret = %v, %v; want the replayed %q", secret, err, ep.Secret)
+	}
+	if _, total, err := c.WebhookEndpoints(ctx, "", partnerd.Page{}); err != nil || total != 1 {
+		t.Errorf("WebhookEndpoints: %d, %v; want 1", total, err)
+	}
+}
+
 // TestCustomerAPI reads every route of the customer's own API with its
 // credentials: the same rows the partner sees of that customer.
 func TestCustomerAPI(t *testing.T) {
