@@ -16,7 +16,10 @@ import (
 // but rotate-token, which prints the new token: the one thing asked for.
 
 // updateFields are the flags of accounts update and the API fields they
-// set; the optional ones may also be cleared with --clear.
+// set; the optional ones may also be cleared with --clear. (The money
+// field low_balance_threshold, API.md §8, joins as a flag read like
+// transfer's AMOUNT once partnerd.AccountUpdate and client.UpdateAccount
+// carry it.)
 var updateFields = []struct {
 	flag, field, usage string
 	optional           bool
