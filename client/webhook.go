@@ -84,6 +84,10 @@ type webhookPatch struct {
 // description to null. p.Status enabled or disabled turns deliveries on
 // or off.
 func (c *Client) UpdateWebhookEndpoint(ctx context.Context, partnerID, id string, p partnerd.WebhookEndpointPatch) (*partnerd.WebhookEndpoint, error) {
+	if p.EventTypes != nil && *p.EventTypes == nil {
+		// A nil list is none, every type: [] on the wire, never null.
+		p.EventTypes = &[]string{}
+	}
 	var body any = webhookPatch{URL: p.URL, EventTypes: p.EventTypes, Description: p.Description, Status: p.Status}
 	if p.ClearDescription && p.Description == nil {
 		// omitempty cannot write a null: the body is a map instead.

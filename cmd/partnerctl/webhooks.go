@@ -133,7 +133,7 @@ func webhooksUpdate(ctx context.Context, args []string, env environment) error {
 	if given["event-types"] {
 		ts := eventTypes(*types)
 		if *types == "all" {
-			ts = []string{}
+			ts = nil // none: every type
 		}
 		p.EventTypes = &ts
 	}
