@@ -37,7 +37,8 @@ func (c *Client) CreateAccount(ctx context.Context, partnerID string, in partner
 }
 
 // ListAccounts returns one page of the partner's accounts, newest first,
-// and the number of accounts matching f (GET /accounts). A zero page or
+// and the number of accounts matching f (GET /accounts): f.Search, and
+// f.Status (active, suspended or closed) when not empty. A zero page or
 // size takes the server's default. partnerID must be empty or the
 // client's own id.
 func (c *Client) ListAccounts(ctx context.Context, partnerID string, f partnerd.AccountFilter) ([]*partnerd.Account, int, error) {
@@ -53,6 +54,9 @@ func (c *Client) ListAccounts(ctx context.Context, partnerID string, f partnerd.
 	}
 	if f.Search != "" {
 		q.Set("search", f.Search)
+	}
+	if f.Status != "" {
+		q.Set("status", f.Status)
 	}
 	var out wire.List[wire.AccountItem]
 	if err := c.do(ctx, http.MethodGet, "/accounts", q, nil, &out); err != nil {

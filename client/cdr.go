@@ -122,7 +122,13 @@ func (c *Client) CDRsCSV(ctx context.Context, f partnerd.CDRFilter) (io.ReadClos
 
 func (c *Client) csv(ctx context.Context, path string, f partnerd.CDRFilter) (io.ReadCloser, error) {
 	f.Page = partnerd.Page{}
-	resp, err := c.send(ctx, http.MethodGet, path, cdrQuery(f), nil, "text/csv")
+	return c.stream(ctx, path, cdrQuery(f))
+}
+
+// stream asks for a list at path as CSV (Accept: text/csv) and returns
+// the answer's body.
+func (c *Client) stream(ctx context.Context, path string, q url.Values) (io.ReadCloser, error) {
+	resp, err := c.send(ctx, http.MethodGet, path, q, nil, "text/csv")
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,10 @@
 //	if partnerd.ErrorCode(err) == partnerd.ECEmailTaken { … }
 //
 // Methods return the domain types of package partnerd, and *Client
-// implements partnerd.AccountService and partnerd.LedgerService over HTTP.
+// implements partnerd.AccountService, LedgerService, EventService,
+// WebhookService and AutoTopupService over HTTP, and the methods of
+// AccountLifecycleService that a partner calls (UpdateAccount,
+// SuspendAccount, ActivateAccount, CloseAccount, RotateAccountToken).
 // Transfers send amounts as decimal strings in the partner's currency,
 // which the client learns once from GET /me (or from WithCurrency). Every error the server
 // answers is a *partnerd.Error carrying the body's code, message, invalid
@@ -19,6 +22,11 @@
 // (/api/v1/switch) that a SIP switch uses with its own token
 // (Authorization: Bearer): SIPCredential, Authorize before a call and
 // PostCDRs after it.
+//
+// NewCustomer returns a Customer, the client of a customer's own
+// read-only API (/api/v1/Account/{auth_id}) with the customer's auth_id
+// and auth_token: its profile, balance, transactions, calls, numbers and
+// SIP endpoints, in the shapes of the partner's views of it.
 //
 // WithResponse describes the HTTP answer of a call (status, request id,
 // whether it replayed an earlier call with the same Idempotency-Key).
@@ -35,8 +43,9 @@
 //
 // Lists: List… returns one page and the total; …Seq (AccountsSeq,
 // CDRsSeq, AccountEntriesSeq, …) is an iter.Seq2 over every row, asking
-// for the next page only when the consumer needs it. CDRsCSV and
-// AccountCDRsCSV stream the server's CSV export.
+// for the next page only when the consumer needs it. CDRsCSV,
+// AccountCDRsCSV and the …EntriesCSV methods stream the server's CSV
+// exports.
 //
 // Adding an endpoint is a few lines: a method that calls c.do (or
 // getList for a page of a list, walk for its iterator) with the wire type

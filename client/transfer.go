@@ -2,9 +2,9 @@ package client
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -122,24 +122,8 @@ func (c *Client) PartnerEntries(ctx context.Context, partnerID string, f partner
 // entries fetches one page of a log. owner fills AccountAuthID for logs
 // whose rows do not name their wallet (a single wallet's log).
 func (c *Client) entries(ctx context.Context, path, owner string, f partnerd.EntryFilter) ([]*partnerd.Entry, int, error) {
-	q := url.Values{}
-	if f.Page.Page != 0 {
-		q.Set("page", strconv.Itoa(f.Page.Page))
-	}
-	if f.Page.Size != 0 {
-		q.Set("size", strconv.Itoa(f.Page.Size))
-	}
-	if !f.From.IsZero() {
-		q.Set("from_date", f.From.UTC().Format(time.DateOnly))
-	}
-	if !f.To.IsZero() {
-		q.Set("to_date", f.To.UTC().Format(time.DateOnly))
-	}
-	if f.Type != "" {
-		q.Set("transaction_type", f.Type)
-	}
 	var out wire.List[wire.Entry]
-	if err := c.do(ctx, http.MethodGet, path, q, nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodGet, path, entryQuery(f, false), nil, &out); err != nil {
 		return nil, 0, err
 	}
 	entries := make([]*partnerd.Entry, 0, len(out.Data))
@@ -151,4 +135,48 @@ func (c *Client) entries(ctx context.Context, path, owner string, f partnerd.Ent
 		entries = append(entries, e)
 	}
 	return entries, out.Meta.Total, nil
+}
+
+// entryQuery is the query string of a log; zero fields are left to the
+// server's defaults. A CSV export has no pages.
+func entryQuery(f partnerd.EntryFilter, csv bool) url.Values {
+	q := url.Values{}
+	if !csv {
+		q = pageQuery(f.Page)
+	}
+	if !f.From.IsZero() {
+		q.Set("from_date", f.From.UTC().Format(time.DateOnly))
+	}
+	if !f.To.IsZero() {
+		q.Set("to_date", f.To.UTC().Format(time.DateOnly))
+	}
+	if f.Type != "" {
+		q.Set("transaction_type", f.Type)
+	}
+	return q
+}
+
+// AccountEntriesCSV streams every entry of a customer's log that f
+// selects (f.Page ignored) as CSV, header row first, in the server's
+// constant memory (Accept: text/csv on GET /accounts/{id}/transactions).
+// The caller reads and closes it; a connection lost mid-stream is a read
+// error.
+func (c *Client) AccountEntriesCSV(ctx context.Context, authID string, f partnerd.EntryFilter) (io.ReadCloser, error) {
+	if !partnerd.IsAccountID(authID) {
+		return nil, partnerd.ErrAccountNotFound(authID)
+	}
+	return c.stream(ctx, "/accounts/"+authID+"/transactions", entryQuery(f, true))
+}
+
+// CustomerEntriesCSV streams the logs of every customer of the partner as
+// CSV (GET /transactions), each row with its account_auth_id, as
+// AccountEntriesCSV does.
+func (c *Client) CustomerEntriesCSV(ctx context.Context, f partnerd.EntryFilter) (io.ReadCloser, error) {
+	return c.stream(ctx, "/transactions", entryQuery(f, true))
+}
+
+// PartnerEntriesCSV streams the partner's master wallet log as CSV
+// (GET /me/transactions), as AccountEntriesCSV does.
+func (c *Client) PartnerEntriesCSV(ctx context.Context, f partnerd.EntryFilter) (io.ReadCloser, error) {
+	return c.stream(ctx, "/me/transactions", entryQuery(f, true))
 }

@@ -32,6 +32,7 @@ func me(ctx context.Context, args []string, env environment) error {
 func accountsList(ctx context.Context, args []string, env environment) error {
 	f := newFlags("accounts list", "", env)
 	search := f.String("search", "", "only accounts whose name or email contains this (any case), or with this auth_id")
+	status := f.String("status", "", "only accounts in this status: active, suspended or closed")
 	p := addPaging(f)
 	if _, err := f.parse(args); err != nil {
 		return err
@@ -40,7 +41,7 @@ func accountsList(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
-	filter := partnerd.AccountFilter{Search: *search}
+	filter := partnerd.AccountFilter{Search: *search, Status: *status}
 	return list[*partnerd.Account]{
 		fetch: func(p partnerd.Page) ([]*partnerd.Account, int, error) {
 			filter.Page = p
@@ -69,14 +70,7 @@ func accountsGet(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
-	return printRecord(f, env.stdout, wire.NewAccountProfile(a), [][2]string{
-		{"auth_id", a.AuthID}, {"auth_token", a.AuthToken}, {"name", a.Name}, {"email", a.Email}, {"phone", a.Phone},
-		{"status", a.Status}, {"balance", money(a.Balance, a.Currency)}, {"currency", a.Currency},
-		{"country", a.Country}, {"timezone", a.Timezone}, {"company", opt(a.Company)}, {"description", opt(a.Description)},
-		{"address", opt(a.Address)}, {"city", opt(a.City)}, {"state", opt(a.State)}, {"zip_code", opt(a.ZipCode)},
-		{"gstin", opt(a.GSTIN)}, {"gst_status", opt(a.GSTStatus)}, {"account_type", a.AccountType},
-		{"created_at", ts(a.CreatedAt)}, {"updated_at", ts(a.UpdatedAt)},
-	})
+	return printProfile(f, env, a)
 }
 
 func accountsCreate(ctx context.Context, args []string, env environment) error {

@@ -155,41 +155,50 @@ func cdrsExport(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	account := *cf.account
+	count := func() (int, error) {
+		filter.Page = partnerd.Page{Page: 1, Size: 1}
+		if account != "" {
+			_, n, err := c.ListAccountCDRs(ctx, "", account, filter)
+			return n, err
+		}
+		_, n, err := c.ListCDRs(ctx, "", filter)
+		return n, err
+	}
+	open := func() (io.ReadCloser, error) {
+		if account != "" {
+			return c.AccountCDRsCSV(ctx, account, filter)
+		}
+		return c.CDRsCSV(ctx, filter)
+	}
+	return exportCSV(env, *file, "call records", count, open)
+}
 
-	// A bar needs the total: one row of the list tells it.
+// exportCSV writes the CSV stream open returns to file ("-" is stdout),
+// with a progress bar on a terminal, whose total count tells (one row of
+// the list), and reports how many records it wrote, what they are.
+func exportCSV(env environment, file, what string, count func() (int, error), open func() (io.ReadCloser, error)) error {
 	total := int64(-1)
 	if env.terminal {
-		filter.Page = partnerd.Page{Page: 1, Size: 1}
-		var n int
-		if account != "" {
-			_, n, err = c.ListAccountCDRs(ctx, "", account, filter)
-		} else {
-			_, n, err = c.ListCDRs(ctx, "", filter)
-		}
+		n, err := count()
 		if err != nil {
 			return err
 		}
 		total = int64(n)
 	}
-	var body io.ReadCloser
-	if account != "" {
-		body, err = c.AccountCDRsCSV(ctx, account, filter)
-	} else {
-		body, err = c.CDRsCSV(ctx, filter)
-	}
+	body, err := open()
 	if err != nil {
 		return err
 	}
 	defer body.Close()
 
-	out, closeOut, err := create(*file, env.stdout)
+	out, closeOut, err := create(file, env.stdout)
 	if err != nil {
 		return err
 	}
 	rows := &rowCounter{}
 	var bar *progressbar.ProgressBar
 	if env.terminal {
-		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(env.stderr), progressbar.OptionSetDescription("call records"),
+		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(env.stderr), progressbar.OptionSetDescription(what),
 			progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionOnCompletion(func() { fmt.Fprintln(env.stderr) }))
 		rows.tick = func() { bar.Add(1) }
 	}
@@ -198,13 +207,13 @@ func cdrsExport(ctx context.Context, args []string, env environment) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("exporting call records to %s: %w", *file, err)
+		return fmt.Errorf("exporting %s to %s: %w", what, file, err)
 	}
 	if bar != nil {
 		bar.Finish()
 	}
 	n := max(rows.records-1, 0) // the header
-	fmt.Fprintf(env.stderr, "wrote %d call records to %s\n", n, *file)
+	fmt.Fprintf(env.stderr, "wrote %d %s to %s\n", n, what, file)
 	return nil
 }
 

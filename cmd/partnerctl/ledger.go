@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"iter"
 
 	"github.com/partnerd/partnerd"
@@ -80,9 +81,10 @@ func transactions(ctx context.Context, args []string, env environment) error {
 	account := f.String("account", "", "one customer's log (MA_…); default: every customer's")
 	mine := f.Bool("partner", false, "the partner's own master wallet log instead")
 	typ := f.String("type", "", "only this transaction type (recharge, withdrawal, debit, refund, adjustment; fund, transfer_out, transfer_in with --partner)")
-	from := f.String("from-date", "", "first day, YYYY-MM-DD (UTC)")
-	to := f.String("to-date", "", "last day, YYYY-MM-DD (UTC)")
+	from := f.String("from-date", "", "first day, YYYY-MM-DD, in the partner's time zone")
+	to := f.String("to-date", "", "last day, YYYY-MM-DD, in the partner's time zone")
 	p := addPaging(f)
+	file := f.String("file", "", `write every matching transaction as CSV to this file instead ("-" for stdout; paging flags unused), with a progress bar on a terminal`)
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -122,6 +124,20 @@ func transactions(ctx context.Context, args []string, env environment) error {
 			return c.AccountEntries(ctx, "", *account, filter)
 		}
 		seq = func() iter.Seq2[*partnerd.Entry, error] { return c.AccountEntriesSeq(ctx, "", *account, filter) }
+	}
+	if *file != "" {
+		open := func() (io.ReadCloser, error) { return c.CustomerEntriesCSV(ctx, filter) }
+		switch {
+		case *mine:
+			open = func() (io.ReadCloser, error) { return c.PartnerEntriesCSV(ctx, filter) }
+		case *account != "":
+			open = func() (io.ReadCloser, error) { return c.AccountEntriesCSV(ctx, *account, filter) }
+		}
+		count := func() (int, error) {
+			_, n, err := fetch(partnerd.Page{Page: 1, Size: 1})
+			return n, err
+		}
+		return exportCSV(env, *file, "transactions", count, open)
 	}
 	return list[*partnerd.Entry]{
 		fetch: fetch, seq: seq,

@@ -1,6 +1,7 @@
 // Command partnerctl is a partner's command line for a partnerd server:
-// its customer accounts, wallets, numbers, SIP endpoints and calls, over
-// the partner API through package client.
+// its customer accounts and their lifecycle, wallets and auto top-up,
+// numbers, SIP endpoints, calls, events and webhook endpoints, over the
+// partner API through package client.
 //
 // Exit codes:
 //
@@ -109,6 +110,11 @@ func commands() []command {
 		{"accounts list", "list customer accounts, newest first", accountsList},
 		{"accounts get", "show a customer's full profile, auth_token included", accountsGet},
 		{"accounts create", "create a customer account and print its auth_token", accountsCreate},
+		{"accounts update", "change a customer's profile: only the fields given, or cleared", accountsUpdate},
+		{"accounts suspend", "suspend a customer: its calls and its own API are refused", accountsSuspend},
+		{"accounts activate", "make a suspended customer active again", accountsActivate},
+		{"accounts close", "close a customer for good: its balance comes back, its numbers go to the pool", accountsClose},
+		{"accounts rotate-token", "give a customer a new auth_token and print it; the old one stops working", accountsRotateToken},
 		{"balance", "show a customer's balance, or the partner's master wallet without an account", balance},
 		{"transfer", "move money from the partner's master wallet to a customer", transfer},
 		{"withdraw", "move money from a customer back to the partner's master wallet", withdraw},
@@ -122,6 +128,21 @@ func commands() []command {
 		{"cdrs list", "list call records, newest first (the last 30 days unless dates are given)", cdrsList},
 		{"cdrs get", "show one call record in full", cdrsGet},
 		{"cdrs export", "write every matching call record as CSV to a file, with a progress bar on a terminal", cdrsExport},
+		{"auto-topup get", "show a customer's auto top-up settings and what they used today and this month", autoTopupGet},
+		{"auto-topup set", "set every auto top-up setting of a customer", autoTopupSet},
+		{"auto-topup off", "turn a customer's auto top-up off, keeping its settings", autoTopupOff},
+		{"events list", "list events, newest first (kept 30 days)", eventsList},
+		{"events get", "show one event with its data", eventsGet},
+		{"webhooks list", "list webhook endpoints", webhooksList},
+		{"webhooks create", "subscribe a URL to events", webhooksCreate},
+		{"webhooks get", "show a webhook endpoint", webhooksGet},
+		{"webhooks update", "change a webhook endpoint: URL, event types, description, status", webhooksUpdate},
+		{"webhooks delete", "delete a webhook endpoint: nothing more is sent to it", webhooksDelete},
+		{"webhooks secret", "print a webhook endpoint's signing secret", webhooksSecret},
+		{"webhooks rotate-secret", "give a webhook endpoint a new signing secret; the old one signs a while longer", webhooksRotateSecret},
+		{"webhooks test", "send a webhook endpoint a ping event", webhooksTest},
+		{"webhooks deliveries", "list a webhook endpoint's deliveries with their last attempt", webhooksDeliveries},
+		{"webhooks retry", "send a failed or dead delivery again now", webhooksRetry},
 		{"dashboard", "show the partner's overview: customers, balances, calls and spend", dashboard},
 		{"analytics", "sum calls and cost over a span of days, with the top customers", analytics},
 	}
@@ -188,9 +209,13 @@ func listUsage(group string) string {
 	} else {
 		fmt.Fprintf(&b, "usage: partnerctl %s SUBCOMMAND [flags] [arguments]\n\nSubcommands:\n", group)
 	}
+	width := 0
+	for _, c := range commands() {
+		width = max(width, len(c.name))
+	}
 	for _, c := range commands() {
 		if group == "" || strings.HasPrefix(c.name, group+" ") {
-			fmt.Fprintf(&b, "  %-21s %s\n", c.name, c.summary)
+			fmt.Fprintf(&b, "  %-*s %s\n", width+1, c.name, c.summary)
 		}
 	}
 	if group != "" {
