@@ -21,23 +21,37 @@ import (
 // Change with Set and a nil Value sends null, which clears an optional
 // field; fields not Set are left out and stay as they are.
 func (c *Client) UpdateAccount(ctx context.Context, partnerID, authID string, in partnerd.AccountUpdate) (*partnerd.Account, error) {
-	return c.changeAccount(ctx, partnerID, authID, http.MethodPatch, "", accountPatch(in))
+	// An amount is written in the partner's currency, which only the
+	// server knows.
+	var currency string
+	if v := in.LowBalanceThreshold; v.Set && v.Value != nil {
+		me, err := c.Me(ctx)
+		if err != nil {
+			return nil, err
+		}
+		currency = me.Currency
+	}
+	return c.changeAccount(ctx, partnerID, authID, http.MethodPatch, "", accountPatch(in, currency))
 }
 
 // accountPatch is the body of PATCH /accounts/{id}: the fields set, a
-// cleared one as null.
-func accountPatch(in partnerd.AccountUpdate) map[string]*string {
-	body := map[string]*string{}
+// cleared one as null, amounts in currency.
+func accountPatch(in partnerd.AccountUpdate, currency string) map[string]any {
+	body := map[string]any{}
 	for name, ch := range map[string]partnerd.Change{
 		"name": in.Name, "email": in.Email, "password": in.Password, "phone": in.Phone,
 		"description": in.Description, "company": in.Company, "address": in.Address, "city": in.City,
 		"state": in.State, "zip_code": in.ZipCode, "timezone": in.Timezone, "gstin": in.GSTIN,
 		"gst_status": in.GSTStatus, "account_type": in.AccountType,
-		// low_balance_threshold (API.md §8) joins here once
-		// partnerd.AccountUpdate carries it.
 	} {
 		if ch.Set {
 			body[name] = ch.Value
+		}
+	}
+	if ch := in.LowBalanceThreshold; ch.Set {
+		body["low_balance_threshold"] = nil
+		if ch.Value != nil {
+			body["low_balance_threshold"] = wire.Money(*ch.Value, currency)
 		}
 	}
 	return body

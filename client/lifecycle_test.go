@@ -40,6 +40,17 @@ func TestAccountLifecycle(t *testing.T) {
 		if err != nil || got.Description != nil || opt(got.City) != "Bengaluru" {
 			t.Errorf("UpdateAccount clearing description = %+v, %v; want description nil, city kept", got, err)
 		}
+		// The own low-balance threshold: set (written in the partner's
+		// currency), then back to the partner's with null.
+		low := int64(250_75)
+		got, err = c.UpdateAccount(ctx, "", a.AuthID, partnerd.AccountUpdate{LowBalanceThreshold: partnerd.AmountChange{Set: true, Value: &low}})
+		if err != nil || got.LowBalanceThreshold != low {
+			t.Errorf("UpdateAccount low_balance_threshold 250.75 = %+v, %v", got, err)
+		}
+		got, err = c.UpdateAccount(ctx, "", a.AuthID, partnerd.AccountUpdate{LowBalanceThreshold: partnerd.AmountChange{Set: true}})
+		if err != nil || got.LowBalanceThreshold != partnerd.DefaultLowBalance(got.Currency) {
+			t.Errorf("UpdateAccount low_balance_threshold null = %+v, %v; want the partner's", got, err)
+		}
 		_, err = c.UpdateAccount(ctx, "", a.AuthID, partnerd.AccountUpdate{Email: set("not an address"), Password: set("weak")})
 		if pe := errorOf(t, err); pe.Code != partnerd.ECValidation || len(pe.Fields) != 2 || client.RequestID(err) == "" {
 			t.Errorf("UpdateAccount with two bad fields = %+v, want validation_error naming both, with a request id", pe)

@@ -95,6 +95,7 @@ func accountsCreate(ctx context.Context, args []string, env environment) error {
 	} {
 		texts[name] = f.String(name, "", usage)
 	}
+	low := f.String(lowFlag, "", "the balance under which balance.low fires, in the partner's currency (default: the partner's)")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -107,6 +108,13 @@ func accountsCreate(ctx context.Context, args []string, env environment) error {
 	c, err := f.client()
 	if err != nil {
 		return err
+	}
+	if *low != "" {
+		v, err := parseThreshold(ctx, c, f, *low)
+		if err != nil {
+			return err
+		}
+		in.LowBalanceThreshold = &v
 	}
 	a, err := c.CreateAccount(ctx, "", in)
 	if err != nil {

@@ -16,10 +16,9 @@ import (
 // but rotate-token, which prints the new token: the one thing asked for.
 
 // updateFields are the flags of accounts update and the API fields they
-// set; the optional ones may also be cleared with --clear. (The money
-// field low_balance_threshold, API.md §8, joins as a flag read like
-// transfer's AMOUNT once partnerd.AccountUpdate and client.UpdateAccount
-// carry it.)
+// set; the optional ones may also be cleared with --clear. The money
+// field low_balance_threshold (API.md §8) is --low-balance-threshold,
+// read like transfer's AMOUNT, and cleared like the optional ones.
 var updateFields = []struct {
 	flag, field, usage string
 	optional           bool
@@ -60,6 +59,8 @@ func accountsUpdate(ctx context.Context, args []string, env environment) error {
 			clearable = append(clearable, uf.flag)
 		}
 	}
+	low := f.String(lowFlag, "", "the balance under which balance.low fires, in the partner's currency (default: the partner's)")
+	clearable = append(clearable, lowFlag)
 	clearList := f.String("clear", "", "optional fields to set to null, comma-separated: "+strings.Join(clearable, ", "))
 	pos, err := f.parse(args)
 	if err != nil {
@@ -76,6 +77,13 @@ func accountsUpdate(ctx context.Context, args []string, env environment) error {
 	}
 	for name := range strings.SplitSeq(*clearList, ",") {
 		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		if name == lowFlag && given[lowFlag] {
+			return usageError{fmt.Sprintf("--%s and --clear %s exclude each other\n\n%s", name, name, f.usage())}
+		}
+		if name == lowFlag {
+			u.LowBalanceThreshold = partnerd.AmountChange{Set: true}
 			continue
 		}
 		i := -1
@@ -96,11 +104,36 @@ func accountsUpdate(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
+	if given[lowFlag] {
+		v, err := parseThreshold(ctx, c, f, *low)
+		if err != nil {
+			return err
+		}
+		u.LowBalanceThreshold = partnerd.AmountChange{Set: true, Value: &v}
+	}
 	a, err := c.UpdateAccount(ctx, "", pos[0], u)
 	if err != nil {
 		return err
 	}
 	return printProfile(f, env, a)
+}
+
+// lowFlag is the flag of the account's own low_balance_threshold.
+const lowFlag = "low-balance-threshold"
+
+// parseThreshold reads the --low-balance-threshold text in the partner's
+// currency.
+func parseThreshold(ctx context.Context, c *client.Client, f *cmdFlags, text string) (int64, error) {
+	p, err := c.Me(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v, code := partnerd.ParseAmountText(text, p.Currency)
+	if code != "" || v < 0 {
+		return 0, usageError{fmt.Sprintf("--%s %q must be a decimal of zero or more with at most %d decimals (up to 1000000000) in %s\n\n%s",
+			lowFlag, text, partnerd.CurrencyExponent(p.Currency), p.Currency, f.usage())}
+	}
+	return v, nil
 }
 
 // printProfile prints a customer's full profile, as accounts get does.
@@ -111,7 +144,8 @@ func printProfile(f *cmdFlags, env environment, a *partnerd.Account) error {
 		{"currency", a.Currency}, {"country", a.Country}, {"timezone", a.Timezone}, {"company", opt(a.Company)},
 		{"description", opt(a.Description)}, {"address", opt(a.Address)}, {"city", opt(a.City)}, {"state", opt(a.State)},
 		{"zip_code", opt(a.ZipCode)}, {"gstin", opt(a.GSTIN)}, {"gst_status", opt(a.GSTStatus)},
-		{"account_type", a.AccountType}, {"created_at", ts(a.CreatedAt)}, {"updated_at", ts(a.UpdatedAt)},
+		{"account_type", a.AccountType}, {"low_balance_threshold", money(a.LowBalanceThreshold, a.Currency)},
+		{"created_at", ts(a.CreatedAt)}, {"updated_at", ts(a.UpdatedAt)},
 	})
 }
 

@@ -46,6 +46,20 @@ func TestAccountLifecycleCommands(t *testing.T) {
 	if got := mustJSON(t, r.stdout); got["description"] != nil || got["company"] != nil || got["city"] != "Pune" {
 		t.Errorf("accounts update --clear = %v; want description and company null, city kept", got)
 	}
+	r = s.mustOK(t, "accounts", "create", "--output", "json", "--name", "Thrifty", "--email", "thrifty@customer.example",
+		"--password", "SecurePass@123", "--phone", "9431538535", "--country", "IN", "--low-balance-threshold", "42")
+	thrifty := mustJSON(t, r.stdout)["auth_id"].(string)
+	if got := field(t, s.mustOK(t, "accounts", "get", thrifty).stdout, "low_balance_threshold"); got != "42.00" {
+		t.Errorf("accounts create --low-balance-threshold 42, then get: %q, want 42.00", got)
+	}
+	r = s.mustOK(t, "accounts", "update", "--low-balance-threshold", "250.5", id)
+	if got := field(t, r.stdout, "low_balance_threshold"); got != "250.50" {
+		t.Errorf("accounts update --low-balance-threshold 250.5: low_balance_threshold %q, want 250.50", got)
+	}
+	r = s.mustOK(t, "accounts", "update", "--clear", "low-balance-threshold", id)
+	if got := field(t, r.stdout, "low_balance_threshold"); got != "100.00" {
+		t.Errorf("accounts update --clear low-balance-threshold: %q, want the partner's 100.00", got)
+	}
 	r = s.ctl(t, "accounts", "update", "--email", "not-an-address", id)
 	wantRefused(t, r, partnerd.ECValidation)
 	if !strings.Contains(r.stderr, "  email: ") {
@@ -54,6 +68,8 @@ func TestAccountLifecycleCommands(t *testing.T) {
 	for _, args := range [][]string{
 		{"accounts", "update", "--clear", "name", id},
 		{"accounts", "update", "--city", "Goa", "--clear", "city", id},
+		{"accounts", "update", "--low-balance-threshold", "-1", id},
+		{"accounts", "update", "--low-balance-threshold", "1", "--clear", "low-balance-threshold", id},
 		{"accounts", "close", id},
 	} {
 		if r := s.ctl(t, args...); r.code != exitUsage {
