@@ -86,7 +86,9 @@ func runAuditWalk(t *testing.T, e *testEnv) {
 	field := func(name string) func(r reply) string { return func(r reply) string { return str(r.body[name]) } }
 	fixed := func(s *string) func(reply) string { return func(reply) string { return *s } }
 	acct := func(rest string) func() string { return func() string { return base + "/accounts/" + authID + rest } }
-	hook := func(rest string) func() string { return func() string { return base + "/webhook-endpoints/" + hookID + rest } }
+	hook := func(rest string) func() string {
+		return func() string { return base + "/webhook-endpoints/" + hookID + rest }
+	}
 	const a, h = base + "/accounts/{customer_auth_id}", base + "/webhook-endpoints/{endpoint_id}"
 	steps := []struct {
 		pattern string
