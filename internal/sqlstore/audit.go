@@ -56,16 +56,23 @@ func optional(s string) *string {
 // no audit row: its op forgot to call db.audit.
 var errUnaudited = errors.New("the write recorded no audit row (its op must call db.audit beside its change)")
 
-// checkAudited refuses the write of r if its caller is audited and it
-// recorded no row since mark. The server's own sweeps (ActorSystem) are
-// exempt: many of their writes change only bookkeeping (a top-up that
-// found the balance recovered), and they record the changes that matter
-// explicitly.
+// checkAudited refuses the write of r if it was made for a request (of a
+// partner, a customer or a console session: each request makes one
+// change) and recorded no row since mark. Sweeps, the server's
+// (ActorSystem) or the operator's (billing run), are exempt: many of their
+// writes change only bookkeeping (a top-up that found the balance
+// recovered, a usage snapshot), and they record the changes that matter
+// explicitly; the operator's commands are each tested for their row.
 func checkAudited(r *writeReq, tx *txn, mark int) error {
 	if len(tx.audits) > mark {
 		return nil
 	}
-	if a, ok := partnerd.AuditFrom(r.ctx); ok && a.Actor.Kind != partnerd.ActorSystem {
+	a, ok := partnerd.AuditFrom(r.ctx)
+	if !ok {
+		return nil
+	}
+	switch a.Actor.Kind {
+	case partnerd.ActorPartner, partnerd.ActorCustomer, partnerd.ActorConsole:
 		return errUnaudited
 	}
 	return nil
