@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"slices"
@@ -252,5 +253,95 @@ func TestAuditListQuery(t *testing.T) {
 	}
 	if rows := data(t, e.get(t, base+"/audit-events?account="+theirs, other)); len(rows) != 1 {
 		t.Errorf("its own customer: %d rows, want 1 (account.create)", len(rows))
+	}
+}
+
+// TestAuditHoldsNoSecret makes every change that creates or shows a
+// secret (customer tokens, SIP passwords, webhook signing secrets, their
+// rotations) and searches every audit row, whole, for any of them, on
+// both engines.
+func TestAuditHoldsNoSecret(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil)
+		checkAuditSecrets(t, e, "sqlite", e.dbPath)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		dsn := pgtest.FreshDSN(t)
+		src := sqlstore.Source{Driver: "postgres", DSN: dsn}
+		e, closeEnv, err := openEnvWith(t.TempDir(), envOptions{src: &src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(closeEnv)
+		checkAuditSecrets(t, e, "pgx", dsn)
+	})
+}
+
+func checkAuditSecrets(t *testing.T, e *testEnv, driver, dsn string) {
+	p := e.mustPartner(t, "Secretive")
+	secrets := []string{p.Token}
+	passwords := []string{"Str0ng!pass", "SecurePass@123", "N3w-secret!"}
+	secrets = append(secrets, passwords...)
+	for i := range 3 {
+		a := e.mustCreateAccount(t, p, validAccount("Secret Keeper", fmt.Sprintf("keeper-%d@audit.example", partnerSeq.Add(1))))
+		id := str(a["auth_id"])
+		secrets = append(secrets, str(a["auth_token"]))
+		r := e.post(t, accountPath(id, "rotate-token"), p, map[string]any{})
+		secrets = append(secrets, str(r.body["auth_token"]))
+		ep := e.mustEndpoint(t, p, id, map[string]any{"username": sipUsername("keeper"), "password": passwords[1]})
+		if r := e.post(t, accountPath(id, "sip-endpoints/"+str(ep["endpoint_id"])+"/password"), p,
+			map[string]any{"password": passwords[2]}); r.status != http.StatusOK {
+			t.Fatalf("SIP password = %d %s", r.status, r.raw)
+		}
+		hook := e.post(t, base+"/webhook-endpoints", p, map[string]any{"url": fmt.Sprintf("https://hooks.keeper.example/%d", i)})
+		if hook.status != http.StatusCreated {
+			t.Fatalf("webhook create = %d %s", hook.status, hook.raw)
+		}
+		secrets = append(secrets, str(hook.body["secret"]))
+		rot := e.post(t, base+"/webhook-endpoints/"+str(hook.body["id"])+"/rotate-secret", p, map[string]any{"expire_old_in_seconds": 60})
+		secrets = append(secrets, str(rot.body["secret"]))
+	}
+	for _, s := range secrets {
+		if len(s) < 8 {
+			t.Fatalf("secret %q too short to search for: the answers changed shape", s)
+		}
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT * FROM audit_events`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	n := 0
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		text := fmt.Sprintf("%s", vals)
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("audit row %s holds a secret", text)
+			}
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n < 3*6 {
+		t.Errorf("%d audit rows searched, want at least 18", n)
 	}
 }
