@@ -45,6 +45,7 @@ func (db *DB) AutoTopup(ctx context.Context, partnerID, authID string) (_ *partn
 	defer wrapErr("get auto top-up", &err)
 	now := db.now()
 	return write(ctx, db, func(tx *txn) (*partnerd.AutoTopup, error) {
+		tx.readOnly()
 		if _, _, err := assignable(tx, partnerID, authID); err != nil && partnerd.ErrorCode(err) != partnerd.ECAccountClosed {
 			return nil, err
 		}

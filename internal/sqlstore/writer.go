@@ -439,6 +439,7 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 // the request's part of the transaction, and keeps the outcome for do.
 func (w *writer) apply(tx *txn, r *writeReq) error {
 	mark, auditMark := len(tx.outbox), len(tx.audits)
+	tx.unchanged = false
 	res, after, err := runSafely(tx, r.op, w.finish)
 	if err == nil {
 		err = checkAudited(r, tx, auditMark)
@@ -485,6 +486,9 @@ type txn struct {
 	// audits holds the audit rows of the transaction's requests so far
 	// (see (*DB).audit), written just before it commits.
 	audits []pendingAudit
+	// unchanged is set by a request's op that only read (see
+	// (*txn).readOnly): it owes no audit row.
+	unchanged bool
 	// closing is the customer whose account the running request closes:
 	// its last balance move raises no low-balance alert and no top-up.
 	closing string
