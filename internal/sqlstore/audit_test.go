@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/sqlstore"
@@ -55,4 +56,70 @@ func TestSQLiteUnaudited(t *testing.T) {
 
 func TestPostgresUnaudited(t *testing.T) {
 	checkUnaudited(t, mustOpenPostgres(t))
+}
+
+// checkSystemRows proves the server's own changes are recorded as the
+// system's: an auto top-up (its transaction the target) and a number's
+// renewal.
+func checkSystemRows(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
+	system := partnerd.WithAudit(ctx, partnerd.AuditContext{Actor: partnerd.Actor{Kind: partnerd.ActorSystem}})
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Sweeper", Email: "ops@sweeper.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FundPartner(ctx, p.ID, 1_000_000, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "Swept", Email: "swept@sweeper.example",
+		Password: "SecurePass@123", Phone: "9431538535", Country: "IN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 60_000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetAutoTopup(ctx, p.ID, a.AuthID, partnerd.AutoTopupInput{Enabled: true, Threshold: 10_000,
+		TargetBalance: 50_000, MaxPerDay: 100_000, MaxPerMonth: 1_000_000, MaxCountPerDay: 3}); err != nil {
+		t.Fatal(err)
+	}
+	// Down across the threshold: a crossing, topped up by the sweep.
+	if _, err := db.Withdraw(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 55_000}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.RunAutoTopups(system, time.Now()); err != nil || n != 1 {
+		t.Fatalf("RunAutoTopups = %d, %v; want 1 top-up", n, err)
+	}
+	if _, err := db.AddNumber(ctx, p.ID, partnerd.NumberInput{Number: "+912271264399", MonthlyCost: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AssignNumber(ctx, p.ID, a.AuthID, "+912271264399"); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := db.RenewNumbers(system, time.Now().AddDate(0, 1, 1)); err != nil || rep.Charged != 1 {
+		t.Fatalf("RenewNumbers = %+v, %v; want 1 period charged", rep, err)
+	}
+	rows, _, err := db.AuditEvents(ctx, p.ID, partnerd.AuditFilter{Page: partnerd.Page{Page: 1, Size: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range rows {
+		got = append(got, e.Actor.Kind+" "+e.Action+" "+e.Account)
+	}
+	want := []string{"system number.renew " + a.AuthID, "system balance.auto_topup " + a.AuthID}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows, newest first:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(rows) == 2 && !strings.HasPrefix(rows[1].Target, "txn_") {
+		t.Errorf("the top-up's row names %q, want its transaction", rows[1].Target)
+	}
+}
+
+func TestSQLiteSystemRows(t *testing.T) {
+	checkSystemRows(t, mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t)))
+}
+
+func TestPostgresSystemRows(t *testing.T) {
+	checkSystemRows(t, mustOpenPostgres(t))
 }
