@@ -49,7 +49,7 @@ func newFullEnv(t *testing.T, driver string) *fullEnv {
 	t.Cleanup(func() { db.Close() })
 	api := httpapi.NewServer(httpapi.Config{Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Numbers: db,
 		Rates: db, Idempotency: db, Switches: db, SIP: db, Calls: db, CDRs: db, Overview: db, Events: db,
-		Webhooks: db, AutoTopups: db})
+		Webhooks: db, AutoTopups: db, Audit: db})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close) // before the store closes: cleanups run last first
 	return &fullEnv{db: db, url: srv.URL}

@@ -83,6 +83,7 @@ func TestEveryRouteHasAClientMethod(t *testing.T) {
 		func() error { _, err := c.Dashboard(ctx); return err },
 		func() error { _, err := c.Analytics(ctx, time.Time{}, time.Time{}); return err },
 		func() error { _, _, err := c.Events(ctx, "", partnerd.EventFilter{}); return err },
+		func() error { _, _, err := c.AuditEvents(ctx, "", partnerd.AuditFilter{}); return err },
 		func() error { _, err := c.Event(ctx, "", "evt_0000000000000000000000000000000a"); return err },
 		func() error { _, err := c.SetAutoTopup(ctx, "", id, partnerd.AutoTopupInput{}); return err },
 		func() error { _, err := c.AutoTopup(ctx, "", id); return err },

@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/partnerd/partnerd"
 )
 
 func main() {
@@ -68,6 +70,7 @@ func commands() []command {
 		{"switch-token create", "create a SIP switch's token for the switch API and print it, shown only this once", switchTokenCreate},
 		{"switch-token list", "list the switch tokens (never the tokens themselves), one JSON object per line", switchTokenList},
 		{"switch-token revoke", "revoke a switch token (running servers refuse it within a second)", switchTokenRevoke},
+		{"audit list", "print the audit log, every partner's changes newest first, one JSON object per line", auditList},
 		{"ledger verify", "check every ledger invariant; fail naming the first wallet or transaction that breaks one", ledgerVerify},
 		{"number add", "add a phone number (E.164) to a partner's pool", numberAdd},
 		{"number import", "add every number of a CSV file to a partner's pool, or none if a row is bad", numberImport},
@@ -107,6 +110,12 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return serve(ctx, args, getenv, stdout, stderr)
 	}
 	var group []command
+	// Every change an operator command makes is recorded in the audit
+	// log as the operator's (API.md §7); serve records its own sweeps' as
+	// the system's.
+	if args[0] != "serve" {
+		ctx = partnerd.WithAudit(ctx, partnerd.AuditContext{Actor: partnerd.Actor{Kind: partnerd.ActorOperator}})
+	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run(ctx, args[1:], getenv, stdout, stderr)

@@ -116,7 +116,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
-	if err := firstStart(ctx, db, ln.Addr().String(), stdout); err != nil {
+	// What the server does by itself (the first partner, renewals, auto
+	// top-ups) is recorded in the audit log as the system's.
+	system := partnerd.WithAudit(ctx, partnerd.AuditContext{Actor: partnerd.Actor{Kind: partnerd.ActorSystem}})
+	if err := firstStart(system, db, ln.Addr().String(), stdout); err != nil {
 		srv.Close()
 		return err
 	}
@@ -132,7 +135,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
 		Numbers:  db,
 		Rates:    db,
-		Switches: db, SIP: db, SIPRealm: *cfg.sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db,
+		Switches: db, SIP: db, SIPRealm: *cfg.sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db, Audit: db,
 		Metrics: metrics, MetricsAllow: allow,
 		RateLimits: httpapi.RateLimits{Partner: *cfg.rateLimit, Switch: *cfg.switchLimit, AuthFailures: *cfg.authFailures,
 			// partnerd partner set --rate-limit overrides --rate-limit for one partner.
@@ -148,8 +151,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer stop()
 	}
 	go purgeIdempotencyKeys(ctx, db, log)
-	defer startSweeps(ctx, db, log)()              // stopped before the store closes
-	defer startWebhooks(ctx, db, log, cfg.hooks)() // likewise
+	defer startSweeps(system, db, log)()              // stopped before the store closes
+	defer startWebhooks(system, db, log, cfg.hooks)() // likewise
 	starting.HandOver(api)
 	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(*cfg.db))
 	select {

@@ -240,6 +240,9 @@ func (s *Server) as(authenticate func(*http.Request) (*partnerd.Principal, error
 			return err
 		}
 		info(r.Context()).principal = p
+		if !s.noAudit {
+			r = audited(r, p)
+		}
 		return h(w, r)
 	})
 }

@@ -1,10 +1,12 @@
 package httpapi_test
 
-// The cost of metrics and rate limits (API.md §7), and the isolation the
-// limits give:
+// The cost of metrics, rate limits and the audit log (API.md §7), and the
+// isolation the limits give:
 //
-//	OpsB4Transfer64/{off,on}  B4's transfers through a bare server and one with
-//	                          metrics and rate limits (limits high enough never to refuse)
+//	OpsB4Transfer64/{off,on}  B4's transfers through a bare server (no metrics, no limits,
+//	                          no audit rows) and one with metrics, rate limits (high enough
+//	                          never to refuse) and an audit row per transfer; audit: the
+//	                          audit rows alone
 //	OpsBalance64/{off,on}     GET /accounts/{id}/balance from 64 keep-alive clients, the same pair
 //	OpsNeighbour/{idle,noisy} a quiet partner's requests (p50/p99), alone and while
 //	                          another partner sends ten times its limit
@@ -30,12 +32,24 @@ import (
 )
 
 var (
-	opsOnce sync.Once
-	opsURL  string
+	opsOnce, opsOffOnce sync.Once
+	opsURL, opsOffURL   string
 )
 
+// opsOffServer serves the hot SQLite store bare: no metrics, no limits,
+// and no audit context, so its writes record no audit row.
+func opsOffServer(db *sqlstore.DB) string {
+	opsOffOnce.Do(func() {
+		srv := httptest.NewServer(httpapi.WithoutAudit(httpapi.NewServer(httpapi.Config{Accounts: db, Partners: db, Ledger: db, Idempotency: db})))
+		opsOffURL = srv.URL
+	})
+	return opsOffURL
+}
+
 // opsServer serves the hot SQLite store again, with metrics (wired as
-// serve wires them) and every limit on, each far above the load.
+// serve wires them), every limit on, each far above the load, and the
+// audit log (an audit row per change, as always unless turned off for
+// opsOffServer).
 func opsServer(db *sqlstore.DB) string {
 	opsOnce.Do(func() {
 		m := httpapi.NewMetrics()
@@ -51,7 +65,8 @@ func opsServer(db *sqlstore.DB) string {
 
 func BenchmarkOpsB4Transfer64(b *testing.B) {
 	e := hotSQLite(b)
-	for _, v := range []struct{ name, url string }{{"off", e.urls[0]}, {"on", opsServer(e.dbs[0])}} {
+	// audit: the bare server of B4, which records the audit rows alone.
+	for _, v := range []struct{ name, url string }{{"off", opsOffServer(e.dbs[0])}, {"audit", e.urls[0]}, {"on", opsServer(e.dbs[0])}} {
 		b.Run(v.name, func(b *testing.B) {
 			benchtest.RunConcurrent(b, 64, func(i int) error {
 				return e.post(v.url+"/api/v1/partner/accounts/"+e.Customers[i%len(e.Customers)]+"/transfer-balance", "", false)
@@ -85,7 +100,7 @@ func (e *hotEnv) get(url, partnerID, token string, want int) error {
 
 func BenchmarkOpsBalance64(b *testing.B) {
 	e := hotSQLite(b)
-	for _, v := range []struct{ name, url string }{{"off", e.urls[0]}, {"on", opsServer(e.dbs[0])}} {
+	for _, v := range []struct{ name, url string }{{"off", opsOffServer(e.dbs[0])}, {"on", opsServer(e.dbs[0])}} {
 		b.Run(v.name, func(b *testing.B) {
 			benchtest.RunConcurrent(b, 64, func(i int) error {
 				return e.get(v.url+"/api/v1/partner/accounts/"+e.Customers[i%len(e.Customers)]+"/balance", e.PartnerID, e.Token, http.StatusOK)

@@ -63,6 +63,10 @@ func (s *Server) routes() {
 	s.register("GET "+p+"/webhook-endpoints/{endpoint_id}/deliveries", s.partner(s.handleWebhookDeliveries))
 	s.register("POST "+p+"/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry", s.partner(s.idempotent(s.handleWebhookRetry)))
 
+	// The audit log (API.md §7): who changed what, recorded with the
+	// change; every mutating route declares its action in audit.go.
+	s.register("GET "+p+"/audit-events", s.partner(s.handleAuditList))
+
 	// SIP endpoints (API.md §5), and the switch API's credential lookup,
 	// which takes only switch tokens (Authorization: Bearer).
 	s.register("POST "+p+"/accounts/{customer_auth_id}/sip-endpoints", s.partner(s.idempotent(s.handleSIPEndpointCreate)))

@@ -49,6 +49,10 @@ type Server struct {
 	webhooks partnerd.WebhookService
 	// topups manages customers' auto top-up (API.md §8).
 	topups partnerd.AutoTopupService
+	// audit serves GET /audit-events (API.md §7); noAudit (set only by
+	// the benchmarks that measure the log's cost) sends no audit context.
+	audit   partnerd.AuditService
+	noAudit bool
 	// metrics counts requests and effects (nil: not counted); /metrics
 	// answers on this handler only to callers in metricsAllow.
 	metrics      *Metrics
@@ -104,6 +108,8 @@ type Config struct {
 	Webhooks partnerd.WebhookService
 	// AutoTopups manages customers' auto top-up (required by its routes).
 	AutoTopups partnerd.AutoTopupService
+	// Audit reads the audit log (required by GET /audit-events).
+	Audit partnerd.AuditService
 	// Metrics, if set, counts the server's requests and what its services
 	// committed. MetricsAllow are the networks that may GET /metrics from
 	// this handler; others, and everyone when it is empty (metrics served
@@ -131,7 +137,7 @@ func NewServer(c Config) *Server {
 	if s.sipRealm == "" {
 		s.sipRealm = partnerd.DefaultSIPRealm
 	}
-	s.events, s.webhooks, s.topups = c.Events, c.Webhooks, c.AutoTopups
+	s.events, s.webhooks, s.topups, s.audit = c.Events, c.Webhooks, c.AutoTopups, c.Audit
 	s.credentials.now = c.Now
 	if s.credentials.now == nil {
 		s.credentials.now = time.Now

@@ -110,6 +110,8 @@ func tenancyRows(v *victim) map[string]tenancyRow {
 
 		"GET " + p + "/events":            {kind: partnerRoute, path: p + "/events"},
 		"GET " + p + "/events/{event_id}": {kind: partnerRoute, path: p + "/events/" + v.eventID, scoped: true},
+		// Filtered on the victim's customer: another partner gets an empty page.
+		"GET " + p + "/audit-events": {kind: partnerRoute, path: p + "/audit-events?account=" + v.authID},
 		"PUT " + p + "/accounts/{customer_auth_id}/auto-topup": {kind: partnerRoute, path: acct + "/auto-topup", scoped: true,
 			body: map[string]any{"enabled": true, "threshold": "10.00", "target_balance": "50.00", "max_per_day": "100.00",
 				"max_per_month": "1000.00", "max_count_per_day": 3}},
@@ -352,6 +354,8 @@ func snapshot(t *testing.T, driver, dsn string, v *victim) string {
 		`SELECT * FROM webhook_deliveries WHERE partner_id = ` + pid + ` ORDER BY seq`,
 		`SELECT * FROM autotopup_settings WHERE auth_id = ` + aid,
 		`SELECT * FROM events WHERE partner_id = ` + pid + ` ORDER BY seq`,
+		// A refused attempt on the victim's data records no audit row.
+		`SELECT * FROM audit_events WHERE partner_id = ` + pid + ` OR account_auth_id = ` + aid + ` ORDER BY seq`,
 	} {
 		rows, err := db.Query(q)
 		if err != nil {

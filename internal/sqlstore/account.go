@@ -104,6 +104,7 @@ func (db *DB) CreateAccount(ctx context.Context, partnerID string, in partnerd.A
 			if err := db.emit(tx, partnerID, a.AuthID, partnerd.EventAccountCreated, wire.NewAccountItem(&a)); err != nil {
 				return nil, err
 			}
+			db.audit(tx, partnerID, a.AuthID, partnerd.AuditAccountCreate, a.AuthID)
 			return &a, nil
 		})
 		if errors.Is(err, errIDCollision) && attempt < 10 {

@@ -49,10 +49,11 @@ func (db *DB) setAccountStatus(ctx context.Context, op, partnerID, authID, statu
 		if err != nil {
 			return nil, err
 		}
-		typ := partnerd.EventAccountActivated
+		typ, action := partnerd.EventAccountActivated, partnerd.AuditAccountActivate
 		if status == partnerd.StatusSuspended {
-			typ = partnerd.EventAccountSuspended
+			typ, action = partnerd.EventAccountSuspended, partnerd.AuditAccountSuspend
 		}
+		db.audit(tx, partnerID, authID, action, authID)
 		return a, db.emit(tx, partnerID, authID, typ, wire.NewAccountItem(a))
 	})
 	if err != nil {
@@ -178,6 +179,7 @@ func (db *DB) CloseAccount(ctx context.Context, partnerID, authID string) (*part
 		if err != nil {
 			return nil, err
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditAccountClose, authID)
 		return a, db.emit(tx, partnerID, authID, partnerd.EventAccountClosed, wire.NewAccountItem(a))
 	})
 	if err != nil {
@@ -246,6 +248,7 @@ func (db *DB) UpdateAccount(ctx context.Context, partnerID, authID string, in pa
 		if err != nil {
 			return nil, err
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditAccountUpdate, authID)
 		return a, db.emit(tx, partnerID, authID, partnerd.EventAccountUpdated, wire.NewAccountItem(a))
 	})
 	if err != nil {
@@ -285,6 +288,7 @@ func (db *DB) RotateAccountToken(ctx context.Context, partnerID, authID string) 
 			}
 			return nil, fmt.Errorf("%d accounts updated", n)
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditTokenRotate, authID)
 		return db.accountIn(tx, partnerID, authID)
 	})
 	if err != nil {

@@ -16,7 +16,8 @@ import (
 // ledger rows, and to remove wallets and accounts, whatever code runs
 // against it (invariant I6), on both engines.
 func checkAppendOnly(t *testing.T, db *sqlstore.DB) {
-	ctx := context.Background()
+	// The operator's context: the partner's creation writes an audit row.
+	ctx := partnerd.WithAudit(context.Background(), partnerd.AuditContext{Actor: partnerd.Actor{Kind: partnerd.ActorOperator}})
 	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Append", Email: "ops@append.example"})
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +41,9 @@ func checkAppendOnly(t *testing.T, db *sqlstore.DB) {
 		`DELETE FROM wallets WHERE id = '` + a.AuthID + `'`,
 		`UPDATE wallets SET id = 'MA_renamed' WHERE id = '` + a.AuthID + `'`,
 		`DELETE FROM accounts WHERE auth_id = '` + a.AuthID + `'`,
+		// The audit log is append-only too (API.md §7).
+		`UPDATE audit_events SET outcome = 'changed'`,
+		`DELETE FROM audit_events`,
 	} {
 		err := db.Update(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, stmt)
@@ -68,7 +72,7 @@ func TestPostgresLedgerAppendOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stmt := range []string{`TRUNCATE ledger_entries CASCADE`, `TRUNCATE ledger_transactions CASCADE`,
+	for _, stmt := range []string{`TRUNCATE ledger_entries CASCADE`, `TRUNCATE ledger_transactions CASCADE`, `TRUNCATE audit_events`,
 		`TRUNCATE wallets CASCADE`, `DELETE FROM wallets`, `UPDATE wallets SET id = 'PA_RENAMED' WHERE id = '` + p.ID + `'`} {
 		if err := db.Update(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, stmt); return err }); err == nil {
 			t.Errorf("%s: succeeded, want a trigger to refuse it", stmt)

@@ -33,6 +33,7 @@ func (db *DB) SetAutoTopup(ctx context.Context, partnerID, authID string, in par
 		if err != nil {
 			return nil, err
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditAutoTopupUpdate, authID)
 		return readAutoTopup(tx, authID, now)
 	})
 	db.alertCfg.forget(authID)
@@ -44,6 +45,7 @@ func (db *DB) AutoTopup(ctx context.Context, partnerID, authID string) (_ *partn
 	defer wrapErr("get auto top-up", &err)
 	now := db.now()
 	return write(ctx, db, func(tx *txn) (*partnerd.AutoTopup, error) {
+		tx.readOnly()
 		if _, _, err := assignable(tx, partnerID, authID); err != nil && partnerd.ErrorCode(err) != partnerd.ECAccountClosed {
 			return nil, err
 		}
@@ -63,6 +65,7 @@ func (db *DB) DisableAutoTopup(ctx context.Context, partnerID, authID string) (_
 		if _, err := tx.exec(`UPDATE autotopup_settings SET enabled = 0, updated_at = ? WHERE auth_id = ?`, now.Unix(), authID); err != nil {
 			return nil, err
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditAutoTopupDelete, authID)
 		return readAutoTopup(tx, authID, now)
 	})
 	db.alertCfg.forget(authID)
@@ -245,6 +248,7 @@ func (db *DB) topUp(ctx context.Context, crossingID string, now time.Time) (bool
 			CrossingID: crossingID, TransactionID: &txID, Amount: money, Currency: currency}); err != nil {
 			return false, err
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditBalanceAutoTopup, txID)
 		t := partnerd.Transfer{TransactionID: txID, FromAccount: pid, ToAccount: authID, Amount: amount, Currency: currency,
 			Description: &desc, Status: "completed", PartnerBalanceAfter: afters[0], CustomerBalanceAfter: afters[1], Timestamp: at}
 		return true, db.emit(tx, partnerID, authID, partnerd.EventBalanceTransferred, wire.NewTransfer(&t))

@@ -42,6 +42,7 @@ var copyTables = []struct {
 	{"balance_alerts", "auth_id", false, false},
 	{"autotopup_settings", "auth_id", false, false},
 	{"autotopup_crossings", "id", false, false},
+	{"audit_events", "seq", true, false},
 	// The key check goes along with the secrets it vouches for, so the
 	// copy opens only with the key the source's secrets are sealed under.
 	// An empty target opened with a key has a check of its own, for no

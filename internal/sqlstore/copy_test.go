@@ -24,6 +24,7 @@ var copiedTables = map[string]string{
 	"usage_daily_account":  "partner_id, day, account_auth_id",
 	"usage_snapshots":      "partner_id, day",
 	"usage_account_totals": "partner_id, day, account_auth_id",
+	"audit_events":         "seq",
 }
 
 // dumpTable returns every row of table as printed values, in key order.
@@ -78,7 +79,9 @@ func mustPopulate(t *testing.T, db *sqlstore.DB) (string, string) {
 	if _, err := db.Withdraw(partnerd.WithIdempotencyClaim(ctx, c), p, partnerd.TransferInput{AuthID: a, Amount: 1250}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Transfer(ctx, p, partnerd.TransferInput{AuthID: b.AuthID, Amount: 99}); err != nil {
+	// Made as a partner's request: it writes an audit row.
+	audited := partnerd.WithAudit(ctx, partnerd.AuditContext{Actor: partnerd.Actor{Kind: partnerd.ActorPartner, ID: p}, RequestID: "req_copy"})
+	if _, err := db.Transfer(audited, p, partnerd.TransferInput{AuthID: b.AuthID, Amount: 99}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := db.CreateSwitchToken(ctx, partnerd.SwitchTokenInput{}); err != nil {

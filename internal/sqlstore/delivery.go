@@ -296,6 +296,7 @@ func (db *DB) RetryWebhookDelivery(ctx context.Context, partnerID, endpointID st
 			return nil, err
 		}
 		d.ID, d.Status, d.CreatedAt, d.Attempts = partnerd.DeliveryID(deliveryID), deliveryStatus(state), time.Unix(created, 0).UTC(), []partnerd.WebhookAttempt{}
+		db.audit(tx, partnerID, "", partnerd.AuditWebhookRetry, d.ID)
 		if state == "pending" || state == "failed" {
 			t := time.UnixMilli(next).UTC()
 			d.NextAttemptAt = &t

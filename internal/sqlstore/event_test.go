@@ -142,3 +142,31 @@ func TestAccountLowBalanceThreshold(t *testing.T) {
 		t.Fatalf("balance.low events = %v, %v; want one at the account's 500.00", es, err)
 	}
 }
+
+func TestSQLiteAudit(t *testing.T) {
+	storetest.RunAudit(t, func(t *testing.T, n int) []storetest.AuditStore {
+		path, key := filepath.Join(t.TempDir(), "p.db"), testKey(t)
+		stores := make([]storetest.AuditStore, n)
+		for i := range stores {
+			stores[i] = mustOpen(t, path, key)
+		}
+		return stores
+	})
+}
+
+func TestPostgresAudit(t *testing.T) {
+	pgtest.Require(t)
+	storetest.RunAudit(t, func(t *testing.T, n int) []storetest.AuditStore {
+		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
+		stores := make([]storetest.AuditStore, n)
+		for i := range stores {
+			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
+			if err != nil {
+				t.Fatalf("Open(postgres): %v", err)
+			}
+			t.Cleanup(func() { db.Close() })
+			stores[i] = db
+		}
+		return stores
+	})
+}

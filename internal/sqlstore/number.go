@@ -86,6 +86,7 @@ func (db *DB) AddNumbers(ctx context.Context, partnerID string, ins []partnerd.N
 			if k, err := res.RowsAffected(); err != nil || k != 1 {
 				taken.Add(fmt.Sprintf("numbers[%d]", i), partnerd.FCTaken, fmt.Sprintf("number %s is already in a pool", in.Number))
 			}
+			db.audit(tx, partnerID, "", partnerd.AuditNumberAdd, n.Number)
 			out = append(out, n)
 		}
 		if len(taken) > 0 {
@@ -161,6 +162,7 @@ func (db *DB) AssignNumber(ctx context.Context, partnerID, authID, number string
 			return nil, err
 		}
 		n.Status, n.AccountAuthID, n.AccountName, n.AssignedAt, n.PaidUntil = partnerd.NumberAssigned, &authID, &name, &now, &paidUntil
+		db.audit(tx, partnerID, authID, partnerd.AuditNumberAssign, number)
 		if err := db.emit(tx, partnerID, authID, partnerd.EventNumberAssigned, wire.NewNumberItem(n)); err != nil {
 			return nil, err
 		}
@@ -250,6 +252,7 @@ func (db *DB) ReleaseNumber(ctx context.Context, partnerID, authID, number strin
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return partnerd.ErrNumberNotFound(number)
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditNumberRelease, number)
 		return db.emit(tx, partnerID, authID, partnerd.EventNumberReleased, numberReleased{Number: number, AccountAuthID: authID})
 	})
 	if err != nil {

@@ -82,6 +82,7 @@ func (db *DB) createPartner(ctx context.Context, in partnerd.PartnerInput, onlyF
 		}
 		_, err := tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'partner', ?, 0, ?)`,
 			p.ID, p.Currency, now.Unix())
+		db.audit(tx, p.ID, "", partnerd.AuditPartnerCreate, p.ID)
 		return err
 	})
 	if errors.Is(err, errPartnersExist) {
@@ -169,6 +170,7 @@ func (db *DB) SetPartner(ctx context.Context, id string, in partnerd.PartnerSett
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return cmp.Or(err, error(partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)))
 		}
+		db.audit(tx, id, "", partnerd.AuditPartnerUpdate, id)
 		if in.Timezone != nil {
 			// The usage aggregates are by the partner's days: count them
 			// again in the new zone (a rare operator action, one
@@ -195,6 +197,7 @@ func (db *DB) RotatePartnerToken(ctx context.Context, id string) (string, error)
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return cmp.Or(err, error(partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)))
 		}
+		db.audit(tx, id, "", partnerd.AuditTokenRotate, id)
 		return nil
 	})
 	if err != nil {

@@ -56,6 +56,7 @@ func (db *DB) ReplaceRateDeck(ctx context.Context, partnerID string, deck []part
 		// 50,000 rates, against 0.1 ms). The same statement is harmless
 		// on SQLite, which probes the key either way.
 		_, err := tx.ExecContext(tx.ctx, `ANALYZE rates`)
+		db.audit(tx, partnerID, "", partnerd.AuditRateImport, partnerID)
 		return err
 	})
 }

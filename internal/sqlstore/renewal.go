@@ -121,6 +121,7 @@ func (db *DB) renewOnce(ctx context.Context, number string, now time.Time) (rene
 			return renewal{}, errRenewalRaced
 		}
 		restored := n.Status == partnerd.NumberSuspended
+		db.audit(tx, n.PartnerID, *n.AccountAuthID, partnerd.AuditNumberRenew, number)
 		n.Status, n.PaidUntil = partnerd.NumberAssigned, &end
 		if err := db.emit(tx, n.PartnerID, *n.AccountAuthID, partnerd.EventNumberRenewed, wire.NewNumberItem(n)); err != nil {
 			return renewal{}, err
@@ -150,6 +151,7 @@ func (db *DB) suspendNumber(ctx context.Context, number string, now time.Time) (
 		if err != nil {
 			return false, err
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditNumberSuspend, number)
 		return true, db.emit(tx, partnerID, authID, partnerd.EventNumberSuspended, wire.NewNumberItem(n))
 	})
 }

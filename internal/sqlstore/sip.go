@@ -93,6 +93,7 @@ func (db *DB) CreateSIPEndpoint(ctx context.Context, partnerID, authID, realm st
 			if err != nil {
 				return nil, err
 			}
+			db.audit(tx, partnerID, authID, partnerd.AuditSIPCreate, e.ID)
 			return e, nil
 		})
 		if errors.Is(err, errIDCollision) && attempt < 10 {
@@ -193,6 +194,7 @@ func (db *DB) DeleteSIPEndpoint(ctx context.Context, partnerID, authID, endpoint
 		} else if n == 0 {
 			return errSIPEndpointNotFound(endpointID)
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditSIPDelete, endpointID)
 		return nil
 	})
 }
@@ -239,6 +241,7 @@ func (db *DB) SetSIPPassword(ctx context.Context, partnerID, authID, endpointID,
 			enc, realm, now.Unix(), e.ID); err != nil {
 			return nil, err
 		}
+		db.audit(tx, partnerID, authID, partnerd.AuditSIPPassword, e.ID)
 		e.Realm = realm
 		return e, nil
 	})

@@ -30,6 +30,7 @@ func (db *DB) CreateSwitchToken(ctx context.Context, in partnerd.SwitchTokenInpu
 				// The token is 238 random bits: only the id can collide.
 				return nil, errIDCollision
 			}
+			db.audit(tx, "", "", partnerd.AuditSwitchTokenNew, st.ID)
 			return st, err
 		})
 		if errors.Is(err, errIDCollision) && attempt < 10 {
@@ -91,6 +92,7 @@ func (db *DB) RevokeSwitchToken(ctx context.Context, id string) (_ *partnerd.Swi
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errSwitchTokenNotFound(id)
 		}
+		db.audit(tx, "", "", partnerd.AuditSwitchTokenOff, id)
 		return st, err
 	})
 }

@@ -137,6 +137,11 @@ func (m *moveOp) apply(tx *txn) (any, error) {
 // done announces the applied move t (balance.transferred, whose data is
 // the transfer response) and returns it.
 func (m *moveOp) done(tx *txn, t *partnerd.Transfer) (*partnerd.Transfer, error) {
+	action := partnerd.AuditBalanceTransfer
+	if m.withdraw {
+		action = partnerd.AuditBalanceWithdraw
+	}
+	m.db.audit(tx, m.partnerID, m.in.AuthID, action, t.TransactionID)
 	if err := m.db.emit(tx, m.partnerID, m.in.AuthID, partnerd.EventBalanceTransferred, wire.NewTransfer(t)); err != nil {
 		return nil, err
 	}
@@ -184,6 +189,7 @@ func (db *DB) FundPartner(ctx context.Context, partnerID string, amount int64, d
 		}
 		e.BalanceAfter = afters[1]
 		e.BalanceBefore = afters[1] - amount
+		db.audit(tx, partnerID, "", partnerd.AuditPartnerFund, txID)
 		return e, nil
 	})
 	if err != nil {

@@ -85,6 +85,7 @@ func (db *DB) CreateWebhookEndpoint(ctx context.Context, partnerID string, in pa
 		if err != nil {
 			return nil, err
 		}
+		db.audit(tx, partnerID, "", partnerd.AuditWebhookCreate, e.ID)
 		out := *e
 		return &out, nil
 	})
@@ -185,6 +186,7 @@ func (db *DB) UpdateWebhookEndpoint(ctx context.Context, partnerID, id string, p
 		_, err = tx.exec(`UPDATE webhook_endpoints SET url = ?, event_types = ?, description = ?, status = ?, updated_at = ?,
 				failing_since = CASE WHEN ? = 'enabled' AND status <> 'enabled' THEN NULL ELSE failing_since END
 			WHERE id = ?`, e.URL, storedTypes(e.EventTypes), e.Description, e.Status, now.Unix(), e.Status, id)
+		db.audit(tx, partnerID, "", partnerd.AuditWebhookUpdate, id)
 		return e, err
 	})
 }
@@ -204,6 +206,7 @@ func (db *DB) DeleteWebhookEndpoint(ctx context.Context, partnerID, id string) e
 				return err
 			}
 		}
+		db.audit(tx, partnerID, "", partnerd.AuditWebhookDelete, id)
 		return nil
 	})
 	if err != nil {
@@ -244,6 +247,7 @@ func (db *DB) RotateWebhookSecret(ctx context.Context, partnerID, id string, ove
 			return nil, err
 		}
 		e.Secret, e.UpdatedAt = secret, now
+		db.audit(tx, partnerID, "", partnerd.AuditWebhookRotate, id)
 		return e, nil
 	})
 }
@@ -271,6 +275,7 @@ func (db *DB) TestWebhookEndpoint(ctx context.Context, partnerID, id string) (_ 
 		}
 		_, err = tx.exec(`INSERT INTO webhook_deliveries (endpoint_id, partner_id, event_seq, state, next_attempt_at, created_at, updated_at)
 			VALUES (?, ?, ?, 'pending', ?, ?, ?)`, id, partnerID, seq, db.Now().UnixMilli(), now.Unix(), now.Unix())
+		db.audit(tx, partnerID, "", partnerd.AuditWebhookTest, id)
 		return ev, err
 	})
 	if err == nil {

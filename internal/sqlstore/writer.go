@@ -404,8 +404,12 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 		sqlTx.Rollback()
 		return batch, errs, -1, nil
 	}
-	// The events of the requests that succeeded, in the same transaction
-	// (a request that failed took its events with it, see apply).
+	// The audit rows and events of the requests that succeeded, in the
+	// same transaction (a request that failed took its own with it, see
+	// apply).
+	if err := writeAudit(tx); err != nil {
+		return abort("write audit rows", err)
+	}
 	var afterOutbox func()
 	if w.outbox != nil && len(tx.outbox) > 0 {
 		if afterOutbox, err = w.outbox(tx); err != nil {
@@ -434,12 +438,16 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 // apply runs one request's op and then the store's finishing step, both in
 // the request's part of the transaction, and keeps the outcome for do.
 func (w *writer) apply(tx *txn, r *writeReq) error {
-	mark := len(tx.outbox)
+	mark, auditMark := len(tx.outbox), len(tx.audits)
+	tx.unchanged = false
 	res, after, err := runSafely(tx, r.op, w.finish)
+	if err == nil {
+		err = checkAudited(r, tx, auditMark)
+	}
 	if err != nil {
 		// Its effects are rolled back (to its savepoint, or with the
-		// pass): so are the events it emitted.
-		tx.outbox = tx.outbox[:mark]
+		// pass): so are the events and audit rows it recorded.
+		tx.outbox, tx.audits = tx.outbox[:mark], tx.audits[:auditMark]
 		return err
 	}
 	r.result, r.after = res, after
@@ -475,6 +483,12 @@ type txn struct {
 	// outbox holds the events emitted by the transaction's requests so
 	// far (see (*DB).emit), written just before it commits.
 	outbox []pendingEvent
+	// audits holds the audit rows of the transaction's requests so far
+	// (see (*DB).audit), written just before it commits.
+	audits []pendingAudit
+	// unchanged is set by a request's op that only read (see
+	// (*txn).readOnly): it owes no audit row.
+	unchanged bool
 	// closing is the customer whose account the running request closes:
 	// its last balance move raises no low-balance alert and no top-up.
 	closing string

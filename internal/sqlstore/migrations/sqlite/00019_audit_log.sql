@@ -1,0 +1,42 @@
+-- +goose Up
+-- The audit log (API.md §7): one row per committed change made by a
+-- partner, a customer, the operator, a console session or the server
+-- itself, written by the writer in the change's own transaction (like the
+-- events' outbox), so a change and its row commit together or not at all.
+-- Rows are never updated or deleted (the triggers below enforce it).
+--
+-- seq is the strictly increasing order "newest first" sorts by. at is
+-- Unix seconds. partner_id is NULL for a change of no partner's (a switch
+-- token); account_auth_id names the customer a change concerns, if any.
+CREATE TABLE audit_events (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    at              INTEGER NOT NULL,
+    actor_kind      TEXT NOT NULL,
+    actor_id        TEXT NOT NULL,
+    partner_id      TEXT,
+    account_auth_id TEXT,
+    action          TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    request_id      TEXT,
+    idempotency_key TEXT,
+    outcome         TEXT NOT NULL
+);
+-- A partner's page, newest first (its action filter walks the same index:
+-- one more index on the write path of every change costs more than it saves).
+CREATE INDEX audit_events_partner_seq ON audit_events (partner_id, seq);
+CREATE INDEX audit_events_account_seq ON audit_events (account_auth_id, seq) WHERE account_auth_id IS NOT NULL;
+
+-- +goose StatementBegin
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only');
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only');
+END;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP TABLE audit_events;
