@@ -70,6 +70,10 @@ type ConsoleService interface {
 	// DailyUsage is the partner's calls and spend of each day in
 	// [from, to] (local midnights), every day listed, oldest first.
 	DailyUsage(ctx context.Context, partnerID string, from, to time.Time) ([]DailyUsage, error)
+	// LowBalanceAccounts lists up to limit active customers under the
+	// partner's low-balance threshold, lowest balance first (with
+	// AuthID, Name, Status, Balance and Currency set).
+	LowBalanceAccounts(ctx context.Context, partnerID string, limit int) ([]*Account, error)
 }
 
 // ErrConsoleSetupInvalid answers a setup link that is unknown, used or

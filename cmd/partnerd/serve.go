@@ -137,6 +137,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		RateLimits: httpapi.RateLimits{Partner: *cfg.rateLimit, Switch: *cfg.switchLimit, AuthFailures: *cfg.authFailures,
 			// partnerd partner set --rate-limit overrides --rate-limit for one partner.
 			PartnerRate: func(p *partnerd.Partner) int { return p.RateLimit }},
+		// The web console (API.md §9), on the same store.
+		Console: newConsole(db, *cfg.sipRealm, log),
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	if *cfg.metricsAddr != "" {

@@ -291,3 +291,28 @@ func (db *DB) DailyUsage(ctx context.Context, partnerID string, from, to time.Ti
 	}
 	return out, nil
 }
+
+// LowBalanceAccounts lists the partner's active customers under its
+// threshold, lowest first: the overview's list, as the dashboard counts them.
+func (db *DB) LowBalanceAccounts(ctx context.Context, partnerID string, limit int) (_ []*partnerd.Account, err error) {
+	defer wrapErr("low balance accounts", &err)
+	p, err := db.Partner(ctx, partnerID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, `SELECT a.auth_id, a.name, a.status, w.balance FROM accounts a JOIN wallets w ON w.id = a.auth_id
+		WHERE a.partner_id = ? AND a.status = 'active' AND w.balance < ? ORDER BY w.balance, a.seq LIMIT ?`, partnerID, p.LowBalance, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*partnerd.Account{}
+	for rows.Next() {
+		a := &partnerd.Account{PartnerID: partnerID, Currency: p.Currency}
+		if err := rows.Scan(&a.AuthID, &a.Name, &a.Status, &a.Balance); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
