@@ -51,7 +51,7 @@ func newBarChart(label string, days []time.Time, values []int64, text func(int64
 		if v > 0 && h == 0 {
 			h = 1
 		}
-		c.Bars = append(c.Bars, bar{X: chartPad + i*slot + 1, Y: chartH - chartPad - h, W: max1(slot-2), H: h,
+		c.Bars = append(c.Bars, bar{X: chartPad + i*slot + 1, Y: chartH - chartPad - h, W: max1(slot - 2), H: h,
 			Label: days[i].In(loc).Format("2 Jan") + ": " + text(v)})
 	}
 	return c

@@ -2,7 +2,7 @@ package console
 
 import (
 	"net/http"
-		"strconv"
+	"strconv"
 	"strings"
 
 	"github.com/partnerd/partnerd"
@@ -21,6 +21,9 @@ type customerPage struct {
 	Topup        *partnerd.AutoTopup
 	Forms        forms
 	Closed       bool
+	// Error is a refusal of a closed customer's change, whose form the
+	// page no longer shows.
+	Error string
 	SIPRealm     string
 }
 
@@ -51,6 +54,13 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, ss *sessio
 		return err
 	}
 	d := customerPage{Account: a, Forms: fs, Closed: a.Status == partnerd.StatusClosed, SIPRealm: s.c.SIPRealm}
+	if d.Closed {
+		for _, f := range fs {
+			if f.Failed() {
+				d.Error = f.Message
+			}
+		}
+	}
 	if d.Balance, err = s.c.Accounts.AccountBalance(ctx, pid, id); err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request, ss *ses
 func (s *Server) customersPage(w http.ResponseWriter, r *http.Request, ss *session, status int, fs forms) error {
 	q := r.URL.Query()
 	d := customersPage{Search: q.Get("search"), Status: q.Get("status"), Forms: fs, Accounts: []*partnerd.Account{},
-		Statuses: []string{partnerd.StatusActive, partnerd.StatusSuspended, partnerd.StatusClosed},
+		Statuses:     []string{partnerd.StatusActive, partnerd.StatusSuspended, partnerd.StatusClosed},
 		AccountTypes: []string{"standard", "premium", "enterprise"}}
 	f, err := partnerd.AccountParams{Page: pageParams(q), Search: param(q, "search"), Status: param(q, "status")}.Filter()
 	if err != nil {

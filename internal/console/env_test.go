@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -209,7 +210,7 @@ func excerpt(s string) string {
 func wantIn(t testing.TB, p *page, want ...string) {
 	t.Helper()
 	for _, w := range want {
-		if !strings.Contains(p.body, w) {
+		if !strings.Contains(p.body, w) && !strings.Contains(html.UnescapeString(p.body), w) {
 			t.Errorf("%s: body lacks %q\n%s", p.path, w, excerpt(p.body))
 		}
 	}
