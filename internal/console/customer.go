@@ -23,8 +23,8 @@ type customerPage struct {
 	Closed       bool
 	// Error is a refusal of a closed customer's change, whose form the
 	// page no longer shows.
-	Error string
-	SIPRealm     string
+	Error    string
+	SIPRealm string
 }
 
 // customerID is the path's customer id; one of another shape is no
