@@ -14,10 +14,12 @@ import (
 )
 
 // newConsole is the web console on the store the API serves (API.md §9).
-func newConsole(db *sqlstore.DB, realm string, log *slog.Logger) *console.Server {
+// forget is told the partners whose credentials a console action
+// changed (the API server's ForgetCredentials).
+func newConsole(db *sqlstore.DB, realm string, log *slog.Logger, forget func(partnerID string)) *console.Server {
 	return console.New(console.Config{
 		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Numbers: db, SIP: db, CDRs: db, Overview: db,
-		Webhooks: db, AutoTopups: db, Idempotency: db, Console: db, SIPRealm: realm, Logger: log,
+		Webhooks: db, AutoTopups: db, Idempotency: db, Console: db, SIPRealm: realm, Logger: log, ForgetCredentials: forget,
 	})
 }
 

@@ -122,6 +122,10 @@ func customerAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss
 		}
 		return s.customerPage(w, r, ss, http.StatusBadRequest, forms{}.failed(name, r, err))
 	}
+	switch done {
+	case "suspended", "activated", "closed", "rotated":
+		s.forget(ss.partner.ID)
+	}
 	return redirect(w, r, "/console/customers/"+id, done, replayed)
 }
 

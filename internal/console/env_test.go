@@ -52,11 +52,13 @@ func newEnv(t testing.TB, driver string, n int) *env {
 		if e.db == nil {
 			e.db = db
 		}
+		var api *httpapi.Server
 		c := console.New(console.Config{
 			Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Numbers: db, SIP: db, CDRs: db, Overview: db,
 			Webhooks: db, AutoTopups: db, Idempotency: db, Console: db,
+			ForgetCredentials: func(id string) { api.ForgetCredentials(id) },
 		})
-		api := httpapi.NewServer(httpapi.Config{
+		api = httpapi.NewServer(httpapi.Config{
 			Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Numbers: db, Rates: db,
 			Switches: db, SIP: db, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db,
 			Ping: db.Ping, Console: c,

@@ -114,14 +114,16 @@ func TestSettings(t *testing.T) {
 	ctx := context.Background()
 	p, oldToken, b := e.mustPartner(t, "Settler")
 	wantIn(t, b.get("/console/settings"), p.ID)
+	api := e.browser(t, 0)
+	api.header.Set("X-Auth-ID", p.ID)
+	api.header.Set("X-Auth-Token", oldToken)
+	api.wantStatus(api.get("/api/v1/partner/me"), http.StatusOK) // the instance now remembers it
 	wantIn(t, b.wantStatus(b.post("/console/settings/rotate-token", url.Values{}), http.StatusBadRequest), "tick the box")
 	r := b.wantStatus(b.post("/console/settings/rotate-token", url.Values{"confirm": {"yes"}}), http.StatusOK)
 	m := regexp.MustCompile(`id="new-token">(sk_live_[A-Za-z0-9]+)<`).FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("the new token is not shown:\n%s", excerpt(r.body))
 	}
-	api := e.browser(t, 0)
-	api.header.Set("X-Auth-ID", p.ID)
 	api.header.Set("X-Auth-Token", m[1])
 	api.wantStatus(api.get("/api/v1/partner/me"), http.StatusOK)
 	api.header.Set("X-Auth-Token", oldToken)

@@ -38,6 +38,11 @@ type Config struct {
 	Logger   *slog.Logger
 	// Now is the clock of charts and filters; time.Now if nil.
 	Now func() time.Time
+	// ForgetCredentials, if set, is told the partner whose credentials
+	// (its token, or its customers' tokens and statuses) a console action
+	// changed, so that the API on this instance refuses old ones at once
+	// (httpapi.Server.ForgetCredentials), as when the API changes them.
+	ForgetCredentials func(partnerID string)
 }
 
 // Server serves /console/.
@@ -125,4 +130,11 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 		s.renderError(w, r, http.StatusInternalServerError, "Something went wrong on our side. Request id: "+w.Header().Get("X-Request-Id"))
 	})
+}
+
+// forget tells the API a partner's credentials changed.
+func (s *Server) forget(partnerID string) {
+	if s.c.ForgetCredentials != nil {
+		s.c.ForgetCredentials(partnerID)
+	}
 }

@@ -41,6 +41,7 @@ func (s *Server) handleRotatePartnerToken(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
+	s.forget(ss.partner.ID)
 	return s.render(w, r, http.StatusOK, "token", ss, tokenPage{PartnerID: ss.partner.ID, Token: token})
 }
 
