@@ -151,3 +151,19 @@ func TestCredentialsDoNotCross(t *testing.T) {
 		t.Errorf("the same headers on the API = %d, want 200 (the test's credentials work)", r.status)
 	}
 }
+
+// TestInactivePartnerSignedOut: a partner the operator made inactive
+// loses its sessions and cannot sign in.
+func TestInactivePartnerSignedOut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	p, _, b := e.mustPartner(t, "Dormant")
+	inactive := partnerd.PartnerInactive
+	if _, err := e.db.SetPartner(context.Background(), p.ID, partnerd.PartnerSettings{Status: &inactive}); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.get("/console/"); r.status != http.StatusSeeOther {
+		t.Errorf("an inactive partner's session = %d, want 303 to sign in", r.status)
+	}
+	wantIn(t, b.signIn(p.Email, partnerPassword, http.StatusForbidden), "This partner is not active")
+}
