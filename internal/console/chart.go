@@ -23,11 +23,10 @@ type bar struct {
 
 // barChart is a bar chart of one figure per day.
 type barChart struct {
-	Bars   []bar
-	Max    string // the largest figure, as text
-	W, H   int
-	Label  string // what the chart shows (its accessible name)
-	Points string // unused by bar charts
+	Bars  []bar
+	Max   string // the largest figure, as text
+	W, H  int
+	Label string // what the chart shows (its accessible name)
 }
 
 // newBarChart scales values (one per day) into bars.

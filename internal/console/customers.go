@@ -66,11 +66,10 @@ func (s *Server) customersPage(w http.ResponseWriter, r *http.Request, ss *sessi
 		AccountTypes: []string{"standard", "premium", "enterprise"}}
 	f, err := partnerd.AccountParams{Page: pageParams(q), Search: param(q, "search"), Status: param(q, "status")}.Filter()
 	if err != nil {
-		if !isInputError(err) {
+		if d.FilterError, err = filterError(err); err != nil {
 			return err
 		}
-		d.FilterError = err.(*partnerd.Error).Message
-		f = partnerd.AccountFilter{Page: partnerd.Page{Page: 1, Size: partnerd.DefaultPageSize}}
+		f = partnerd.AccountFilter{Page: firstPage}
 	}
 	accounts, total, err := s.c.Accounts.ListAccounts(r.Context(), ss.partner.ID, f)
 	if err != nil {
