@@ -71,7 +71,7 @@ type ConsoleService interface {
 	// [from, to] (local midnights), every day listed, oldest first.
 	DailyUsage(ctx context.Context, partnerID string, from, to time.Time) ([]DailyUsage, error)
 	// LowBalanceAccounts lists up to limit active customers under the
-	// partner's low-balance threshold, lowest balance first (with
+	// partner's low-balance threshold, newest first (with
 	// AuthID, Name, Status, Balance and Currency set).
 	LowBalanceAccounts(ctx context.Context, partnerID string, limit int) ([]*Account, error)
 }

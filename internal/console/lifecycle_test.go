@@ -73,6 +73,12 @@ func TestCustomerActions(t *testing.T) {
 
 	b.wantStatus(b.submit(path, path+"/suspend", url.Values{"reason": {"Unpaid invoice"}}), http.StatusSeeOther)
 	wantIn(t, b.get(path), "suspended", "Unpaid invoice")
+	e.mustCustomer(t, p.ID, "Low One") // 0.00: under the threshold of 100.00
+	over := b.get("/console/")
+	wantIn(t, over, "Low One", "Renamed Customer")
+	if strings.Contains(over.body, "No customer is suspended.") || strings.Contains(over.body, "No active customer is under") {
+		t.Errorf("the overview does not list the suspended and the low-balance customers")
+	}
 	b.wantStatus(b.submit(path, path+"/activate", nil), http.StatusSeeOther)
 	before, _ := e.db.Account(ctx, p.ID, a.AuthID)
 	b.wantStatus(b.submit(path, path+"/rotate-token", nil), http.StatusSeeOther)

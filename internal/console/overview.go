@@ -47,13 +47,19 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request, ss *sess
 	if err != nil {
 		return err
 	}
-	low, err := s.c.Console.LowBalanceAccounts(ctx, p.ID, 10)
-	if err != nil {
-		return err
+	// The dashboard counted both lists: each is read only when it has
+	// someone (reading it scans the partner's customers).
+	var low, suspended []*partnerd.Account
+	if d.AccountsLowBalance > 0 {
+		if low, err = s.c.Console.LowBalanceAccounts(ctx, p.ID, 10); err != nil {
+			return err
+		}
 	}
-	suspended, _, err := s.c.Accounts.ListAccounts(ctx, p.ID, partnerd.AccountFilter{Status: partnerd.StatusSuspended, Page: partnerd.Page{Page: 1, Size: 10}})
-	if err != nil {
-		return err
+	if d.AccountsSuspended > 0 {
+		f := partnerd.AccountFilter{Status: partnerd.StatusSuspended, Page: partnerd.Page{Page: 1, Size: 10}}
+		if suspended, _, err = s.c.Accounts.ListAccounts(ctx, p.ID, f); err != nil {
+			return err
+		}
 	}
 	days := make([]overviewDay, len(usage))
 	for i, u := range usage {

@@ -293,7 +293,9 @@ func (db *DB) DailyUsage(ctx context.Context, partnerID string, from, to time.Ti
 }
 
 // LowBalanceAccounts lists the partner's active customers under its
-// threshold, lowest first: the overview's list, as the dashboard counts them.
+// threshold, newest first: the overview's list, as the dashboard counts
+// them. Newest first walks the partner's accounts index backwards and
+// stops at limit, so a partner with many low customers costs little.
 func (db *DB) LowBalanceAccounts(ctx context.Context, partnerID string, limit int) (_ []*partnerd.Account, err error) {
 	defer wrapErr("low balance accounts", &err)
 	p, err := db.Partner(ctx, partnerID)
@@ -301,7 +303,7 @@ func (db *DB) LowBalanceAccounts(ctx context.Context, partnerID string, limit in
 		return nil, err
 	}
 	rows, err := db.query(ctx, `SELECT a.auth_id, a.name, a.status, w.balance FROM accounts a JOIN wallets w ON w.id = a.auth_id
-		WHERE a.partner_id = ? AND a.status = 'active' AND w.balance < ? ORDER BY w.balance, a.seq LIMIT ?`, partnerID, p.LowBalance, limit)
+		WHERE a.partner_id = ? AND a.status = 'active' AND w.balance < ? ORDER BY a.seq DESC LIMIT ?`, partnerID, p.LowBalance, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 // ConsoleStore is what a backend must implement for the console suite
 // (API.md §9).
 type ConsoleStore interface {
-	Store
+	LedgerStore
 	partnerd.ConsoleService
 }
 
@@ -27,6 +27,7 @@ func RunConsole(t *testing.T, open func(t *testing.T, n int) []ConsoleStore) {
 		{"SessionsAcrossInstances", testConsoleSessionsAcrossInstances},
 		{"Lockout", testConsoleLockout},
 		{"DailyUsageEveryDay", testConsoleDailyUsage},
+		{"LowBalanceAccounts", testConsoleLowBalance},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,5 +178,31 @@ func testConsoleDailyUsage(t *testing.T, open func(n int) []ConsoleStore) {
 		if want := from.AddDate(0, 0, i); !d.Day.Equal(want) || d.Calls != 0 || d.Spend != 0 {
 			t.Errorf("day %d = %+v, want %s with nothing", i, d, want)
 		}
+	}
+}
+
+// testConsoleLowBalance: the active customers under the partner's
+// threshold, newest first, at most limit, and no other partner's.
+func testConsoleLowBalance(t *testing.T, open func(n int) []ConsoleStore) {
+	ctx := context.Background()
+	s := open(1)[0]
+	p, _ := mustPartner(t, s, "lowbal")
+	other, _ := mustPartner(t, s, "otherlow")
+	mustAccount(t, s, other.ID, "Theirs", "theirs@low.example")
+	rich := mustAccount(t, s, p.ID, "Rich", "rich@low.example")
+	first := mustAccount(t, s, p.ID, "First", "first@low.example")
+	second := mustAccount(t, s, p.ID, "Second", "second@low.example")
+	if _, err := s.FundPartner(ctx, p.ID, 1_000_000, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: rich.AuthID, Amount: p.LowBalance}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LowBalanceAccounts(ctx, p.ID, 10)
+	if err != nil || len(got) != 2 || got[0].AuthID != second.AuthID || got[1].AuthID != first.AuthID || got[0].Name != "Second" {
+		t.Errorf("LowBalanceAccounts = %v, %v; want Second then First (Rich holds the threshold itself)", authIDs(got), err)
+	}
+	if got, _ := s.LowBalanceAccounts(ctx, p.ID, 1); len(got) != 1 {
+		t.Errorf("LowBalanceAccounts(limit 1) = %d rows", len(got))
 	}
 }
