@@ -59,7 +59,7 @@ func TestCustomerActions(t *testing.T) {
 	wantIn(t, bad, "target_balance must be greater than threshold")
 	b.wantStatus(b.post(path+"/auto-topup", url.Values{"threshold": {"100"}, "target_balance": {"500"}, "max_per_day": {"1000"},
 		"max_per_month": {"5000"}, "max_count_per_day": {"3"}}), http.StatusSeeOther)
-	wantIn(t, b.get(path), "On: below 100.00 INR the balance is brought back to 500.00 INR.")
+	wantIn(t, b.get(path), "On: below 100.00 INR the balance is brought back to 500.00 INR.", `id="topup-target_balance" name="target_balance" type="text" value="500.00"`)
 	b.wantStatus(b.post(path+"/auto-topup/disable", url.Values{}), http.StatusSeeOther)
 
 	badProfile := b.wantStatus(b.post(path+"/profile", url.Values{"name": {" "}, "email": {a.Email}, "phone": {"9431538535"},

@@ -20,12 +20,12 @@ type pages struct {
 var funcs = template.FuncMap{
 	"money":      formatMoney,
 	"field":      field,
+	"topup":      topupValue,
 	"callStatus": func(c *partnerd.CDR) string { return partnerd.CallStatus(c.Billsec, c.HangupCause) },
 	"add1":       func(n int) int { return n + 1 },
 	"sub1":       func(n int) int { return n - 1 },
 	"num":        formatInt,
 	"deref":      func(s *string) string { return deref(s) },
-	"pathEsc":    func(s string) string { return strings.ReplaceAll(s, "+", "%2B") },
 }
 
 func mustParsePages() *pages {
@@ -197,4 +197,25 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// topupValue is a setting of an enabled auto top-up as its form field
+// shows it, empty when it is off.
+func topupValue(t *partnerd.AutoTopup, name string) string {
+	if t == nil || !t.Enabled {
+		return ""
+	}
+	switch name {
+	case "threshold":
+		return partnerd.FormatMinor(t.Threshold, t.Currency)
+	case "target_balance":
+		return partnerd.FormatMinor(t.TargetBalance, t.Currency)
+	case "max_per_day":
+		return partnerd.FormatMinor(t.MaxPerDay, t.Currency)
+	case "max_per_month":
+		return partnerd.FormatMinor(t.MaxPerMonth, t.Currency)
+	case "max_count_per_day":
+		return strconv.Itoa(t.MaxCountPerDay)
+	}
+	return ""
 }
