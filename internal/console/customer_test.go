@@ -58,7 +58,16 @@ func TestCustomerCreate(t *testing.T) {
 // and sent again.
 func TestCustomerMoney(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, "sqlite", 1)
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			testCustomerMoney(t, driver)
+		})
+	}
+}
+
+func testCustomerMoney(t *testing.T, driver string) {
+	e := newEnv(t, driver, 1)
 	ctx := context.Background()
 	p, _, b := e.mustPartner(t, "Money")
 	a := e.mustCustomer(t, p.ID, "Wallet Holder")
