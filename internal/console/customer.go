@@ -223,6 +223,13 @@ func (s *Server) handleSIPDelete(w http.ResponseWriter, r *http.Request, ss *ses
 	})
 }
 
+func (s *Server) handleSIPPassword(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return customerAction(s, w, r, ss, "sip", "sip_password", true, func(ctx ctxT, id string) (*partnerd.SIPEndpoint, error) {
+		return s.c.SIP.SetSIPPassword(ctx, ss.partner.ID, id, r.PathValue("endpoint_id"), s.c.SIPRealm,
+			partnerd.SIPPasswordInput{Password: r.PostForm.Get("password")})
+	})
+}
+
 func (s *Server) handleAutoTopupSet(w http.ResponseWriter, r *http.Request, ss *session) error {
 	cur := ss.partner.Currency
 	pf := r.PostForm

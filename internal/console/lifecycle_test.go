@@ -52,6 +52,13 @@ func TestCustomerActions(t *testing.T) {
 	if len(eps) != 1 {
 		t.Fatalf("SIP endpoints = %d, want 1", len(eps))
 	}
+	pwPath := path + "/sip-endpoints/" + eps[0].ID + "/password"
+	weakPW := b.wantStatus(b.submit(path, pwPath, url.Values{"password": {"short"}}), http.StatusBadRequest)
+	wantIn(t, weakPW, "password must be at least 8 characters")
+	b.wantStatus(b.submit(path, pwPath, url.Values{"password": {"Sip@Secret10"}}), http.StatusSeeOther)
+	if c, err := e.db.SIPCredential(ctx, "desk.one"); err != nil || c.HA1 != mustHA1("desk.one", partnerd.DefaultSIPRealm, "Sip@Secret10") {
+		t.Errorf("SIP credential after the password change = %+v, %v; want the new password's HA1", c, err)
+	}
 	b.wantStatus(b.post(path+"/sip-endpoints/"+eps[0].ID+"/delete", url.Values{}), http.StatusSeeOther)
 
 	bad := b.wantStatus(b.post(path+"/auto-topup", url.Values{"threshold": {"100"}, "target_balance": {"50"}, "max_per_day": {"1000"},
@@ -160,4 +167,9 @@ func mustCall(t *testing.T, e *env, partnerID, authID, uuid string, billsec int)
 	if err != nil || len(res) != 1 || res[0].Err != nil {
 		t.Fatalf("PostCDRs = %+v, %v", res, err)
 	}
+}
+
+func mustHA1(username, realm, password string) string {
+	ha1, _ := partnerd.DigestHA1(username, realm, password)
+	return ha1
 }

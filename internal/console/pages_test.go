@@ -90,6 +90,12 @@ func TestWebhooks(t *testing.T) {
 	secret, _ := e.db.WebhookEndpointSecret(ctx, p.ID, eps[0].ID)
 	wantIn(t, b.get(path), "https://hooks.example/in", "account.created, balance.low", secret.Secret)
 	wantIn(t, b.get("/console/webhooks"), "https://hooks.example/in", "Billing")
+	badEdit := b.wantStatus(b.post(path, url.Values{"url": {"nope"}}), http.StatusBadRequest)
+	wantIn(t, badEdit, "url must be an absolute https:// or http:// URL")
+	b.wantStatus(b.post(path, url.Values{"url": {"https://hooks.example/v2"}, "event_types": {"account.closed"}}), http.StatusSeeOther)
+	if got, _ := e.db.WebhookEndpoint(ctx, p.ID, eps[0].ID); got.URL != "https://hooks.example/v2" || len(got.EventTypes) != 1 || got.Description != nil {
+		t.Errorf("after the edit: %+v", got)
+	}
 	b.wantStatus(b.post(path+"/status", url.Values{"status": {"disabled"}}), http.StatusSeeOther)
 	wantIn(t, b.get(path), "disabled")
 	badRotate := b.wantStatus(b.submit(path, path+"/rotate-secret", url.Values{"expire_old_in_seconds": {"9999999"}}), http.StatusBadRequest)

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ var funcs = template.FuncMap{
 	"money":      formatMoney,
 	"field":      field,
 	"topup":      topupValue,
+	"has":        slices.Contains[[]string],
 	"callStatus": func(c *partnerd.CDR) string { return partnerd.CallStatus(c.Billsec, c.HangupCause) },
 	"add1":       func(n int) int { return n + 1 },
 	"sub1":       func(n int) int { return n - 1 },
@@ -90,7 +92,7 @@ var flashes = map[string]string{
 	"suspended": "The customer is suspended.", "activated": "The customer is active.",
 	"closed": "The customer is closed; its balance went back to your wallet.", "rotated": "The customer has a new token; the old one no longer works.",
 	"assigned": "The number was assigned.", "released": "The number went back to your pool.",
-	"sip_created": "The SIP endpoint was created.", "sip_deleted": "The SIP endpoint was deleted.",
+	"sip_created": "The SIP endpoint was created.", "sip_deleted": "The SIP endpoint was deleted.", "sip_password": "The SIP password was changed.",
 	"topup_saved": "Auto top-up was saved.", "topup_off": "Auto top-up is off.",
 	"replayed":        "This form was already submitted: nothing was done again.",
 	"webhook_created": "The endpoint was created.", "webhook_saved": "The endpoint was saved.",

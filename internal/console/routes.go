@@ -33,6 +33,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/customers/{auth_id}/numbers/release", s.session(s.handleNumberRelease))
 	mux.Handle("POST /console/customers/{auth_id}/sip-endpoints", s.session(s.handleSIPCreate))
 	mux.Handle("POST /console/customers/{auth_id}/sip-endpoints/{endpoint_id}/delete", s.session(s.handleSIPDelete))
+	mux.Handle("POST /console/customers/{auth_id}/sip-endpoints/{endpoint_id}/password", s.session(s.handleSIPPassword))
 	mux.Handle("POST /console/customers/{auth_id}/auto-topup", s.session(s.handleAutoTopupSet))
 	mux.Handle("POST /console/customers/{auth_id}/auto-topup/disable", s.session(s.handleAutoTopupDisable))
 
@@ -47,6 +48,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /console/webhooks", s.session(s.handleWebhooks))
 	mux.Handle("POST /console/webhooks", s.session(s.handleWebhookCreate))
 	mux.Handle("GET /console/webhooks/{endpoint_id}", s.session(s.handleWebhook))
+	mux.Handle("POST /console/webhooks/{endpoint_id}", s.session(s.handleWebhookUpdate))
 	mux.Handle("POST /console/webhooks/{endpoint_id}/status", s.session(s.handleWebhookStatus))
 	mux.Handle("POST /console/webhooks/{endpoint_id}/rotate-secret", s.session(s.handleWebhookRotate))
 	mux.Handle("POST /console/webhooks/{endpoint_id}/test", s.session(s.handleWebhookTest))

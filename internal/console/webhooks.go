@@ -58,6 +58,7 @@ func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request, ss 
 }
 
 type webhookPage struct {
+	EventTypes []string
 	Endpoint   *partnerd.WebhookEndpoint
 	Deliveries []*partnerd.WebhookDelivery
 	Pager      pager
@@ -80,7 +81,7 @@ func (s *Server) webhookPage(w http.ResponseWriter, r *http.Request, ss *session
 		return err
 	}
 	q := r.URL.Query()
-	d := webhookPage{Endpoint: ep, Forms: fs, Statuses: partnerd.DeliveryStatuses}
+	d := webhookPage{Endpoint: ep, Forms: fs, Statuses: partnerd.DeliveryStatuses, EventTypes: partnerd.EventTypes}
 	var fe partnerd.FieldErrors
 	f := partnerd.DeliveryFilter{Page: pageParams(q).Parse(&fe)}
 	if fe.Err() != nil {
@@ -122,6 +123,22 @@ func webhookAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss 
 		return redirect(w, r, "/console/webhooks", done, replayed)
 	}
 	return redirect(w, r, "/console/webhooks/"+id, done, replayed)
+}
+
+// handleWebhookUpdate edits the endpoint's address, events and
+// description (PATCH /webhook-endpoints/{id}); no event ticked is every
+// event, an empty description clears it.
+func (s *Server) handleWebhookUpdate(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return webhookAction(s, w, r, ss, "edit", "webhook_saved", false, func(ctx ctxT, id string) (*partnerd.WebhookEndpoint, error) {
+		u := strings.TrimSpace(r.PostForm.Get("url"))
+		types := r.PostForm["event_types"]
+		if types == nil {
+			types = []string{}
+		}
+		p := partnerd.WebhookEndpointPatch{URL: &u, EventTypes: &types, Description: opt(r.PostForm, "description")}
+		p.ClearDescription = p.Description == nil
+		return s.c.Webhooks.UpdateWebhookEndpoint(ctx, ss.partner.ID, id, p)
+	})
 }
 
 func (s *Server) handleWebhookStatus(w http.ResponseWriter, r *http.Request, ss *session) error {
