@@ -305,8 +305,17 @@ func TestConsoleInBrowser(t *testing.T) {
 	tb.wantText("recharge", "debit")
 	tb.open("/console/numbers", "numbers")
 	tb.wantText("+912271264217", "Credresolve")
+	ep, err := e.db.CreateWebhookEndpoint(ctx, p.ID, partnerd.WebhookEndpointInput{URL: "https://hooks.example/in", EventTypes: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tb.open("/console/webhooks", "webhooks")
+	tb.open("/console/webhooks/"+ep.ID, "webhook")
 	tb.open("/console/settings", "settings")
+	if _, err := e.db.CreateSIPEndpoint(ctx, p.ID, customer, partnerd.DefaultSIPRealm,
+		partnerd.SIPEndpointInput{Username: "desk.browser", Password: "Sip@Secret9"}); err != nil {
+		t.Fatal(err)
+	}
 
 	path := "/console/customers/" + customer
 	before, _ := e.db.Account(ctx, p.ID, customer)
