@@ -39,6 +39,13 @@ func TestEveryAnswerIsSafe(t *testing.T) {
 				t.Errorf("%s: %s = %q, want %q", r.path, k, got, v)
 			}
 		}
+		wantCache := "no-store"
+		if strings.HasPrefix(r.path, "/console/static/") {
+			wantCache = "public, max-age=3600"
+		}
+		if got := r.header.Get("Cache-Control"); got != wantCache {
+			t.Errorf("%s: Cache-Control %q, want %q", r.path, got, wantCache)
+		}
 		if strings.HasPrefix(r.header.Get("Content-Type"), "text/html") && r.status != http.StatusSeeOther {
 			if m := inline.FindString(r.body); m != "" {
 				t.Errorf("%s holds inline script or style: %q", r.path, m)

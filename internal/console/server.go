@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -91,7 +92,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, v := range securityHeaders {
 		h.Set(k, v)
 	}
-	h.Set("Cache-Control", "no-store")
+	// Pages hold a partner's data and are never stored; the embedded
+	// assets change only with the binary.
+	if strings.HasPrefix(r.URL.Path, "/console/static/") {
+		h.Set("Cache-Control", "public, max-age=3600")
+	} else {
+		h.Set("Cache-Control", "no-store")
+	}
 	if h.Get("X-Request-Id") == "" {
 		var b [12]byte
 		rand.Read(b[:])
