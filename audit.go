@@ -85,6 +85,13 @@ const (
 	AuditRateImport       = "rate.import"
 	AuditSwitchTokenNew   = "switch_token.create"
 	AuditSwitchTokenOff   = "switch_token.revoke"
+	// The console's own changes (API.md §9), each of the partner (target
+	// its PA_ id): a setup link made, its password set, a sign-in, and a
+	// sign-out (of one session, or of every one).
+	AuditConsoleLink     = "console.setup_link"
+	AuditConsolePassword = "console.password"
+	AuditConsoleSignIn   = "console.sign_in"
+	AuditConsoleSignOut  = "console.sign_out"
 )
 
 // AuditOK is the outcome of a change that committed. The log holds only

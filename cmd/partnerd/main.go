@@ -67,6 +67,7 @@ func commands() []command {
 		{"partner fund", "credit a partner's master wallet with money from outside", partnerFund},
 		{"partner set", "change a partner's status, time zone, low-balance threshold or rate limit", partnerSet},
 		{"partner rotate-token", "give a partner a new token and print it, the only time it is shown", partnerRotateToken},
+		{"partner console-link", "print a one-time link (valid 24 hours) where a partner sets its web console password", partnerConsoleLink},
 		{"switch-token create", "create a SIP switch's token for the switch API and print it, shown only this once", switchTokenCreate},
 		{"switch-token list", "list the switch tokens (never the tokens themselves), one JSON object per line", switchTokenList},
 		{"switch-token revoke", "revoke a switch token (running servers refuse it within a second)", switchTokenRevoke},

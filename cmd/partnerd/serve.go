@@ -131,7 +131,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if *cfg.metricsAddr != "" {
 		allow = nil
 	}
-	api := httpapi.NewServer(httpapi.Config{
+	var api *httpapi.Server
+	api = httpapi.NewServer(httpapi.Config{
 		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
 		Numbers:  db,
 		Rates:    db,
@@ -140,6 +141,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		RateLimits: httpapi.RateLimits{Partner: *cfg.rateLimit, Switch: *cfg.switchLimit, AuthFailures: *cfg.authFailures,
 			// partnerd partner set --rate-limit overrides --rate-limit for one partner.
 			PartnerRate: func(p *partnerd.Partner) int { return p.RateLimit }},
+		// The web console (API.md §9), on the same store.
+		Console: newConsole(db, *cfg.sipRealm, log, func(id string) { api.ForgetCredentials(id) }),
 	})
 	defer api.Close() // after the HTTP server has stopped: the last access lines
 	if *cfg.metricsAddr != "" {

@@ -62,6 +62,8 @@ type Server struct {
 	// serves every request instead (HandOver).
 	phase atomic.Int32
 	next  atomic.Pointer[Server]
+	// console serves /console/ (nil: not served).
+	console http.Handler
 }
 
 // Config wires the services the server needs.
@@ -118,6 +120,10 @@ type Config struct {
 	MetricsAllow []netip.Prefix
 	// RateLimits are the token buckets; the zero value limits nothing.
 	RateLimits RateLimits
+	// Console, if set, serves /console and everything under /console/
+	// (the web console, API.md §9) behind the same request ids, access
+	// log and metrics; it is no API route (Routes does not list it).
+	Console http.Handler
 }
 
 // NewServer returns the handler for the whole API.
@@ -143,6 +149,7 @@ func NewServer(c Config) *Server {
 		s.credentials.now = time.Now
 	}
 	s.limits.cfg = c.RateLimits
+	s.console = c.Console
 	if m := c.Metrics; m != nil {
 		s.metrics, s.metricsAllow = m, c.MetricsAllow
 		if s.ledger != nil {
@@ -188,6 +195,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor != 1 {
 		s.writeError(w, r, partnerd.Errorf(partnerd.ECHTTPVersionNotSupported, "This server speaks HTTP/1.1; %s is not supported.", r.Proto))
+		return
+	}
+	if s.console != nil && (r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, "/console/")) {
+		info(r.Context()).route = "/console/"
+		s.console.ServeHTTP(w, r)
 		return
 	}
 	if p := r.URL.EscapedPath(); !strings.HasPrefix(p, "/") || path.Clean(p) != p {

@@ -43,6 +43,10 @@ var copyTables = []struct {
 	{"autotopup_settings", "auth_id", false, false},
 	{"autotopup_crossings", "id", false, false},
 	{"audit_events", "seq", true, false},
+	{"console_passwords", "partner_id", false, false},
+	{"console_setup_tokens", "token_hash", false, false},
+	{"console_sessions", "id_hash", false, false},
+	{"console_signin_failures", "seq", true, false},
 	// The key check goes along with the secrets it vouches for, so the
 	// copy opens only with the key the source's secrets are sealed under.
 	// An empty target opened with a key has a check of its own, for no

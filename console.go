@@ -1,0 +1,83 @@
+package partnerd
+
+import (
+	"context"
+	"time"
+)
+
+// The console's sign-in rules (API.md §9).
+const (
+	// ConsoleSetupValidity is how long a setup link works.
+	ConsoleSetupValidity = 24 * time.Hour
+	// ConsoleSessionIdle ends a session nobody used for this long.
+	ConsoleSessionIdle = 12 * time.Hour
+	// ConsoleLockFailures failed sign-ins within ConsoleLockWindow lock
+	// the email for ConsoleLockDuration.
+	ConsoleLockFailures = 5
+	ConsoleLockWindow   = 15 * time.Minute
+	ConsoleLockDuration = 15 * time.Minute
+)
+
+// ConsoleSignIn is what signing in to the console checks an email
+// against.
+type ConsoleSignIn struct {
+	// Partner is the partner with that email, nil if none.
+	Partner *Partner
+	// PasswordHash is its console password (argon2id), empty when it has
+	// not set one.
+	PasswordHash string
+	// LockedUntil, when after now, refuses every sign-in of the email.
+	LockedUntil time.Time
+}
+
+// DailyUsage is one day of a partner's usage, in its time zone.
+type DailyUsage struct {
+	Day   time.Time // local midnight
+	Calls int
+	Spend int64 // charged to customers: calls and number rent
+}
+
+// ConsoleService keeps the console's passwords, setup links, sessions and
+// sign-in failures (API.md §9). Secrets arrive as hashes, except setup
+// tokens, which the store makes. Every session is in the database, so
+// every instance knows it.
+type ConsoleService interface {
+	// CreateConsoleSetupToken makes a one-time setup link token for the
+	// partner, valid for ConsoleSetupValidity; only its hash is kept.
+	CreateConsoleSetupToken(ctx context.Context, partnerID string) (token string, expires time.Time, err error)
+	// ConsoleSetupPartner returns the partner of a valid, unused token;
+	// any other token is not_found.
+	ConsoleSetupPartner(ctx context.Context, token string) (*Partner, error)
+	// UseConsoleSetupToken spends a valid token, sets the partner's
+	// password hash and ends every session of the partner, at once.
+	UseConsoleSetupToken(ctx context.Context, token, passwordHash string) (*Partner, error)
+	// SetConsolePassword replaces a partner's password hash.
+	SetConsolePassword(ctx context.Context, partnerID, passwordHash string) error
+	// ConsoleSignIn reads what a sign-in with email checks.
+	ConsoleSignIn(ctx context.Context, email string) (*ConsoleSignIn, error)
+	// RecordConsoleFailure counts a failed sign-in of email.
+	RecordConsoleFailure(ctx context.Context, email string) error
+	// CreateConsoleSession stores a session (the hash of its id) for the
+	// partner and forgets the email's failures.
+	CreateConsoleSession(ctx context.Context, partnerID string, idHash []byte, email string) error
+	// ConsoleSession returns the partner of a session used within
+	// ConsoleSessionIdle, and marks it used; any other is not_found.
+	ConsoleSession(ctx context.Context, idHash []byte) (*Partner, error)
+	// DeleteConsoleSession signs one session out.
+	DeleteConsoleSession(ctx context.Context, idHash []byte) error
+	// DeleteConsoleSessions signs every session of the partner out.
+	DeleteConsoleSessions(ctx context.Context, partnerID string) error
+	// DailyUsage is the partner's calls and spend of each day in
+	// [from, to] (local midnights), every day listed, oldest first.
+	DailyUsage(ctx context.Context, partnerID string, from, to time.Time) ([]DailyUsage, error)
+	// LowBalanceAccounts lists up to limit active customers under the
+	// partner's low-balance threshold, newest first (with
+	// AuthID, Name, Status, Balance and Currency set).
+	LowBalanceAccounts(ctx context.Context, partnerID string, limit int) ([]*Account, error)
+}
+
+// ErrConsoleSetupInvalid answers a setup link that is unknown, used or
+// expired alike.
+func ErrConsoleSetupInvalid() *Error {
+	return Errorf(ECNotFound, "This setup link is invalid, used or expired; ask the operator for a new one.")
+}

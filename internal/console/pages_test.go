@@ -1,0 +1,165 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/partnerd/partnerd"
+)
+
+// TestEveryAnswerIsSafe: every console answer (pages, redirects, the 404
+// page, assets, a refused form) carries the CSP and security headers of
+// API.md §9, and no page holds inline script or style.
+func TestEveryAnswerIsSafe(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	p, _, b := e.mustPartner(t, "Headers")
+	a := e.mustCustomer(t, p.ID, "Shown")
+	anon := e.browser(t, 0)
+	answers := []*page{anon.get("/console/login"), anon.get("/console/"), anon.get("/console/setup/unknown"),
+		anon.get("/console/static/console.css"), anon.get("/console/static/favicon.svg"), anon.get("/console/no-such-page"),
+		anon.post("/console/login", url.Values{"email": {"x@y.example"}, "password": {"nope"}})}
+	for _, path := range append(consolePages, "/console/customers/"+a.AuthID) {
+		answers = append(answers, b.wantStatus(b.get(path), http.StatusOK))
+	}
+	answers = append(answers, b.post("/console/customers/"+a.AuthID+"/transfer", url.Values{"amount": {"x"}}))
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "same-origin",
+	}
+	inline := regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]|<script>|\sstyle=|<style|\son[a-z]+=`)
+	for _, r := range answers {
+		for k, v := range want {
+			if got := r.header.Get(k); got != v {
+				t.Errorf("%s: %s = %q, want %q", r.path, k, got, v)
+			}
+		}
+		wantCache := "no-store"
+		if strings.HasPrefix(r.path, "/console/static/") {
+			wantCache = "public, max-age=3600"
+		}
+		if got := r.header.Get("Cache-Control"); got != wantCache {
+			t.Errorf("%s: Cache-Control %q, want %q", r.path, got, wantCache)
+		}
+		if strings.HasPrefix(r.header.Get("Content-Type"), "text/html") && r.status != http.StatusSeeOther {
+			if m := inline.FindString(r.body); m != "" {
+				t.Errorf("%s holds inline script or style: %q", r.path, m)
+			}
+			if n := strings.Count(r.body, "<h1"); n != 1 {
+				t.Errorf("%s has %d h1, want 1", r.path, n)
+			}
+		}
+	}
+}
+
+// TestEmptyPages: a partner with nothing yet sees every page, each
+// saying so.
+func TestEmptyPages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	_, _, b := e.mustPartner(t, "Empty")
+	for path, want := range map[string]string{
+		"/console/":             "No customer is suspended.",
+		"/console/customers":    "No customers.",
+		"/console/numbers":      "No numbers.",
+		"/console/calls":        "No calls match",
+		"/console/transactions": "No transactions match.",
+		"/console/webhooks":     "No webhook endpoints.",
+		"/console/settings":     "<h1>Settings</h1>",
+	} {
+		wantIn(t, b.wantStatus(b.get(path), http.StatusOK), want)
+	}
+	wantIn(t, b.get("/console/customers?page=0"), "page must be an integer from 1 to 1000000")
+}
+
+// TestWebhooks: endpoints are created (a bad URL refused in the API's
+// words), shown with their secret, disabled, rotated, pinged and deleted.
+func TestWebhooks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	ctx := context.Background()
+	p, _, b := e.mustPartner(t, "Hooks")
+	bad := b.wantStatus(b.submit("/console/webhooks", "/console/webhooks", url.Values{"url": {"ftp://x"}}), http.StatusBadRequest)
+	wantIn(t, bad, "url must be an absolute https:// or http:// URL")
+	ok := b.wantStatus(b.submit("/console/webhooks", "/console/webhooks", url.Values{"url": {"https://hooks.example/in"},
+		"event_types": {"balance.low", "account.created"}, "description": {"Billing"}}), http.StatusSeeOther)
+	path := ok.header.Get("Location")
+	path = path[:strings.Index(path, "?")]
+	eps, _, _ := e.db.WebhookEndpoints(ctx, p.ID, partnerd.Page{Page: 1, Size: 10})
+	if len(eps) != 1 || path != "/console/webhooks/"+eps[0].ID {
+		t.Fatalf("endpoints %v, redirect %q", eps, path)
+	}
+	secret, _ := e.db.WebhookEndpointSecret(ctx, p.ID, eps[0].ID)
+	wantIn(t, b.get(path), "https://hooks.example/in", "account.created, balance.low", secret.Secret)
+	wantIn(t, b.get("/console/webhooks"), "https://hooks.example/in", "Billing")
+	badEdit := b.wantStatus(b.post(path, url.Values{"url": {"nope"}}), http.StatusBadRequest)
+	wantIn(t, badEdit, "url must be an absolute https:// or http:// URL")
+	b.wantStatus(b.post(path, url.Values{"url": {"https://hooks.example/v2"}, "event_types": {"account.closed"}}), http.StatusSeeOther)
+	if got, _ := e.db.WebhookEndpoint(ctx, p.ID, eps[0].ID); got.URL != "https://hooks.example/v2" || len(got.EventTypes) != 1 || got.Description != nil {
+		t.Errorf("after the edit: %+v", got)
+	}
+	b.wantStatus(b.post(path+"/status", url.Values{"status": {"disabled"}}), http.StatusSeeOther)
+	wantIn(t, b.get(path), "disabled")
+	badRotate := b.wantStatus(b.submit(path, path+"/rotate-secret", url.Values{"expire_old_in_seconds": {"9999999"}}), http.StatusBadRequest)
+	wantIn(t, badRotate, "expire_old_in_seconds must be an integer from 0 to 604800")
+	b.wantStatus(b.submit(path, path+"/rotate-secret", url.Values{"expire_old_in_seconds": {"60"}}), http.StatusSeeOther)
+	if again, _ := e.db.WebhookEndpointSecret(ctx, p.ID, eps[0].ID); again.Secret == secret.Secret {
+		t.Errorf("the secret did not change")
+	}
+	b.wantStatus(b.post(path+"/status", url.Values{"status": {"enabled"}}), http.StatusSeeOther)
+	b.wantStatus(b.submit(path, path+"/test", nil), http.StatusSeeOther)
+	wantIn(t, b.get(path), "ping")
+	b.wantStatus(b.post(path+"/delete", url.Values{}), http.StatusSeeOther)
+	b.wantStatus(b.get(path), http.StatusNotFound)
+}
+
+// TestSettings: the API token is rotated only when confirmed, shown once
+// and works at once on the API; the console password and the time zone
+// change with the API's messages for bad values.
+func TestSettings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	ctx := context.Background()
+	p, oldToken, b := e.mustPartner(t, "Settler")
+	wantIn(t, b.get("/console/settings"), p.ID)
+	api := e.browser(t, 0)
+	api.header.Set("X-Auth-ID", p.ID)
+	api.header.Set("X-Auth-Token", oldToken)
+	api.wantStatus(api.get("/api/v1/partner/me"), http.StatusOK) // the instance now remembers it
+	wantIn(t, b.wantStatus(b.post("/console/settings/rotate-token", url.Values{}), http.StatusBadRequest), "tick the box")
+	r := b.wantStatus(b.post("/console/settings/rotate-token", url.Values{"confirm": {"yes"}}), http.StatusOK)
+	m := regexp.MustCompile(`id="new-token">(sk_live_[A-Za-z0-9]+)<`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("the new token is not shown:\n%s", excerpt(r.body))
+	}
+	api.header.Set("X-Auth-Token", m[1])
+	api.wantStatus(api.get("/api/v1/partner/me"), http.StatusOK)
+	api.header.Set("X-Auth-Token", oldToken)
+	api.wantStatus(api.get("/api/v1/partner/me"), http.StatusUnauthorized)
+
+	wrong := b.wantStatus(b.post("/console/settings/password", url.Values{"current_password": {"Nope@1234"},
+		"password": {"New@Pass12"}, "password_again": {"New@Pass12"}}), http.StatusBadRequest)
+	wantIn(t, wrong, "current_password is wrong")
+	weak := b.wantStatus(b.post("/console/settings/password", url.Values{"current_password": {partnerPassword},
+		"password": {"weakweak"}, "password_again": {"weakweak"}}), http.StatusBadRequest)
+	wantIn(t, weak, "password must be at least 8 characters")
+	b.wantStatus(b.post("/console/settings/password", url.Values{"current_password": {partnerPassword},
+		"password": {"New@Pass12"}, "password_again": {"New@Pass12"}}), http.StatusSeeOther)
+	other := e.browser(t, 0)
+	other.signIn(p.Email, partnerPassword, http.StatusUnauthorized)
+	other.signIn(p.Email, "New@Pass12", http.StatusSeeOther)
+
+	badTZ := b.wantStatus(b.post("/console/settings/timezone", url.Values{"timezone": {"Mars/Base"}}), http.StatusBadRequest)
+	wantIn(t, badTZ, "timezone must be an IANA time zone name such as Asia/Kolkata")
+	b.wantStatus(b.post("/console/settings/timezone", url.Values{"timezone": {"Asia/Kolkata"}}), http.StatusSeeOther)
+	if got, _ := e.db.Partner(ctx, p.ID); got.Timezone != "Asia/Kolkata" {
+		t.Errorf("time zone = %q", got.Timezone)
+	}
+	a := e.mustCustomer(t, p.ID, "Zoned")
+	wantIn(t, b.get("/console/customers/"+a.AuthID), " IST")
+}

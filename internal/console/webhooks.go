@@ -1,0 +1,182 @@
+package console
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/partnerd/partnerd"
+)
+
+type webhooksPage struct {
+	Endpoints  []*partnerd.WebhookEndpoint
+	Pager      pager
+	EventTypes []string
+	Forms      forms
+}
+
+func (s *Server) handleWebhooks(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return s.webhooksPage(w, r, ss, http.StatusOK, forms{})
+}
+
+func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request, ss *session, status int, fs forms) error {
+	q := r.URL.Query()
+	var fe partnerd.FieldErrors
+	p := pageParams(q).Parse(&fe)
+	if fe.Err() != nil {
+		p = firstPage
+	}
+	eps, total, err := s.c.Webhooks.WebhookEndpoints(r.Context(), ss.partner.ID, p)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, status, "webhooks", ss, webhooksPage{Endpoints: eps, Pager: newPager("/console/webhooks", q, p, total),
+		EventTypes: partnerd.EventTypes, Forms: fs})
+}
+
+func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request, ss *session) error {
+	in := partnerd.WebhookEndpointInput{URL: strings.TrimSpace(r.PostForm.Get("url")), EventTypes: r.PostForm["event_types"],
+		Description: opt(r.PostForm, "description")}
+	if in.EventTypes == nil {
+		in.EventTypes = []string{}
+	}
+	ep, replayed, err := idempotent(s, r, ss.partner.ID, func(ctx ctxT) (*partnerd.WebhookEndpoint, error) {
+		return s.c.Webhooks.CreateWebhookEndpoint(ctx, ss.partner.ID, in)
+	})
+	if err != nil {
+		if !isInputError(err) {
+			return err
+		}
+		return s.webhooksPage(w, r, ss, http.StatusBadRequest, forms{}.failed("create", r, err))
+	}
+	if replayed {
+		return redirect(w, r, "/console/webhooks", "", true)
+	}
+	return redirect(w, r, "/console/webhooks/"+ep.ID, "webhook_created", false)
+}
+
+type webhookPage struct {
+	EventTypes []string
+	Endpoint   *partnerd.WebhookEndpoint
+	Deliveries []*partnerd.WebhookDelivery
+	Pager      pager
+	Status     string
+	Statuses   []string
+	Forms      forms
+}
+
+func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return s.webhookPage(w, r, ss, http.StatusOK, forms{})
+}
+
+func (s *Server) webhookPage(w http.ResponseWriter, r *http.Request, ss *session, status int, fs forms) error {
+	ctx, id := r.Context(), r.PathValue("endpoint_id")
+	if !partnerd.IsWebhookEndpointID(id) {
+		return partnerd.ErrWebhookEndpointNotFound(id)
+	}
+	ep, err := s.c.Webhooks.WebhookEndpointSecret(ctx, ss.partner.ID, id)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	d := webhookPage{Endpoint: ep, Forms: fs, Statuses: partnerd.DeliveryStatuses, EventTypes: partnerd.EventTypes}
+	var fe partnerd.FieldErrors
+	f := partnerd.DeliveryFilter{Page: pageParams(q).Parse(&fe)}
+	if fe.Err() != nil {
+		f.Page = firstPage
+	}
+	if st := q.Get("status"); slices.Contains(partnerd.DeliveryStatuses, st) {
+		f.Status, d.Status = st, st
+	}
+	var total int
+	if d.Deliveries, total, err = s.c.Webhooks.WebhookDeliveries(ctx, ss.partner.ID, id, f); err != nil {
+		return err
+	}
+	d.Pager = newPager("/console/webhooks/"+id, q, f.Page, total)
+	return s.render(w, r, status, "webhook", ss, d)
+}
+
+// webhookAction runs a change of the endpoint in the URL, like
+// customerAction.
+func webhookAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss *session, name, done string, idem bool,
+	op func(ctx ctxT, id string) (T, error)) error {
+	id := r.PathValue("endpoint_id")
+	if !partnerd.IsWebhookEndpointID(id) {
+		return partnerd.ErrWebhookEndpointNotFound(id)
+	}
+	var replayed bool
+	var err error
+	if idem {
+		_, replayed, err = idempotent(s, r, ss.partner.ID, func(ctx ctxT) (T, error) { return op(ctx, id) })
+	} else {
+		_, err = op(r.Context(), id)
+	}
+	if err != nil {
+		if !isInputError(err) || partnerd.ErrorCode(err) == partnerd.ECNotFound {
+			return err
+		}
+		return s.webhookPage(w, r, ss, http.StatusBadRequest, forms{}.failed(name, r, err))
+	}
+	if done == "webhook_deleted" {
+		return redirect(w, r, "/console/webhooks", done, replayed)
+	}
+	return redirect(w, r, "/console/webhooks/"+id, done, replayed)
+}
+
+// handleWebhookUpdate edits the endpoint's address, events and
+// description (PATCH /webhook-endpoints/{id}); no event ticked is every
+// event, an empty description clears it.
+func (s *Server) handleWebhookUpdate(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return webhookAction(s, w, r, ss, "edit", "webhook_saved", false, func(ctx ctxT, id string) (*partnerd.WebhookEndpoint, error) {
+		u := strings.TrimSpace(r.PostForm.Get("url"))
+		types := r.PostForm["event_types"]
+		if types == nil {
+			types = []string{}
+		}
+		p := partnerd.WebhookEndpointPatch{URL: &u, EventTypes: &types, Description: opt(r.PostForm, "description")}
+		p.ClearDescription = p.Description == nil
+		return s.c.Webhooks.UpdateWebhookEndpoint(ctx, ss.partner.ID, id, p)
+	})
+}
+
+func (s *Server) handleWebhookStatus(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return webhookAction(s, w, r, ss, "status", "webhook_saved", false, func(ctx ctxT, id string) (*partnerd.WebhookEndpoint, error) {
+		st := r.PostForm.Get("status")
+		return s.c.Webhooks.UpdateWebhookEndpoint(ctx, ss.partner.ID, id, partnerd.WebhookEndpointPatch{Status: &st})
+	})
+}
+
+func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return webhookAction(s, w, r, ss, "rotate", "webhook_rotated", true, func(ctx ctxT, id string) (*partnerd.WebhookEndpoint, error) {
+		secs, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("expire_old_in_seconds")))
+		if err != nil || secs < 0 || time.Duration(secs)*time.Second > partnerd.MaxSecretOverlap {
+			return nil, partnerd.FieldErrors{{Field: "expire_old_in_seconds", Code: partnerd.FCOutOfRange,
+				Message: "expire_old_in_seconds must be an integer from 0 to 604800"}}.Err()
+		}
+		return s.c.Webhooks.RotateWebhookSecret(ctx, ss.partner.ID, id, time.Duration(secs)*time.Second)
+	})
+}
+
+func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return webhookAction(s, w, r, ss, "test", "webhook_tested", true, func(ctx ctxT, id string) (*partnerd.Event, error) {
+		return s.c.Webhooks.TestWebhookEndpoint(ctx, ss.partner.ID, id)
+	})
+}
+
+func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return webhookAction(s, w, r, ss, "delete", "webhook_deleted", false, func(ctx ctxT, id string) (bool, error) {
+		return true, s.c.Webhooks.DeleteWebhookEndpoint(ctx, ss.partner.ID, id)
+	})
+}
+
+func (s *Server) handleWebhookRetry(w http.ResponseWriter, r *http.Request, ss *session) error {
+	return webhookAction(s, w, r, ss, "retry", "retried", true, func(ctx ctxT, id string) (*partnerd.WebhookDelivery, error) {
+		seq, ok := partnerd.ParseDeliveryID(r.PathValue("delivery_id"))
+		if !ok {
+			return nil, partnerd.Errorf(partnerd.ECNotFound, "No delivery %q exists.", r.PathValue("delivery_id"))
+		}
+		return s.c.Webhooks.RetryWebhookDelivery(ctx, ss.partner.ID, id, seq)
+	})
+}

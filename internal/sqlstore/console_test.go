@@ -1,0 +1,69 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/pgtest"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+	"github.com/partnerd/partnerd/internal/storetest"
+)
+
+func TestSQLiteConsole(t *testing.T) {
+	storetest.RunConsole(t, func(t *testing.T, n int) []storetest.ConsoleStore {
+		path, key := filepath.Join(t.TempDir(), "p.db"), testKey(t)
+		stores := make([]storetest.ConsoleStore, n)
+		for i := range stores {
+			stores[i] = mustOpen(t, path, key)
+		}
+		return stores
+	})
+}
+
+func TestPostgresConsole(t *testing.T) {
+	pgtest.Require(t)
+	storetest.RunConsole(t, func(t *testing.T, n int) []storetest.ConsoleStore {
+		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
+		stores := make([]storetest.ConsoleStore, n)
+		for i := range stores {
+			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
+			if err != nil {
+				t.Fatalf("Open(postgres): %v", err)
+			}
+			t.Cleanup(func() { db.Close() })
+			stores[i] = db
+		}
+		return stores
+	})
+}
+
+// TestConsoleSessionIdle: a session used within 12 hours lives on (each
+// use moves its idle timeout), and one idle for 12 hours is gone.
+func TestConsoleSessionIdle(t *testing.T) {
+	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+	ctx := context.Background()
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Idle", Email: "ops@idle.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	id := sha256.Sum256([]byte("session"))
+	if err := db.CreateConsoleSession(ctx, p.ID, id[:], p.Email); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		after time.Duration
+		alive bool
+	}{{11 * time.Hour, true}, {11 * time.Hour, true}, {12 * time.Hour, false}} {
+		now = now.Add(step.after)
+		_, err := db.ConsoleSession(ctx, id[:])
+		if alive := err == nil; alive != step.alive {
+			t.Errorf("session after %v idle: alive %v (%v), want %v", step.after, alive, err, step.alive)
+		}
+	}
+}
