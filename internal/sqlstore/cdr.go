@@ -208,15 +208,12 @@ type cdrBatch struct {
 	auths    map[string]*cdrAuth
 	accounts map[string]*cdrAccount
 	usage    map[string]string // currency → usage wallet
-	// bulk defers the batch's records, and the charges of its locked
-	// customers, to flush (PostgreSQL).
+	// The batch's records, and the charges of the customers whose
+	// balances it read, written together at its end: by flushPG on
+	// PostgreSQL (bulk), flushSQLite on SQLite.
 	bulk    bool
 	charges []cdrCharge
 	rows    []cdrRow
-	// On SQLite, the sums not yet applied to the wallets (chargeDeferred)
-	// and the usage wallets' balances including them.
-	pending  map[string]*walletSum
-	usageBal map[string]int64
 	// stats is the batch's usage, for the dashboard and analytics.
 	stats usageBatch
 }
@@ -224,68 +221,6 @@ type cdrBatch struct {
 // walletSum is what a batch still owes one wallet's row.
 type walletSum struct {
 	amount, n int64
-}
-
-// chargeDeferred writes one call's ledger transaction and entries at
-// once, with the balances the wallets will have, and adds its amounts to
-// the wallets' pending sums (SQLite: the one writer changes nothing else
-// meanwhile).
-func (b *cdrBatch) chargeDeferred(tx *txn, c cdrCharge, now int64) error {
-	usageBefore, ok := b.usageBal[c.usageID]
-	if !ok {
-		// No pending sum for it: the row holds its balance.
-		if err := tx.queryRow(readBalance, c.usageID).Scan(&usageBefore); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.exec(`INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, reference, idempotency_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.txID, c.partnerID, "call", c.description, partnerd.InitiatedBySystem, c.reference, nil, now); err != nil {
-		return err
-	}
-	pid := c.partnerID
-	if _, err := tx.exec(`INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
-			balance_before, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.txID, c.authID, &pid, "customer", partnerd.TxDebit, -c.amount, c.after+c.amount, c.after, now,
-		c.txID, c.usageID, nil, "system", partnerd.TxDebit, c.amount, usageBefore, usageBefore+c.amount, now); err != nil {
-		return err
-	}
-	if b.pending == nil {
-		b.pending, b.usageBal = make(map[string]*walletSum), make(map[string]int64)
-	}
-	b.usageBal[c.usageID] = usageBefore + c.amount
-	for id, amount := range map[string]int64{c.authID: -c.amount, c.usageID: c.amount} {
-		ws := b.pending[id]
-		if ws == nil {
-			ws = &walletSum{}
-			b.pending[id] = ws
-		}
-		ws.amount += amount
-		ws.n++
-	}
-	return nil
-}
-
-// flushWallets applies the pending sums, a debit guarded as post's is.
-func (b *cdrBatch) flushWallets(tx *txn, now int64) error {
-	ids := make([]string, 0, len(b.pending))
-	for id := range b.pending {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		ws := b.pending[id]
-		res, err := tx.exec(`UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + ?
-			WHERE id = ? AND (kind = 'system' OR balance - reserved + ? >= 0)`, ws.amount, now, ws.n, id, ws.amount)
-		if err != nil {
-			return err
-		}
-		if k, err := res.RowsAffected(); err != nil || k != 1 {
-			return fmt.Errorf("wallet %s: the batch's calls sum %d: %d rows updated (%v)", id, ws.amount, k, err)
-		}
-	}
-	b.pending, b.usageBal = nil, nil
-	return nil
 }
 
 // read fills b for the new records of the batch: the stored duplicates,
@@ -391,10 +326,11 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 		}
 		seen[in.CallUUID] = i
 	}
-	if err := b.flush(tx, o.now.Unix()); err != nil {
-		return nil, err
+	flush := b.flushSQLite
+	if b.bulk {
+		flush = b.flushPG
 	}
-	if err := b.flushWallets(tx, o.now.Unix()); err != nil {
+	if err := flush(tx, o.now.Unix()); err != nil {
 		return nil, err
 	}
 	if err := b.stats.write(tx); err != nil {
@@ -508,31 +444,20 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 		id := partnerd.NewTransactionID(o.db.Now())
 		desc := callDescription(in)
 		pid := acct.partnerID
-		switch {
-		case b.bulk && acct.hasBalance:
-			// Written by flush, on the wallet locked with the batch.
+		if acct.hasBalance {
+			// Written by flush, with the balance computed here: on
+			// PostgreSQL the wallet is locked with the batch, on SQLite
+			// the one writer changes nothing else meanwhile.
 			acct.balance -= charged
 			b.charges = append(b.charges, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
 				authID: authID, usageID: wallet, amount: charged, after: acct.balance})
 			if err := o.db.balanceMoved(tx, authID, acct.balance+charged, acct.balance); err != nil {
 				return nil, err
 			}
-		case acct.hasBalance:
-			// SQLite: the ledger rows now, the wallets' updates summed
-			// per wallet at the end of the batch.
-			acct.balance -= charged
-			if err := b.chargeDeferred(tx, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
-				authID: authID, usageID: wallet, amount: charged, after: acct.balance}, o.now.Unix()); err != nil {
-				return nil, err
-			}
-			if err := o.db.balanceMoved(tx, authID, acct.balance+charged, acct.balance); err != nil {
-				return nil, err
-			}
-		default:
-			// The wallets must hold every earlier charge of the batch.
-			if err := b.flushWallets(tx, o.now.Unix()); err != nil {
-				return nil, err
-			}
+		} else {
+			// Not read with the batch: charged at once. Flush computes the
+			// usage wallet's later entries from its row, which holds this
+			// charge.
 			afters, err := o.db.post(tx, ledgerTx{
 				id: id, partnerID: pid, kind: "call", description: &desc,
 				initiatedBy: partnerd.InitiatedBySystem, reference: &in.CallUUID, createdAt: o.now,
@@ -549,24 +474,9 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 	}
 	b.stats.addCall(acct.partnerID, authID, partnerd.LocalDay(in.StartTime, acct.loc), partnerd.LocalDay(o.now, acct.loc),
 		in.Direction, partnerd.CallStatus(in.Billsec, in.HangupCause), in.DurationSeconds, cost, charged)
-	if b.bulk {
-		b.rows = append(b.rows, cdrRow{in: in, partnerID: acct.partnerID, authID: authID, prefix: rate.Prefix,
-			currency: acct.currency, perMinute: rate.PerMinute, cost: cost, unbill: cost - charged, txID: txID})
-		return nil, nil
-	}
-	var answer *int64
-	if in.AnswerTime != nil {
-		t := in.AnswerTime.Unix()
-		answer = &t
-	}
-	_, err := tx.exec(`INSERT INTO cdrs (call_uuid, partner_id, account_auth_id, direction, from_number, to_number,
-			start_time, answer_time, end_time, duration_seconds, billsec, hangup_cause, sip_response_code, trunk_id, context,
-			prefix, rate_per_minute, cost, unbilled_amount, currency, transaction_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		in.CallUUID, acct.partnerID, authID, in.Direction, in.FromNumber, in.ToNumber,
-		in.StartTime.Unix(), answer, in.EndTime.Unix(), in.DurationSeconds, in.Billsec, in.HangupCause, in.SIPResponseCode,
-		in.TrunkID, in.Context, rate.Prefix, rate.PerMinute, cost, cost-charged, acct.currency, txID, o.now.Unix())
-	return nil, err
+	b.rows = append(b.rows, cdrRow{in: in, partnerID: acct.partnerID, authID: authID, prefix: rate.Prefix,
+		currency: acct.currency, perMinute: rate.PerMinute, cost: cost, unbill: cost - charged, txID: txID})
+	return nil, nil
 }
 
 // callDescription is a call charge's description in the customer's log.
