@@ -272,19 +272,28 @@ func (b *cdrBatch) read(tx *txn, o *cdrOp) error {
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	// The accounts' alert thresholds come along: charging them decides
+	// their balance alerts (balanceMoved), which then finds them cached
+	// instead of reading them one by one.
 	cond, arg = inList(tx.dialect, "a.auth_id", ids)
-	q := `SELECT a.auth_id, a.partner_id, w.currency, w.balance, w.reserved, p.timezone FROM accounts a
-		JOIN wallets w ON w.id = a.auth_id JOIN partners p ON p.id = a.partner_id WHERE ` + cond
+	q := `SELECT a.auth_id, a.partner_id, w.currency, w.balance, w.reserved, p.timezone, p.currency, ` + alertConfigColumns + `
+		FROM accounts a JOIN wallets w ON w.id = a.auth_id JOIN partners p ON p.id = a.partner_id
+		LEFT JOIN autotopup_settings s ON s.auth_id = a.auth_id AND s.enabled = 1 WHERE ` + cond
 	if tx.dialect.lockWallets != "" {
 		q += ` ORDER BY a.auth_id FOR NO KEY UPDATE OF w`
 	}
+	now := time.Now()
 	return tx.scanRows(func(rows *sql.Rows) error {
-		var id, tz string
+		var id, tz, partnerCurrency string
+		var low, topup sql.NullInt64
 		a := &cdrAccount{hasBalance: true}
-		err := rows.Scan(&id, &a.partnerID, &a.currency, &a.balance, &a.reserved, &tz)
+		if err := rows.Scan(&id, &a.partnerID, &a.currency, &a.balance, &a.reserved, &tz, &partnerCurrency, &low, &topup); err != nil {
+			return err
+		}
 		a.loc = partnerd.LoadLocation(tz)
 		b.accounts[id] = a
-		return err
+		o.db.cacheAlertConfig(id, a.partnerID, partnerCurrency, low, topup, now)
+		return nil
 	}, q, arg)
 }
 
