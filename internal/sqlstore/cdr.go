@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -107,22 +108,7 @@ func (o *cdrOp) prematch(ctx context.Context) {
 		return
 	}
 	o.rates = make(map[rateKey]*partnerd.Rate)
-	if o.db.dialect.batchStatements {
-		o.prematchMany(ctx, partners, authorized)
-		return
-	}
-	queryRow := func(query string, args ...any) *sql.Row { return o.db.queryRow(ctx, query, args...) }
-	for in, k := range o.toMatch(partners, authorized) {
-		r, err := matchRate(queryRow, k.partner, in.Direction, in.ToNumber)
-		switch {
-		case partnerd.ErrorCode(err) == partnerd.ECNoRate:
-			o.rates[k] = nil // matched: no rate
-		case err != nil:
-			return
-		default:
-			o.rates[k] = r
-		}
-	}
+	o.prematchMany(ctx, partners, authorized)
 }
 
 // toMatch yields each record whose rate prematch may match, with the key
@@ -501,9 +487,10 @@ func fieldRejection(field, code, message string) *partnerd.Error {
 		Fields: []partnerd.FieldError{{Field: field, Code: code, Message: message}}}
 }
 
-// prematchMany is prematch's matching on PostgreSQL: every rate of the
-// batch in one query (one round trip instead of one per record), each the
-// longest prefix of its number as matchRate finds it.
+// prematchMany is prematch's matching: every rate of the batch in one
+// query (on PostgreSQL one round trip instead of one per record; on
+// SQLite one statement's run instead of a hundred), each the longest
+// prefix of its number as matchRate finds it.
 func (o *cdrOp) prematchMany(ctx context.Context, partners map[string]string, authorized map[string]bool) {
 	var keys []rateKey
 	var ps, dirs, digits []string
@@ -519,6 +506,19 @@ func (o *cdrOp) prematchMany(ctx context.Context, partners map[string]string, au
 	if len(keys) == 0 {
 		return
 	}
+	query, args := matchRatesPG, []any{ps, dirs, digits}
+	if !o.db.dialect.dollarParams {
+		numbers := make([][3]string, len(keys))
+		for i := range keys {
+			numbers[i] = [3]string{ps[i], dirs[i], digits[i]}
+		}
+		b, err := json.Marshal(numbers)
+		if err != nil {
+			o.rates = nil
+			return
+		}
+		query, args = matchRatesSQLite, []any{string(b)}
+	}
 	found := make(map[rateKey]*partnerd.Rate, len(keys))
 	err := o.db.scanRows(ctx, func(rows *sql.Rows) error {
 		var ord int
@@ -532,7 +532,7 @@ func (o *cdrOp) prematchMany(ctx context.Context, partners map[string]string, au
 		r.Direction = keys[ord-1].direction
 		found[keys[ord-1]] = r
 		return nil
-	}, matchRatesPG, ps, dirs, digits)
+	}, query, args...)
 	if err != nil {
 		o.rates = nil // the write matches them
 		return
@@ -551,6 +551,24 @@ var matchRatesPG = fmt.Sprintf(`SELECT n.ord, r.prefix, r.rate_per_minute, r.ini
 		WHERE partner_id = n.partner_id AND direction = n.direction
 			AND prefix IN (SELECT left(n.digits, k) FROM generate_series(1, %d) AS k)
 		ORDER BY prefix DESC LIMIT 1) r`, partnerd.MaxPrefixLen)
+
+// matchRatesSQLite is matchRatesPG for SQLite, over a JSON array of
+// [partner, direction, dialled digits] (n is materialized so that each
+// element is decoded once): a probe of the primary key for each prefix of
+// each number.
+var matchRatesSQLite = func() string {
+	prefixes := make([]string, partnerd.MaxPrefixLen)
+	for k := range prefixes {
+		prefixes[k] = fmt.Sprintf("substr(n.digits, 1, %d)", k+1)
+	}
+	return `WITH n AS MATERIALIZED (
+		SELECT key + 1 AS ord, value ->> 0 AS partner_id, value ->> 1 AS direction, value ->> 2 AS digits FROM json_each(?)
+	)
+	SELECT n.ord, r.prefix, r.rate_per_minute, r.initial_increment, r.subsequent_increment
+	FROM n JOIN rates r ON r.partner_id = n.partner_id AND r.direction = n.direction
+		AND r.prefix = (SELECT MAX(x.prefix) FROM rates x WHERE x.partner_id = n.partner_id AND x.direction = n.direction
+			AND x.prefix IN (` + strings.Join(prefixes, ", ") + `))`
+}()
 
 // scanRows runs a query of the transaction (a cached prepared statement)
 // and calls scan for each row.
