@@ -15,8 +15,10 @@ import (
 
 // handleSIPCredentials answers a switch's digest challenge lookup. Every
 // miss (a name that cannot be a username, an unknown or deleted endpoint,
-// a suspended or closed account) is the same 404, and nothing is cached:
-// a deleted endpoint stops authenticating with the next lookup.
+// a suspended or closed account) is the same 404. The store remembers a
+// found credential for a second but forgets it when an endpoint or an
+// account changes: a deleted endpoint stops authenticating with the next
+// lookup.
 func (s *Server) handleSIPCredentials(w http.ResponseWriter, r *http.Request) error {
 	if err := noQuery(r); err != nil {
 		return err

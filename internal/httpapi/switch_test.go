@@ -68,7 +68,7 @@ func TestSIPCredentials(t *testing.T) {
 	}
 
 	// Every miss is the same 404: unknown, not a username at all, deleted
-	// (at once: nothing caches a lookup).
+	// (at once: the delete forgets what lookups remembered).
 	for _, name := range []string{"nobody-here", "UPPER", "ab", "a%20b"} {
 		wantError(t, e.switchGet(t, "/sip-credentials/"+name, bearer(token)), http.StatusNotFound, partnerd.ECNotFound)
 	}

@@ -32,6 +32,7 @@ func (db *DB) ActivateAccount(ctx context.Context, partnerID, authID string) (*p
 // guard in the UPDATE makes "not closed" atomic with the change, so a
 // concurrent close on another instance is never undone.
 func (db *DB) setAccountStatus(ctx context.Context, op, partnerID, authID, status string, reason *string) (*partnerd.Account, error) {
+	defer db.forgetSIPCredentials() // its endpoints authenticate, or not, from now
 	a, err := write(ctx, db, func(tx *txn) (*partnerd.Account, error) {
 		res, err := tx.exec(`UPDATE accounts SET status = ?, status_reason = ?, updated_at = ?
 			WHERE auth_id = ? AND partner_id = ? AND status <> 'closed'`,
@@ -103,6 +104,7 @@ func (db *DB) openToken(a *partnerd.Account, enc []byte) error {
 // instances waits for them, or they for it, and never deadlocks.
 func (db *DB) CloseAccount(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
 	txID := partnerd.NewTransactionID(db.Now())
+	defer db.forgetSIPCredentials() // its endpoints stop authenticating
 	a, err := write(ctx, db, func(tx *txn) (*partnerd.Account, error) {
 		now := db.now()
 		// The status guard makes the close happen once: of concurrent

@@ -29,13 +29,20 @@ func (o *authorizeOp) setCombined(ok bool) {
 
 func (o *authorizeOp) lockKeys() []string { return []string{*o.in.AccountAuthID} }
 
+// combiner is this file's authorizeCombiner on PostgreSQL and
+// authorize_sqlite.go's on SQLite, for outbound questions that name their
+// account and a number a rate can match.
 func (o *authorizeOp) combiner() combiner {
-	if o.db.dialect.batchStatements && o.in.Direction == partnerd.DirectionOutbound && o.in.AccountAuthID != nil {
-		if _, ok := partnerd.DialledDigits(o.in.To); ok {
-			return authorizeCombiner{}
-		}
+	if o.in.Direction != partnerd.DirectionOutbound || o.in.AccountAuthID == nil {
+		return nil
 	}
-	return nil
+	if _, ok := partnerd.DialledDigits(o.in.To); !ok {
+		return nil
+	}
+	if o.db.dialect.batchStatements {
+		return authorizeCombiner{}
+	}
+	return authorizeCombinerSQLite{}
 }
 
 type authorizeCombiner struct{}

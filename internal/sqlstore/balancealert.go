@@ -77,16 +77,29 @@ func (db *DB) alertConfigOf(tx *txn, authID string) (alertConfig, error) {
 	if cfg, ok := db.alertCfg.get(authID, now); ok {
 		return cfg, nil
 	}
-	cfg := alertConfig{read: now}
+	var partnerID, currency string
 	var low, topup sql.NullInt64
-	err := tx.queryRow(`SELECT a.partner_id, p.currency, COALESCE(a.low_balance_threshold, p.low_balance), s.threshold
+	err := tx.queryRow(`SELECT a.partner_id, p.currency, `+alertConfigColumns+`
 		FROM accounts a JOIN partners p ON p.id = a.partner_id
 		LEFT JOIN autotopup_settings s ON s.auth_id = a.auth_id AND s.enabled = 1
-		WHERE a.auth_id = ?`, authID).Scan(&cfg.partnerID, &cfg.currency, &low, &topup)
+		WHERE a.auth_id = ?`, authID).Scan(&partnerID, &currency, &low, &topup)
 	if err != nil {
-		return cfg, err
+		return alertConfig{}, err
 	}
-	cfg.low, cfg.topup = 100*majorUnit(cfg.currency), -1
+	return db.cacheAlertConfig(authID, partnerID, currency, low, topup, now), nil
+}
+
+// alertConfigColumns are the low-balance and auto top-up thresholds, over
+// accounts a, partners p and a LEFT JOIN of autotopup_settings s ON
+// s.auth_id = a.auth_id AND s.enabled = 1: a statement that reads an
+// account for a balance change can read its alertConfig with it (see
+// cacheAlertConfig).
+const alertConfigColumns = `COALESCE(a.low_balance_threshold, p.low_balance), s.threshold`
+
+// cacheAlertConfig caches and returns the alertConfig of the account read
+// at now: its partner, its partner's currency and alertConfigColumns.
+func (db *DB) cacheAlertConfig(authID, partnerID, currency string, low, topup sql.NullInt64, now time.Time) alertConfig {
+	cfg := alertConfig{partnerID: partnerID, currency: currency, read: now, low: 100 * majorUnit(currency), topup: -1}
 	if low.Valid {
 		cfg.low = low.Int64
 	}
@@ -94,7 +107,7 @@ func (db *DB) alertConfigOf(tx *txn, authID string) (alertConfig, error) {
 		cfg.topup = topup.Int64
 	}
 	db.alertCfg.put(authID, cfg)
-	return cfg, nil
+	return cfg
 }
 
 // rearmLevel is the balance above which balance.low and balance.depleted

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -107,22 +108,7 @@ func (o *cdrOp) prematch(ctx context.Context) {
 		return
 	}
 	o.rates = make(map[rateKey]*partnerd.Rate)
-	if o.db.dialect.batchStatements {
-		o.prematchMany(ctx, partners, authorized)
-		return
-	}
-	queryRow := func(query string, args ...any) *sql.Row { return o.db.queryRow(ctx, query, args...) }
-	for in, k := range o.toMatch(partners, authorized) {
-		r, err := matchRate(queryRow, k.partner, in.Direction, in.ToNumber)
-		switch {
-		case partnerd.ErrorCode(err) == partnerd.ECNoRate:
-			o.rates[k] = nil // matched: no rate
-		case err != nil:
-			return
-		default:
-			o.rates[k] = r
-		}
-	}
+	o.prematchMany(ctx, partners, authorized)
 }
 
 // toMatch yields each record whose rate prematch may match, with the key
@@ -208,15 +194,12 @@ type cdrBatch struct {
 	auths    map[string]*cdrAuth
 	accounts map[string]*cdrAccount
 	usage    map[string]string // currency → usage wallet
-	// bulk defers the batch's records, and the charges of its locked
-	// customers, to flush (PostgreSQL).
+	// The batch's records, and the charges of the customers whose
+	// balances it read, written together at its end: by flushPG on
+	// PostgreSQL (bulk), flushSQLite on SQLite.
 	bulk    bool
 	charges []cdrCharge
 	rows    []cdrRow
-	// On SQLite, the sums not yet applied to the wallets (chargeDeferred)
-	// and the usage wallets' balances including them.
-	pending  map[string]*walletSum
-	usageBal map[string]int64
 	// stats is the batch's usage, for the dashboard and analytics.
 	stats usageBatch
 }
@@ -224,68 +207,6 @@ type cdrBatch struct {
 // walletSum is what a batch still owes one wallet's row.
 type walletSum struct {
 	amount, n int64
-}
-
-// chargeDeferred writes one call's ledger transaction and entries at
-// once, with the balances the wallets will have, and adds its amounts to
-// the wallets' pending sums (SQLite: the one writer changes nothing else
-// meanwhile).
-func (b *cdrBatch) chargeDeferred(tx *txn, c cdrCharge, now int64) error {
-	usageBefore, ok := b.usageBal[c.usageID]
-	if !ok {
-		// No pending sum for it: the row holds its balance.
-		if err := tx.queryRow(readBalance, c.usageID).Scan(&usageBefore); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.exec(`INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, reference, idempotency_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.txID, c.partnerID, "call", c.description, partnerd.InitiatedBySystem, c.reference, nil, now); err != nil {
-		return err
-	}
-	pid := c.partnerID
-	if _, err := tx.exec(`INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
-			balance_before, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.txID, c.authID, &pid, "customer", partnerd.TxDebit, -c.amount, c.after+c.amount, c.after, now,
-		c.txID, c.usageID, nil, "system", partnerd.TxDebit, c.amount, usageBefore, usageBefore+c.amount, now); err != nil {
-		return err
-	}
-	if b.pending == nil {
-		b.pending, b.usageBal = make(map[string]*walletSum), make(map[string]int64)
-	}
-	b.usageBal[c.usageID] = usageBefore + c.amount
-	for id, amount := range map[string]int64{c.authID: -c.amount, c.usageID: c.amount} {
-		ws := b.pending[id]
-		if ws == nil {
-			ws = &walletSum{}
-			b.pending[id] = ws
-		}
-		ws.amount += amount
-		ws.n++
-	}
-	return nil
-}
-
-// flushWallets applies the pending sums, a debit guarded as post's is.
-func (b *cdrBatch) flushWallets(tx *txn, now int64) error {
-	ids := make([]string, 0, len(b.pending))
-	for id := range b.pending {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		ws := b.pending[id]
-		res, err := tx.exec(`UPDATE wallets SET balance = balance + ?, updated_at = ?, entry_count = entry_count + ?
-			WHERE id = ? AND (kind = 'system' OR balance - reserved + ? >= 0)`, ws.amount, now, ws.n, id, ws.amount)
-		if err != nil {
-			return err
-		}
-		if k, err := res.RowsAffected(); err != nil || k != 1 {
-			return fmt.Errorf("wallet %s: the batch's calls sum %d: %d rows updated (%v)", id, ws.amount, k, err)
-		}
-	}
-	b.pending, b.usageBal = nil, nil
-	return nil
 }
 
 // read fills b for the new records of the batch: the stored duplicates,
@@ -337,19 +258,28 @@ func (b *cdrBatch) read(tx *txn, o *cdrOp) error {
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	// The accounts' alert thresholds come along: charging them decides
+	// their balance alerts (balanceMoved), which then finds them cached
+	// instead of reading them one by one.
 	cond, arg = inList(tx.dialect, "a.auth_id", ids)
-	q := `SELECT a.auth_id, a.partner_id, w.currency, w.balance, w.reserved, p.timezone FROM accounts a
-		JOIN wallets w ON w.id = a.auth_id JOIN partners p ON p.id = a.partner_id WHERE ` + cond
+	q := `SELECT a.auth_id, a.partner_id, w.currency, w.balance, w.reserved, p.timezone, p.currency, ` + alertConfigColumns + `
+		FROM accounts a JOIN wallets w ON w.id = a.auth_id JOIN partners p ON p.id = a.partner_id
+		LEFT JOIN autotopup_settings s ON s.auth_id = a.auth_id AND s.enabled = 1 WHERE ` + cond
 	if tx.dialect.lockWallets != "" {
 		q += ` ORDER BY a.auth_id FOR NO KEY UPDATE OF w`
 	}
+	now := time.Now()
 	return tx.scanRows(func(rows *sql.Rows) error {
-		var id, tz string
+		var id, tz, partnerCurrency string
+		var low, topup sql.NullInt64
 		a := &cdrAccount{hasBalance: true}
-		err := rows.Scan(&id, &a.partnerID, &a.currency, &a.balance, &a.reserved, &tz)
+		if err := rows.Scan(&id, &a.partnerID, &a.currency, &a.balance, &a.reserved, &tz, &partnerCurrency, &low, &topup); err != nil {
+			return err
+		}
 		a.loc = partnerd.LoadLocation(tz)
 		b.accounts[id] = a
-		return err
+		o.db.cacheAlertConfig(id, a.partnerID, partnerCurrency, low, topup, now)
+		return nil
 	}, q, arg)
 }
 
@@ -391,10 +321,11 @@ func (o *cdrOp) apply(tx *txn) (any, error) {
 		}
 		seen[in.CallUUID] = i
 	}
-	if err := b.flush(tx, o.now.Unix()); err != nil {
-		return nil, err
+	flush := b.flushSQLite
+	if b.bulk {
+		flush = b.flushPG
 	}
-	if err := b.flushWallets(tx, o.now.Unix()); err != nil {
+	if err := flush(tx, o.now.Unix()); err != nil {
 		return nil, err
 	}
 	if err := b.stats.write(tx); err != nil {
@@ -508,31 +439,20 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 		id := partnerd.NewTransactionID(o.db.Now())
 		desc := callDescription(in)
 		pid := acct.partnerID
-		switch {
-		case b.bulk && acct.hasBalance:
-			// Written by flush, on the wallet locked with the batch.
+		if acct.hasBalance {
+			// Written by flush, with the balance computed here: on
+			// PostgreSQL the wallet is locked with the batch, on SQLite
+			// the one writer changes nothing else meanwhile.
 			acct.balance -= charged
 			b.charges = append(b.charges, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
 				authID: authID, usageID: wallet, amount: charged, after: acct.balance})
 			if err := o.db.balanceMoved(tx, authID, acct.balance+charged, acct.balance); err != nil {
 				return nil, err
 			}
-		case acct.hasBalance:
-			// SQLite: the ledger rows now, the wallets' updates summed
-			// per wallet at the end of the batch.
-			acct.balance -= charged
-			if err := b.chargeDeferred(tx, cdrCharge{txID: id, partnerID: pid, description: desc, reference: in.CallUUID,
-				authID: authID, usageID: wallet, amount: charged, after: acct.balance}, o.now.Unix()); err != nil {
-				return nil, err
-			}
-			if err := o.db.balanceMoved(tx, authID, acct.balance+charged, acct.balance); err != nil {
-				return nil, err
-			}
-		default:
-			// The wallets must hold every earlier charge of the batch.
-			if err := b.flushWallets(tx, o.now.Unix()); err != nil {
-				return nil, err
-			}
+		} else {
+			// Not read with the batch: charged at once. Flush computes the
+			// usage wallet's later entries from its row, which holds this
+			// charge.
 			afters, err := o.db.post(tx, ledgerTx{
 				id: id, partnerID: pid, kind: "call", description: &desc,
 				initiatedBy: partnerd.InitiatedBySystem, reference: &in.CallUUID, createdAt: o.now,
@@ -549,24 +469,9 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 	}
 	b.stats.addCall(acct.partnerID, authID, partnerd.LocalDay(in.StartTime, acct.loc), partnerd.LocalDay(o.now, acct.loc),
 		in.Direction, partnerd.CallStatus(in.Billsec, in.HangupCause), in.DurationSeconds, cost, charged)
-	if b.bulk {
-		b.rows = append(b.rows, cdrRow{in: in, partnerID: acct.partnerID, authID: authID, prefix: rate.Prefix,
-			currency: acct.currency, perMinute: rate.PerMinute, cost: cost, unbill: cost - charged, txID: txID})
-		return nil, nil
-	}
-	var answer *int64
-	if in.AnswerTime != nil {
-		t := in.AnswerTime.Unix()
-		answer = &t
-	}
-	_, err := tx.exec(`INSERT INTO cdrs (call_uuid, partner_id, account_auth_id, direction, from_number, to_number,
-			start_time, answer_time, end_time, duration_seconds, billsec, hangup_cause, sip_response_code, trunk_id, context,
-			prefix, rate_per_minute, cost, unbilled_amount, currency, transaction_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		in.CallUUID, acct.partnerID, authID, in.Direction, in.FromNumber, in.ToNumber,
-		in.StartTime.Unix(), answer, in.EndTime.Unix(), in.DurationSeconds, in.Billsec, in.HangupCause, in.SIPResponseCode,
-		in.TrunkID, in.Context, rate.Prefix, rate.PerMinute, cost, cost-charged, acct.currency, txID, o.now.Unix())
-	return nil, err
+	b.rows = append(b.rows, cdrRow{in: in, partnerID: acct.partnerID, authID: authID, prefix: rate.Prefix,
+		currency: acct.currency, perMinute: rate.PerMinute, cost: cost, unbill: cost - charged, txID: txID})
+	return nil, nil
 }
 
 // callDescription is a call charge's description in the customer's log.
@@ -582,9 +487,10 @@ func fieldRejection(field, code, message string) *partnerd.Error {
 		Fields: []partnerd.FieldError{{Field: field, Code: code, Message: message}}}
 }
 
-// prematchMany is prematch's matching on PostgreSQL: every rate of the
-// batch in one query (one round trip instead of one per record), each the
-// longest prefix of its number as matchRate finds it.
+// prematchMany is prematch's matching: every rate of the batch in one
+// query (on PostgreSQL one round trip instead of one per record; on
+// SQLite one statement's run instead of a hundred), each the longest
+// prefix of its number as matchRate finds it.
 func (o *cdrOp) prematchMany(ctx context.Context, partners map[string]string, authorized map[string]bool) {
 	var keys []rateKey
 	var ps, dirs, digits []string
@@ -600,6 +506,19 @@ func (o *cdrOp) prematchMany(ctx context.Context, partners map[string]string, au
 	if len(keys) == 0 {
 		return
 	}
+	query, args := matchRatesPG, []any{ps, dirs, digits}
+	if !o.db.dialect.dollarParams {
+		numbers := make([][3]string, len(keys))
+		for i := range keys {
+			numbers[i] = [3]string{ps[i], dirs[i], digits[i]}
+		}
+		b, err := json.Marshal(numbers)
+		if err != nil {
+			o.rates = nil
+			return
+		}
+		query, args = matchRatesSQLite, []any{string(b)}
+	}
 	found := make(map[rateKey]*partnerd.Rate, len(keys))
 	err := o.db.scanRows(ctx, func(rows *sql.Rows) error {
 		var ord int
@@ -613,7 +532,7 @@ func (o *cdrOp) prematchMany(ctx context.Context, partners map[string]string, au
 		r.Direction = keys[ord-1].direction
 		found[keys[ord-1]] = r
 		return nil
-	}, matchRatesPG, ps, dirs, digits)
+	}, query, args...)
 	if err != nil {
 		o.rates = nil // the write matches them
 		return
@@ -632,6 +551,24 @@ var matchRatesPG = fmt.Sprintf(`SELECT n.ord, r.prefix, r.rate_per_minute, r.ini
 		WHERE partner_id = n.partner_id AND direction = n.direction
 			AND prefix IN (SELECT left(n.digits, k) FROM generate_series(1, %d) AS k)
 		ORDER BY prefix DESC LIMIT 1) r`, partnerd.MaxPrefixLen)
+
+// matchRatesSQLite is matchRatesPG for SQLite, over a JSON array of
+// [partner, direction, dialled digits] (n is materialized so that each
+// element is decoded once): a probe of the primary key for each prefix of
+// each number.
+var matchRatesSQLite = func() string {
+	prefixes := make([]string, partnerd.MaxPrefixLen)
+	for k := range prefixes {
+		prefixes[k] = fmt.Sprintf("substr(n.digits, 1, %d)", k+1)
+	}
+	return `WITH n AS MATERIALIZED (
+		SELECT key + 1 AS ord, value ->> 0 AS partner_id, value ->> 1 AS direction, value ->> 2 AS digits FROM json_each(?)
+	)
+	SELECT n.ord, r.prefix, r.rate_per_minute, r.initial_increment, r.subsequent_increment
+	FROM n JOIN rates r ON r.partner_id = n.partner_id AND r.direction = n.direction
+		AND r.prefix = (SELECT MAX(x.prefix) FROM rates x WHERE x.partner_id = n.partner_id AND x.direction = n.direction
+			AND x.prefix IN (` + strings.Join(prefixes, ", ") + `))`
+}()
 
 // scanRows runs a query of the transaction (a cached prepared statement)
 // and calls scan for each row.

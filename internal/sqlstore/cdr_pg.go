@@ -29,8 +29,8 @@ type cdrRow struct {
 	txID                    *string
 }
 
-// flush writes the deferred charges and records.
-func (b *cdrBatch) flush(tx *txn, now int64) error {
+// flushPG writes the deferred charges and records.
+func (b *cdrBatch) flushPG(tx *txn, now int64) error {
 	if len(b.charges) > 0 {
 		n := len(b.charges)
 		txIDs, partners, descs, refs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)

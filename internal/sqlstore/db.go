@@ -40,6 +40,8 @@ type DB struct {
 	held           heldKeys
 	// sipCredentials shares SIP credential queries on PostgreSQL (sip.go).
 	sipCredentials sharedReader[sipCredentialRow]
+	// sipCache remembers found SIP credentials briefly (sip_cache.go).
+	sipCache sipCredentialCache
 	// deliveries is signalled after commits that made webhook deliveries.
 	wakeup wakeup
 	// alertCfg caches what balance alerts need of each account;

@@ -32,6 +32,9 @@ func (db *DB) ReadDB() *sql.DB { return db.read }
 
 // Update runs fn in one write transaction of the writer.
 func (db *DB) Update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	// A raw write may change what a SIP credential lookup finds (the
+	// tests set account statuses so), as the store's own changes do.
+	defer db.forgetSIPCredentials()
 	return db.update(ctx, func(tx *txn) error { return fn(tx.Tx) })
 }
 

@@ -181,6 +181,7 @@ func (db *DB) SIPEndpoint(ctx context.Context, partnerID, authID, endpointID str
 // DeleteSIPEndpoint removes one of a customer's endpoints.
 func (db *DB) DeleteSIPEndpoint(ctx context.Context, partnerID, authID, endpointID string) (err error) {
 	defer wrapErr("delete SIP endpoint", &err)
+	defer db.forgetSIPCredentials()
 	return db.update(ctx, func(tx *txn) error {
 		if err := ownedAccount(tx, partnerID, authID); err != nil {
 			return err
@@ -215,6 +216,7 @@ func ownedAccount(tx *txn, partnerID, authID string) error {
 // SetSIPPassword replaces an endpoint's digest hashes.
 func (db *DB) SetSIPPassword(ctx context.Context, partnerID, authID, endpointID, realm string, in partnerd.SIPPasswordInput) (_ *partnerd.SIPEndpoint, err error) {
 	defer wrapErr("set SIP password", &err)
+	defer db.forgetSIPCredentials()
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -248,14 +250,21 @@ func (db *DB) SetSIPPassword(ctx context.Context, partnerID, authID, endpointID,
 }
 
 // SIPCredential returns the digest credentials of an active endpoint of an
-// active account. It reads the database every time, so a deleted endpoint
-// or a suspended account stops authenticating at once. The switch asks
-// before every call: on PostgreSQL concurrent lookups share queries, as
-// balance reads do (BenchmarkSIPCredentials, 64 connections: from 0.28 of
-// a bare handler's rate with a query each to about 0.47); on SQLite, with
-// no round trip to save, each reads alone.
+// active account. A credential found is remembered for sipCredentialTTL
+// (sip_cache.go); this store's own changes to endpoints and account
+// statuses forget it, so a deleted endpoint or a suspended account stops
+// authenticating at once. The switch asks before every call: on
+// PostgreSQL concurrent lookups share queries, as balance reads do
+// (BenchmarkSIPCredentials, 64 connections: from 0.28 of a bare
+// handler's rate with a query each to about 0.47); on SQLite, with no
+// round trip to save, each reads alone.
 func (db *DB) SIPCredential(ctx context.Context, username string) (_ *partnerd.SIPCredential, err error) {
 	defer wrapErr("SIP credential", &err)
+	now := time.Now()
+	if c, ok := db.sipCache.get(username, now); ok {
+		return c, nil
+	}
+	gen := db.sipCache.generation()
 	var row sipCredentialRow
 	found := true
 	if db.dialect.name == sqliteDialect.name {
@@ -276,8 +285,10 @@ func (db *DB) SIPCredential(ctx context.Context, username string) (_ *partnerd.S
 	if err != nil || len(ha1) != 32+64 {
 		return nil, fmt.Errorf("decrypt digest hashes of %s (is PARTNERD_SECRET_KEY the key this database was created with?): %w", row.endpointID, err)
 	}
-	return &partnerd.SIPCredential{Username: username, Realm: row.realm, HA1: string(ha1[:32]), HA1SHA256: string(ha1[32:]),
-		AccountAuthID: row.accountID, EndpointID: row.endpointID}, nil
+	c := &partnerd.SIPCredential{Username: username, Realm: row.realm, HA1: string(ha1[:32]), HA1SHA256: string(ha1[32:]),
+		AccountAuthID: row.accountID, EndpointID: row.endpointID}
+	db.sipCache.put(c, gen, now)
+	return c, nil
 }
 
 // sipCredentialRow is what the database holds for a SIP credential.

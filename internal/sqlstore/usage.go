@@ -108,27 +108,30 @@ func (b *usageBatch) write(tx *txn) error {
 			return fmt.Errorf("usage: %w", err)
 		}
 	}
+	// Multi-row upserts (execRows), rows in first-touch order: a batch of
+	// calls of many customers is a few statements, not one per customer.
+	args := make([]any, 0, 11*len(b.order))
 	for _, k := range b.order {
 		s := b.partner[k]
-		if _, err := tx.exec(`INSERT INTO usage_daily (partner_id, day, kind, calls, answered, failed, no_answer, busy, duration, cost, spend)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (partner_id, day, kind) DO UPDATE SET calls = usage_daily.calls + excluded.calls,
+		args = append(args, k.partnerID, k.day, k.kind, s.calls, s.answered, s.failed, s.noAnswer, s.busy, s.duration, s.cost, s.spend)
+	}
+	if _, err := tx.execRows(`INSERT INTO usage_daily (partner_id, day, kind, calls, answered, failed, no_answer, busy, duration, cost, spend)`, 11,
+		` ON CONFLICT (partner_id, day, kind) DO UPDATE SET calls = usage_daily.calls + excluded.calls,
 				answered = usage_daily.answered + excluded.answered, failed = usage_daily.failed + excluded.failed,
 				no_answer = usage_daily.no_answer + excluded.no_answer, busy = usage_daily.busy + excluded.busy,
 				duration = usage_daily.duration + excluded.duration, cost = usage_daily.cost + excluded.cost,
-				spend = usage_daily.spend + excluded.spend`,
-			k.partnerID, k.day, k.kind, s.calls, s.answered, s.failed, s.noAnswer, s.busy, s.duration, s.cost, s.spend); err != nil {
-			return fmt.Errorf("usage: %w", err)
-		}
+				spend = usage_daily.spend + excluded.spend`, args); err != nil {
+		return fmt.Errorf("usage: %w", err)
 	}
+	args = make([]any, 0, 5*len(b.aorder))
 	for _, k := range b.aorder {
 		s := b.account[k]
-		if _, err := tx.exec(`INSERT INTO usage_daily_account (partner_id, day, account_auth_id, calls, cost) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (partner_id, day, account_auth_id) DO UPDATE SET calls = usage_daily_account.calls + excluded.calls,
-				cost = usage_daily_account.cost + excluded.cost`,
-			k.partnerID, k.day, k.authID, s.calls, s.cost); err != nil {
-			return fmt.Errorf("usage: %w", err)
-		}
+		args = append(args, k.partnerID, k.day, k.authID, s.calls, s.cost)
+	}
+	if _, err := tx.execRows(`INSERT INTO usage_daily_account (partner_id, day, account_auth_id, calls, cost)`, 5,
+		` ON CONFLICT (partner_id, day, account_auth_id) DO UPDATE SET calls = usage_daily_account.calls + excluded.calls,
+				cost = usage_daily_account.cost + excluded.cost`, args); err != nil {
+		return fmt.Errorf("usage: %w", err)
 	}
 	for _, p := range partners {
 		if err := b.addToSnapshots(tx, p); err != nil {
