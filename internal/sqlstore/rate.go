@@ -49,6 +49,7 @@ func (db *DB) ReplaceRateDeck(ctx context.Context, partnerID string, deck []part
 				return err
 			}
 		}
+		db.audit(tx, partnerID, "", partnerd.AuditRateImport, partnerID)
 		return analyzeRates(tx)
 	})
 }
@@ -66,7 +67,6 @@ func (db *DB) ReplaceRateDeck(ctx context.Context, partnerID string, deck []part
 func analyzeRates(tx *txn) error {
 	if tx.dialect.name == postgresDialect.name {
 		_, err := tx.ExecContext(tx.ctx, `ANALYZE rates`)
-		db.audit(tx, partnerID, "", partnerd.AuditRateImport, partnerID)
 		return err
 	}
 	for _, table := range []string{"sqlite_stat1", "sqlite_stat4"} {
