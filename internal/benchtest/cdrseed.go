@@ -163,7 +163,7 @@ func seedCDRAccounts(ctx context.Context, raw *sql.DB, partnerID string, rng *ra
 // seedCDRRows inserts CDRsEach calls of a partner's customers over the 30
 // days before now, in start order (as a switch reports them), with the
 // usage aggregates and filter counts they make (the partner's zone is
-// UTC); the search index is filled by its trigger.
+// UTC).
 func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, numbers []string, rng *rand.Rand, now int64) error {
 	causes := []string{"NORMAL_CLEARING", "NORMAL_CLEARING", "NORMAL_CLEARING", "NO_ANSWER", "USER_BUSY", "CALL_REJECTED"}
 	type dayKind struct {

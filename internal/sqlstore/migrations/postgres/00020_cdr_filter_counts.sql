@@ -1,7 +1,8 @@
 -- +goose Up
 -- The PostgreSQL twin of migrations/sqlite/00020: the totals of the CDR
--- lists' other single filters and their substring search, without
--- scanning a month of calls.
+-- lists' other single filters without scanning a month of calls; and,
+-- here only, an index for their substring search (see cdrSearch in
+-- cdrlist.go for why SQLite has none).
 
 CREATE TABLE usage_daily_cause (
     partner_id   TEXT NOT NULL,

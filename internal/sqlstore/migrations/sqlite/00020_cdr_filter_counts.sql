@@ -1,6 +1,6 @@
 -- +goose Up
 -- The totals of the CDR lists' other single filters (API.md §5, Call
--- records) and their substring search, without scanning a month of calls.
+-- records) without scanning a month of calls.
 -- Like usage_daily (00014), both tables are added to in the transaction of
 -- each charge, count calls by the day they started in the partner's time
 -- zone, and are rebuilt when that zone changes: a total for whole days is a
@@ -29,29 +29,6 @@ CREATE TABLE usage_daily_billsec (
     PRIMARY KEY (partner_id, day, kind, billsec)
 ) WITHOUT ROWID;
 
--- search, a substring of from_number, to_number or call_uuid: the rows
--- holding every trigram of a term of 3+ characters, which the list then
--- checks with LIKE. detail=none keeps no positions (phrase queries are
--- refused, an AND of the term's trigrams is not), so each call adds only
--- its trigrams' row ids to the index.
-CREATE VIRTUAL TABLE cdrs_search USING fts5 (
-    from_number, to_number, call_uuid, content = 'cdrs', content_rowid = 'seq', tokenize = 'trigram', detail = 'none'
-);
-INSERT INTO cdrs_search (cdrs_search) VALUES ('rebuild');
-
--- +goose StatementBegin
-CREATE TRIGGER cdrs_search_insert AFTER INSERT ON cdrs BEGIN
-    INSERT INTO cdrs_search (rowid, from_number, to_number, call_uuid) VALUES (new.seq, new.from_number, new.to_number, new.call_uuid);
-END;
--- +goose StatementEnd
-
--- +goose StatementBegin
-CREATE TRIGGER cdrs_search_delete AFTER DELETE ON cdrs BEGIN
-    INSERT INTO cdrs_search (cdrs_search, rowid, from_number, to_number, call_uuid)
-        VALUES ('delete', old.seq, old.from_number, old.to_number, old.call_uuid);
-END;
--- +goose StatementEnd
-
 -- The counts of the calls recorded before this migration are made by the
 -- store when it opens the database, in each partner's time zone (which
 -- SQL cannot apply): this row asks for it and is removed when done.
@@ -59,8 +36,5 @@ INSERT INTO meta (name, value) VALUES ('rebuild_usage', '00020') ON CONFLICT (na
 
 -- +goose Down
 DELETE FROM meta WHERE name = 'rebuild_usage';
-DROP TRIGGER cdrs_search_delete;
-DROP TRIGGER cdrs_search_insert;
-DROP TABLE cdrs_search;
 DROP TABLE usage_daily_billsec;
 DROP TABLE usage_daily_cause;
