@@ -30,7 +30,7 @@ const (
 )
 
 // cdrSeedVersion names the data buildCDRs writes (see seedVersion).
-const cdrSeedVersion = "cdrs-v2"
+const cdrSeedVersion = "cdrs-v3"
 
 // SeededCDRs is a cached database of two partners' calls.
 type SeededCDRs struct {
@@ -162,7 +162,8 @@ func seedCDRAccounts(ctx context.Context, raw *sql.DB, partnerID string, rng *ra
 
 // seedCDRRows inserts CDRsEach calls of a partner's customers over the 30
 // days before now, in start order (as a switch reports them), with the
-// usage aggregates they make (the partner's zone is UTC).
+// usage aggregates and filter counts they make (the partner's zone is
+// UTC).
 func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, numbers []string, rng *rand.Rand, now int64) error {
 	causes := []string{"NORMAL_CLEARING", "NORMAL_CLEARING", "NORMAL_CLEARING", "NO_ANSWER", "USER_BUSY", "CALL_REJECTED"}
 	type dayKind struct {
@@ -175,6 +176,16 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 	}
 	usage := map[dayKind]*[8]int64{}
 	perAccount := map[dayAccount]*[2]int64{}
+	type dayCause struct {
+		dayKind
+		cause string
+	}
+	type dayBillsec struct {
+		dayKind
+		billsec int
+	}
+	causeCounts := map[dayCause]int64{}
+	billsecCounts := map[dayBillsec]int64{}
 	start := now - 30*86400
 	const batch = 50_000
 	for lo := 0; lo < CDRsEach; lo += batch {
@@ -240,6 +251,8 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 			}
 			a[0]++
 			a[1] += cost
+			causeCounts[dayCause{dayKind{day, dir}, cause}]++
+			billsecCounts[dayBillsec{dayKind{day, dir}, billsec}]++
 		}
 		st.Close()
 		if err := tx.Commit(); err != nil {
@@ -261,6 +274,18 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 	for k, a := range perAccount {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily_account (partner_id, day, account_auth_id, calls, cost)
 			VALUES (?, ?, ?, ?, ?)`, partnerID, k.day, k.id, a[0], a[1]); err != nil {
+			return err
+		}
+	}
+	for k, n := range causeCounts {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily_cause (partner_id, day, kind, hangup_cause, calls)
+			VALUES (?, ?, ?, ?, ?)`, partnerID, k.day, k.kind, k.cause, n); err != nil {
+			return err
+		}
+	}
+	for k, n := range billsecCounts {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily_billsec (partner_id, day, kind, billsec, calls)
+			VALUES (?, ?, ?, ?, ?)`, partnerID, k.day, k.kind, k.billsec, n); err != nil {
 			return err
 		}
 	}

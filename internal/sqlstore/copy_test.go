@@ -25,6 +25,8 @@ var copiedTables = map[string]string{
 	"usage_snapshots":      "partner_id, day",
 	"usage_account_totals": "partner_id, day, account_auth_id",
 	"audit_events":         "seq",
+	"usage_daily_cause":    "partner_id, day, kind, hangup_cause",
+	"usage_daily_billsec":  "partner_id, day, kind, billsec",
 }
 
 // dumpTable returns every row of table as printed values, in key order.

@@ -137,6 +137,10 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.rebuildPendingUsage(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("rebuild usage: %w", err)
+	}
 	return db, nil
 }
 

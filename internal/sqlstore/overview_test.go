@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +36,7 @@ func TestOverviewPostgres(t *testing.T) {
 // row is what the brute force reads of one CDR.
 type overviewCDR struct {
 	authID, direction string
+	from, to, uuid    string
 	start, charged    time.Time
 	billsec, duration int
 	cause             *string
@@ -226,6 +228,7 @@ func checkOverview(t *testing.T, db *sqlstore.DB) {
 		if got.CallsThisMonth == 0 || got.SpendThisMonth == 0 {
 			t.Errorf("%s: nothing this month: %+v (the test must cover it)", zone, got)
 		}
+		checkCDRCounts(t, db, p.ID, cdrs, now, loc)
 		// Analytics sums the days of a span, or subtracts two usage
 		// snapshots: before the sweep has snapshotted the days in this
 		// zone, and after it.
@@ -256,8 +259,8 @@ func checkOverview(t *testing.T, db *sqlstore.DB) {
 // charges (the time and amount of each) straight from their tables.
 func bruteForceRows(t *testing.T, db *sqlstore.DB, partnerID string) ([]overviewCDR, map[time.Time]int64) {
 	t.Helper()
-	rows, err := db.ReadDB().Query(db.Rebind(`SELECT account_auth_id, direction, start_time, created_at, billsec, duration_seconds,
-		hangup_cause, cost, unbilled_amount FROM cdrs WHERE partner_id = ?`), partnerID)
+	rows, err := db.ReadDB().Query(db.Rebind(`SELECT account_auth_id, direction, from_number, to_number, call_uuid, start_time, created_at,
+		billsec, duration_seconds, hangup_cause, cost, unbilled_amount FROM cdrs WHERE partner_id = ?`), partnerID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +269,8 @@ func bruteForceRows(t *testing.T, db *sqlstore.DB, partnerID string) ([]overview
 	for rows.Next() {
 		var c overviewCDR
 		var start, charged int64
-		if err := rows.Scan(&c.authID, &c.direction, &start, &charged, &c.billsec, &c.duration, &c.cause, &c.cost, &c.unbilled); err != nil {
+		if err := rows.Scan(&c.authID, &c.direction, &c.from, &c.to, &c.uuid, &start, &charged, &c.billsec, &c.duration, &c.cause,
+			&c.cost, &c.unbilled); err != nil {
 			t.Fatal(err)
 		}
 		c.start, c.charged = time.Unix(start, 0), time.Unix(charged, 0)
@@ -392,4 +396,123 @@ func bruteAnalytics(t *testing.T, db *sqlstore.DB, partnerID string, cdrs []over
 		a.TopCustomers = a.TopCustomers[:partnerd.MaxTopCustomers]
 	}
 	return a
+}
+
+// checkCDRCounts compares the totals of the partner's CDR lists, which
+// sum usage counts for whole days (cdrcount.go), and the rows they list
+// (searches use a trigram index), with a count over the CDR rows, for
+// every filter the counts answer, combinations they do not, and spans
+// across the day and month boundaries of the partner's zone.
+func checkCDRCounts(t *testing.T, db *sqlstore.DB, partnerID string, cdrs []overviewCDR, now time.Time, loc *time.Location) {
+	t.Helper()
+	ctx := context.Background()
+	day := func(d int) *string {
+		s := partnerd.DayIn(now.In(loc), loc).AddDate(0, 0, d).Format(time.DateOnly)
+		return &s
+	}
+	str := func(s string) *string { return &s }
+	spans := [][2]*string{{nil, nil}, {day(-40), day(0)}, {day(-1), day(0)}, {day(0), day(0)}, {day(-3), day(-3)}, {day(-12), day(-2)}}
+	filters := []partnerd.CDRParams{
+		{},
+		{Direction: str("outbound")}, {Direction: str("inbound")},
+		{Status: str("answered")}, {Status: str("busy")}, {Status: str("no-answer")}, {Status: str("failed")},
+		{HangupCause: str("NORMAL_CLEARING")}, {HangupCause: str("USER_BUSY")}, {HangupCause: str("NO_SUCH_CAUSE")},
+		{HangupCause: str("NO_ANSWER"), Direction: str("outbound")},
+		{MinDuration: str("0")}, {MinDuration: str("1")}, {MinDuration: str("60")}, {MinDuration: str("300")},
+		{MaxDuration: str("0")}, {MaxDuration: str("120")}, {MinDuration: str("60"), MaxDuration: str("120")},
+		{MinDuration: str("60"), Direction: str("inbound")}, {MaxDuration: str("60"), Status: str("answered")},
+		// Combinations the counts cannot answer: the rows are counted.
+		{HangupCause: str("NORMAL_CLEARING"), Status: str("failed")}, {MaxDuration: str("0"), Status: str("busy")},
+		{HangupCause: str("NORMAL_CLEARING"), MinDuration: str("100")},
+		{Search: str("555")}, {Search: str("50100")}, {Search: str("ov-late")}, {Search: str("ov-1")}, {Search: str("20712")},
+		{Search: str("e-1")}, {Search: str("0")}, {Search: str("zz9")},
+	}
+	for _, span := range spans {
+		for _, q := range filters {
+			q.StartDate, q.EndDate = span[0], span[1]
+			name := fmt.Sprintf("%s..%s %s", deref(q.StartDate), deref(q.EndDate), describeParams(q))
+			f, err := q.Filter(now, loc)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			var want []string
+			for _, c := range cdrs {
+				if cdrMatches(c, f) {
+					want = append(want, c.uuid)
+				}
+			}
+			var got []string
+			total := -1
+			for page := 1; ; page++ {
+				f.Page = partnerd.Page{Page: page, Size: 100}
+				rows, n, err := db.ListCDRs(ctx, partnerID, f)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if total >= 0 && n != total {
+					t.Fatalf("%s: total %d on page %d, %d on page 1", name, n, page, total)
+				}
+				total = n
+				if len(rows) == 0 {
+					break
+				}
+				for _, r := range rows {
+					got = append(got, r.CallUUID)
+				}
+			}
+			if total != len(want) {
+				t.Errorf("%s: total %d, want %d", name, total, len(want))
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s: rows (-brute force +listed):\n%s", name, diff)
+			}
+		}
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "-"
+	}
+	return *s
+}
+
+func describeParams(q partnerd.CDRParams) string {
+	var out string
+	for _, p := range []struct {
+		name string
+		v    *string
+	}{{"call_direction", q.Direction}, {"status", q.Status}, {"hangup_cause", q.HangupCause},
+		{"min_duration", q.MinDuration}, {"max_duration", q.MaxDuration}, {"search", q.Search}} {
+		if p.v != nil {
+			out += p.name + "=" + *p.v + " "
+		}
+	}
+	return out
+}
+
+// cdrMatches is API.md §5's definition of a CDR list's filter, applied
+// to one row; search is case-insensitive for the ASCII letters the tests
+// use, as LIKE is on SQLite (and the terms, digits and lower case, mean
+// the same on PostgreSQL).
+func cdrMatches(c overviewCDR, f partnerd.CDRFilter) bool {
+	cause := ""
+	if c.cause != nil {
+		cause = *c.cause
+	}
+	term := strings.ToLower(f.Search)
+	switch {
+	case c.start.Before(f.From) || !c.start.Before(f.To),
+		f.Direction != "" && c.direction != f.Direction,
+		f.Status != "" && partnerd.CallStatus(c.billsec, c.cause) != f.Status,
+		f.HangupCause != "" && cause != f.HangupCause,
+		f.MinBillsec != nil && c.billsec < *f.MinBillsec,
+		f.MaxBillsec != nil && c.billsec > *f.MaxBillsec,
+		term != "" && !strings.Contains(strings.ToLower(c.from), term) && !strings.Contains(strings.ToLower(c.to), term) &&
+			!strings.Contains(strings.ToLower(c.uuid), term):
+		return false
+	}
+	return true
 }

@@ -46,6 +46,9 @@ type usageBatch struct {
 	account map[accountUsageKey]*accountUsageSums
 	order   []usageKey        // first-touch order: one lock order per batch
 	aorder  []accountUsageKey // likewise
+	// The CDR lists' filter counts (cdrcount.go).
+	causes  map[causeKey]int64
+	billsec map[billsecKey]int64
 }
 
 // addCall counts one call of a customer on the day it started (day), and
@@ -131,6 +134,9 @@ func (b *usageBatch) write(tx *txn) error {
 	if _, err := tx.execRows(`INSERT INTO usage_daily_account (partner_id, day, account_auth_id, calls, cost)`, 5,
 		` ON CONFLICT (partner_id, day, account_auth_id) DO UPDATE SET calls = usage_daily_account.calls + excluded.calls,
 				cost = usage_daily_account.cost + excluded.cost`, args); err != nil {
+		return fmt.Errorf("usage: %w", err)
+	}
+	if err := b.writeFilterCounts(tx); err != nil {
 		return fmt.Errorf("usage: %w", err)
 	}
 	for _, p := range partners {
@@ -322,7 +328,7 @@ func rebuildUsage(tx *txn, partnerID string, loc *time.Location) error {
 	if err := dropUsageSnapshots(tx, partnerID, nil); err != nil {
 		return err
 	}
-	for _, table := range []string{"usage_daily", "usage_daily_account"} {
+	for _, table := range []string{"usage_daily", "usage_daily_account", "usage_daily_cause", "usage_daily_billsec"} {
 		if _, err := tx.exec(`DELETE FROM `+table+` WHERE partner_id = ?`, partnerID); err != nil {
 			return err
 		}
@@ -336,8 +342,10 @@ func rebuildUsage(tx *txn, partnerID string, loc *time.Location) error {
 		if err := rows.Scan(&authID, &direction, &start, &billsec, &cause, &duration, &cost, &unbilled, &charged); err != nil {
 			return err
 		}
-		b.addCall(partnerID, authID, partnerd.LocalDay(time.Unix(start, 0), loc), partnerd.LocalDay(time.Unix(charged, 0), loc), direction,
+		day := partnerd.LocalDay(time.Unix(start, 0), loc)
+		b.addCall(partnerID, authID, day, partnerd.LocalDay(time.Unix(charged, 0), loc), direction,
 			partnerd.CallStatus(billsec, cause), duration, cost, cost-unbilled)
+		b.addCallFilters(partnerID, day, direction, cause, billsec)
 		return nil
 	}, `SELECT account_auth_id, direction, start_time, billsec, hangup_cause, duration_seconds, cost, unbilled_amount, created_at
 		FROM cdrs WHERE partner_id = ?`, partnerID); err != nil {
@@ -355,6 +363,46 @@ func rebuildUsage(tx *txn, partnerID string, loc *time.Location) error {
 		return err
 	}
 	return b.write(tx)
+}
+
+// rebuildUsageName is the meta row a migration writes when the aggregates it
+// adds must be made from the CDRs already recorded (in each partner's
+// time zone, which SQL cannot apply).
+const rebuildUsageName = "rebuild_usage"
+
+// rebuildPendingUsage rebuilds every partner's aggregates, once, when a
+// migration asked for it: in one write, whose first statement takes the
+// request away, so an instance starting at the same time waits for it
+// and then finds nothing to do.
+func (db *DB) rebuildPendingUsage(ctx context.Context) error {
+	var n int
+	if err := db.read.QueryRowContext(ctx, db.dialect.rebind(`SELECT COUNT(*) FROM meta WHERE name = ?`), rebuildUsageName).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	return db.update(ctx, func(tx *txn) error {
+		res, err := tx.exec(`DELETE FROM meta WHERE name = ?`, rebuildUsageName)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		type partner struct{ id, tz string }
+		var ps []partner
+		if err := tx.scanRows(func(rows *sql.Rows) error {
+			var p partner
+			ps = append(ps, p)
+			return rows.Scan(&ps[len(ps)-1].id, &ps[len(ps)-1].tz)
+		}, `SELECT id, timezone FROM partners ORDER BY id`); err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := rebuildUsage(tx, p.id, partnerd.LoadLocation(p.tz)); err != nil {
+				return fmt.Errorf("partner %s: %w", p.id, err)
+			}
+		}
+		return nil
+	})
 }
 
 // Dashboard returns the partner's overview at now.
@@ -478,29 +526,4 @@ func (db *DB) topCustomers(ctx context.Context, partnerID string, first, last, t
 		return err
 	})
 	return top, err
-}
-
-// usageCount is the number of the partner's calls that f selects, from
-// the aggregates, when f filters on nothing but its days, direction and
-// status (ok false otherwise): the total of a CDR list without counting
-// its rows. f's days are local midnights in the partner's zone, which the
-// aggregates' days are counted in.
-func (db *DB) usageCount(ctx context.Context, partnerID string, f partnerd.CDRFilter) (n int, ok bool, err error) {
-	if f.From.IsZero() || f.To.IsZero() || f.FromNumber != "" || f.ToNumber != "" || f.HangupCause != "" ||
-		f.MinBillsec != nil || f.MaxBillsec != nil || f.Search != "" {
-		return 0, false, nil
-	}
-	column := map[string]string{"": "calls", partnerd.CallAnswered: "answered", partnerd.CallFailed: "failed",
-		partnerd.CallNoAnswer: "no_answer", partnerd.CallBusy: "busy"}[f.Status]
-	if column == "" {
-		return 0, false, nil
-	}
-	where, args := `partner_id = ? AND day >= ? AND day < ? AND kind <> 'rental'`,
-		[]any{partnerID, partnerd.LocalDay(f.From, f.From.Location()), partnerd.LocalDay(f.To, f.To.Location())}
-	if f.Direction != "" {
-		where += ` AND kind = ?`
-		args = append(args, f.Direction)
-	}
-	err = db.queryRow(ctx, `SELECT COALESCE(SUM(`+column+`), 0) FROM usage_daily WHERE `+where, args...).Scan(&n)
-	return n, err == nil, err
 }

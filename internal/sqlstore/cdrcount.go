@@ -1,0 +1,153 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/partnerd/partnerd"
+)
+
+// The totals of a partner's CDR lists (meta.total) without counting a
+// month of rows: every charge adds its call to the counts of its day
+// (in the partner's zone), direction, status (usage_daily), hangup cause
+// (usage_daily_cause) and billed seconds (usage_daily_billsec, migration
+// 00020), in the charge's transaction. A list whose days are whole days
+// and whose other filters one of these tables answers sums a few hundred
+// rows; any other list counts its rows.
+
+type causeKey struct {
+	partnerID string
+	day       int64
+	kind      string
+	cause     string // "" for none
+}
+
+type billsecKey struct {
+	partnerID string
+	day       int64
+	kind      string
+	billsec   int64
+}
+
+// addCallFilters counts one call of a partner that started on day in the
+// counts the CDR lists' hangup_cause and duration filters read.
+func (b *usageBatch) addCallFilters(partnerID string, day int64, direction string, hangupCause *string, billsec int) {
+	if b.causes == nil {
+		b.causes = make(map[causeKey]int64)
+		b.billsec = make(map[billsecKey]int64)
+	}
+	cause := ""
+	if hangupCause != nil {
+		cause = *hangupCause
+	}
+	b.causes[causeKey{partnerID, day, direction, cause}]++
+	b.billsec[billsecKey{partnerID, day, direction, int64(billsec)}]++
+}
+
+// writeFilterCounts adds the batch's filter counts to their tables, in key
+// order: every writer locks the rows it shares with another in the same
+// order, so concurrent batches (PostgreSQL) wait and never deadlock.
+func (b *usageBatch) writeFilterCounts(tx *txn) error {
+	causes := slices.SortedFunc(maps.Keys(b.causes), func(x, y causeKey) int {
+		return cmp.Or(strings.Compare(x.partnerID, y.partnerID), cmp.Compare(x.day, y.day),
+			strings.Compare(x.kind, y.kind), strings.Compare(x.cause, y.cause))
+	})
+	rows := make([][]any, len(causes))
+	for i, k := range causes {
+		rows[i] = []any{k.partnerID, k.day, k.kind, k.cause, b.causes[k]}
+	}
+	if err := addCounts(tx, "usage_daily_cause", "partner_id, day, kind, hangup_cause", rows); err != nil {
+		return err
+	}
+	secs := slices.SortedFunc(maps.Keys(b.billsec), func(x, y billsecKey) int {
+		return cmp.Or(strings.Compare(x.partnerID, y.partnerID), cmp.Compare(x.day, y.day),
+			strings.Compare(x.kind, y.kind), cmp.Compare(x.billsec, y.billsec))
+	})
+	rows = make([][]any, len(secs))
+	for i, k := range secs {
+		rows[i] = []any{k.partnerID, k.day, k.kind, k.billsec, b.billsec[k]}
+	}
+	return addCounts(tx, "usage_daily_billsec", "partner_id, day, kind, billsec", rows)
+}
+
+// addCounts adds each row's calls (its last value) to the row of table
+// with its key (the other values): several rows per statement, in chunks
+// of a power of two, so that a few prepared statements serve any batch.
+func addCounts(tx *txn, table, key string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := 64
+		for n > len(rows) {
+			n /= 2
+		}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO ` + table + ` (` + key + `, calls) VALUES `)
+		args := make([]any, 0, n*len(rows[0]))
+		for i, r := range rows[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + strings.Repeat("?, ", len(r)-1) + "?)")
+			args = append(args, r...)
+		}
+		q.WriteString(` ON CONFLICT (` + key + `) DO UPDATE SET calls = ` + table + `.calls + excluded.calls`)
+		if _, err := tx.exec(q.String(), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// usageCount is the number of the partner's calls that f selects, from
+// the counts, when one of their tables answers f (ok false otherwise):
+// f's days are local midnights in the partner's zone, which the counts'
+// days are counted in, and f filters on nothing else but its direction
+// and one of: a status, a hangup cause, or billed seconds (with the
+// answered status, which they imply).
+func (db *DB) usageCount(ctx context.Context, partnerID string, f partnerd.CDRFilter) (n int, ok bool, err error) {
+	if f.From.IsZero() || f.To.IsZero() || f.FromNumber != "" || f.ToNumber != "" || f.Search != "" {
+		return 0, false, nil
+	}
+	where, args := `partner_id = ? AND day >= ? AND day < ?`,
+		[]any{partnerID, partnerd.LocalDay(f.From, f.From.Location()), partnerd.LocalDay(f.To, f.To.Location())}
+	if f.Direction != "" {
+		where += ` AND kind = ?`
+		args = append(args, f.Direction)
+	}
+	var query string
+	switch seconds := f.MinBillsec != nil || f.MaxBillsec != nil; {
+	case f.HangupCause != "" && !seconds && f.Status == "":
+		query = `SELECT COALESCE(SUM(calls), 0) FROM usage_daily_cause WHERE ` + where + ` AND hangup_cause = ?`
+		args = append(args, f.HangupCause)
+	case f.HangupCause != "":
+		return 0, false, nil
+	case seconds && (f.Status == "" || f.Status == partnerd.CallAnswered):
+		lo := 0
+		if f.MinBillsec != nil {
+			lo = *f.MinBillsec
+		}
+		if f.Status == partnerd.CallAnswered {
+			lo = max(lo, 1) // answered: billsec > 0
+		}
+		query = `SELECT COALESCE(SUM(calls), 0) FROM usage_daily_billsec WHERE ` + where + ` AND billsec >= ?`
+		args = append(args, lo)
+		if f.MaxBillsec != nil {
+			query += ` AND billsec <= ?`
+			args = append(args, *f.MaxBillsec)
+		}
+	case seconds:
+		return 0, false, nil
+	default:
+		column := map[string]string{"": "calls", partnerd.CallAnswered: "answered", partnerd.CallFailed: "failed",
+			partnerd.CallNoAnswer: "no_answer", partnerd.CallBusy: "busy"}[f.Status]
+		if column == "" {
+			return 0, false, nil
+		}
+		query = `SELECT COALESCE(SUM(` + column + `), 0) FROM usage_daily WHERE ` + where + ` AND kind <> 'rental'`
+	}
+	err = db.queryRow(ctx, query, args...).Scan(&n)
+	return n, err == nil, err
+}
