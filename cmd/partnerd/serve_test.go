@@ -49,7 +49,7 @@ func seedAccount(partnerID string) *partnerd.Account {
 		Description: in.Description, Company: in.Company, Address: in.Address, City: in.City,
 		State: in.State, ZipCode: in.ZipCode, Timezone: *in.Timezone, GSTIN: in.GSTIN,
 		GSTStatus: in.GSTStatus, AccountType: *in.AccountType, Status: partnerd.StatusActive,
-		Currency: "INR", Balance: 0,
+		Currency: "INR", Balance: 0, LowBalanceThreshold: partnerd.DefaultLowBalance("INR"),
 	}
 }
 

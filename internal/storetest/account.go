@@ -33,13 +33,14 @@ func testAccountCreateNormalizes(t *testing.T, s Store) {
 	if err != nil {
 		t.Fatalf("CreatePartner: %v", err)
 	}
+	ownLow := int64(42_50) // an own low-balance threshold (API.md §8)
 	in := partnerd.AccountInput{
 		Name: "  Credresolve  ", Email: " Admin@CredResolve.COM ", Password: "SecurePass@123",
 		Phone: " 9431538535 ", Country: "in",
 		Description: ptr("Debt collection and recovery services"), Company: ptr("Credresolve Private Limited"),
 		Address: ptr("123 Brigade Road"), City: ptr("Bangalore"), State: ptr("Karnataka"),
 		ZipCode: ptr("560001"), Timezone: ptr("Asia/Kolkata"), GSTIN: ptr("29aapfu0939f1zv"),
-		GSTStatus: ptr("active"), AccountType: ptr("premium"),
+		GSTStatus: ptr("active"), AccountType: ptr("premium"), LowBalanceThreshold: &ownLow,
 	}
 	before := time.Now()
 	a, err := s.CreateAccount(ctx, p.ID, in)
@@ -60,7 +61,7 @@ func testAccountCreateNormalizes(t *testing.T, s Store) {
 		Address: ptr("123 Brigade Road"), City: ptr("Bangalore"), State: ptr("Karnataka"),
 		ZipCode: ptr("560001"), Timezone: "Asia/Kolkata", GSTIN: ptr("29AAPFU0939F1ZV"),
 		GSTStatus: ptr("active"), AccountType: "premium", Status: partnerd.StatusActive,
-		Currency: "USD", Balance: 0, AuthToken: a.AuthToken,
+		Currency: "USD", Balance: 0, AuthToken: a.AuthToken, LowBalanceThreshold: ownLow, OwnLowBalance: true,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.CreatedAt, BalanceUpdatedAt: a.CreatedAt,
 	}
 	if diff := cmp.Diff(want, a); diff != "" {
@@ -115,6 +116,7 @@ func testAccountCreateDefaults(t *testing.T, s Store) {
 		Country: "IN", Timezone: "UTC", AccountType: partnerd.AccountTypeStandard, Status: partnerd.StatusActive,
 		Currency: partnerd.DefaultCurrency, AuthToken: a.AuthToken,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.CreatedAt, BalanceUpdatedAt: a.CreatedAt,
+		LowBalanceThreshold: partnerd.DefaultLowBalance(partnerd.DefaultCurrency), // the partner's
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Account with only required fields (-want +got):\n%s", diff)
