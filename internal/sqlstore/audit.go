@@ -83,9 +83,9 @@ func checkAudited(r *writeReq, tx *txn, mark int) error {
 	return nil
 }
 
-// writeAudit inserts the transaction's audit rows: one statement each on
-// SQLite (a function call), all in one statement on PostgreSQL (a round
-// trip made while the batch holds its wallets' locks).
+// writeAudit inserts the transaction's audit rows: in multi-row
+// statements on SQLite, all in one statement on PostgreSQL (a round trip
+// made while the batch holds its wallets' locks).
 func writeAudit(tx *txn) error {
 	if len(tx.audits) == 0 {
 		return nil
@@ -109,15 +109,16 @@ func writeAudit(tx *txn) error {
 			ids, at, kinds, actors, partners, accounts, actions, targets, reqs, keys, outcomes)
 		return err
 	}
+	// Multi-row statements, in the rows' order (so seq follows it): one
+	// statement per row cost a tenth of the writer's time.
+	args := make([]any, 0, 11*len(tx.audits))
 	for _, a := range tx.audits {
-		if _, err := tx.exec(`INSERT INTO audit_events
-			(id, at, actor_kind, actor_id, partner_id, account_auth_id, action, target, request_id, idempotency_key, outcome)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.id, a.at, a.actorKind, a.actorID, a.partnerID, a.account, a.action, a.target, a.requestID, a.idemKey, a.outcome); err != nil {
-			return err
-		}
+		args = append(args, a.id, a.at, a.actorKind, a.actorID, a.partnerID, a.account, a.action, a.target,
+			a.requestID, a.idemKey, a.outcome)
 	}
-	return nil
+	_, err := tx.execRows(`INSERT INTO audit_events
+		(id, at, actor_kind, actor_id, partner_id, account_auth_id, action, target, request_id, idempotency_key, outcome)`, 11, "", args)
+	return err
 }
 
 const auditColumns = `id, at, actor_kind, actor_id, partner_id, account_auth_id, action, target, request_id, idempotency_key, outcome`
