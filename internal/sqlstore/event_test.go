@@ -10,64 +10,25 @@ import (
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/pgtest"
-	"github.com/partnerd/partnerd/internal/sqlstore"
 	"github.com/partnerd/partnerd/internal/storetest"
 )
 
 func TestSQLiteEvents(t *testing.T) {
-	storetest.RunEvents(t, func(t *testing.T, n int) []storetest.EventStore {
-		path, key := filepath.Join(t.TempDir(), "p.db"), testKey(t)
-		stores := make([]storetest.EventStore, n)
-		for i := range stores {
-			stores[i] = mustOpen(t, path, key)
-		}
-		return stores
-	})
+	storetest.RunEvents(t, sqliteStores[storetest.EventStore])
 }
 
 func TestPostgresEvents(t *testing.T) {
 	pgtest.Require(t)
-	storetest.RunEvents(t, func(t *testing.T, n int) []storetest.EventStore {
-		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
-		stores := make([]storetest.EventStore, n)
-		for i := range stores {
-			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
-			if err != nil {
-				t.Fatalf("Open(postgres): %v", err)
-			}
-			t.Cleanup(func() { db.Close() })
-			stores[i] = db
-		}
-		return stores
-	})
+	storetest.RunEvents(t, postgresStores[storetest.EventStore])
 }
 
 func TestSQLiteAlerts(t *testing.T) {
-	storetest.RunAlerts(t, func(t *testing.T, n int) []storetest.AlertStore {
-		path, key := filepath.Join(t.TempDir(), "p.db"), testKey(t)
-		stores := make([]storetest.AlertStore, n)
-		for i := range stores {
-			stores[i] = mustOpen(t, path, key)
-		}
-		return stores
-	})
+	storetest.RunAlerts(t, sqliteStores[storetest.AlertStore])
 }
 
 func TestPostgresAlerts(t *testing.T) {
 	pgtest.Require(t)
-	storetest.RunAlerts(t, func(t *testing.T, n int) []storetest.AlertStore {
-		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
-		stores := make([]storetest.AlertStore, n)
-		for i := range stores {
-			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
-			if err != nil {
-				t.Fatalf("Open(postgres): %v", err)
-			}
-			t.Cleanup(func() { db.Close() })
-			stores[i] = db
-		}
-		return stores
-	})
+	storetest.RunAlerts(t, postgresStores[storetest.AlertStore])
 }
 
 // TestPurgeEvents keeps events 30 days, and longer those whose
@@ -144,29 +105,10 @@ func TestAccountLowBalanceThreshold(t *testing.T) {
 }
 
 func TestSQLiteAudit(t *testing.T) {
-	storetest.RunAudit(t, func(t *testing.T, n int) []storetest.AuditStore {
-		path, key := filepath.Join(t.TempDir(), "p.db"), testKey(t)
-		stores := make([]storetest.AuditStore, n)
-		for i := range stores {
-			stores[i] = mustOpen(t, path, key)
-		}
-		return stores
-	})
+	storetest.RunAudit(t, sqliteStores[storetest.AuditStore])
 }
 
 func TestPostgresAudit(t *testing.T) {
 	pgtest.Require(t)
-	storetest.RunAudit(t, func(t *testing.T, n int) []storetest.AuditStore {
-		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
-		stores := make([]storetest.AuditStore, n)
-		for i := range stores {
-			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
-			if err != nil {
-				t.Fatalf("Open(postgres): %v", err)
-			}
-			t.Cleanup(func() { db.Close() })
-			stores[i] = db
-		}
-		return stores
-	})
+	storetest.RunAudit(t, postgresStores[storetest.AuditStore])
 }

@@ -17,31 +17,12 @@ import (
 )
 
 func TestSQLiteNumbers(t *testing.T) {
-	storetest.RunNumbers(t, func(t *testing.T, n int) []storetest.NumberStore {
-		path, key := filepath.Join(t.TempDir(), "p.db"), testKey(t)
-		stores := make([]storetest.NumberStore, n)
-		for i := range stores {
-			stores[i] = mustOpen(t, path, key)
-		}
-		return stores
-	})
+	storetest.RunNumbers(t, sqliteStores[storetest.NumberStore])
 }
 
 func TestPostgresNumbers(t *testing.T) {
 	pgtest.Require(t)
-	storetest.RunNumbers(t, func(t *testing.T, n int) []storetest.NumberStore {
-		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
-		stores := make([]storetest.NumberStore, n)
-		for i := range stores {
-			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
-			if err != nil {
-				t.Fatalf("Open(postgres): %v", err)
-			}
-			t.Cleanup(func() { db.Close() })
-			stores[i] = db
-		}
-		return stores
-	})
+	storetest.RunNumbers(t, postgresStores[storetest.NumberStore])
 }
 
 // TestVerifyNumberCharges checks that ledger verify passes after a rental

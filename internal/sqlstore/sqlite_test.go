@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/pgtest"
 	"github.com/partnerd/partnerd/internal/secret"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 	"github.com/partnerd/partnerd/internal/storetest"
@@ -26,6 +27,32 @@ func testKey(t testing.TB) []byte {
 
 // mustOpen opens (creating if needed) the SQLite store at path and closes
 // it when the test ends.
+// sqliteStores opens n stores on one new SQLite file: the instances a
+// conformance suite (storetest.Run…) asks for.
+func sqliteStores[S any](t *testing.T, n int) []S {
+	path, key := filepath.Join(t.TempDir(), "p.db"), testKey(t)
+	stores := make([]S, n)
+	for i := range stores {
+		stores[i] = any(mustOpen(t, path, key)).(S)
+	}
+	return stores
+}
+
+// postgresStores opens n stores on one fresh PostgreSQL database.
+func postgresStores[S any](t *testing.T, n int) []S {
+	src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
+	stores := make([]S, n)
+	for i := range stores {
+		db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
+		if err != nil {
+			t.Fatalf("Open(postgres): %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		stores[i] = any(db).(S)
+	}
+	return stores
+}
+
 func mustOpen(t testing.TB, path string, key []byte) *sqlstore.DB {
 	t.Helper()
 	db, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: path}, sqlstore.Options{SecretKey: key})

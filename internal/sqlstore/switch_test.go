@@ -15,31 +15,12 @@ import (
 )
 
 func TestSQLiteSwitch(t *testing.T) {
-	storetest.RunSwitch(t, func(t *testing.T, n int) []storetest.SwitchStore {
-		path, key := filepath.Join(t.TempDir(), "p.db"), testKey(t)
-		stores := make([]storetest.SwitchStore, n)
-		for i := range stores {
-			stores[i] = mustOpen(t, path, key)
-		}
-		return stores
-	}, setStatus)
+	storetest.RunSwitch(t, sqliteStores[storetest.SwitchStore], setStatus)
 }
 
 func TestPostgresSwitch(t *testing.T) {
 	pgtest.Require(t)
-	storetest.RunSwitch(t, func(t *testing.T, n int) []storetest.SwitchStore {
-		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
-		stores := make([]storetest.SwitchStore, n)
-		for i := range stores {
-			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
-			if err != nil {
-				t.Fatalf("Open(postgres): %v", err)
-			}
-			t.Cleanup(func() { db.Close() })
-			stores[i] = db
-		}
-		return stores
-	}, setStatus)
+	storetest.RunSwitch(t, postgresStores[storetest.SwitchStore], setStatus)
 }
 
 // cdrRow is what a stored call record says it cost and charged.
