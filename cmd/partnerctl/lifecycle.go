@@ -155,6 +155,21 @@ func lifecycleKey(f *cmdFlags) *string {
 	return f.String("idempotency-key", "", "a key of your own: running the command again with it acts once (default: a new key, kept across the command's retries)")
 }
 
+// changeProfile runs one lifecycle change through the server, with the
+// command's Idempotency-Key if given, and prints the profile it answers.
+func changeProfile(ctx context.Context, f *cmdFlags, env environment, key string,
+	change func(ctx context.Context, c *client.Client) (*partnerd.Account, error)) error {
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	a, err := change(withKey(ctx, key), c)
+	if err != nil {
+		return err
+	}
+	return printProfile(f, env, a)
+}
+
 // withKey returns ctx carrying key, if given.
 func withKey(ctx context.Context, key string) context.Context {
 	if key != "" {
@@ -171,19 +186,13 @@ func accountsSuspend(ctx context.Context, args []string, env environment) error 
 	if err != nil {
 		return err
 	}
-	c, err := f.client()
-	if err != nil {
-		return err
-	}
 	var in partnerd.SuspendInput
 	if *reason != "" {
 		in.Reason = reason
 	}
-	a, err := c.SuspendAccount(withKey(ctx, *key), "", pos[0], in)
-	if err != nil {
-		return err
-	}
-	return printProfile(f, env, a)
+	return changeProfile(ctx, f, env, *key, func(ctx context.Context, c *client.Client) (*partnerd.Account, error) {
+		return c.SuspendAccount(ctx, "", pos[0], in)
+	})
 }
 
 func accountsActivate(ctx context.Context, args []string, env environment) error {
@@ -193,15 +202,9 @@ func accountsActivate(ctx context.Context, args []string, env environment) error
 	if err != nil {
 		return err
 	}
-	c, err := f.client()
-	if err != nil {
-		return err
-	}
-	a, err := c.ActivateAccount(withKey(ctx, *key), "", pos[0])
-	if err != nil {
-		return err
-	}
-	return printProfile(f, env, a)
+	return changeProfile(ctx, f, env, *key, func(ctx context.Context, c *client.Client) (*partnerd.Account, error) {
+		return c.ActivateAccount(ctx, "", pos[0])
+	})
 }
 
 func accountsClose(ctx context.Context, args []string, env environment) error {
@@ -215,15 +218,9 @@ func accountsClose(ctx context.Context, args []string, env environment) error {
 	if !*yes {
 		return usageError{fmt.Sprintf("closing %s cannot be undone: its balance goes back to you, its numbers to the pool, its token stops working; add --yes\n\n%s", pos[0], f.usage())}
 	}
-	c, err := f.client()
-	if err != nil {
-		return err
-	}
-	a, err := c.CloseAccount(withKey(ctx, *key), "", pos[0])
-	if err != nil {
-		return err
-	}
-	return printProfile(f, env, a)
+	return changeProfile(ctx, f, env, *key, func(ctx context.Context, c *client.Client) (*partnerd.Account, error) {
+		return c.CloseAccount(ctx, "", pos[0])
+	})
 }
 
 func accountsRotateToken(ctx context.Context, args []string, env environment) error {
