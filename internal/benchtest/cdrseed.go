@@ -44,6 +44,12 @@ type SeededCDRs struct {
 	Now       int64    `json:"now"`      // when the month of calls ends
 }
 
+// Key is the secret key to open the database with.
+func (s *SeededCDRs) Key() []byte {
+	k, _ := hex.DecodeString(s.KeyHex)
+	return k
+}
+
 // Open opens the seeded database for reading; it is closed when tb ends.
 func (s *SeededCDRs) Open(tb testing.TB) *sqlstore.DB {
 	tb.Helper()
@@ -294,37 +300,38 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 
 // OpenPostgres returns the seeded database moved with sqlstore.Copy (as
 // `partnerd copy` does) into PostgreSQL, or skips when no server is
-// configured. The copy takes minutes, so it is kept in a database named
-// after the seed's version and reused while it holds the seed's CDRs.
+// configured. The copy takes minutes, so, as with the SQLite files
+// (mustCached), it is made once per seed into a base database
+// (partnerd_bench_cdrs_v3), and each schema gets a clone of it
+// (CREATE DATABASE … TEMPLATE, a file copy) that the store migrates when
+// it opens it. A base it cannot migrate is left alone and the schema's
+// database is copied anew.
 func (s *SeededCDRs) OpenPostgres(tb testing.TB) *sqlstore.DB {
 	tb.Helper()
 	admin := pgtest.Require(tb)
 	ctx := context.Background()
-	u, err := url.Parse(admin)
+	schema, err := schemaVersion()
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("schema version: %v", err)
 	}
-	name := "partnerd_bench_" + strings.ReplaceAll(cdrSeedVersion, "-", "_")
-	u.Path = "/" + name
-	dsn := u.String()
-	raw, err := sql.Open("pgx", dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer raw.Close()
-	var n int
-	// The same seed: its partner's CDRs (a new schema seeds anew).
-	if raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM cdrs WHERE partner_id = $1`, s.PartnerID).Scan(&n); n != CDRsEach {
-		raw.Close()
-		if _, err := pgtest.Recreate(admin, name); err != nil {
-			tb.Fatal(err)
+	seed := strings.ReplaceAll(cdrSeedVersion, "-", "_")
+	base, name := "partnerd_bench_"+seed, "partnerd_bench_"+schema+"_"+seed
+	if !s.seededIn(ctx, tb, admin, name) {
+		if !s.seededIn(ctx, tb, admin, base) {
+			start := time.Now()
+			if err := s.copyTo(ctx, tb, admin, base); err != nil {
+				tb.Fatalf("copy the CDR seed to PostgreSQL: %v", err)
+			}
+			tb.Logf("copied the CDR seed into %s in %v", base, time.Since(start).Round(time.Millisecond))
 		}
-		if err := s.copyTo(ctx, tb, dsn); err != nil {
-			tb.Fatalf("copy the CDR seed to PostgreSQL: %v", err)
+		if err := s.cloneTo(ctx, admin, base, name); err != nil {
+			tb.Logf("clone %s: %v; copying the seed instead", base, err)
+			if err := s.copyTo(ctx, tb, admin, name); err != nil {
+				tb.Fatalf("copy the CDR seed to PostgreSQL: %v", err)
+			}
 		}
 	}
-	k, _ := hex.DecodeString(s.KeyHex)
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: dsn}, sqlstore.Options{SecretKey: k})
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: dbDSN(tb, admin, name)}, sqlstore.Options{SecretKey: s.Key()})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -332,18 +339,62 @@ func (s *SeededCDRs) OpenPostgres(tb testing.TB) *sqlstore.DB {
 	return db
 }
 
-func (s *SeededCDRs) copyTo(ctx context.Context, tb testing.TB, dsn string) error {
-	k, _ := hex.DecodeString(s.KeyHex)
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: dsn}, sqlstore.Options{SecretKey: k})
+// dbDSN is admin's DSN with the database name.
+func dbDSN(tb testing.TB, admin, name string) string {
+	u, err := url.Parse(admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// seededIn reports whether the database name holds the seed: its
+// partner's CDRs (a database that does not exist holds none).
+func (s *SeededCDRs) seededIn(ctx context.Context, tb testing.TB, admin, name string) bool {
+	raw, err := sql.Open("pgx", dbDSN(tb, admin, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM cdrs WHERE partner_id = $1`, s.PartnerID).Scan(&n)
+	return n == CDRsEach
+}
+
+// cloneTo makes the database name a copy of base migrated by the store,
+// with fresh statistics.
+func (s *SeededCDRs) cloneTo(ctx context.Context, admin, base, name string) error {
+	raw, err := sql.Open("pgx", admin)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := sqlstore.Copy(ctx, s.Open(tb), db, io.Discard); err != nil {
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
 		return err
 	}
-	// As in SeededPostgres: statistics and a visibility map, as settled
-	// production tables have.
+	if _, err := raw.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+base); err != nil {
+		return err
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + name
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: u.String()}, sqlstore.Options{SecretKey: s.Key()})
+	if err == nil {
+		db.Close()
+		err = analyze(ctx, u.String())
+	}
+	if err != nil {
+		raw.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+	}
+	return err
+}
+
+// analyze gives the database at dsn statistics and a visibility map, as
+// settled production tables have (as in SeededPostgres).
+func analyze(ctx context.Context, dsn string) error {
 	raw, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return err
@@ -351,4 +402,22 @@ func (s *SeededCDRs) copyTo(ctx context.Context, tb testing.TB, dsn string) erro
 	defer raw.Close()
 	_, err = raw.ExecContext(ctx, `VACUUM ANALYZE`)
 	return err
+}
+
+// copyTo creates the database name anew and copies the seed (in this
+// tree's schema) into it.
+func (s *SeededCDRs) copyTo(ctx context.Context, tb testing.TB, admin, name string) error {
+	dsn, err := pgtest.Recreate(admin, name)
+	if err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "postgres", DSN: dsn}, sqlstore.Options{SecretKey: s.Key()})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := sqlstore.Copy(ctx, s.Open(tb), db, io.Discard); err != nil {
+		return err
+	}
+	return analyze(ctx, dsn)
 }
