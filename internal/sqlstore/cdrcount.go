@@ -13,16 +13,22 @@ import (
 // The totals of a partner's CDR lists (meta.total) without counting a
 // month of rows: every charge adds its call to the counts of its day
 // (in the partner's zone), direction, status (usage_daily), hangup cause
-// (usage_daily_cause) and billed seconds (usage_daily_billsec, migration
-// 00020), in the charge's transaction. A list whose days are whole days
-// and whose other filters one of these tables answers sums a few hundred
-// rows; any other list counts its rows.
+// and whether it was answered (usage_daily_cause, 00020 and 00021) and
+// billed seconds (usage_daily_billsec, 00020), in the charge's
+// transaction. A list whose days are whole days and whose other filters
+// one of these tables answers sums a few hundred rows; any other list
+// counts its rows.
 
 type causeKey struct {
 	partnerID string
 	day       int64
 	kind      string
 	cause     string // "" for none
+}
+
+// causeCounts are a cause's calls, and how many of them were answered.
+type causeCounts struct {
+	calls, answered int64
 }
 
 type billsecKey struct {
@@ -36,14 +42,19 @@ type billsecKey struct {
 // counts the CDR lists' hangup_cause and duration filters read.
 func (b *usageBatch) addCallFilters(partnerID string, day int64, direction string, hangupCause *string, billsec int) {
 	if b.causes == nil {
-		b.causes = make(map[causeKey]int64)
+		b.causes = make(map[causeKey]causeCounts)
 		b.billsec = make(map[billsecKey]int64)
 	}
 	cause := ""
 	if hangupCause != nil {
 		cause = *hangupCause
 	}
-	b.causes[causeKey{partnerID, day, direction, cause}]++
+	c := b.causes[causeKey{partnerID, day, direction, cause}]
+	c.calls++
+	if billsec > 0 {
+		c.answered++ // the answered status (partnerd.CallStatus)
+	}
+	b.causes[causeKey{partnerID, day, direction, cause}] = c
 	b.billsec[billsecKey{partnerID, day, direction, int64(billsec)}]++
 }
 
@@ -57,9 +68,10 @@ func (b *usageBatch) writeFilterCounts(tx *txn) error {
 	})
 	rows := make([][]any, len(causes))
 	for i, k := range causes {
-		rows[i] = []any{k.partnerID, k.day, k.kind, k.cause, b.causes[k]}
+		c := b.causes[k]
+		rows[i] = []any{k.partnerID, k.day, k.kind, k.cause, c.calls, c.answered}
 	}
-	if err := addCounts(tx, "usage_daily_cause", "partner_id, day, kind, hangup_cause", rows); err != nil {
+	if err := addCounts(tx, "usage_daily_cause", "partner_id, day, kind, hangup_cause", []string{"calls", "answered"}, rows); err != nil {
 		return err
 	}
 	secs := slices.SortedFunc(maps.Keys(b.billsec), func(x, y billsecKey) int {
@@ -70,20 +82,25 @@ func (b *usageBatch) writeFilterCounts(tx *txn) error {
 	for i, k := range secs {
 		rows[i] = []any{k.partnerID, k.day, k.kind, k.billsec, b.billsec[k]}
 	}
-	return addCounts(tx, "usage_daily_billsec", "partner_id, day, kind, billsec", rows)
+	return addCounts(tx, "usage_daily_billsec", "partner_id, day, kind, billsec", []string{"calls"}, rows)
 }
 
-// addCounts adds each row's calls (its last value) to the row of table
-// with its key (the other values): several rows per statement, in chunks
-// of a power of two, so that a few prepared statements serve any batch.
-func addCounts(tx *txn, table, key string, rows [][]any) error {
+// addCounts adds each row's counts (its last len(counts) values, in the
+// columns counts names) to the row of table with its key (the other
+// values): several rows per statement, in chunks of a power of two, so
+// that a few prepared statements serve any batch.
+func addCounts(tx *txn, table, key string, counts []string, rows [][]any) error {
+	set := make([]string, len(counts))
+	for i, c := range counts {
+		set[i] = c + ` = ` + table + `.` + c + ` + excluded.` + c
+	}
 	for len(rows) > 0 {
 		n := 64
 		for n > len(rows) {
 			n /= 2
 		}
 		var q strings.Builder
-		q.WriteString(`INSERT INTO ` + table + ` (` + key + `, calls) VALUES `)
+		q.WriteString(`INSERT INTO ` + table + ` (` + key + `, ` + strings.Join(counts, ", ") + `) VALUES `)
 		args := make([]any, 0, n*len(rows[0]))
 		for i, r := range rows[:n] {
 			if i > 0 {
@@ -92,7 +109,7 @@ func addCounts(tx *txn, table, key string, rows [][]any) error {
 			q.WriteString("(" + strings.Repeat("?, ", len(r)-1) + "?)")
 			args = append(args, r...)
 		}
-		q.WriteString(` ON CONFLICT (` + key + `) DO UPDATE SET calls = ` + table + `.calls + excluded.calls`)
+		q.WriteString(` ON CONFLICT (` + key + `) DO UPDATE SET ` + strings.Join(set, ", "))
 		if _, err := tx.exec(q.String(), args...); err != nil {
 			return err
 		}
@@ -102,13 +119,18 @@ func addCounts(tx *txn, table, key string, rows [][]any) error {
 }
 
 // usageCount is the number of the partner's calls that f selects, from
-// the counts, when one of their tables answers f (ok false otherwise):
-// f's days are local midnights in the partner's zone, which the counts'
-// days are counted in, and f filters on nothing else but its direction
-// and one of: a status, a hangup cause, or billed seconds (with the
-// answered status, which they imply).
+// the counts, when their tables answer f (ok false otherwise): f's days
+// are local midnights in the partner's zone, which the counts' days are
+// counted in, and f filters on nothing else but its direction and a
+// status, a hangup cause or billed seconds, or a combination of them
+// that the tables answer: a cause with a status, billed seconds with the
+// answered status, and any status that is not answered with billed
+// seconds (such calls bill none).
 func (db *DB) usageCount(ctx context.Context, partnerID string, f partnerd.CDRFilter) (n int, ok bool, err error) {
 	if f.From.IsZero() || f.To.IsZero() || f.FromNumber != "" || f.ToNumber != "" || f.Search != "" {
+		return 0, false, nil
+	}
+	if _, known := cdrStatusSQL[f.Status]; f.Status != "" && !known {
 		return 0, false, nil
 	}
 	where, args := `partner_id = ? AND day >= ? AND day < ?`,
@@ -117,14 +139,36 @@ func (db *DB) usageCount(ctx context.Context, partnerID string, f partnerd.CDRFi
 		where += ` AND kind = ?`
 		args = append(args, f.Direction)
 	}
+	seconds := f.MinBillsec != nil || f.MaxBillsec != nil
+	if seconds && f.Status != "" && f.Status != partnerd.CallAnswered {
+		// A call that was not answered billed 0 seconds: the bounds
+		// keep all of them or none.
+		if (f.MinBillsec != nil && *f.MinBillsec > 0) || (f.MaxBillsec != nil && *f.MaxBillsec < 0) {
+			return 0, true, nil
+		}
+		seconds = false
+	}
 	var query string
-	switch seconds := f.MinBillsec != nil || f.MaxBillsec != nil; {
-	case f.HangupCause != "" && !seconds && f.Status == "":
-		query = `SELECT COALESCE(SUM(calls), 0) FROM usage_daily_cause WHERE ` + where + ` AND hangup_cause = ?`
-		args = append(args, f.HangupCause)
-	case f.HangupCause != "":
+	switch {
+	case f.HangupCause != "" && seconds:
 		return 0, false, nil
-	case seconds && (f.Status == "" || f.Status == partnerd.CallAnswered):
+	case f.HangupCause != "":
+		column := "calls"
+		switch f.Status {
+		case "":
+		case partnerd.CallAnswered:
+			column = "answered"
+		default:
+			// Unanswered calls of a cause all have the status the cause
+			// gives them.
+			if partnerd.CallStatus(0, &f.HangupCause) != f.Status {
+				return 0, true, nil
+			}
+			column = "calls - answered"
+		}
+		query = `SELECT COALESCE(SUM(` + column + `), 0) FROM usage_daily_cause WHERE ` + where + ` AND hangup_cause = ?`
+		args = append(args, f.HangupCause)
+	case seconds:
 		lo := 0
 		if f.MinBillsec != nil {
 			lo = *f.MinBillsec
@@ -138,14 +182,9 @@ func (db *DB) usageCount(ctx context.Context, partnerID string, f partnerd.CDRFi
 			query += ` AND billsec <= ?`
 			args = append(args, *f.MaxBillsec)
 		}
-	case seconds:
-		return 0, false, nil
 	default:
 		column := map[string]string{"": "calls", partnerd.CallAnswered: "answered", partnerd.CallFailed: "failed",
 			partnerd.CallNoAnswer: "no_answer", partnerd.CallBusy: "busy"}[f.Status]
-		if column == "" {
-			return 0, false, nil
-		}
 		query = `SELECT COALESCE(SUM(` + column + `), 0) FROM usage_daily WHERE ` + where + ` AND kind <> 'rental'`
 	}
 	err = db.queryRow(ctx, query, args...).Scan(&n)

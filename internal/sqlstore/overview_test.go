@@ -131,7 +131,9 @@ func checkOverview(t *testing.T, db *sqlstore.DB) {
 			c := customers[rng.IntN(len(customers))]
 			cause := causes[rng.IntN(len(causes))]
 			billsec := 0
-			if cause == "NORMAL_CLEARING" && rng.IntN(5) > 0 {
+			if cause == "NORMAL_CLEARING" && rng.IntN(5) > 0 || rng.IntN(8) == 0 {
+				// Now and then a busy or unanswered call with billed
+				// seconds too, which makes it answered.
 				billsec = 1 + rng.IntN(900)
 			}
 			start := now.Add(-time.Duration(rng.IntN(6*3600)) * time.Second)
@@ -421,9 +423,21 @@ func checkCDRCounts(t *testing.T, db *sqlstore.DB, partnerID string, cdrs []over
 		{MinDuration: str("0")}, {MinDuration: str("1")}, {MinDuration: str("60")}, {MinDuration: str("300")},
 		{MaxDuration: str("0")}, {MaxDuration: str("120")}, {MinDuration: str("60"), MaxDuration: str("120")},
 		{MinDuration: str("60"), Direction: str("inbound")}, {MaxDuration: str("60"), Status: str("answered")},
+		// A cause with a status (00021), and a status that is not
+		// answered with billed seconds.
+		{HangupCause: str("NORMAL_CLEARING"), Status: str("failed")}, {HangupCause: str("NORMAL_CLEARING"), Status: str("answered")},
+		{HangupCause: str("NO_ANSWER"), Status: str("no-answer")}, {HangupCause: str("NO_ANSWER"), Status: str("answered")},
+		{HangupCause: str("NO_ANSWER"), Status: str("busy")}, {HangupCause: str("USER_BUSY"), Status: str("busy"), Direction: str("inbound")},
+		{HangupCause: str("CALL_REJECTED"), Status: str("failed"), Direction: str("outbound")},
+		{HangupCause: str("CALL_REJECTED"), Status: str("no-answer")},
+		{MaxDuration: str("0"), Status: str("busy")}, {MinDuration: str("0"), Status: str("failed"), Direction: str("outbound")},
+		{MinDuration: str("1"), Status: str("no-answer")}, {MinDuration: str("30"), MaxDuration: str("600"), Status: str("busy")},
+		{MinDuration: str("30"), Status: str("answered"), Direction: str("outbound")},
+		{HangupCause: str("NO_ANSWER"), Status: str("no-answer"), MaxDuration: str("0")},
+		{HangupCause: str("USER_BUSY"), Status: str("busy"), MinDuration: str("5")},
 		// Combinations the counts cannot answer: the rows are counted.
-		{HangupCause: str("NORMAL_CLEARING"), Status: str("failed")}, {MaxDuration: str("0"), Status: str("busy")},
 		{HangupCause: str("NORMAL_CLEARING"), MinDuration: str("100")},
+		{HangupCause: str("NO_ANSWER"), Status: str("answered"), MinDuration: str("10")},
 		{Search: str("555")}, {Search: str("50100")}, {Search: str("ov-late")}, {Search: str("ov-1")}, {Search: str("20712")},
 		{Search: str("e-1")}, {Search: str("0")}, {Search: str("zz9")},
 	}

@@ -47,7 +47,7 @@ type usageBatch struct {
 	order   []usageKey        // first-touch order: one lock order per batch
 	aorder  []accountUsageKey // likewise
 	// The CDR lists' filter counts (cdrcount.go).
-	causes  map[causeKey]int64
+	causes  map[causeKey]causeCounts
 	billsec map[billsecKey]int64
 }
 
