@@ -51,8 +51,8 @@ func (b *usageBatch) addCallFilters(partnerID string, day int64, direction strin
 	}
 	c := b.causes[causeKey{partnerID, day, direction, cause}]
 	c.calls++
-	if billsec > 0 {
-		c.answered++ // the answered status (partnerd.CallStatus)
+	if partnerd.CallStatus(billsec, hangupCause) == partnerd.CallAnswered {
+		c.answered++
 	}
 	b.causes[causeKey{partnerID, day, direction, cause}] = c
 	b.billsec[billsecKey{partnerID, day, direction, int64(billsec)}]++

