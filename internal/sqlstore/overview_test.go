@@ -207,6 +207,27 @@ func checkOverview(t *testing.T, db *sqlstore.DB) {
 		}
 	}
 	now := *clock.Load()
+	// The dashboard's customer figures by status: a suspended customer
+	// under the low-balance threshold (not counted low: only active ones
+	// are), and a closed one.
+	for i, status := range []string{partnerd.StatusSuspended, partnerd.StatusClosed} {
+		a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "Customer " + status,
+			Email: fmt.Sprintf("%s-%d@overview.example", status, rand.Int()), Password: "SecurePass@123", Phone: "9431538535", Country: "IN"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: int64(50_00 + i)}); err != nil {
+			t.Fatal(err)
+		}
+		if status == partnerd.StatusSuspended {
+			_, err = db.SuspendAccount(ctx, p.ID, a.AuthID, partnerd.SuspendInput{})
+		} else {
+			_, err = db.CloseAccount(ctx, p.ID, a.AuthID)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, zone := range []string{"Asia/Kolkata", "UTC"} {
 		if zone == "UTC" {
 			// A new zone recounts every day.
@@ -227,8 +248,8 @@ func checkOverview(t *testing.T, db *sqlstore.DB) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: dashboard (-brute force +aggregates):\n%s", zone, diff)
 		}
-		if got.CallsThisMonth == 0 || got.SpendThisMonth == 0 {
-			t.Errorf("%s: nothing this month: %+v (the test must cover it)", zone, got)
+		if got.CallsThisMonth == 0 || got.SpendThisMonth == 0 || got.AccountsSuspended == 0 || got.AccountsLowBalance == 0 {
+			t.Errorf("%s: nothing this month, or no suspended or low customer: %+v (the test must cover them)", zone, got)
 		}
 		checkCDRCounts(t, db, p.ID, cdrs, now, loc)
 		// Analytics sums the days of a span, or subtracts two usage
