@@ -60,10 +60,12 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"Calls", "/console/calls"},
 		{"CallsFiltered", "/console/calls?status=answered&min_duration=30&call_direction=outbound"},
 		{"CallsCustomer", "/console/calls?account=" + seeded.Accounts[len(seeded.Accounts)/2]},
+		{"CallsSearch", "/console/calls?search=5550042"},
 		{"Transactions", "/console/transactions"},
 		{"Numbers", "/console/numbers"},
 		{"Webhooks", "/console/webhooks"},
 		{"Settings", "/console/settings"},
+		{"Audit", "/console/audit"},
 	} {
 		b.Run(pg.name, func(b *testing.B) {
 			var times []time.Duration
