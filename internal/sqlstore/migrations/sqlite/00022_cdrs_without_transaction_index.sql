@@ -1,0 +1,10 @@
+-- +goose Up
+-- No query looks a call record up by its transaction: the CDR lists read a
+-- record's transaction_id from its row, and `ledger verify` reaches a call
+-- charge's record through its reference (the call_uuid, which is unique).
+-- The index cost every charged call an insert into one more B-tree, and on
+-- SQLite one more page written per commit.
+DROP INDEX cdrs_transaction;
+
+-- +goose Down
+CREATE INDEX cdrs_transaction ON cdrs (transaction_id) WHERE transaction_id IS NOT NULL;
