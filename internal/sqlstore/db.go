@@ -48,6 +48,8 @@ type DB struct {
 	// topupWake is signalled when an auto top-up crossing is written.
 	alertCfg  alertConfigs
 	topupWake wakeup
+	// decks caches rate decks for rating call records (rate_deck.go).
+	decks rateDecks
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time

@@ -6,5 +6,11 @@
 -- SQLite one more page written per commit.
 DROP INDEX cdrs_transaction;
 
+-- The version of the partner's rate deck, raised by every replacement in
+-- its transaction: a store rates call records with a deck it keeps in
+-- memory as long as the partner's row still shows the version it read.
+ALTER TABLE partners ADD COLUMN rate_deck_version INTEGER NOT NULL DEFAULT 0;
+
 -- +goose Down
+ALTER TABLE partners DROP COLUMN rate_deck_version;
 CREATE INDEX cdrs_transaction ON cdrs (transaction_id) WHERE transaction_id IS NOT NULL;

@@ -19,7 +19,13 @@ ALTER TABLE cdrs DROP CONSTRAINT cdrs_partner_id_fkey;
 ALTER TABLE cdrs DROP CONSTRAINT cdrs_account_auth_id_fkey;
 ALTER TABLE cdrs DROP CONSTRAINT cdrs_transaction_id_fkey;
 
+-- The version of the partner's rate deck, raised by every replacement in
+-- its transaction: a store rates call records with a deck it keeps in
+-- memory as long as the partner's row still shows the version it read.
+ALTER TABLE partners ADD COLUMN rate_deck_version BIGINT NOT NULL DEFAULT 0;
+
 -- +goose Down
+ALTER TABLE partners DROP COLUMN rate_deck_version;
 ALTER TABLE cdrs ADD CONSTRAINT cdrs_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES ledger_transactions (id);
 ALTER TABLE cdrs ADD CONSTRAINT cdrs_account_auth_id_fkey FOREIGN KEY (account_auth_id) REFERENCES accounts (auth_id);
 ALTER TABLE cdrs ADD CONSTRAINT cdrs_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES partners (id);
