@@ -71,6 +71,9 @@ type cdrOp struct {
 	ins      []partnerd.CDRInput
 	rejected []*partnerd.Error // decoding and validation refusals
 	now      time.Time
+	// out is set when the combiner (cdr_combine.go) charged the batch
+	// together with the others of its transaction in this pass.
+	out []partnerd.CDRResult
 }
 
 // results reports every record: those of out (nil for a record it did not
@@ -209,6 +212,14 @@ func (b *cdrBatch) read(tx *txn, o *cdrOp) error {
 }
 
 func (o *cdrOp) apply(tx *txn) (any, error) {
+	if o.out != nil {
+		return slices.Clone(o.out), nil
+	}
+	return o.charges(tx)
+}
+
+// charges rates and charges the batch's records in tx, and reports each.
+func (o *cdrOp) charges(tx *txn) ([]partnerd.CDRResult, error) {
 	out := make([]partnerd.CDRResult, len(o.ins))
 	seen := make(map[string]int, len(o.ins)) // call_uuid → its stored record in the batch
 	b := &cdrBatch{dups: make(map[string]partnerd.CDRResult), auths: make(map[string]*cdrAuth),
