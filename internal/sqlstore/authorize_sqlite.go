@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -161,3 +162,22 @@ func (authorizeCombinerSQLite) combine(ctx context.Context, q queryer, ops []bat
 	}
 	return nil
 }
+
+// matchRatesSQLite matches many numbers at once, over a JSON array of
+// [partner, direction, dialled digits]: for each, numbered from 1, the
+// rate of the longest of its first MaxPrefixLen prefixes, if any (n is
+// materialized so that each element is decoded once): a probe of the
+// primary key for each prefix of each number.
+var matchRatesSQLite = func() string {
+	prefixes := make([]string, partnerd.MaxPrefixLen)
+	for k := range prefixes {
+		prefixes[k] = fmt.Sprintf("substr(n.digits, 1, %d)", k+1)
+	}
+	return `WITH n AS MATERIALIZED (
+		SELECT key + 1 AS ord, value ->> 0 AS partner_id, value ->> 1 AS direction, value ->> 2 AS digits FROM json_each(?)
+	)
+	SELECT n.ord, r.prefix, r.rate_per_minute, r.initial_increment, r.subsequent_increment
+	FROM n JOIN rates r ON r.partner_id = n.partner_id AND r.direction = n.direction
+		AND r.prefix = (SELECT MAX(x.prefix) FROM rates x WHERE x.partner_id = n.partner_id AND x.direction = n.direction
+			AND x.prefix IN (` + strings.Join(prefixes, ", ") + `))`
+}()

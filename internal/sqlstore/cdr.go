@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -49,7 +47,6 @@ func (db *DB) PostCDRs(ctx context.Context, ins []partnerd.CDRInput, invalid []*
 	if valid == 0 {
 		return o.results(nil), nil
 	}
-	o.prematch(ctx)
 	res, err := doOnce(ctx, db, o)
 	if err != nil {
 		return nil, err
@@ -68,85 +65,15 @@ func inList(d dialect, column string, ids []string) (string, any) {
 	return column + ` IN (SELECT value FROM json_each(?))`, string(b)
 }
 
-// rateKey names a matched rate: the deck of partner, for a call of
-// direction to number.
-type rateKey struct{ partner, direction, number string }
-
-// prematch matches, on the read pool before the write, the rates of the
-// records that name their account and have no authorization yet: the
-// write re-uses them for the account's partner, which keeps those
-// queries off the writer. Any failure leaves the match to the write.
-func (o *cdrOp) prematch(ctx context.Context) {
-	var ids, calls []string
-	for i := range o.ins {
-		if o.rejected[i] == nil && o.ins[i].AccountAuthID != nil {
-			ids = append(ids, *o.ins[i].AccountAuthID)
-			calls = append(calls, o.ins[i].CallUUID)
-		}
-	}
-	if len(ids) == 0 {
-		return
-	}
-	partners := make(map[string]string)
-	cond, arg := inList(o.db.dialect, "auth_id", ids)
-	if err := o.db.scanRows(ctx, func(rows *sql.Rows) error {
-		var id, p string
-		err := rows.Scan(&id, &p)
-		partners[id] = p
-		return err
-	}, `SELECT auth_id, partner_id FROM accounts WHERE `+cond, arg); err != nil {
-		return
-	}
-	authorized := make(map[string]bool)
-	cond, arg = inList(o.db.dialect, "call_uuid", calls)
-	if err := o.db.scanRows(ctx, func(rows *sql.Rows) error {
-		var id string
-		err := rows.Scan(&id)
-		authorized[id] = true
-		return err
-	}, `SELECT call_uuid FROM authorizations WHERE `+cond, arg); err != nil {
-		return
-	}
-	o.rates = make(map[rateKey]*partnerd.Rate)
-	o.prematchMany(ctx, partners, authorized)
-}
-
-// toMatch yields each record whose rate prematch may match, with the key
-// it is matched under, once per key: a record that names an account of a
-// known partner, has no authorization (which carries its rate) and whose
-// key is not matched yet.
-func (o *cdrOp) toMatch(partners map[string]string, authorized map[string]bool) iter.Seq2[*partnerd.CDRInput, rateKey] {
-	return func(yield func(*partnerd.CDRInput, rateKey) bool) {
-		seen := make(map[rateKey]bool)
-		for i := range o.ins {
-			in := &o.ins[i]
-			if o.rejected[i] != nil || in.AccountAuthID == nil || authorized[in.CallUUID] {
-				continue
-			}
-			p, ok := partners[*in.AccountAuthID]
-			if !ok {
-				continue
-			}
-			k := rateKey{p, in.Direction, in.ToNumber}
-			if _, ok := o.rates[k]; ok || seen[k] {
-				continue
-			}
-			seen[k] = true
-			if !yield(in, k) {
-				return
-			}
-		}
-	}
-}
-
 // cdrOp charges one batch of call records in one transaction.
 type cdrOp struct {
 	db       *DB
 	ins      []partnerd.CDRInput
 	rejected []*partnerd.Error // decoding and validation refusals
 	now      time.Time
-	// rates are the rates prematch found, nil for no_rate.
-	rates map[rateKey]*partnerd.Rate
+	// out is set when the combiner (cdr_combine.go) charged the batch
+	// together with the others of its transaction in this pass.
+	out []partnerd.CDRResult
 }
 
 // results reports every record: those of out (nil for a record it did not
@@ -169,6 +96,7 @@ func (o *cdrOp) results(out []partnerd.CDRResult) []partnerd.CDRResult {
 type cdrAccount struct {
 	partnerID, currency string
 	loc                 *time.Location // the partner's, which its days are counted in
+	deckVersion         int64          // the partner's rate deck's (see rateDeck)
 	balance, reserved   int64
 	hasBalance          bool
 }
@@ -262,7 +190,7 @@ func (b *cdrBatch) read(tx *txn, o *cdrOp) error {
 	// their balance alerts (balanceMoved), which then finds them cached
 	// instead of reading them one by one.
 	cond, arg = inList(tx.dialect, "a.auth_id", ids)
-	q := `SELECT a.auth_id, a.partner_id, w.currency, w.balance, w.reserved, p.timezone, p.currency, ` + alertConfigColumns + `
+	q := `SELECT a.auth_id, a.partner_id, w.currency, w.balance, w.reserved, p.timezone, p.rate_deck_version, p.currency, ` + alertConfigColumns + `
 		FROM accounts a JOIN wallets w ON w.id = a.auth_id JOIN partners p ON p.id = a.partner_id
 		LEFT JOIN autotopup_settings s ON s.auth_id = a.auth_id AND s.enabled = 1 WHERE ` + cond
 	if tx.dialect.lockWallets != "" {
@@ -273,7 +201,7 @@ func (b *cdrBatch) read(tx *txn, o *cdrOp) error {
 		var id, tz, partnerCurrency string
 		var low, topup sql.NullInt64
 		a := &cdrAccount{hasBalance: true}
-		if err := rows.Scan(&id, &a.partnerID, &a.currency, &a.balance, &a.reserved, &tz, &partnerCurrency, &low, &topup); err != nil {
+		if err := rows.Scan(&id, &a.partnerID, &a.currency, &a.balance, &a.reserved, &tz, &a.deckVersion, &partnerCurrency, &low, &topup); err != nil {
 			return err
 		}
 		a.loc = partnerd.LoadLocation(tz)
@@ -284,6 +212,14 @@ func (b *cdrBatch) read(tx *txn, o *cdrOp) error {
 }
 
 func (o *cdrOp) apply(tx *txn) (any, error) {
+	if o.out != nil {
+		return slices.Clone(o.out), nil
+	}
+	return o.charges(tx)
+}
+
+// charges rates and charges the batch's records in tx, and reports each.
+func (o *cdrOp) charges(tx *txn) ([]partnerd.CDRResult, error) {
 	out := make([]partnerd.CDRResult, len(o.ins))
 	seen := make(map[string]int, len(o.ins)) // call_uuid → its stored record in the batch
 	b := &cdrBatch{dups: make(map[string]partnerd.CDRResult), auths: make(map[string]*cdrAuth),
@@ -372,8 +308,9 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 	if acct == nil {
 		acct = &cdrAccount{}
 		var tz string
-		err := tx.queryRow(`SELECT a.partner_id, w.currency, p.timezone FROM accounts a JOIN wallets w ON w.id = a.auth_id
-			JOIN partners p ON p.id = a.partner_id WHERE a.auth_id = ?`, authID).Scan(&acct.partnerID, &acct.currency, &tz)
+		err := tx.queryRow(`SELECT a.partner_id, w.currency, p.timezone, p.rate_deck_version FROM accounts a
+			JOIN wallets w ON w.id = a.auth_id JOIN partners p ON p.id = a.partner_id WHERE a.auth_id = ?`, authID).
+			Scan(&acct.partnerID, &acct.currency, &tz, &acct.deckVersion)
 		acct.loc = partnerd.LoadLocation(tz)
 		if errors.Is(err, sql.ErrNoRows) {
 			return &partnerd.Error{Code: partnerd.ECAccountNotFound, Message: fmt.Sprintf("account_auth_id %s is not a customer account.", authID)}, nil
@@ -383,13 +320,20 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 		}
 		b.accounts[authID] = acct
 	}
-	if r, ok := o.rates[rateKey{acct.partnerID, in.Direction, in.ToNumber}]; rate == nil && ok {
-		if r == nil {
-			return partnerd.ErrNoRate(in.Direction, in.ToNumber), nil
+	if rate == nil {
+		deck, err := o.db.rateDeck(tx, acct.partnerID, acct.deckVersion)
+		if err != nil {
+			return nil, err
 		}
-		rate = r
+		if deck != nil {
+			var refusal *partnerd.Error
+			if rate, refusal = deck.match(in.Direction, in.ToNumber); refusal != nil {
+				return refusal, nil
+			}
+		}
 	}
 	if rate == nil {
+		// A deck too large to keep in memory.
 		var err error
 		rate, err = matchRate(tx.queryRow, acct.partnerID, in.Direction, in.ToNumber)
 		var pe *partnerd.Error
@@ -487,89 +431,6 @@ func fieldRejection(field, code, message string) *partnerd.Error {
 	return &partnerd.Error{Code: partnerd.ECValidation, Message: message + ".",
 		Fields: []partnerd.FieldError{{Field: field, Code: code, Message: message}}}
 }
-
-// prematchMany is prematch's matching: every rate of the batch in one
-// query (on PostgreSQL one round trip instead of one per record; on
-// SQLite one statement's run instead of a hundred), each the longest
-// prefix of its number as matchRate finds it.
-func (o *cdrOp) prematchMany(ctx context.Context, partners map[string]string, authorized map[string]bool) {
-	var keys []rateKey
-	var ps, dirs, digits []string
-	for in, k := range o.toMatch(partners, authorized) {
-		d, ok := partnerd.DialledDigits(in.ToNumber)
-		if !ok || !slices.Contains(partnerd.Directions, in.Direction) {
-			continue // matchRate in the write refuses it
-		}
-		o.rates[k] = nil // no rate unless the query finds one
-		keys = append(keys, k)
-		ps, dirs, digits = append(ps, k.partner), append(dirs, in.Direction), append(digits, d)
-	}
-	if len(keys) == 0 {
-		return
-	}
-	query, args := matchRatesPG, []any{ps, dirs, digits}
-	if !o.db.dialect.dollarParams {
-		numbers := make([][3]string, len(keys))
-		for i := range keys {
-			numbers[i] = [3]string{ps[i], dirs[i], digits[i]}
-		}
-		b, err := json.Marshal(numbers)
-		if err != nil {
-			o.rates = nil
-			return
-		}
-		query, args = matchRatesSQLite, []any{string(b)}
-	}
-	found := make(map[rateKey]*partnerd.Rate, len(keys))
-	err := o.db.scanRows(ctx, func(rows *sql.Rows) error {
-		var ord int
-		r := &partnerd.Rate{}
-		if err := rows.Scan(&ord, &r.Prefix, &r.PerMinute, &r.InitialIncrement, &r.SubsequentIncrement); err != nil {
-			return err
-		}
-		if ord < 1 || ord > len(keys) {
-			return fmt.Errorf("rate match: unexpected position %d", ord)
-		}
-		r.Direction = keys[ord-1].direction
-		found[keys[ord-1]] = r
-		return nil
-	}, query, args...)
-	if err != nil {
-		o.rates = nil // the write matches them
-		return
-	}
-	for k, r := range found {
-		o.rates[k] = r
-	}
-}
-
-// matchRatesPG is matchRateQuery for many numbers at once: for each
-// (partner, direction, dialled digits), numbered from 1, the rate of the
-// longest of its first MaxPrefixLen prefixes, if any.
-var matchRatesPG = fmt.Sprintf(`SELECT n.ord, r.prefix, r.rate_per_minute, r.initial_increment, r.subsequent_increment
-	FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS n(partner_id, direction, digits, ord)
-	CROSS JOIN LATERAL (SELECT prefix, rate_per_minute, initial_increment, subsequent_increment FROM rates
-		WHERE partner_id = n.partner_id AND direction = n.direction
-			AND prefix IN (SELECT left(n.digits, k) FROM generate_series(1, %d) AS k)
-		ORDER BY prefix DESC LIMIT 1) r`, partnerd.MaxPrefixLen)
-
-// matchRatesSQLite is matchRatesPG for SQLite, over a JSON array of
-// [partner, direction, dialled digits] (n is materialized so that each
-// element is decoded once): a probe of the primary key for each prefix of
-// each number.
-var matchRatesSQLite = func() string {
-	prefixes := make([]string, partnerd.MaxPrefixLen)
-	for k := range prefixes {
-		prefixes[k] = fmt.Sprintf("substr(n.digits, 1, %d)", k+1)
-	}
-	return `WITH n AS MATERIALIZED (
-		SELECT key + 1 AS ord, value ->> 0 AS partner_id, value ->> 1 AS direction, value ->> 2 AS digits FROM json_each(?)
-	)
-	SELECT n.ord, r.prefix, r.rate_per_minute, r.initial_increment, r.subsequent_increment
-	FROM n JOIN rates r ON r.partner_id = n.partner_id AND r.direction = n.direction
-		AND r.prefix = (SELECT MAX(x.prefix) FROM rates x WHERE x.partner_id = n.partner_id AND x.direction = n.direction
-			AND x.prefix IN (` + strings.Join(prefixes, ", ") + `))`
-}()
 
 // scanRows runs a query of the transaction (a cached prepared statement)
 // and calls scan for each row.

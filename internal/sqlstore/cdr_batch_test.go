@@ -192,3 +192,90 @@ func TestAuthorizeConcurrentReservations(t *testing.T) {
 		t.Errorf("reserved %d of balance %d; the %d authorized calls reserved %d", acct.Reserved, acct.Balance, authorized, sum)
 	}
 }
+
+// A store rates call records with the rate deck it keeps in memory only
+// while that deck is the partner's: a deck replaced through another store
+// on the same database (another instance, or an operator command) rates
+// the very next record.
+func TestCDRRateDeckReplaced(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "p.db")
+		key := testKey(t)
+		dbs := []*sqlstore.DB{mustOpen(t, path, key), mustOpen(t, path, key)}
+		raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		testCDRRateDeckReplaced(t, dbs, raw, false, key)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		pgtest.Require(t)
+		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
+		var dbs []*sqlstore.DB
+		for range 2 {
+			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			dbs = append(dbs, db)
+		}
+		raw, err := sql.Open("pgx", src.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		testCDRRateDeckReplaced(t, dbs, raw, true, key)
+	})
+}
+
+func testCDRRateDeckReplaced(t *testing.T, dbs []*sqlstore.DB, raw *sql.DB, postgres bool, key []byte) {
+	ctx := context.Background()
+	s, err := benchtest.NewSwitch(ctx, dbs[0], raw, postgres, key, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := s.Customers[0]
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	post := func(id string) partnerd.CDRResult {
+		t.Helper()
+		answer := start.Add(time.Second)
+		res, err := dbs[1].PostCDRs(ctx, []partnerd.CDRInput{{CallUUID: id, Direction: partnerd.DirectionOutbound,
+			AccountAuthID: &acct, FromNumber: "+919700000001", ToNumber: "+918012345678", StartTime: start,
+			AnswerTime: &answer, EndTime: answer.Add(61 * time.Second), DurationSeconds: 62, Billsec: 61}},
+			make([]*partnerd.Error, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	cost := func(r partnerd.Rate) int64 { return r.Cost(61, "INR") }
+	// SwitchDeck's longest prefix of +918012345678 is 9180: 30/6 at 30.00.
+	first := partnerd.Rate{Direction: partnerd.DirectionOutbound, Prefix: "9180", PerMinute: 3000, InitialIncrement: 30, SubsequentIncrement: 6}
+	if r := post("deck-1"); r.Status != partnerd.CDRCharged || r.Cost != cost(first) {
+		t.Fatalf("with the first deck: %+v, want charged %d", r, cost(first))
+	}
+	second := partnerd.Rate{Direction: partnerd.DirectionOutbound, Prefix: "918012", PerMinute: 1200, InitialIncrement: 1, SubsequentIncrement: 1}
+	if err := dbs[0].ReplaceRateDeck(ctx, s.PartnerID, []partnerd.Rate{
+		{Direction: partnerd.DirectionOutbound, Prefix: "91", PerMinute: 6000, InitialIncrement: 60, SubsequentIncrement: 60}, second,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if r := post("deck-2"); r.Status != partnerd.CDRCharged || r.Cost != cost(second) {
+		t.Fatalf("with the second deck: %+v, want charged %d", r, cost(second))
+	}
+	if err := dbs[0].ReplaceRateDeck(ctx, s.PartnerID, []partnerd.Rate{
+		{Direction: partnerd.DirectionInbound, Prefix: "91", PerMinute: 100, InitialIncrement: 1, SubsequentIncrement: 1},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if r := post("deck-3"); r.Status != partnerd.CDRRejected || r.Err == nil || r.Err.Code != partnerd.ECNoRate {
+		t.Fatalf("with no outbound rate: %+v, want rejected no_rate", r)
+	}
+	for _, db := range dbs {
+		if err := db.VerifyLedger(ctx, io.Discard); err != nil {
+			t.Errorf("VerifyLedger: %v", err)
+		}
+	}
+}

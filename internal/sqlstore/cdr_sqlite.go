@@ -38,15 +38,8 @@ func (b *cdrBatch) flushSQLite(tx *txn, now int64) error {
 			entryArgs = append(entryArgs,
 				c.txID, c.authID, &pid, "customer", partnerd.TxDebit, -c.amount, c.after+c.amount, c.after, now,
 				c.txID, c.usageID, nil, "system", partnerd.TxDebit, c.amount, before, before+c.amount, now)
-			for id, amount := range map[string]int64{c.authID: -c.amount, c.usageID: c.amount} {
-				s := sums[id]
-				if s == nil {
-					s = &walletSum{}
-					sums[id] = s
-				}
-				s.amount += amount
-				s.n++
-			}
+			addSum(sums, c.authID, -c.amount)
+			addSum(sums, c.usageID, c.amount)
 		}
 		if _, err := tx.execRows(`INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, reference,
 			idempotency_key, created_at)`, 8, "", txArgs); err != nil {
@@ -99,4 +92,15 @@ func (b *cdrBatch) flushSQLite(tx *txn, now int64) error {
 		return fmt.Errorf("call records: %w", err)
 	}
 	return nil
+}
+
+// addSum adds one entry of amount to what the batch owes wallet id.
+func addSum(sums map[string]*walletSum, id string, amount int64) {
+	s := sums[id]
+	if s == nil {
+		s = &walletSum{}
+		sums[id] = s
+	}
+	s.amount += amount
+	s.n++
 }

@@ -48,6 +48,8 @@ type DB struct {
 	// topupWake is signalled when an auto top-up crossing is written.
 	alertCfg  alertConfigs
 	topupWake wakeup
+	// decks caches rate decks for rating call records (rate_deck.go).
+	decks rateDecks
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -150,7 +152,15 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 // the write lock briefly; temp_store=memory keeps the per-request
 // savepoint journals of a batch in memory instead of spilling them to temp
 // files (measured: about 16 writes per transfer, 10-20 % of the writer's CPU).
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)"
+// wal_autocheckpoint=8000 (32 MB of WAL, against 1,000 pages by default)
+// has the writer copy the WAL into the database every few dozen batches
+// of call records instead of every one or two: a batch of 100 CDRs of
+// many customers writes some 350 pages, mostly index leaves of those
+// customers (their CDRs', their ledger entries'), which later batches
+// write again, and a checkpoint writes each page once however often the
+// WAL holds it (measured: CDR ingest 10,200-10,700 -> 11,300-12,800/s,
+// transfers and authorizations unchanged or faster, authorize p99 lower).
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(8000)"
 
 func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error {
 	file := "file:" + (&url.URL{Path: path}).EscapedPath()

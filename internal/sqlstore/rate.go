@@ -26,11 +26,16 @@ func (db *DB) ReplaceRateDeck(ctx context.Context, partnerID string, deck []part
 		return err
 	}
 	return db.update(ctx, func(tx *txn) error {
-		var n int
-		if err := tx.queryRow(`SELECT COUNT(*) FROM partners WHERE id = ?`, partnerID).Scan(&n); err != nil {
+		// A new version tells every store that keeps the old deck in
+		// memory (rate_deck.go) to read it again.
+		res, err := tx.exec(`UPDATE partners SET rate_deck_version = rate_deck_version + 1 WHERE id = ?`, partnerID)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return err
+			}
 			return partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", partnerID)
 		}
 		if _, err := tx.exec(`DELETE FROM rates WHERE partner_id = ?`, partnerID); err != nil {

@@ -64,5 +64,5 @@ func BenchmarkPGB6Authorize64x3(b *testing.B) {
 func BenchmarkPGB7CDRIngest100(b *testing.B) {
 	e, s := pgSwitchBench(b)
 	b.ResetTimer()
-	benchCDRs(b, s, e.dbs[:1], switchBenchPosters, switchBenchCDRBatch)
+	reportCDRBatches(b, e.dbs[:1], func() { benchCDRs(b, s, e.dbs[:1], switchBenchPosters, switchBenchCDRBatch) })
 }

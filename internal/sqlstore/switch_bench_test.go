@@ -125,7 +125,17 @@ func BenchmarkB6Authorize64(b *testing.B) {
 func BenchmarkB7CDRIngest100(b *testing.B) {
 	s := switchBench(b)
 	b.ResetTimer()
-	benchCDRs(b, s, []*sqlstore.DB{s.DB}, switchBenchPosters, switchBenchCDRBatch)
+	reportCDRBatches(b, []*sqlstore.DB{s.DB}, func() { benchCDRs(b, s, []*sqlstore.DB{s.DB}, switchBenchPosters, switchBenchCDRBatch) })
+}
+
+// reportCDRBatches runs run and reports the writer's commits meanwhile,
+// and how many of the posts were charged together with others of their
+// transaction (combined/op, cdr_combine.go).
+func reportCDRBatches(b *testing.B, dbs []*sqlstore.DB, run func()) {
+	before := dbs[0].WriterStats()
+	benchtest.ReportBatches(b, dbs, false, run)
+	d := dbs[0].WriterStats().Sub(before)
+	b.ReportMetric(float64(d.Combined)/float64(b.N), "combined/op")
 }
 
 // ledgerBenchRun0 runs run and reports the writer's commits meanwhile.

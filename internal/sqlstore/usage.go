@@ -126,14 +126,7 @@ func (b *usageBatch) write(tx *txn) error {
 				spend = usage_daily.spend + excluded.spend`, args); err != nil {
 		return fmt.Errorf("usage: %w", err)
 	}
-	args = make([]any, 0, 5*len(b.aorder))
-	for _, k := range b.aorder {
-		s := b.account[k]
-		args = append(args, k.partnerID, k.day, k.authID, s.calls, s.cost)
-	}
-	if _, err := tx.execRows(`INSERT INTO usage_daily_account (partner_id, day, account_auth_id, calls, cost)`, 5,
-		` ON CONFLICT (partner_id, day, account_auth_id) DO UPDATE SET calls = usage_daily_account.calls + excluded.calls,
-				cost = usage_daily_account.cost + excluded.cost`, args); err != nil {
+	if err := b.writeAccounts(tx); err != nil {
 		return fmt.Errorf("usage: %w", err)
 	}
 	if err := b.writeFilterCounts(tx); err != nil {
@@ -145,6 +138,39 @@ func (b *usageBatch) write(tx *txn) error {
 		}
 	}
 	return nil
+}
+
+// accountUpsert adds to a customer's row of a day.
+const accountUpsert = ` ON CONFLICT (partner_id, day, account_auth_id) DO UPDATE SET calls = usage_daily_account.calls + excluded.calls,
+	cost = usage_daily_account.cost + excluded.cost`
+
+// writeAccounts adds the batch's customers' usage to their rows: on
+// PostgreSQL in one statement over arrays (a batch of calls of a hundred
+// customers was four round trips of multi-row VALUES), on SQLite in
+// multi-row statements.
+func (b *usageBatch) writeAccounts(tx *txn) error {
+	if len(b.aorder) == 0 {
+		return nil
+	}
+	if tx.dialect.dollarParams {
+		n := len(b.aorder)
+		partners, days, auths, calls, costs := make([]string, n), make([]int64, n), make([]string, n), make([]int64, n), make([]int64, n)
+		for i, k := range b.aorder {
+			s := b.account[k]
+			partners[i], days[i], auths[i], calls[i], costs[i] = k.partnerID, k.day, k.authID, s.calls, s.cost
+		}
+		_, err := tx.exec(`INSERT INTO usage_daily_account (partner_id, day, account_auth_id, calls, cost)
+			SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])`+accountUpsert,
+			partners, days, auths, calls, costs)
+		return err
+	}
+	args := make([]any, 0, 5*len(b.aorder))
+	for _, k := range b.aorder {
+		s := b.account[k]
+		args = append(args, k.partnerID, k.day, k.authID, s.calls, s.cost)
+	}
+	_, err := tx.execRows(`INSERT INTO usage_daily_account (partner_id, day, account_auth_id, calls, cost)`, 5, accountUpsert, args)
+	return err
 }
 
 // accountPartners lists the partners whose customers' usage the batch

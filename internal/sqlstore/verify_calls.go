@@ -15,9 +15,12 @@ import (
 
 // verifyChargeReasons finds a charge without its reason: a customer debit
 // that is neither a call with its CDR nor a number rental (I10 checks
-// that one's period), a call transaction no CDR names or whose amount
-// differs from what its CDR says was charged, or a CDR that says it
-// charged money with no transaction.
+// that one's period), a call transaction whose CDR (the one its reference
+// names) does not name it or says it charged another amount, a CDR that
+// names a transaction other than its call's charge (so no two CDRs name
+// one), or a CDR that says it charged money with no transaction. A call
+// charge's CDR is found through its reference, the call_uuid, which is
+// unique (cdrs carry no index by transaction, migration 00022).
 func verifyChargeReasons(tx *readTx) (string, error) {
 	var id, kind string
 	err := tx.QueryRow(`SELECT t.id, t.kind FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
@@ -29,18 +32,19 @@ func verifyChargeReasons(tx *readTx) (string, error) {
 	if !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
-	var charged, cdrs int64
-	err = tx.QueryRow(`SELECT t.id, COALESCE(-SUM(e.amount), 0),
-			(SELECT COUNT(*) FROM cdrs c WHERE c.transaction_id = t.id)
-		FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.wallet_kind = 'customer'
+	var charged int64
+	var named bool
+	err = tx.QueryRow(`SELECT t.id, COALESCE(-SUM(e.amount), 0), COALESCE(MIN(c.transaction_id) = t.id, false)
+		FROM ledger_transactions t LEFT JOIN cdrs c ON c.call_uuid = t.reference
+			LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.wallet_kind = 'customer'
 		WHERE t.kind = 'call'
 		GROUP BY t.id, t.seq
-		HAVING (SELECT COUNT(*) FROM cdrs c WHERE c.transaction_id = t.id) <> 1
-			OR COALESCE(-SUM(e.amount), 0) <> (SELECT MIN(c.cost - c.unbilled_amount) FROM cdrs c WHERE c.transaction_id = t.id)
-		ORDER BY t.seq LIMIT 1`).Scan(&id, &charged, &cdrs)
+		HAVING COALESCE(MIN(c.transaction_id) = t.id, false) = false
+			OR COALESCE(-SUM(e.amount), 0) <> MIN(c.cost - c.unbilled_amount)
+		ORDER BY t.seq LIMIT 1`).Scan(&id, &charged, &named)
 	if err == nil {
-		if cdrs != 1 {
-			return fmt.Sprintf("call transaction %s is named by %d CDRs, not one", id, cdrs), nil
+		if !named {
+			return fmt.Sprintf("call transaction %s is named by 0 CDRs, not one (its reference's)", id), nil
 		}
 		return fmt.Sprintf("call transaction %s charged %d minor units, not what its CDR says it charged", id, charged), nil
 	}
@@ -48,10 +52,31 @@ func verifyChargeReasons(tx *readTx) (string, error) {
 		return "", err
 	}
 	var callUUID string
+	err = tx.QueryRow(`SELECT c.call_uuid, c.transaction_id FROM cdrs c WHERE c.transaction_id IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM ledger_transactions t
+				WHERE t.id = c.transaction_id AND t.kind = 'call' AND t.reference = c.call_uuid)
+		ORDER BY c.seq LIMIT 1`).Scan(&callUUID, &id)
+	if err == nil {
+		return fmt.Sprintf("CDR %s names transaction %s, which is not its call's charge", callUUID, id), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
 	err = tx.QueryRow(`SELECT call_uuid FROM cdrs WHERE (cost > unbilled_amount) <> (transaction_id IS NOT NULL)
 		ORDER BY seq LIMIT 1`).Scan(&callUUID)
 	if err == nil {
 		return fmt.Sprintf("CDR %s: its charge and its transaction disagree (a charge without a transaction, or the reverse)", callUUID), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	// On PostgreSQL cdrs carry no foreign keys (migration 00022).
+	var account, partner string
+	err = tx.QueryRow(`SELECT c.call_uuid, c.account_auth_id, c.partner_id FROM cdrs c
+		WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.auth_id = c.account_auth_id AND a.partner_id = c.partner_id)
+		ORDER BY c.seq LIMIT 1`).Scan(&callUUID, &account, &partner)
+	if err == nil {
+		return fmt.Sprintf("CDR %s names account %s, which is not a customer of its partner %s", callUUID, account, partner), nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return "", err

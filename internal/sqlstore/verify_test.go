@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,6 +51,10 @@ func TestVerifyLedgerDetects(t *testing.T) {
 		{"charge for no call and no number", chargeSQL("adjustment", "txn_d"), "I11",
 			"transaction txn_d (adjustment) charges a customer for neither a call nor a number"},
 		{"call charge without its CDR", chargeSQL("call", "txn_c"), "I11", "call transaction txn_c is named by 0 CDRs"},
+		{"call charge whose CDR names another", callChargeSQL("txn_c", "c-1") + cdrSQL("c-1", "NULL", 5), "I11",
+			"call transaction txn_c is named by 0 CDRs"},
+		{"two CDRs naming one charge", callChargeSQL("txn_c", "c-1") + cdrSQL("c-1", "'txn_c'", 0) + cdrSQL("c-2", "'txn_c'", 0),
+			"I11", "CDR c-2 names transaction txn_c, which is not its call's charge"},
 		{"reserved money without reservations", `UPDATE wallets SET reserved = 7 WHERE id = '%C'`, "I12",
 			"wallet %C has 7 minor units reserved but its open reservations hold 0"},
 		{"reservation beyond the balance", `INSERT INTO authorizations (call_uuid, direction, account_auth_id, partner_id, authorized,
@@ -96,12 +101,34 @@ func TestVerifyLedgerDetects(t *testing.T) {
 // chargeSQL charges the customer of mustMovedMoney 0.05 as a balanced,
 // chained ledger transaction id of kind, with nothing else recorded.
 func chargeSQL(kind, id string) string {
+	return chargeRefSQL(kind, id, "NULL")
+}
+
+// callChargeSQL is chargeSQL of a call charge whose reference is callUUID.
+func callChargeSQL(id, callUUID string) string {
+	return chargeRefSQL("call", id, "'"+callUUID+"'")
+}
+
+// chargeRefSQL is chargeSQL with a reference (SQL: NULL or a quoted string).
+func chargeRefSQL(kind, id, reference string) string {
 	return `INSERT INTO wallets (id, kind, currency, balance, updated_at, entry_count) VALUES ('usage:INR', 'system', 'INR', 5, 0, 1);
-		INSERT INTO ledger_transactions (id, partner_id, kind, initiated_by, created_at) VALUES ('` + id + `', '%P', '` + kind + `', 'system', 0);
+		INSERT INTO ledger_transactions (id, partner_id, kind, initiated_by, reference, created_at)
+			VALUES ('` + id + `', '%P', '` + kind + `', 'system', ` + reference + `, 0);
 		INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount, balance_before, balance_after, created_at)
 		VALUES ('` + id + `', '%C', '%P', 'customer', 'debit', -5, 30000, 29995, 0),
 		       ('` + id + `', 'usage:INR', NULL, 'system', 'debit', 5, 0, 5, 0);
 		UPDATE wallets SET balance = balance - 5, entry_count = entry_count + 1 WHERE id = '%C'`
+}
+
+// cdrSQL records, after a statement, the customer's call callUUID of cost
+// 0.05, unbilled unbilled of it, naming transaction txID (SQL: NULL or a
+// quoted id).
+func cdrSQL(callUUID, txID string, unbilled int) string {
+	return fmt.Sprintf(`;
+		INSERT INTO cdrs (call_uuid, partner_id, account_auth_id, direction, from_number, to_number, start_time, end_time,
+			duration_seconds, billsec, prefix, rate_per_minute, cost, unbilled_amount, currency, transaction_id, created_at)
+		VALUES ('%s', '%%P', '%%C', 'outbound', '+919700000001', '+918012345678', 0, 60, 60, 60, '91', 5, 5, %d, 'INR', %s, 0)`,
+		callUUID, unbilled, txID)
 }
 
 // mustMovedMoney funds a partner with 1,000.00 and moves 300.00 to a new

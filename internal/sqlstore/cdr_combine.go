@@ -1,0 +1,56 @@
+package sqlstore
+
+import "context"
+
+// Combined CDR batches (see batchOp): the PostCDRs requests of one writer
+// transaction are charged as one batch, so that their reads, their
+// charges and records, and their usage are a few statements for all of
+// them instead of for each (on PostgreSQL, round trips made while the
+// transaction holds its wallets' locks). A record repeated in two
+// requests is a duplicate in the second, as it would be were they charged
+// one after the other. Should the combined batch fail, the writer runs
+// the requests again one by one, and the one at fault fails alone.
+
+func (o *cdrOp) combiner() combiner { return cdrCombiner{} }
+
+// lockKeys names no wallet: the combined read locks the accounts of every
+// request (those of their authorizations too), in one sorted statement.
+func (o *cdrOp) lockKeys() []string { return nil }
+
+func (o *cdrOp) combined() bool { return o.out != nil }
+
+func (o *cdrOp) setCombined(ok bool) {
+	if !ok {
+		o.out = nil
+	}
+}
+
+type cdrCombiner struct{}
+
+func (cdrCombiner) combine(ctx context.Context, q queryer, ops []batchOp) error {
+	tx, ok := q.(*txn)
+	if !ok {
+		return nil // not in a write transaction: every op runs on its own
+	}
+	all := &cdrOp{}
+	for _, b := range ops {
+		o := b.(*cdrOp)
+		all.db = o.db
+		all.ins = append(all.ins, o.ins...)
+		all.rejected = append(all.rejected, o.rejected...)
+		// The batch's records and charges bear the time of the latest
+		// request, the one nearest the commit.
+		if o.now.After(all.now) {
+			all.now = o.now
+		}
+	}
+	out, err := all.charges(tx)
+	if err != nil {
+		return err
+	}
+	for _, b := range ops {
+		o := b.(*cdrOp)
+		o.out, out = out[:len(o.ins):len(o.ins)], out[len(o.ins):]
+	}
+	return nil
+}
