@@ -66,6 +66,13 @@ func (b *usageBatch) writeFilterCounts(tx *txn) error {
 		return cmp.Or(strings.Compare(x.partnerID, y.partnerID), cmp.Compare(x.day, y.day),
 			strings.Compare(x.kind, y.kind), strings.Compare(x.cause, y.cause))
 	})
+	secs := slices.SortedFunc(maps.Keys(b.billsec), func(x, y billsecKey) int {
+		return cmp.Or(strings.Compare(x.partnerID, y.partnerID), cmp.Compare(x.day, y.day),
+			strings.Compare(x.kind, y.kind), cmp.Compare(x.billsec, y.billsec))
+	})
+	if tx.dialect.dollarParams {
+		return b.writeFilterCountsPG(tx, causes, secs)
+	}
 	rows := make([][]any, len(causes))
 	for i, k := range causes {
 		c := b.causes[k]
@@ -74,15 +81,42 @@ func (b *usageBatch) writeFilterCounts(tx *txn) error {
 	if err := addCounts(tx, "usage_daily_cause", "partner_id, day, kind, hangup_cause", []string{"calls", "answered"}, rows); err != nil {
 		return err
 	}
-	secs := slices.SortedFunc(maps.Keys(b.billsec), func(x, y billsecKey) int {
-		return cmp.Or(strings.Compare(x.partnerID, y.partnerID), cmp.Compare(x.day, y.day),
-			strings.Compare(x.kind, y.kind), cmp.Compare(x.billsec, y.billsec))
-	})
 	rows = make([][]any, len(secs))
 	for i, k := range secs {
 		rows[i] = []any{k.partnerID, k.day, k.kind, k.billsec, b.billsec[k]}
 	}
 	return addCounts(tx, "usage_daily_billsec", "partner_id, day, kind, billsec", []string{"calls"}, rows)
+}
+
+// writeFilterCountsPG adds the sorted counts to both tables in one
+// statement over arrays (unnest keeps their order, so rows are locked in
+// key order): one round trip, where addCounts' chunks of multi-row VALUES
+// took several per batch (1.0-1.4 ms of a 100-call batch's ~10 ms).
+func (b *usageBatch) writeFilterCountsPG(tx *txn, causes []causeKey, secs []billsecKey) error {
+	if len(causes) == 0 && len(secs) == 0 {
+		return nil
+	}
+	cp, cd, ck, cc, cn, ca := make([]string, len(causes)), make([]int64, len(causes)), make([]string, len(causes)),
+		make([]string, len(causes)), make([]int64, len(causes)), make([]int64, len(causes))
+	for i, k := range causes {
+		c := b.causes[k]
+		cp[i], cd[i], ck[i], cc[i], cn[i], ca[i] = k.partnerID, k.day, k.kind, k.cause, c.calls, c.answered
+	}
+	sp, sd, sk, sb, sn := make([]string, len(secs)), make([]int64, len(secs)), make([]string, len(secs)),
+		make([]int64, len(secs)), make([]int64, len(secs))
+	for i, k := range secs {
+		sp[i], sd[i], sk[i], sb[i], sn[i] = k.partnerID, k.day, k.kind, k.billsec, b.billsec[k]
+	}
+	_, err := tx.exec(`WITH causes AS (
+			INSERT INTO usage_daily_cause (partner_id, day, kind, hangup_cause, calls, answered)
+			SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])
+			ON CONFLICT (partner_id, day, kind, hangup_cause) DO UPDATE SET calls = usage_daily_cause.calls + excluded.calls,
+				answered = usage_daily_cause.answered + excluded.answered)
+		INSERT INTO usage_daily_billsec (partner_id, day, kind, billsec, calls)
+		SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])
+		ON CONFLICT (partner_id, day, kind, billsec) DO UPDATE SET calls = usage_daily_billsec.calls + excluded.calls`,
+		cp, cd, ck, cc, cn, ca, sp, sd, sk, sb, sn)
+	return err
 }
 
 // addCounts adds each row's counts (its last len(counts) values, in the
