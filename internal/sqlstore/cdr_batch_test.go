@@ -131,22 +131,8 @@ func testCDRBatchReads(t *testing.T, db *sqlstore.DB, raw *sql.DB, postgres bool
 func TestAuthorizeConcurrentReservations(t *testing.T) {
 	pgtest.Require(t)
 	ctx := context.Background()
-	src := postgresSource(t)
 	key := testKey(t)
-	var dbs []*sqlstore.DB
-	for range 2 {
-		db, err := sqlstore.Open(ctx, src, sqlstore.Options{SecretKey: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		dbs = append(dbs, db)
-	}
-	raw, err := sql.Open("pgx", src.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	dbs, raw := openPostgresInstances(t, postgresSource(t), key)
 	s, err := benchtest.NewSwitch(ctx, dbs[0], raw, true, key, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -211,21 +197,8 @@ func TestCDRRateDeckReplaced(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		pgtest.Require(t)
-		src, key := sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, testKey(t)
-		var dbs []*sqlstore.DB
-		for range 2 {
-			db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			dbs = append(dbs, db)
-		}
-		raw, err := sql.Open("pgx", src.DSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
+		key := testKey(t)
+		dbs, raw := openPostgresInstances(t, sqlstore.Source{Driver: "postgres", DSN: pgtest.FreshDSN(t)}, key)
 		testCDRRateDeckReplaced(t, dbs, raw, true, key)
 	})
 }
@@ -278,4 +251,25 @@ func testCDRRateDeckReplaced(t *testing.T, dbs []*sqlstore.DB, raw *sql.DB, post
 			t.Errorf("VerifyLedger: %v", err)
 		}
 	}
+}
+
+// openPostgresInstances opens two stores on src's database, as two
+// instances would, and a plain connection to it; all close with the test.
+func openPostgresInstances(t *testing.T, src sqlstore.Source, key []byte) ([]*sqlstore.DB, *sql.DB) {
+	t.Helper()
+	var dbs []*sqlstore.DB
+	for range 2 {
+		db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
+	}
+	raw, err := sql.Open("pgx", src.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return dbs, raw
 }
