@@ -11,10 +11,7 @@ import (
 
 func me(ctx context.Context, args []string, env environment) error {
 	f := newFlags("me", "", env)
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	c, err := f.client()
+	_, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -34,10 +31,7 @@ func accountsList(ctx context.Context, args []string, env environment) error {
 	search := f.String("search", "", "only accounts whose name or email contains this (any case), or with this auth_id")
 	status := f.String("status", "", "only accounts in this status: active, suspended or closed")
 	p := addPaging(f)
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	c, err := f.client()
+	_, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -58,11 +52,7 @@ func accountsList(ctx context.Context, args []string, env environment) error {
 
 func accountsGet(ctx context.Context, args []string, env environment) error {
 	f := newFlags("accounts get", "MA_…", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -129,11 +119,7 @@ func accountsCreate(ctx context.Context, args []string, env environment) error {
 
 func balance(ctx context.Context, args []string, env environment) error {
 	f := newFlags("balance", "[MA_…]", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}

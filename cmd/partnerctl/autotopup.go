@@ -23,11 +23,7 @@ func autoTopupOff(ctx context.Context, args []string, env environment) error {
 func autoTopupRead(ctx context.Context, name string, args []string, env environment,
 	op func(*client.Client, context.Context, string, string) (*partnerd.AutoTopup, error)) error {
 	f := newFlags(name, "MA_…", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -46,11 +42,7 @@ func autoTopupSet(ctx context.Context, args []string, env environment) error {
 	perMonth := f.String("max-per-month", "", "the most topped up in one month (required)")
 	count := f.Int("max-count-per-day", 0, "the most top-ups in one day, 1 to 1000 (required)")
 	disabled := f.Bool("disabled", false, "store the settings but leave auto top-up off")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}

@@ -109,11 +109,7 @@ func cdrsList(ctx context.Context, args []string, env environment) error {
 
 func cdrsGet(ctx context.Context, args []string, env environment) error {
 	f := newFlags("cdrs get", "MA_… CALL_UUID", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}

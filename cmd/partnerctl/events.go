@@ -48,11 +48,7 @@ func eventsList(ctx context.Context, args []string, env environment) error {
 
 func eventsGet(ctx context.Context, args []string, env environment) error {
 	f := newFlags("events get", "EVENT_ID", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}

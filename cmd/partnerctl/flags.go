@@ -95,6 +95,17 @@ func (f *cmdFlags) client(opts ...client.Option) (*client.Client, error) {
 	return client.New(*f.url, *f.authID, *f.authToken, opts...), nil
 }
 
+// parseClient parses args like parse, then returns the client as client
+// does: what nearly every command does first.
+func (f *cmdFlags) parseClient(args []string) ([]string, *client.Client, error) {
+	pos, err := f.parse(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := f.client()
+	return pos, c, err
+}
+
 // json reports --output json.
 func (f *cmdFlags) json() bool { return *f.output == "json" }
 

@@ -26,11 +26,7 @@ func move(ctx context.Context, name string, args []string, env environment) erro
 	f := newFlags(name, "MA_… AMOUNT", env)
 	description := f.String("description", "", "what the movement is for, shown in both logs")
 	key := f.String("idempotency-key", "", "a key of your own: running the command again with it moves the money once (default: a new key, kept across the command's retries)")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}

@@ -226,11 +226,7 @@ func accountsClose(ctx context.Context, args []string, env environment) error {
 func accountsRotateToken(ctx context.Context, args []string, env environment) error {
 	f := newFlags("accounts rotate-token", "MA_…", env)
 	key := lifecycleKey(f)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}

@@ -15,10 +15,7 @@ func numbersList(ctx context.Context, args []string, env environment) error {
 	status := f.String("status", "", "pool only: assigned or available")
 	search := f.String("search", "", "only numbers containing this")
 	p := addPaging(f)
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	c, err := f.client()
+	_, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -52,11 +49,7 @@ func numbersList(ctx context.Context, args []string, env environment) error {
 
 func numbersAssign(ctx context.Context, args []string, env environment) error {
 	f := newFlags("numbers assign", "MA_… NUMBER", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -72,11 +65,7 @@ func numbersAssign(ctx context.Context, args []string, env environment) error {
 
 func numbersRelease(ctx context.Context, args []string, env environment) error {
 	f := newFlags("numbers release", "MA_… NUMBER", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}

@@ -10,10 +10,7 @@ import (
 
 func dashboard(ctx context.Context, args []string, env environment) error {
 	f := newFlags("dashboard", "", env)
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	c, err := f.client()
+	_, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}

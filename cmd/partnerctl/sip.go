@@ -12,11 +12,7 @@ import (
 func sipList(ctx context.Context, args []string, env environment) error {
 	f := newFlags("sip-endpoints list", "MA_…", env)
 	p := addPaging(f)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -36,11 +32,7 @@ func sipCreate(ctx context.Context, args []string, env environment) error {
 	username := f.String("username", "", "3 to 64 characters of a-z 0-9 . _ - (required)")
 	password := f.String("password", "", "the SIP password, by the account password policy (required)")
 	alias := f.String("alias", "", "a name for the device or PBX")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -60,11 +52,7 @@ func sipCreate(ctx context.Context, args []string, env environment) error {
 
 func sipDelete(ctx context.Context, args []string, env environment) error {
 	f := newFlags("sip-endpoints delete", "MA_… ENDPOINT_ID", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}

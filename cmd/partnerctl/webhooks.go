@@ -51,10 +51,7 @@ func typesText(ts []string) string {
 func webhooksList(ctx context.Context, args []string, env environment) error {
 	f := newFlags("webhooks list", "", env)
 	p := addPaging(f)
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	c, err := f.client()
+	_, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -78,10 +75,7 @@ func webhooksCreate(ctx context.Context, args []string, env environment) error {
 	description := f.String("description", "", "what the endpoint is for")
 	show := f.Bool("show-secret", false, "print the signing secret too (else: partnerctl webhooks secret)")
 	key := lifecycleKey(f)
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	c, err := f.client()
+	_, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -98,11 +92,7 @@ func webhooksCreate(ctx context.Context, args []string, env environment) error {
 
 func webhooksGet(ctx context.Context, args []string, env environment) error {
 	f := newFlags("webhooks get", "ENDPOINT_ID", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -160,11 +150,7 @@ func webhooksUpdate(ctx context.Context, args []string, env environment) error {
 
 func webhooksDelete(ctx context.Context, args []string, env environment) error {
 	f := newFlags("webhooks delete", "ENDPOINT_ID", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -180,11 +166,7 @@ func webhooksDelete(ctx context.Context, args []string, env environment) error {
 
 func webhooksSecret(ctx context.Context, args []string, env environment) error {
 	f := newFlags("webhooks secret", "ENDPOINT_ID", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -227,11 +209,7 @@ func webhooksRotateSecret(ctx context.Context, args []string, env environment) e
 
 func webhooksTest(ctx context.Context, args []string, env environment) error {
 	f := newFlags("webhooks test", "ENDPOINT_ID", env)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
@@ -248,11 +226,7 @@ func webhooksDeliveries(ctx context.Context, args []string, env environment) err
 	f := newFlags("webhooks deliveries", "ENDPOINT_ID", env)
 	status := f.String("status", "", "only deliveries in this state: pending, succeeded, failed or dead")
 	p := addPaging(f)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	c, err := f.client()
+	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
