@@ -14,18 +14,14 @@ func eventsList(ctx context.Context, args []string, env environment) error {
 	f := newFlags("events list", "", env)
 	typ := f.String("type", "", "only events of this type, such as balance.transferred")
 	account := f.String("account", "", "only events of this customer (MA_…)")
-	from := f.String("from-date", "", "first day, YYYY-MM-DD, in the partner's time zone")
-	to := f.String("to-date", "", "last day, YYYY-MM-DD, in the partner's time zone")
+	days := addDays(f)
 	p := addPaging(f)
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
 	filter := partnerd.EventFilter{Type: *typ, Account: *account}
 	var err error
-	if filter.From, err = day("from-date", *from); err != nil {
-		return err
-	}
-	if filter.To, err = day("to-date", *to); err != nil {
+	if filter.From, filter.To, err = days.span(); err != nil {
 		return err
 	}
 	c, err := f.client()

@@ -141,5 +141,24 @@ func day(name, v string) (time.Time, error) {
 	return t, nil
 }
 
+// days are a list's --from-date and --to-date flags.
+type days struct{ from, to *string }
+
+func addDays(f *cmdFlags) days {
+	return days{
+		from: f.String("from-date", "", "first day, YYYY-MM-DD, in the partner's time zone"),
+		to:   f.String("to-date", "", "last day, YYYY-MM-DD, in the partner's time zone"),
+	}
+}
+
+// span returns the days given; a day not given is the zero time.
+func (d days) span() (from, to time.Time, err error) {
+	if from, err = day("from-date", *d.from); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	to, err = day("to-date", *d.to)
+	return from, to, err
+}
+
 // isTerminal reports whether f is a terminal.
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

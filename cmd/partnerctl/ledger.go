@@ -77,8 +77,7 @@ func transactions(ctx context.Context, args []string, env environment) error {
 	account := f.String("account", "", "one customer's log (MA_…); default: every customer's")
 	mine := f.Bool("partner", false, "the partner's own master wallet log instead")
 	typ := f.String("type", "", "only this transaction type (recharge, withdrawal, debit, refund, adjustment; fund, transfer_out, transfer_in with --partner)")
-	from := f.String("from-date", "", "first day, YYYY-MM-DD, in the partner's time zone")
-	to := f.String("to-date", "", "last day, YYYY-MM-DD, in the partner's time zone")
+	days := addDays(f)
 	p := addPaging(f)
 	file := f.String("file", "", `write every matching transaction as CSV to this file instead ("-" for stdout; paging flags unused), with a progress bar on a terminal`)
 	if _, err := f.parse(args); err != nil {
@@ -89,10 +88,7 @@ func transactions(ctx context.Context, args []string, env environment) error {
 	}
 	filter := partnerd.EntryFilter{Type: *typ}
 	var err error
-	if filter.From, err = day("from-date", *from); err != nil {
-		return err
-	}
-	if filter.To, err = day("to-date", *to); err != nil {
+	if filter.From, filter.To, err = days.span(); err != nil {
 		return err
 	}
 	c, err := f.client()
