@@ -32,10 +32,11 @@ func (db *DB) ReplaceRateDeck(ctx context.Context, partnerID string, deck []part
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err != nil {
-				return err
-			}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
 			return partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", partnerID)
 		}
 		if _, err := tx.exec(`DELETE FROM rates WHERE partner_id = ?`, partnerID); err != nil {

@@ -119,7 +119,7 @@ func (d *rateDeck) match(direction, number string) (*partnerd.Rate, *partnerd.Er
 	if !ok || !slices.Contains(partnerd.Directions, direction) {
 		return nil, partnerd.ErrNoRate(direction, number)
 	}
-	for n := len(digits); n > 0; n-- {
+	for n := min(len(digits), partnerd.MaxPrefixLen); n > 0; n-- {
 		if r, ok := d.rates[rateDeckKey{direction, digits[:n]}]; ok {
 			return r, nil
 		}
