@@ -118,12 +118,15 @@ func mustCached[T interface{ Key() []byte }](tb testing.TB, name string, read fu
 		return s
 	}
 	base := filepath.Join(os.TempDir(), "partnerd-bench-"+name)
-	if _, err := read(base); err != nil {
+	seed := func(dir string) {
 		start := time.Now()
-		if !publish(tb, base, read, func(path string) (T, error) { return build(context.Background(), path) }) {
+		if !publish(tb, dir, read, func(path string) (T, error) { return build(context.Background(), path) }) {
 			tb.Fatalf("seeding %s failed", name)
 		}
-		tb.Logf("seeded %s in %v into %s", name, time.Since(start).Round(time.Millisecond), base)
+		tb.Logf("seeded %s in %v into %s", name, time.Since(start).Round(time.Millisecond), dir)
+	}
+	if _, err := read(base); err != nil {
+		seed(base)
 	}
 	start := time.Now()
 	ok := publish(tb, dir, read, func(path string) (T, error) {
@@ -131,7 +134,7 @@ func mustCached[T interface{ Key() []byte }](tb testing.TB, name string, read fu
 		if err != nil {
 			return s, err
 		}
-		if err := copyFile(filepath.Join(base, "p.db"), path); err != nil {
+		if err := CopyFile(filepath.Join(base, "p.db"), path); err != nil {
 			return s, err
 		}
 		db, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: path},
@@ -141,14 +144,10 @@ func mustCached[T interface{ Key() []byte }](tb testing.TB, name string, read fu
 		}
 		return s, db.Close()
 	})
-	if !ok {
-		start = time.Now()
-		if !publish(tb, dir, read, func(path string) (T, error) { return build(context.Background(), path) }) {
-			tb.Fatalf("seeding %s failed", name)
-		}
-		tb.Logf("seeded %s in %v into %s", name, time.Since(start).Round(time.Millisecond), dir)
-	} else {
+	if ok {
 		tb.Logf("copied and migrated %s in %v into %s", base, time.Since(start).Round(time.Millisecond), dir)
+	} else {
+		seed(dir)
 	}
 	s, err := read(dir)
 	if err != nil {
@@ -184,9 +183,9 @@ func publish[T any](tb testing.TB, dir string, read func(dir string) (T, error),
 	return true
 }
 
-// copyFile copies the closed database at src (no -wal file: the store
-// checkpoints on close) to dst.
-func copyFile(src, dst string) error {
+// CopyFile copies the file src to dst, a new file (a database closed by
+// the store has no -wal file: the store checkpoints on close).
+func CopyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err

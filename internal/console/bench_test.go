@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -35,7 +34,7 @@ func BenchmarkConsolePages(b *testing.B) {
 	copied := *seeded
 	copied.Path = filepath.Join(b.TempDir(), "p.db")
 	for _, suffix := range []string{"", "-wal"} {
-		if err := copyFile(seeded.Path+suffix, copied.Path+suffix); err != nil && !os.IsNotExist(err) {
+		if err := benchtest.CopyFile(seeded.Path+suffix, copied.Path+suffix); err != nil && !os.IsNotExist(err) {
 			b.Fatal(err)
 		}
 	}
@@ -88,23 +87,6 @@ func BenchmarkConsolePages(b *testing.B) {
 			b.ReportMetric(float64(size)/1024, "KB/page")
 		})
 	}
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // mustBenchCustomer adds a funded customer with a number and 500 calls in
