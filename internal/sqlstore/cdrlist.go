@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -196,33 +197,19 @@ func (db *DB) cdrWhere(scope cdrScope, f partnerd.CDRFilter) (string, []any) {
 		args = append(args, *f.MaxBillsec)
 	}
 	if f.Search != "" {
-		where, args = db.cdrSearch(where, args, f.Search, scope.partnerWide)
+		where, args = db.cdrSearch(where, args, f.Search)
 	}
 	return where, args
 }
 
 // cdrSearch adds to where the calls whose from_number, to_number or
-// call_uuid holds term (LIKE, on both engines). On PostgreSQL, a search of
-// a partner's calls with 3+ characters is first looked up in a trigram
-// index (migration 00020): 40-150 ms where LIKE scanned the month in
-// 1.2-1.6 s (1,000,000 calls, on a loaded machine). One customer's calls
-// are fewer than the index would return: its own index reads them.
-//
-// SQLite has no such index. An FTS5 trigram index was measured and
-// dropped: phone numbers and sequence-numbered call_uuids are digits,
-// which make 1,000 trigrams, each in 2-100 % of the calls, and FTS5's
-// AND of trigrams reads their whole lists (157 ms for "5550042" against
-// 316 ms for LIKE, but 3.9 s against 0.7 ms for "555" in one customer's
-// calls), while its trigger added to every CDR's insert.
-func (db *DB) cdrSearch(where string, args []any, term string, partnerWide bool) (string, []any) {
+// call_uuid holds term (LIKE, on both engines). It checks every candidate
+// of a partner-wide search (listSearchHits), and filters one customer's
+// calls, which its own index reads, and a partner's calls in the order
+// they were recorded when a term is too short for trigrams, or held by
+// too many calls for its candidates to be fewer.
+func (db *DB) cdrSearch(where string, args []any, term string) (string, []any) {
 	like := "%" + escapeLike(term) + "%"
-	if partnerWide && db.dialect.name == postgresDialect.name && utf8.RuneCountInString(term) >= minTrigram {
-		// The join the index holds contains any term a column does.
-		// (No ESCAPE clause: backslash is PostgreSQL's default, and the
-		// clause would hide the pattern from the index.)
-		where += ` AND (c.from_number || ' ' || c.to_number || ' ' || c.call_uuid) LIKE ?`
-		args = append(args, like)
-	}
 	where += ` AND (c.from_number LIKE ? ESCAPE '\' OR c.to_number LIKE ? ESCAPE '\' OR c.call_uuid LIKE ? ESCAPE '\')`
 	return where, append(args, like, like, like)
 }
@@ -231,6 +218,11 @@ func (db *DB) cdrSearch(where string, args []any, term string, partnerWide bool)
 // newest first: by the order they were recorded (seq), which is total.
 // total, when not -1, is their number, known without counting.
 func (db *DB) listCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilter, total int) ([]*partnerd.CDR, int, error) {
+	if scope.partnerWide && utf8.RuneCountInString(f.Search) >= minTrigram {
+		if out, total, ok, err := db.listSearchHits(ctx, scope, f); ok || err != nil {
+			return out, total, err
+		}
+	}
 	where, args := db.cdrWhere(scope, f)
 	if total < 0 {
 		counted := where
@@ -266,6 +258,104 @@ func (db *DB) listCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilter
 	}
 	return out, total, rows.Err()
 }
+
+// defaultSearchHitsLimit bounds the candidates a partner-wide search
+// reads through its indexes (DB.searchHitsLimit). A term found in more
+// calls (a trunk's caller ID, on a month of calls) reads them faster in
+// recording order, as a plain filter.
+const defaultSearchHitsLimit = 50_000
+
+// searchHits returns a query of the seq of every call of the partner that
+// may hold term (3+ characters), and its arguments: the calls of the
+// numbers that hold it, found in the partner's distinct numbers and then
+// through the exact-number indexes, and the calls whose call_uuid's
+// trigrams hold it (migration 00023). Phone numbers are few beside calls,
+// and a call_uuid's trigrams are shared by few calls, where those of the
+// numbers (digits) are shared by most: the trigram index of all three
+// columns this replaced returned long lists to intersect and many calls to
+// check. Every candidate is then checked with cdrSearch's LIKE, so the
+// result is the same as the plain filter's.
+func (db *DB) searchHits(partnerID, term string) (string, []any) {
+	like := "%" + escapeLike(term) + "%"
+	numbers := `SELECT number FROM cdr_numbers WHERE partner_id = ? AND number LIKE ? ESCAPE '\'`
+	args := []any{partnerID, partnerID, like, partnerID, partnerID, like}
+	// UNION ALL: with UNION, SQLite merges the three in seq order, read
+	// from the partner's seq index past every call (0.5 s).
+	if db.dialect.name == postgresDialect.name {
+		// No ESCAPE clause: backslash is PostgreSQL's default, and the
+		// clause would hide the pattern from the index.
+		return `SELECT seq FROM cdrs WHERE partner_id = ? AND from_number IN (` + numbers + `)
+			UNION ALL SELECT seq FROM cdrs WHERE partner_id = ? AND to_number IN (` + numbers + `)
+			UNION ALL SELECT seq FROM cdrs WHERE call_uuid LIKE ?`, append(args, like)
+	}
+	// SQLite's planner is held to the number indexes, and FTS5 is given
+	// the trigram phrase: the term as a string, quotes doubled.
+	return `SELECT seq FROM cdrs INDEXED BY cdrs_partner_from WHERE partner_id = ? AND from_number IN (` + numbers + `)
+		UNION ALL SELECT seq FROM cdrs INDEXED BY cdrs_partner_to WHERE partner_id = ? AND to_number IN (` + numbers + `)
+		UNION ALL SELECT rowid FROM cdrs_uuid_search WHERE cdrs_uuid_search MATCH ?`,
+		append(args, `"`+strings.ReplaceAll(term, `"`, `""`)+`"`)
+}
+
+// listSearchHits is listCDRs for a partner-wide search of 3+ characters:
+// it reads the candidates searchHits finds, then the page of those f
+// selects, and their number, in one query. ok is false when the term has
+// more than db.searchHitsLimit candidates.
+func (db *DB) listSearchHits(ctx context.Context, scope cdrScope, f partnerd.CDRFilter) (_ []*partnerd.CDR, total int, ok bool, _ error) {
+	hits, args := db.searchHits(scope.args[0].(string), f.Search)
+	seqs := make([]int64, 0, 64)
+	err := db.scanRows(ctx, func(rows *sql.Rows) error {
+		var seq int64
+		err := rows.Scan(&seq)
+		seqs = append(seqs, seq)
+		return err
+	}, `SELECT seq FROM (`+hits+`) h LIMIT ?`, append(args, db.searchHitsLimit+1)...)
+	if err != nil || len(seqs) > db.searchHitsLimit {
+		return nil, 0, false, err
+	}
+	// A call of a number found as both caller and callee, or by its
+	// call_uuid too, came more than once.
+	slices.Sort(seqs)
+	seqs = slices.Compact(seqs)
+	out := []*partnerd.CDR{}
+	if len(seqs) == 0 {
+		return out, 0, true, nil
+	}
+	where, args := db.cdrWhere(scope, f)
+	from := `cdrs c`
+	if db.dialect.name == postgresDialect.name {
+		where += ` AND c.seq = ANY(?::bigint[])`
+		args = append(args, seqs)
+	} else {
+		// The candidates first, each call then found by its rowid.
+		b, err := json.Marshal(seqs)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		from = `json_each(?) h CROSS JOIN cdrs c ON c.seq = h.value`
+		args = append([]any{string(b)}, args...)
+	}
+	total = -1
+	err = db.scanRows(ctx, func(rows *sql.Rows) error {
+		c, err := scanCDR(withTotal{rows, &total})
+		out = append(out, c)
+		return err
+	}, `SELECT `+cdrColumns+`, COUNT(*) OVER () FROM `+from+` WHERE `+where+` ORDER BY c.seq DESC LIMIT ? OFFSET ?`,
+		append(args, f.Page.Size, f.Page.Offset())...)
+	if err != nil || total >= 0 {
+		return out, total, true, err
+	}
+	// A page past the last: count them.
+	err = db.queryRow(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&total)
+	return out, total, true, err
+}
+
+// withTotal scans a row of cdrColumns followed by a count into total.
+type withTotal struct {
+	rows  *sql.Rows
+	total *int
+}
+
+func (w withTotal) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.total)...) }
 
 // AccountCDRsSeq streams every call of a customer that f selects (its
 // page ignored), newest first.

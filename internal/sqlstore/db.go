@@ -50,6 +50,8 @@ type DB struct {
 	topupWake wakeup
 	// decks caches rate decks for rating call records (rate_deck.go).
 	decks rateDecks
+	// searchHitsLimit bounds a partner-wide search's candidates (cdrlist.go).
+	searchHitsLimit int
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -117,7 +119,7 @@ func (s Source) KeyFile() string {
 
 // Open opens and migrates the database named by src.
 func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
-	db := &DB{dialect: sqliteDialect, log: opts.Logger, Now: time.Now}
+	db := &DB{dialect: sqliteDialect, log: opts.Logger, Now: time.Now, searchHitsLimit: defaultSearchHitsLimit}
 	if src.Driver == "postgres" {
 		db.dialect = postgresDialect
 	}

@@ -68,3 +68,13 @@ func CopiedTables() []string {
 	}
 	return names
 }
+
+// SetSearchHitsLimit sets how many candidates a partner-wide search reads
+// through its indexes before it reads the calls in order instead; 0
+// restores the default.
+func (db *DB) SetSearchHitsLimit(n int) {
+	if n == 0 {
+		n = defaultSearchHitsLimit
+	}
+	db.searchHitsLimit = n
+}
