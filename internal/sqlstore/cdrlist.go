@@ -282,18 +282,35 @@ func (db *DB) searchHits(partnerID, term string) (string, []any) {
 	// UNION ALL: with UNION, SQLite merges the three in seq order, read
 	// from the partner's seq index past every call (0.5 s).
 	if db.dialect.name == postgresDialect.name {
-		// No ESCAPE clause: backslash is PostgreSQL's default, and the
-		// clause would hide the pattern from the index.
+		// The index holds lower(call_uuid) (00023); the same lower() of
+		// the pattern keeps every call whose call_uuid holds the term. No
+		// ESCAPE clause: backslash is PostgreSQL's default, and the clause
+		// would hide the pattern from the index.
 		return `SELECT seq FROM cdrs WHERE partner_id = ? AND from_number IN (` + numbers + `)
 			UNION ALL SELECT seq FROM cdrs WHERE partner_id = ? AND to_number IN (` + numbers + `)
-			UNION ALL SELECT seq FROM cdrs WHERE call_uuid LIKE ?`, append(args, like)
+			UNION ALL SELECT seq FROM cdrs WHERE lower(call_uuid) LIKE lower(?)`, append(args, like)
 	}
-	// SQLite's planner is held to the number indexes, and FTS5 is given
-	// the trigram phrase: the term as a string, quotes doubled.
+	// SQLite's planner is held to the number indexes.
 	return `SELECT seq FROM cdrs INDEXED BY cdrs_partner_from WHERE partner_id = ? AND from_number IN (` + numbers + `)
 		UNION ALL SELECT seq FROM cdrs INDEXED BY cdrs_partner_to WHERE partner_id = ? AND to_number IN (` + numbers + `)
 		UNION ALL SELECT rowid FROM cdrs_uuid_search WHERE cdrs_uuid_search MATCH ?`,
-		append(args, `"`+strings.ReplaceAll(term, `"`, `""`)+`"`)
+		append(args, trigramQuery(term))
+}
+
+// trigramQuery is the FTS5 query of the rows that hold every trigram of
+// term (3+ characters): each a quoted string, quotes doubled, ANDed. The
+// index keeps no positions (00023), so it cannot match the term as a
+// phrase.
+func trigramQuery(term string) string {
+	r := []rune(term)
+	var grams []string
+	for i := 0; i+3 <= len(r); i++ {
+		g := `"` + strings.ReplaceAll(string(r[i:i+3]), `"`, `""`) + `"`
+		if !slices.Contains(grams, g) {
+			grams = append(grams, g)
+		}
+	}
+	return strings.Join(grams, " AND ")
 }
 
 // listSearchHits is listCDRs for a partner-wide search of 3+ characters:
