@@ -314,9 +314,9 @@ func trigramQuery(term string) string {
 }
 
 // listSearchHits is listCDRs for a partner-wide search of 3+ characters:
-// it reads the candidates searchHits finds, then the page of those f
-// selects, and their number, in one query. ok is false when the term has
-// more than db.searchHitsLimit candidates.
+// it reads the candidates searchHits finds, then those f selects, then the
+// page's rows. ok is false when the term has more than db.searchHitsLimit
+// candidates.
 func (db *DB) listSearchHits(ctx context.Context, scope cdrScope, f partnerd.CDRFilter) (_ []*partnerd.CDR, total int, ok bool, _ error) {
 	hits, args := db.searchHits(scope.args[0].(string), f.Search)
 	seqs := make([]int64, 0, 64)
@@ -333,46 +333,49 @@ func (db *DB) listSearchHits(ctx context.Context, scope cdrScope, f partnerd.CDR
 	// call_uuid too, came more than once.
 	slices.Sort(seqs)
 	seqs = slices.Compact(seqs)
-	out := []*partnerd.CDR{}
-	if len(seqs) == 0 {
-		return out, 0, true, nil
+	// The calls among them that f selects, newest first (their number),
+	// then the page's.
+	from, arg, err := db.among(seqs)
+	if err != nil {
+		return nil, 0, false, err
 	}
 	where, args := db.cdrWhere(scope, f)
-	from := `cdrs c`
-	if db.dialect.name == postgresDialect.name {
-		where += ` AND c.seq = ANY(?::bigint[])`
-		args = append(args, seqs)
-	} else {
-		// The candidates first, each call then found by its rowid.
-		b, err := json.Marshal(seqs)
-		if err != nil {
+	var matched []int64
+	err = db.scanRows(ctx, func(rows *sql.Rows) error {
+		var seq int64
+		err := rows.Scan(&seq)
+		matched = append(matched, seq)
+		return err
+	}, `SELECT c.seq FROM `+from+` AND `+where+` ORDER BY c.seq DESC`, append([]any{arg}, args...)...)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	lo := min(f.Page.Offset(), len(matched))
+	out := []*partnerd.CDR{}
+	if page := matched[lo:min(lo+f.Page.Size, len(matched))]; len(page) > 0 {
+		if from, arg, err = db.among(page); err != nil {
 			return nil, 0, false, err
 		}
-		from = `json_each(?) h CROSS JOIN cdrs c ON c.seq = h.value`
-		args = append([]any{string(b)}, args...)
+		err = db.scanRows(ctx, func(rows *sql.Rows) error {
+			c, err := scanCDR(rows)
+			out = append(out, c)
+			return err
+		}, `SELECT `+cdrColumns+` FROM `+from+` ORDER BY c.seq DESC`, arg)
 	}
-	total = -1
-	err = db.scanRows(ctx, func(rows *sql.Rows) error {
-		c, err := scanCDR(withTotal{rows, &total})
-		out = append(out, c)
-		return err
-	}, `SELECT `+cdrColumns+`, COUNT(*) OVER () FROM `+from+` WHERE `+where+` ORDER BY c.seq DESC LIMIT ? OFFSET ?`,
-		append(args, f.Page.Size, f.Page.Offset())...)
-	if err != nil || total >= 0 {
-		return out, total, true, err
-	}
-	// A page past the last: count them.
-	err = db.queryRow(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&total)
-	return out, total, true, err
+	return out, len(matched), true, err
 }
 
-// withTotal scans a row of cdrColumns followed by a count into total.
-type withTotal struct {
-	rows  *sql.Rows
-	total *int
+// among returns the FROM clause, ending in a WHERE that a condition may
+// follow with AND, of the calls whose seq is in seqs, and its argument:
+// on SQLite, a JSON array read first, each call then found by its rowid;
+// on PostgreSQL, an array looked up in the primary key.
+func (db *DB) among(seqs []int64) (string, any, error) {
+	if db.dialect.name == postgresDialect.name {
+		return `cdrs c WHERE c.seq = ANY(?::bigint[])`, seqs, nil
+	}
+	b, err := json.Marshal(seqs)
+	return `json_each(?) h CROSS JOIN cdrs c ON c.seq = h.value WHERE TRUE`, string(b), err
 }
-
-func (w withTotal) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.total)...) }
 
 // AccountCDRsSeq streams every call of a customer that f selects (its
 // page ignored), newest first.
