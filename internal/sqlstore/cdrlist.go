@@ -319,13 +319,7 @@ func trigramQuery(term string) string {
 // candidates.
 func (db *DB) listSearchHits(ctx context.Context, scope cdrScope, f partnerd.CDRFilter) (_ []*partnerd.CDR, total int, ok bool, _ error) {
 	hits, args := db.searchHits(scope.args[0].(string), f.Search)
-	seqs := make([]int64, 0, 64)
-	err := db.scanRows(ctx, func(rows *sql.Rows) error {
-		var seq int64
-		err := rows.Scan(&seq)
-		seqs = append(seqs, seq)
-		return err
-	}, `SELECT seq FROM (`+hits+`) h LIMIT ?`, append(args, db.searchHitsLimit+1)...)
+	seqs, err := db.seqs(ctx, `SELECT seq FROM (`+hits+`) h LIMIT ?`, append(args, db.searchHitsLimit+1)...)
 	if err != nil || len(seqs) > db.searchHitsLimit {
 		return nil, 0, false, err
 	}
@@ -333,6 +327,9 @@ func (db *DB) listSearchHits(ctx context.Context, scope cdrScope, f partnerd.CDR
 	// call_uuid too, came more than once.
 	slices.Sort(seqs)
 	seqs = slices.Compact(seqs)
+	if len(seqs) == 0 {
+		return []*partnerd.CDR{}, 0, true, nil
+	}
 	// The calls among them that f selects, newest first (their number),
 	// then the page's.
 	from, arg, err := db.among(seqs)
@@ -340,13 +337,7 @@ func (db *DB) listSearchHits(ctx context.Context, scope cdrScope, f partnerd.CDR
 		return nil, 0, false, err
 	}
 	where, args := db.cdrWhere(scope, f)
-	var matched []int64
-	err = db.scanRows(ctx, func(rows *sql.Rows) error {
-		var seq int64
-		err := rows.Scan(&seq)
-		matched = append(matched, seq)
-		return err
-	}, `SELECT c.seq FROM `+from+` AND `+where+` ORDER BY c.seq DESC`, append([]any{arg}, args...)...)
+	matched, err := db.seqs(ctx, `SELECT c.seq FROM `+from+` AND `+where+` ORDER BY c.seq DESC`, append([]any{arg}, args...)...)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -363,6 +354,18 @@ func (db *DB) listSearchHits(ctx context.Context, scope cdrScope, f partnerd.CDR
 		}, `SELECT `+cdrColumns+` FROM `+from+` ORDER BY c.seq DESC`, arg)
 	}
 	return out, len(matched), true, err
+}
+
+// seqs returns the seq column of a query's rows.
+func (db *DB) seqs(ctx context.Context, query string, args ...any) ([]int64, error) {
+	var out []int64
+	err := db.scanRows(ctx, func(rows *sql.Rows) error {
+		var seq int64
+		err := rows.Scan(&seq)
+		out = append(out, seq)
+		return err
+	}, query, args...)
+	return out, err
 }
 
 // among returns the FROM clause, ending in a WHERE that a condition may
