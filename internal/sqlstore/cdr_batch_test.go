@@ -23,13 +23,7 @@ func TestCDRBatchReads(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "p.db")
 		key := testKey(t)
-		db := mustOpen(t, path, key)
-		raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		testCDRBatchReads(t, db, raw, false, key)
+		testCDRBatchReads(t, mustOpen(t, path, key), rawSQLite(t, path), false, key)
 	})
 	t.Run("postgres", func(t *testing.T) {
 		pgtest.Require(t)
@@ -179,6 +173,18 @@ func TestAuthorizeConcurrentReservations(t *testing.T) {
 	}
 }
 
+// rawSQLite opens a plain handle on the store's SQLite file at path, for
+// statements no store method makes, closed when the test ends.
+func rawSQLite(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
 // A store rates call records with the rate deck it keeps in memory only
 // while that deck is the partner's: a deck replaced through another store
 // on the same database (another instance, or an operator command) rates
@@ -188,12 +194,7 @@ func TestCDRRateDeckReplaced(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "p.db")
 		key := testKey(t)
 		dbs := []*sqlstore.DB{mustOpen(t, path, key), mustOpen(t, path, key)}
-		raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		testCDRRateDeckReplaced(t, dbs, raw, false, key)
+		testCDRRateDeckReplaced(t, dbs, rawSQLite(t, path), false, key)
 	})
 	t.Run("postgres", func(t *testing.T) {
 		pgtest.Require(t)
