@@ -57,6 +57,9 @@ type dialect struct {
 	// search returns the WHERE clause (on accounts a) and arguments that
 	// match a search term.
 	search func(term string) (string, []any)
+	// caseFreeLike is the LIKE operator that ignores the case of ASCII
+	// letters, as call record searches do (API.md §5, like §3's).
+	caseFreeLike string
 }
 
 var sqliteDialect = dialect{
@@ -66,6 +69,7 @@ var sqliteDialect = dialect{
 	prepareInTx:        true,
 	triggerExistsQuery: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?`,
 	tableExistsQuery:   `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
+	caseFreeLike:       "LIKE",
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_entries_no_update", "ledger_entries_no_delete", "wallets_no_delete", "wallets_no_new_id",
 		"accounts_no_delete"},
@@ -103,7 +107,8 @@ var postgresDialect = dialect{
 		"accounts_no_delete", "accounts_no_truncate"},
 	// pg_trgm GIN indexes on name_lower and email serve these LIKEs for
 	// terms of 3+ characters; shorter ones scan the partner's rows.
-	search: likeSearch,
+	search:       likeSearch,
+	caseFreeLike: "ILIKE",
 }
 
 // minTrigram is the shortest search term a trigram index can answer.
