@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -110,6 +111,7 @@ const (
 // cdrAuth is what charging a call reads of its authorization.
 type cdrAuth struct {
 	account                        sql.NullString
+	direction                      string
 	authorized, open               int64
 	prefix                         sql.NullString
 	perMinute, initial, subsequent sql.NullInt64
@@ -161,10 +163,10 @@ func (b *cdrBatch) read(tx *txn, o *cdrOp) error {
 	if err := tx.scanRows(func(rows *sql.Rows) error {
 		var id string
 		a := &cdrAuth{}
-		err := rows.Scan(&id, &a.account, &a.authorized, &a.prefix, &a.perMinute, &a.initial, &a.subsequent, &a.open)
+		err := rows.Scan(&id, &a.account, &a.direction, &a.authorized, &a.prefix, &a.perMinute, &a.initial, &a.subsequent, &a.open)
 		b.auths[id] = a
 		return err
-	}, `SELECT call_uuid, account_auth_id, authorized, prefix, rate_per_minute, initial_increment, subsequent_increment,
+	}, `SELECT call_uuid, account_auth_id, direction, authorized, prefix, rate_per_minute, initial_increment, subsequent_increment,
 			CASE WHEN released_at IS NULL AND amount > 0 THEN 1 ELSE 0 END
 		FROM authorizations WHERE `+cond, arg); err != nil {
 		return err
@@ -274,20 +276,24 @@ func (o *cdrOp) charges(tx *txn) ([]partnerd.CDRResult, error) {
 // and stores it; it returns the reason it cannot, with nothing written.
 func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b *cdrBatch) (*partnerd.Error, error) {
 	// The call's authorization, if the switch asked for one: the account
-	// and rate it was authorized for are the ones it is charged to.
+	// it was authorized for is the one it is charged to, and the rate it
+	// was authorized at is the one it is charged at when the record
+	// describes the call that rate priced (pricedCall); otherwise the
+	// deck rates what the record describes.
 	auth := b.auths[in.CallUUID]
 	var authID string
 	var rate *partnerd.Rate
 	switch {
 	case auth != nil && auth.authorized == 1 && auth.account.Valid:
 		authID = auth.account.String
-		prefix, perMinute, initial, subsequent := auth.prefix, auth.perMinute, auth.initial, auth.subsequent
 		if in.AccountAuthID != nil && *in.AccountAuthID != authID {
 			return fieldRejection("account_auth_id", partnerd.FCNotAllowed,
 				fmt.Sprintf("call %s was authorized for account %s, not %s", in.CallUUID, authID, *in.AccountAuthID)), nil
 		}
-		rate = &partnerd.Rate{Direction: in.Direction, Prefix: prefix.String, PerMinute: perMinute.Int64,
-			InitialIncrement: int(initial.Int64), SubsequentIncrement: int(subsequent.Int64)}
+		if auth.pricedCall(in) {
+			rate = &partnerd.Rate{Direction: in.Direction, Prefix: auth.prefix.String, PerMinute: auth.perMinute.Int64,
+				InitialIncrement: int(auth.initial.Int64), SubsequentIncrement: int(auth.subsequent.Int64)}
+		}
 	case in.Direction == partnerd.DirectionInbound:
 		holder, reason, err := didHolder(tx, in.ToNumber)
 		if err != nil {
@@ -417,6 +423,20 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 	b.rows = append(b.rows, cdrRow{in: in, partnerID: acct.partnerID, authID: authID, prefix: rate.Prefix,
 		currency: acct.currency, perMinute: rate.PerMinute, cost: cost, unbill: cost - charged, txID: txID})
 	return nil, nil
+}
+
+// pricedCall reports whether in describes a call that the authorization's
+// rate priced: one of the same direction, to a number under the rate's
+// prefix. Such a call is charged at that rate even if the deck changed
+// since; a record of another direction or destination (a switch that
+// redirected the call) is rated by the deck, as a call without
+// authorization is, lest a cheap destination's price pay for a dear one.
+func (a *cdrAuth) pricedCall(in *partnerd.CDRInput) bool {
+	if !a.prefix.Valid || a.direction != in.Direction {
+		return false
+	}
+	digits, ok := partnerd.DialledDigits(in.ToNumber)
+	return ok && strings.HasPrefix(digits, a.prefix.String)
 }
 
 // callDescription is a call charge's description in the customer's log.

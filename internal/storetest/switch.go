@@ -38,6 +38,7 @@ func RunSwitch(t *testing.T, open func(t *testing.T, n int) []SwitchStore, setSt
 		{"ReservedMoneyStays", testSwitchReservedMoneyStays},
 		{"Refusals", testSwitchRefusals},
 		{"InboundAndReplay", testSwitchInboundAndReplay},
+		{"RatedAsRecorded", testSwitchRatedAsRecorded},
 		{"BadCDRs", testSwitchBadCDRs},
 		{"ConcurrentCDRs", testSwitchConcurrentCDRs},
 		{"ConcurrentOverruns", testSwitchConcurrentOverruns},
@@ -734,6 +735,56 @@ func testSwitchInboundAndReplay(t *testing.T, open func(n int) []SwitchStore, _ 
 		t.Errorf("the same outbound call asked again = %+v, want %+v", again, out)
 	}
 	wantWallet(t, "with three live calls", s, p.ID, a.AuthID, 20_000, 20_000)
+	mustVerify(t, s)
+}
+
+// testSwitchRatedAsRecorded charges authorized calls at their authorized
+// rate only when the record describes the call that rate priced; a record
+// of another destination or direction is rated by the deck.
+func testSwitchRatedAsRecorded(t *testing.T, open func(n int) []SwitchStore, _ SetStatus) {
+	s := open(1)[0]
+	ctx := context.Background()
+	const start = 100_000
+	p, a := mustRatedCustomer(t, s, "asrecorded", start,
+		r(partnerd.DirectionOutbound, "44", 1000, 60, 60), // 0.10 a minute
+		r(partnerd.DirectionOutbound, "1", 50000, 60, 60), // 5.00
+		r(partnerd.DirectionInbound, "91", 600, 60, 60))   // 0.06
+	mustNumber(t, s, p.ID, numberA, 0)
+	if _, err := s.AssignNumber(ctx, p.ID, a.AuthID, numberA); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []partnerd.AuthorizeInput{
+		outCall("dest", a.AuthID, "+447700900123"),
+		outCall("locked", a.AuthID, "+447700900124"),
+		outCall("same-prefix", a.AuthID, "+447700900125"),
+		{CallUUID: "dir", Direction: partnerd.DirectionInbound, From: "+15551234567", To: numberA},
+	} {
+		if au := mustAuthorize(t, s, q); !au.Authorized {
+			t.Fatalf("Authorize(%s) = %+v, want authorized", q.CallUUID, au)
+		}
+	}
+	// The deck changes after the calls were authorized.
+	mustReplaceDeck(t, s, p.ID, []partnerd.Rate{
+		r(partnerd.DirectionOutbound, "44", 20000, 60, 60), // 2.00 a minute now
+		r(partnerd.DirectionOutbound, "1", 50000, 60, 60),
+		r(partnerd.DirectionInbound, "91", 600, 60, 60),
+	})
+	res := mustPostCDRs(t, s,
+		// Authorized to the UK at 0.10, recorded to the US: 10 minutes at 5.00.
+		outCDR("dest", a.AuthID, "+14155550199", 600),
+		// The authorized call: its rate holds though the deck changed.
+		outCDR("locked", a.AuthID, "+447700900124", 600),
+		// Another number under the authorized rate's prefix: that rate.
+		outCDR("same-prefix", a.AuthID, "+447700999999", 60),
+		// Authorized inbound to the DID, recorded outbound to the US.
+		outCDR("dir", a.AuthID, "+14155550198", 60),
+	)
+	wantCharged(t, res[0], 5000, "INR")
+	wantCharged(t, res[1], 100, "INR")
+	wantCharged(t, res[2], 10, "INR")
+	wantCharged(t, res[3], 500, "INR")
+	// Every reservation is released, whatever the rate charged.
+	wantWallet(t, "after the CDRs", s, p.ID, a.AuthID, start-5000-100-10-500, 0)
 	mustVerify(t, s)
 }
 
