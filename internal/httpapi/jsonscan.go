@@ -24,7 +24,14 @@ import (
 // the JSON the API reads, whichever field the bad text sits in, and the
 // check runs before any field is looked at. body must be valid JSON
 // syntax (json.Valid).
-func checkJSON(body []byte) error {
+func checkJSON(body []byte) error { return checkJSONExcept(body, nil) }
+
+// checkJSONExcept is checkJSON that passes over the repeated keys and
+// unpaired surrogates inside the objects and arrays whose path skip
+// accepts (a batch's elements, each checked on its own so that one bad
+// element spares its neighbours). Invalid UTF-8 is always the body's
+// fault: it is not JSON text at all.
+func checkJSONExcept(body []byte, skip func(path string) bool) error {
 	if !utf8.Valid(body) {
 		return partnerd.Errorf(partnerd.ECInvalidJSON, "The request body is not valid UTF-8.")
 	}
@@ -68,7 +75,8 @@ func checkJSON(body []byte) error {
 			}
 		case '"':
 			end, ok := scanString(body, i)
-			if !ok {
+			skipped := skip != nil && len(stack) > 0 && skip(stack[len(stack)-1].path)
+			if !ok && !skipped {
 				return partnerd.Errorf(partnerd.ECInvalidJSON,
 					"The request body holds a \\u escape of half a UTF-16 surrogate pair, which is not a character.")
 			}
@@ -77,7 +85,7 @@ func checkJSON(body []byte) error {
 				var key string
 				json.Unmarshal(body[i:end+1], &key) // valid: json.Valid passed
 				f.key, f.expectKey = key, false
-				if f.keys[key] {
+				if f.keys[key] && !skipped {
 					e := partnerd.Errorf(partnerd.ECInvalidJSON, "The request body gives the key %s twice.", strconv.Quote(childPath()))
 					e.Details = map[string]any{"key": childPath()}
 					return e

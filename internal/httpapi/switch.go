@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -104,7 +105,10 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) error {
 	if !json.Valid(body) {
 		return partnerd.Errorf(partnerd.ECInvalidJSON, "The request body is not valid JSON.")
 	}
-	if err := checkJSON(body); err != nil {
+	// A batch's records are checked one by one below: a key repeated in
+	// one of them rejects that record, not the batch.
+	inBatch := func(path string) bool { return strings.HasPrefix(path, "cdrs[") }
+	if err := checkJSONExcept(body, inBatch); err != nil {
 		return err
 	}
 	var top map[string]json.RawMessage
@@ -137,6 +141,20 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) error {
 	ins := make([]partnerd.CDRInput, len(raws))
 	invalid := make([]*partnerd.Error, len(raws))
 	for i, raw := range raws {
+		if err := checkJSON(raw); err != nil {
+			var pe *partnerd.Error
+			errors.As(err, &pe)
+			// Reported by its call_uuid, unless that is the key repeated:
+			// which of its values is meant is not guessed.
+			var id struct {
+				CallUUID string `json:"call_uuid"`
+			}
+			if pe.Details["key"] != "call_uuid" {
+				json.Unmarshal(raw, &id)
+			}
+			ins[i].CallUUID, invalid[i] = id.CallUUID, pe
+			continue
+		}
 		ins[i], invalid[i] = decodeCDR(raw)
 	}
 	if s.calls == nil {

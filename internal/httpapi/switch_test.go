@@ -315,19 +315,27 @@ func TestSwitchAuthorizeAndCDRs(t *testing.T) {
 	// themselves.
 	bad := cdrBody(p.ID+"-bad-billsec", id, 30)
 	bad["billsec"] = "x"
-	batch := fmt.Sprintf(`{"cdrs": [%s, %s, %s, 42, [1], %s]}`,
+	// A key given twice, or half a surrogate pair, is not the JSON the
+	// API reads: in one record, that record's rejection.
+	twice := strings.Replace(string(mustMarshal(t, cdrBody(p.ID+"-twice", id, 30))), `"billsec":30`, `"billsec":30,"billsec":3000`, 1)
+	half := strings.Replace(string(mustMarshal(t, cdrBody(p.ID+"-half", id, 30))), `"call_uuid"`, `"context":"\ud800","call_uuid"`, 1)
+	batch := fmt.Sprintf(`{"cdrs": [%s, %s, %s, 42, [1], %s, %s, %s, {"call_uuid":"a","call_uuid":"b"}]}`,
 		mustMarshal(t, cdrBody(call, id, 61)), mustMarshal(t, cdrBody(p.ID+"-out-2", id, 30)), mustMarshal(t, bad),
-		mustMarshal(t, cdrBody(p.ID+"-out-3", id, 120)))
+		twice, half, mustMarshal(t, cdrBody(p.ID+"-out-3", id, 120)))
 	res = results(t, e.switchPost(t, "/cdrs", token, batch))
-	if len(res) != 6 {
-		t.Fatalf("%d results for 6 CDRs, want 6", len(res))
+	if len(res) != 9 {
+		t.Fatalf("%d results for 9 CDRs, want 9", len(res))
 	}
 	wantResult(t, res[0], call, "duplicate", "2.00")
 	wantResult(t, res[1], p.ID+"-out-2", "charged", "1.00")
 	wantRejectedResult(t, res[2], p.ID+"-bad-billsec", partnerd.ECValidation, "billsec")
 	wantRejectedResult(t, res[3], "", partnerd.ECValidation, "object")
 	wantRejectedResult(t, res[4], "", partnerd.ECValidation, "object")
-	wantResult(t, res[5], p.ID+"-out-3", "charged", "2.00")
+	wantRejectedResult(t, res[5], p.ID+"-twice", partnerd.ECInvalidJSON, "billsec")
+	wantRejectedResult(t, res[6], p.ID+"-half", partnerd.ECInvalidJSON, "surrogate")
+	wantResult(t, res[7], p.ID+"-out-3", "charged", "2.00")
+	// Which of two call_uuids is meant is not guessed.
+	wantRejectedResult(t, res[8], "", partnerd.ECInvalidJSON, "call_uuid")
 
 	// The outbound call's reservation is released; the inbound one is
 	// still live (its CDR has not come).
@@ -396,6 +404,8 @@ func TestSwitchCDRLimits(t *testing.T) {
 		{"cdrs not an array", `{"cdrs": {}}`, partnerd.ECValidation},
 		{"a field beside cdrs", `{"cdrs": [{}], "extra": 1}`, partnerd.ECValidation},
 		{"not JSON", `{"cdrs": [`, partnerd.ECInvalidJSON},
+		{"cdrs given twice", `{"cdrs": [{}], "cdrs": [{}]}`, partnerd.ECInvalidJSON},
+		{"not UTF-8", "{\"cdrs\": [{\"context\": \"\xff\"}]}", partnerd.ECInvalidJSON},
 		{"an array", `[]`, partnerd.ECInvalidJSON},
 	} {
 		r := e.switchPost(t, "/cdrs", token, c.body)
