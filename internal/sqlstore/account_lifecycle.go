@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,10 +140,23 @@ func (db *DB) CloseAccount(ctx context.Context, partnerID, authID string) (*part
 				return nil, err
 			}
 		}
-		if _, err := tx.exec(`UPDATE numbers SET status = 'available', account_auth_id = NULL, assigned_at = NULL,
+		// Its numbers go back to the pool, each announced as a release is.
+		var numbers []string
+		if err := tx.scanRows(func(rows *sql.Rows) error {
+			var n string
+			err := rows.Scan(&n)
+			numbers = append(numbers, n)
+			return err
+		}, `UPDATE numbers SET status = 'available', account_auth_id = NULL, assigned_at = NULL,
 				periods_paid = 0, paid_until = NULL
-			WHERE account_auth_id = ? AND partner_id = ?`, authID, partnerID); err != nil {
+			WHERE account_auth_id = ? AND partner_id = ? RETURNING number`, authID, partnerID); err != nil {
 			return nil, err
+		}
+		slices.Sort(numbers)
+		for _, n := range numbers {
+			if err := db.emit(tx, partnerID, authID, partnerd.EventNumberReleased, numberReleased{Number: n, AccountAuthID: authID}); err != nil {
+				return nil, err
+			}
 		}
 		var balance, reserved int64
 		if err := tx.queryRow(`UPDATE wallets SET updated_at = updated_at WHERE id = ? RETURNING balance, reserved`,

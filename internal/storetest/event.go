@@ -119,6 +119,13 @@ func testEventLifecycle(t *testing.T, open func(n int) []EventStore) {
 	if _, err := lc.ActivateAccount(ctx, p.ID, a.AuthID); err != nil {
 		t.Fatal(err)
 	}
+	// The close returns its numbers to the pool: each is released.
+	for _, n := range []string{numberB, numberA} {
+		mustNumber(t, s, p.ID, n, 0)
+		if _, err := s.AssignNumber(ctx, p.ID, a.AuthID, n); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := lc.CloseAccount(ctx, p.ID, a.AuthID); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +134,8 @@ func testEventLifecycle(t *testing.T, open func(n int) []EventStore) {
 	}
 	es := allEvents(t, s, p.ID, partnerd.EventFilter{Account: a.AuthID})
 	want := []string{partnerd.EventAccountCreated, partnerd.EventBalanceTransferred, partnerd.EventAccountUpdated,
-		partnerd.EventAccountSuspended, partnerd.EventAccountActivated, partnerd.EventBalanceTransferred, partnerd.EventAccountClosed}
+		partnerd.EventAccountSuspended, partnerd.EventAccountActivated, partnerd.EventNumberAssigned, partnerd.EventNumberAssigned,
+		partnerd.EventNumberReleased, partnerd.EventNumberReleased, partnerd.EventBalanceTransferred, partnerd.EventAccountClosed}
 	// The close empties the wallet without a balance.depleted: the
 	// account is gone, not short of money.
 	if diff := cmp.Diff(want, eventTypes(es)); diff != "" {
@@ -143,6 +151,11 @@ func testEventLifecycle(t *testing.T, open func(n int) []EventStore) {
 	}
 	if d := byType[partnerd.EventAccountClosed]; d["status"] != partnerd.StatusClosed {
 		t.Errorf("account.closed data = %v", d)
+	}
+	for i, n := range []string{numberA, numberB} {
+		if d := dataOf(t, es[7+i]); d["number"] != n || d["account_auth_id"] != a.AuthID {
+			t.Errorf("the close's number.released %d data = %v, want %s of %s", i, d, n, a.AuthID)
+		}
 	}
 	if d := byType[partnerd.EventBalanceTransferred]; d["from_account"] != a.AuthID || d["to_account"] != p.ID ||
 		d["amount"] != 12.34 || d["customer_balance_after"] != 0.0 {
