@@ -86,9 +86,10 @@ func (q CDRParams) Filter(now time.Time, loc *time.Location) (CDRFilter, error) 
 		f.To = day(today).AddDate(0, 0, 1)
 		f.From = f.To.AddDate(0, 0, -DefaultCDRWindow)
 	case end.IsZero():
+		// Up to today; a day still to come is that day alone.
 		f.From = day(start)
 		f.To = day(today).AddDate(0, 0, 1)
-		if f.To.Before(f.From) {
+		if !f.To.After(f.From) {
 			f.To = f.From.AddDate(0, 0, 1)
 		}
 	case start.IsZero():
@@ -98,11 +99,16 @@ func (q CDRParams) Filter(now time.Time, loc *time.Location) (CDRFilter, error) 
 		f.From, f.To = day(start), day(end).AddDate(0, 0, 1)
 	}
 	if !f.From.IsZero() && !fe.Has("end_date") {
+		// The error names a date the request gave.
+		named := "end_date"
+		if end.IsZero() {
+			named = "start_date"
+		}
 		switch {
 		case f.To.Before(f.From.AddDate(0, 0, 1)):
 			fe.Add("end_date", FCInvalidValue, "end_date must not be before start_date")
 		case f.To.After(f.From.AddDate(0, 0, MaxCDRSpan)):
-			fe.Add("end_date", FCOutOfRange, fmt.Sprintf("the dates may span at most %d days", MaxCDRSpan))
+			fe.Add(named, FCOutOfRange, fmt.Sprintf("the dates may span at most %d days", MaxCDRSpan))
 		}
 	}
 	if q.Direction != nil {

@@ -2,6 +2,7 @@ package partnerd
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -78,11 +79,16 @@ func (q AnalyticsParams) Range(now time.Time, loc *time.Location) (from, to time
 	default:
 		from, to = DayIn(f, loc), DayIn(t, loc)
 	}
+	// The error names a date the request gave.
+	named := "to_date"
+	if t.IsZero() {
+		named = "from_date"
+	}
 	switch {
 	case to.Before(from):
 		fe.Add("to_date", FCInvalidValue, "to_date must not be before from_date")
 	case !to.Before(from.AddDate(0, 0, MaxCDRSpan)):
-		fe.Add("to_date", FCOutOfRange, "the dates may span at most 366 days")
+		fe.Add(named, FCOutOfRange, fmt.Sprintf("the dates may span at most %d days", MaxCDRSpan))
 	}
 	return from, to, fe.Err()
 }

@@ -232,6 +232,7 @@ func TestCDRListBadFilters(t *testing.T) {
 		"start_date=2024-01-01&end_date=2025-01-02": "end_date",
 		"start_date=2025-02-01&end_date=2025-01-02": "end_date",
 		"start_date=25-01-01":                       "start_date",
+		"start_date=2024-01-01":                     "start_date", // up to today: the date given is named
 		"call_direction=sideways":                   "call_direction",
 		"status=ringing":                            "status",
 		"to_number=12":                              "to_number",
@@ -248,5 +249,13 @@ func TestCDRListBadFilters(t *testing.T) {
 	// A span of exactly 366 days is allowed.
 	if r := e.get(t, base+"/accounts/"+authID+"/cdrs?start_date=2024-01-01&end_date=2024-12-31", p); r.status != http.StatusOK {
 		t.Errorf("366-day span = %d %s, want 200", r.status, r.raw)
+	}
+	// A start still to come, without an end, is that day alone (the
+	// partner's days are UTC's here).
+	for _, days := range []int{0, 1, 2} {
+		day := time.Now().UTC().AddDate(0, 0, days).Format(time.DateOnly)
+		if r := e.get(t, base+"/cdrs?start_date="+day, p); r.status != http.StatusOK {
+			t.Errorf("GET /cdrs?start_date=%s (today + %d) = %d %s, want 200", day, days, r.status, r.raw)
+		}
 	}
 }

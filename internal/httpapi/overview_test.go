@@ -61,6 +61,12 @@ func TestDashboardAndAnalyticsShapes(t *testing.T) {
 		t.Errorf("top_customers = %v, want the one customer", top)
 	}
 	wantError(t, e.get(t, base+"/analytics?from_date=2025-01-01&to_date=2026-03-01", f.p), http.StatusBadRequest, partnerd.ECValidation)
+	// Up to today: the date the request gave is the one named.
+	r = e.get(t, base+"/analytics?from_date=2024-01-01", f.p)
+	wantError(t, r, http.StatusBadRequest, partnerd.ECValidation)
+	if fc := fieldCodes(t, r); len(fc) != 1 || fc[0].Field != "from_date" || fc[0].Code != partnerd.FCOutOfRange {
+		t.Errorf("analytics?from_date=2024-01-01: fields %v, want from_date out_of_range", fc)
+	}
 	wantError(t, e.get(t, base+"/analytics?from_date=yesterday", f.p), http.StatusBadRequest, partnerd.ECValidation)
 	wantError(t, e.get(t, base+"/dashboard?x=1", f.p), http.StatusBadRequest, partnerd.ECValidation)
 }
