@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/csvtext"
 )
 
 type numbersPage struct {
@@ -149,10 +149,10 @@ func (s *Server) handleCallsCSV(w http.ResponseWriter, r *http.Request, ss *sess
 		seq = s.c.CDRs.AccountCDRsSeq(r.Context(), ss.partner.ID, acct, f)
 	}
 	return streamCSV(w, "calls", cdrCSVHeader, seq, func(c *partnerd.CDR) []string {
-		return []string{c.CallUUID, c.FromNumber, c.ToNumber, c.Direction, partnerd.CallStatus(c.Billsec, c.HangupCause),
-			strconv.Itoa(c.DurationSeconds), strconv.Itoa(c.Billsec), deref(c.HangupCause), partnerd.FormatMinor(c.Cost, c.Currency),
-			c.Currency, csvTime(c.StartTime), csvTimeP(c.AnswerTime), csvTime(c.EndTime), deref(c.TrunkID), csvText(deref(c.Context)),
-			c.AccountAuthID}
+		return []string{csvtext.Safe(c.CallUUID), csvtext.Safe(c.FromNumber), csvtext.Safe(c.ToNumber), c.Direction,
+			partnerd.CallStatus(c.Billsec, c.HangupCause), strconv.Itoa(c.DurationSeconds), strconv.Itoa(c.Billsec),
+			csvtext.OptSafe(c.HangupCause), partnerd.FormatMinor(c.Cost, c.Currency), c.Currency, csvTime(c.StartTime),
+			csvTimeP(c.AnswerTime), csvTime(c.EndTime), csvtext.OptSafe(c.TrunkID), csvtext.OptSafe(c.Context), c.AccountAuthID}
 	})
 }
 
@@ -225,7 +225,7 @@ func (s *Server) handleTransactionsCSV(w http.ResponseWriter, r *http.Request, s
 	return streamCSV(w, "transactions", entryCSVHeader, seq, func(e *partnerd.Entry) []string {
 		return []string{e.TransactionID, e.Type, partnerd.FormatMinor(e.Amount, e.Currency), e.Currency,
 			partnerd.FormatMinor(e.BalanceBefore, e.Currency), partnerd.FormatMinor(e.BalanceAfter, e.Currency),
-			csvText(deref(e.Description)), e.InitiatedBy, deref(e.Reference), csvTime(e.CreatedAt), e.AccountAuthID}
+			csvtext.OptSafe(e.Description), e.InitiatedBy, csvtext.OptSafe(e.Reference), csvTime(e.CreatedAt), e.AccountAuthID}
 	})
 }
 
@@ -261,13 +261,4 @@ func csvTimeP(t *time.Time) string {
 		return ""
 	}
 	return csvTime(*t)
-}
-
-// csvText keeps a spreadsheet from running text as a formula (as the
-// API's CSV does).
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

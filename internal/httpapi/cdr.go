@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/csvtext"
 	"github.com/partnerd/partnerd/internal/wire"
 )
 
@@ -43,9 +44,11 @@ func (s *Server) streamCDRs(w http.ResponseWriter, r *http.Request, name string,
 		if c.AnswerTime != nil {
 			answer = csvTime(*c.AnswerTime)
 		}
-		cells = append(cells, c.CallUUID, c.FromNumber, c.ToNumber, c.Direction, partnerd.CallStatus(c.Billsec, c.HangupCause),
-			csvInt(c.DurationSeconds), csvInt(c.Billsec), csvOpt(c.HangupCause), csvMoney(c.Cost, c.Currency), c.Currency,
-			csvTime(c.StartTime), answer, csvTime(c.EndTime), csvOpt(c.TrunkID), csvOpt(c.Context))
+		// The switch's text (a phone's Call-ID among it) is a customer's.
+		cells = append(cells, csvtext.Safe(c.CallUUID), csvtext.Safe(c.FromNumber), csvtext.Safe(c.ToNumber), c.Direction,
+			partnerd.CallStatus(c.Billsec, c.HangupCause), csvInt(c.DurationSeconds), csvInt(c.Billsec), csvtext.OptSafe(c.HangupCause),
+			csvMoney(c.Cost, c.Currency), c.Currency, csvTime(c.StartTime), answer, csvTime(c.EndTime), csvtext.OptSafe(c.TrunkID),
+			csvtext.OptSafe(c.Context))
 		if withAccount {
 			cells = append(cells, c.AccountAuthID)
 		}

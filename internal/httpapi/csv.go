@@ -93,31 +93,6 @@ func streamCSV[T any](s *Server, w http.ResponseWriter, r *http.Request, name st
 	return nil
 }
 
-// csvText writes text a partner or customer controls (a name, a
-// description) so that a spreadsheet shows it and never runs it: a cell
-// starting with =, +, -, @, a tab or a carriage return is a formula to
-// Excel and LibreOffice, so it gets a leading apostrophe (OWASP's advice).
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-func csvOptText(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return csvText(*s)
-}
-
-func csvOpt(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 func csvTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func csvMoney(v int64, currency string) string { return partnerd.FormatMinor(v, currency) }

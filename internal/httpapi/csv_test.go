@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
@@ -56,7 +58,8 @@ func csvRows(t *testing.T, e *testEnv, c creds, path string, q url.Values, accep
 // wantCSV renders JSON rows as the CSV export must: the keys of the first
 // row as the header (in the order of header), each value as its JSON text
 // (null empty), and the cells named in formulaSafe with a leading
-// apostrophe when a spreadsheet would run them.
+// apostrophe when a spreadsheet would run them: when they start with =,
+// +, -, @, a tab or a carriage return and are not a plain signed number.
 func wantCSV(header []string, rows []map[string]any, formulaSafe ...string) [][]string {
 	out := [][]string{header}
 	for _, row := range rows {
@@ -67,7 +70,7 @@ func wantCSV(header []string, rows []map[string]any, formulaSafe ...string) [][]
 			case nil:
 			case string:
 				cell = v
-				if len(v) > 0 && strings.ContainsRune("=+-@\t\r", rune(v[0])) && slicesContains(formulaSafe, k) {
+				if len(v) > 0 && strings.ContainsRune("=+-@\t\r", rune(v[0])) && !signedNumber.MatchString(v) && slicesContains(formulaSafe, k) {
 					cell = "'" + v
 				}
 			case json.Number:
@@ -81,6 +84,10 @@ func wantCSV(header []string, rows []map[string]any, formulaSafe ...string) [][]
 	}
 	return out
 }
+
+// signedNumber is a number a spreadsheet reads as one: an E.164 number,
+// a negative amount.
+var signedNumber = regexp.MustCompile(`^[+-][0-9]+(\.[0-9]+)?$`)
 
 func slicesContains(s []string, v string) bool {
 	for _, x := range s {
@@ -99,7 +106,7 @@ func TestTransactionsCSV(t *testing.T) {
 	if _, err := e.db.FundPartner(ctx, p.ID, 1_000_000, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{"Plan, \"gold\"\nsecond line", "=HYPERLINK(\"http://x\")", "-5 refund", "@SUM(A1)", "+1", "ünïcödé", ""} {
+	for _, d := range []string{"Plan, \"gold\"\nsecond line", "=HYPERLINK(\"http://x\")", "-5 refund", "@SUM(A1)", "+1", "+1+1", "ünïcödé", ""} {
 		var desc *string
 		if d != "" {
 			desc = &d
@@ -108,21 +115,36 @@ func TestTransactionsCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A call's charge: its reference is the call_uuid, which the
+	// customer's phone chose.
+	if err := e.db.ReplaceRateDeck(ctx, p.ID, []partnerd.Rate{
+		{Direction: partnerd.DirectionOutbound, Prefix: "1", PerMinute: 6000, InitialIncrement: 60, SubsequentIncrement: 60},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	call := partnerd.CDRInput{CallUUID: `+HYPERLINK("http://evil/","x")@` + p.ID, Direction: partnerd.DirectionOutbound,
+		AccountAuthID: &authID, FromNumber: "+919876543210", ToNumber: "+14155550100",
+		StartTime: time.Now().Add(-time.Hour).Truncate(time.Second), DurationSeconds: 60, Billsec: 60}
+	answer := call.StartTime
+	call.EndTime, call.AnswerTime = call.StartTime.Add(time.Minute), &answer
+	if res, err := e.db.PostCDRs(ctx, []partnerd.CDRInput{call}, make([]*partnerd.Error, 1)); err != nil || res[0].Status != partnerd.CDRCharged {
+		t.Fatalf("PostCDRs = %+v, %v", res, err)
+	}
 	header := []string{"id", "type", "amount", "currency", "balance_before", "balance_after", "description",
 		"initiated_by", "reference", "created_at"}
 	for _, accept := range []bool{false, true} {
 		path := base + "/accounts/" + authID + "/transactions"
-		want := wantCSV(header, jsonRows(t, e, p, path, url.Values{}), "description")
+		want := wantCSV(header, jsonRows(t, e, p, path, url.Values{}), "description", "reference")
 		if diff := cmp.Diff(want, csvRows(t, e, p, path, url.Values{}, accept)); diff != "" {
 			t.Errorf("account transactions CSV (accept %v) (-want +got):\n%s", accept, diff)
 		}
 		path = base + "/transactions"
-		want = wantCSV(append(header, "account_auth_id"), jsonRows(t, e, p, path, url.Values{}), "description")
+		want = wantCSV(append(header, "account_auth_id"), jsonRows(t, e, p, path, url.Values{}), "description", "reference")
 		if diff := cmp.Diff(want, csvRows(t, e, p, path, url.Values{}, accept)); diff != "" {
 			t.Errorf("partner-wide transactions CSV (-want +got):\n%s", diff)
 		}
 		path = base + "/me/transactions"
-		want = wantCSV(header, jsonRows(t, e, p, path, url.Values{}), "description")
+		want = wantCSV(header, jsonRows(t, e, p, path, url.Values{}), "description", "reference")
 		if diff := cmp.Diff(want, csvRows(t, e, p, path, url.Values{}, accept)); diff != "" {
 			t.Errorf("master wallet CSV (-want +got):\n%s", diff)
 		}
@@ -141,18 +163,44 @@ func TestCDRsCSV(t *testing.T) {
 	t.Parallel()
 	e := sharedEnv(t)
 	f := mustCDRFixture(t, e, "cdrcsv", 230, 3)
+	// The switch's text that a customer's phone or a carrier may choose,
+	// each written to run as a formula.
+	switchText := []string{"call_uuid", "from_number", "to_number", "hangup_cause", "trunk_id", "context"}
+	hostile := []string{`=HYPERLINK("http://x","y")`, `@SUM(1)`, `-2+3`, "+cmd|'/Ccalc'!A0"}
+	var calls []partnerd.CDRInput
+	for i, text := range hostile {
+		text := fmt.Sprintf("%s-%d", text, i)
+		start := time.Now().Add(-time.Hour).Truncate(time.Second)
+		call := partnerd.CDRInput{StartTime: start, EndTime: start.Add(5 * time.Second), DurationSeconds: 5}
+		call.CallUUID, call.HangupCause, call.TrunkID, call.Context = text+"-"+f.authID, &text, &text, &text
+		call.Direction, call.AccountAuthID, call.FromNumber, call.ToNumber = partnerd.DirectionOutbound, &f.authID, text, "+14155550100"
+		calls = append(calls, call)
+	}
+	if res, err := e.db.PostCDRs(context.Background(), calls, make([]*partnerd.Error, len(calls))); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, r := range res {
+			if r.Status != partnerd.CDRCharged {
+				t.Fatalf("CDR %s: %+v", r.CallUUID, r.Err)
+			}
+		}
+	}
+	// They are in the default window, so the first query checks them.
+	if rows := csvRows(t, e, f.p, base+"/cdrs", url.Values{"search": {"HYPERLINK"}}, true); len(rows) != 2 || rows[1][0] != "'"+calls[0].CallUUID {
+		t.Errorf("CSV of the call named %s = %q", calls[0].CallUUID, rows)
+	}
 	header := []string{"call_uuid", "from_number", "to_number", "direction", "status", "duration_seconds",
 		"billsec", "hangup_cause", "cost", "currency", "start_time", "answer_time", "end_time", "trunk_id", "context"}
 	for _, query := range []string{"", "status=answered", "call_direction=inbound&start_date=2020-01-01&end_date=2020-12-31"} {
 		q, _ := url.ParseQuery(query)
 		path := base + "/accounts/" + f.authID + "/cdrs"
-		want := wantCSV(header, jsonRows(t, e, f.p, path, q))
+		want := wantCSV(header, jsonRows(t, e, f.p, path, q), switchText...)
 		q, _ = url.ParseQuery(query)
 		if diff := cmp.Diff(want, csvRows(t, e, f.p, path, q, true)); diff != "" {
 			t.Errorf("account CDRs CSV ?%s (-want +got):\n%s", query, diff)
 		}
 		q, _ = url.ParseQuery(query)
-		want = wantCSV(append(header, "account_auth_id"), jsonRows(t, e, f.p, base+"/cdrs", q))
+		want = wantCSV(append(header, "account_auth_id"), jsonRows(t, e, f.p, base+"/cdrs", q), switchText...)
 		q, _ = url.ParseQuery(query)
 		if diff := cmp.Diff(want, csvRows(t, e, f.p, base+"/cdrs", q, false)); diff != "" {
 			t.Errorf("partner CDRs CSV ?%s (-want +got):\n%s", query, diff)

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/csvtext"
 	"github.com/partnerd/partnerd/internal/wire"
 )
 
@@ -113,8 +114,8 @@ func (s *Server) streamEntries(w http.ResponseWriter, r *http.Request, name stri
 	}
 	return streamCSV(s, w, r, name, header, seq, func(e *partnerd.Entry, cells []string) []string {
 		cells = append(cells, e.TransactionID, e.Type, csvMoney(e.Amount, e.Currency), e.Currency,
-			csvMoney(e.BalanceBefore, e.Currency), csvMoney(e.BalanceAfter, e.Currency), csvOptText(e.Description),
-			e.InitiatedBy, csvOpt(e.Reference), csvTime(e.CreatedAt))
+			csvMoney(e.BalanceBefore, e.Currency), csvMoney(e.BalanceAfter, e.Currency), csvtext.OptSafe(e.Description),
+			e.InitiatedBy, csvtext.OptSafe(e.Reference), csvTime(e.CreatedAt))
 		if withAccount {
 			cells = append(cells, e.AccountAuthID)
 		}
