@@ -158,6 +158,13 @@ func (in *CDRInput) Validate() error {
 	if in.SIPResponseCode != nil && (*in.SIPResponseCode < 100 || *in.SIPResponseCode > 699) {
 		fe.Add("sip_response_code", FCOutOfRange, "sip_response_code must be a SIP status code (100-699)")
 	}
+	// An empty optional text is an absent one (API.md §1): stored and
+	// answered as null.
+	for _, p := range []**string{&in.HangupCause, &in.TrunkID, &in.Context} {
+		if *p != nil && **p == "" {
+			*p = nil
+		}
+	}
 	checkOptText(&fe, "hangup_cause", in.HangupCause, 64)
 	checkOptText(&fe, "trunk_id", in.TrunkID, 128)
 	checkOptText(&fe, "context", in.Context, 128)

@@ -56,3 +56,23 @@ func TestCDRInputValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestCDRInputValidateEmptyText: an empty optional text is an absent one,
+// stored and answered as null (API.md §1).
+func TestCDRInputValidateEmptyText(t *testing.T) {
+	start := time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
+	acct, empty, cause := "MA_48149cf4", "", "NO_ANSWER"
+	in := CDRInput{CallUUID: "c1", Direction: DirectionOutbound, AccountAuthID: &acct, FromNumber: "+919876543210",
+		ToNumber: "+14155550100", StartTime: start, EndTime: start.Add(5 * time.Second), DurationSeconds: 5,
+		HangupCause: &empty, TrunkID: &empty, Context: &empty}
+	if err := in.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if in.HangupCause != nil || in.TrunkID != nil || in.Context != nil {
+		t.Errorf("empty texts = %v %v %v, want absent", in.HangupCause, in.TrunkID, in.Context)
+	}
+	in.HangupCause = &cause
+	if err := in.Validate(); err != nil || in.HangupCause == nil || *in.HangupCause != cause {
+		t.Errorf("Validate kept hangup_cause %v (%v), want %s", in.HangupCause, err, cause)
+	}
+}
