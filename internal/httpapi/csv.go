@@ -14,7 +14,9 @@ import (
 )
 
 // wantsCSV reports whether a list is asked for as CSV: format=csv, or an
-// Accept header naming text/csv. format=json asks for the JSON page.
+// Accept header that prefers text/csv to application/json (a higher q; a
+// tie, or a wildcard's q, keeps JSON, the API's own type). format=json
+// asks for the JSON page.
 func wantsCSV(r *http.Request, q *query) (bool, error) {
 	if f := q.get("format"); f != nil {
 		switch *f {
@@ -25,14 +27,28 @@ func wantsCSV(r *http.Request, q *query) (bool, error) {
 		}
 		return false, partnerd.FieldErrors{{Field: "format", Code: partnerd.FCInvalidValue, Message: `format must be "csv" or "json"`}}.Err()
 	}
+	csvQ, jsonQ := 0.0, -1.0 // -1: JSON not named
 	for _, v := range r.Header.Values("Accept") {
 		for _, part := range strings.Split(v, ",") {
-			if mt, params, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/csv" && params["q"] != "0" {
-				return true, nil
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if s, ok := params["q"]; ok {
+				if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
+					continue
+				}
+			}
+			switch mt {
+			case "text/csv":
+				csvQ = max(csvQ, q)
+			case "application/json":
+				jsonQ = max(jsonQ, q)
 			}
 		}
 	}
-	return false, nil
+	return csvQ > 0 && csvQ > jsonQ, nil
 }
 
 // csvStall bounds how long one chunk of a CSV stream may take to leave:

@@ -157,6 +157,17 @@ func TestTransactionsCSV(t *testing.T) {
 	wantError(t, e.doJSON(t, http.MethodGet, base+"/accounts/MA_00000000/transactions", p, nil, map[string]string{"Accept": "text/csv"}),
 		http.StatusNotFound, partnerd.ECAccountNotFound)
 	wantError(t, e.get(t, base+"/transactions?format=xlsx", p), http.StatusBadRequest, partnerd.ECValidation)
+	// Accept: CSV when it is preferred to JSON, by its q.
+	for accept, csv := range map[string]bool{
+		"text/csv": true, "text/csv, */*": true, "application/json;q=0.5, text/csv": true,
+		"text/csv;q=0.5, application/json": false, "application/json, text/csv": false, "text/csv;q=0": false,
+		"text/csv;q=abc": false, "*/*": false, "": false,
+	} {
+		r := e.send(t, http.MethodGet, base+"/transactions", p, nil, map[string]string{"Accept": accept})
+		if got := strings.HasPrefix(r.header.Get("Content-Type"), "text/csv"); r.status != http.StatusOK || got != csv {
+			t.Errorf("Accept %q: %d %q, want CSV %v", accept, r.status, r.header.Get("Content-Type"), csv)
+		}
+	}
 }
 
 func TestCDRsCSV(t *testing.T) {
