@@ -107,8 +107,11 @@ func (in *NumberInput) ValidateWith(fe FieldErrors) error {
 func ParseMonthlyCost(fe *FieldErrors, field, text, currency string) int64 {
 	v, code := ParseAmountText(strings.TrimSpace(text), currency)
 	if code != "" || v < 0 {
-		fe.Add(field, FCInvalidFormat, fmt.Sprintf("%s must be an amount of %s from 0 with at most %d decimals, as 25.00",
-			field, currency, CurrencyExponent(currency)))
+		what, example := "a whole amount", "25"
+		if exp := CurrencyExponent(currency); exp > 0 {
+			what, example = fmt.Sprintf("an amount with at most %d decimals", exp), "25."+strings.Repeat("0", exp)
+		}
+		fe.Add(field, FCInvalidFormat, fmt.Sprintf("%s must be %s of %s from 0, as %s", field, what, currency, example))
 		return 0
 	}
 	return v
@@ -213,6 +216,12 @@ type NumberService interface {
 // ErrNumberNotFound answers for unknown and foreign numbers alike.
 func ErrNumberNotFound(number string) *Error {
 	return Errorf(ECNumberNotFound, "No number %s exists in this partner's pool.", number)
+}
+
+// ErrNumberNotHeld answers a release of a number the customer does not
+// hold, whether it is in the pool, another customer's or unknown.
+func ErrNumberNotHeld(authID, number string) *Error {
+	return Errorf(ECNumberNotFound, "Customer account %s holds no number %s.", authID, number)
 }
 
 // ErrNumberAssigned refuses a number that is already rented.

@@ -105,3 +105,18 @@ func TestParseMonthlyCost(t *testing.T) {
 		t.Errorf("ValidateWith = %v, want monthly_cost and type", err)
 	}
 }
+
+// TestParseMonthlyCostMessage: a bad cost's message shows an amount of
+// the currency's own form.
+func TestParseMonthlyCostMessage(t *testing.T) {
+	for currency, want := range map[string]string{
+		"INR": "monthly_cost must be an amount with at most 2 decimals of INR from 0, as 25.00",
+		"JPY": "monthly_cost must be a whole amount of JPY from 0, as 25",
+		"KWD": "monthly_cost must be an amount with at most 3 decimals of KWD from 0, as 25.000",
+	} {
+		var fe partnerd.FieldErrors
+		if v := partnerd.ParseMonthlyCost(&fe, "monthly_cost", "2.5.0", currency); v != 0 || len(fe) != 1 || fe[0].Message != want {
+			t.Errorf("%s: %d %+v, want the message %q", currency, v, fe, want)
+		}
+	}
+}

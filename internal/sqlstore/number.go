@@ -250,7 +250,7 @@ func (db *DB) ReleaseNumber(ctx context.Context, partnerID, authID, number strin
 			return err
 		}
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
-			return partnerd.ErrNumberNotFound(number)
+			return partnerd.ErrNumberNotHeld(authID, number)
 		}
 		db.audit(tx, partnerID, authID, partnerd.AuditNumberRelease, number)
 		return db.emit(tx, partnerID, authID, partnerd.EventNumberReleased, numberReleased{Number: number, AccountAuthID: authID})

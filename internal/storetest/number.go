@@ -260,7 +260,14 @@ func testNumberRelease(t *testing.T, open func(n int) []NumberStore) {
 	if got := mustCustomerBalance(t, s, p.ID, a.AuthID); got != 7000 {
 		t.Errorf("balance after release = %d, want 7000 (no refund)", got)
 	}
-	wantCode(t, "ReleaseNumber(again)", s.ReleaseNumber(ctx, p.ID, a.AuthID, numberA), partnerd.ECNumberNotFound)
+	err := s.ReleaseNumber(ctx, p.ID, a.AuthID, numberA)
+	wantCode(t, "ReleaseNumber(again)", err, partnerd.ECNumberNotFound)
+	// The number is in the pool: the answer says the customer does not
+	// hold it, not that the pool has none.
+	var pe *partnerd.Error
+	if want := "Customer account " + a.AuthID + " holds no number " + numberA + "."; !errors.As(err, &pe) || pe.Message != want {
+		t.Errorf("ReleaseNumber(again) = %v, want %q", err, want)
+	}
 	// A new rental starts a new period: wait for the next second, as
 	// periods are keyed by their start.
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
