@@ -14,9 +14,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -234,16 +236,29 @@ func (a kamAPI) do(method, path string, body any) (int, map[string]any) {
 
 // cdr waits up to 20 s for the CDR of a call, which Kamailio posts when
 // the call ends, or at its next retry (every 10 s).
-func (a kamAPI) cdr(account, callUUID string) map[string]any {
+// cdr returns the CDR of the call whose SIP Call-ID is callID, found by
+// search: the proxy names a call by its Call-ID and a UUID of its own
+// (route[CALL_UUID]), so that a phone cannot choose the call_uuid.
+func (a kamAPI) cdr(account, callID string) map[string]any {
 	a.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
+	named := regexp.MustCompile(`^` + regexp.QuoteMeta(callID) + `~[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	for {
-		code, body := a.do("GET", "/accounts/"+account+"/cdrs/"+callUUID, nil)
-		if code == http.StatusOK {
+		code, body := a.do("GET", "/accounts/"+account+"/cdrs?search="+url.QueryEscape(callID), nil)
+		if rows, _ := body["data"].([]any); code == http.StatusOK && len(rows) > 0 {
+			row, _ := rows[0].(map[string]any)
+			uuid, _ := row["call_uuid"].(string)
+			if len(rows) != 1 || !named.MatchString(uuid) {
+				a.t.Fatalf("CDRs of the call %s = %v, want one named %s~ and a UUID", callID, rows, callID)
+			}
+			code, body = a.do("GET", "/accounts/"+account+"/cdrs/"+url.PathEscape(uuid), nil)
+			if code != http.StatusOK {
+				a.t.Fatalf("GET the CDR %s: %d %v", uuid, code, body)
+			}
 			return body
 		}
 		if time.Now().After(deadline) {
-			a.t.Fatalf("no CDR for %s 20 s after the call: %d %v", callUUID, code, body)
+			a.t.Fatalf("no CDR for %s 20 s after the call: %d %v", callID, code, body)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
