@@ -117,3 +117,13 @@ func optionalText(fe *FieldErrors, field string, v *string, kind textKind, max i
 	}
 	return v
 }
+
+// Count writes n and the noun it counts, in the form n takes: "1 number",
+// "0 numbers", "3 numbers". Operator and partner messages count with it,
+// so that a count of one never reads "1 numbers".
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

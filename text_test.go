@@ -148,3 +148,14 @@ func TestAccountParamsFilter(t *testing.T) {
 		})
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, "0 call records"}, {1, "1 call record"}, {2, "2 call records"}, {10_000, "10000 call records"}} {
+		if got := Count(tc.n, "call record", "call records"); got != tc.want {
+			t.Errorf("Count(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}

@@ -158,6 +158,10 @@ func TestCDRsAndOverview(t *testing.T) {
 		!strings.HasSuffix(r.stderr, "wrote 3 call records to "+file+"\n") {
 		t.Errorf("export on a terminal: exit %d, stderr %q", r.code, r.stderr)
 	}
+	r = s.mustOK(t, "cdrs", "export", "--max-duration", "10", "--file", file)
+	if r.stderr != "wrote 1 call record to "+file+"\n" {
+		t.Errorf("export of one call record: stderr %q", r.stderr)
+	}
 	// To stdout.
 	r = s.mustOK(t, "cdrs", "export", "--direction", "outbound", "--min-duration", "20", "--file", "-")
 	if records, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll(); err != nil || len(records) != 3 {
@@ -199,5 +203,16 @@ func TestRowCounter(t *testing.T) {
 	}
 	if rc.records != 3 || ticks != 2 {
 		t.Errorf("records %d, ticks %d; want 3 and 2", rc.records, ticks)
+	}
+}
+
+// TestAnalyticsOneCall: a direction of one call reads "1 call", not
+// "1 calls".
+func TestAnalyticsOneCall(t *testing.T) {
+	s := mustServer(t)
+	mustCalls(t, s, mustTelephony(t, s), 1) // 0.075 → 0.08
+	r := s.mustOK(t, "analytics")
+	if !regexp.MustCompile(`(?m)^outbound\s+1 call, 0\.08 INR$`).MatchString(r.stdout) {
+		t.Errorf("analytics table of one call:\n%s", r.stdout)
 	}
 }

@@ -166,13 +166,14 @@ func cdrsExport(ctx context.Context, args []string, env environment) error {
 		}
 		return c.CDRsCSV(ctx, filter)
 	}
-	return exportCSV(env, *file, "call records", count, open)
+	return exportCSV(env, *file, "call record", "call records", count, open)
 }
 
 // exportCSV writes the CSV stream open returns to file ("-" is stdout),
 // with a progress bar on a terminal, whose total count tells (one row of
-// the list), and reports how many records it wrote, what they are.
-func exportCSV(env environment, file, what string, count func() (int, error), open func() (io.ReadCloser, error)) error {
+// the list), and reports how many records it wrote: one names a record,
+// many several ("call record", "call records").
+func exportCSV(env environment, file, one, many string, count func() (int, error), open func() (io.ReadCloser, error)) error {
 	total := int64(-1)
 	if env.terminal {
 		n, err := count()
@@ -194,7 +195,7 @@ func exportCSV(env environment, file, what string, count func() (int, error), op
 	rows := &rowCounter{}
 	var bar *progressbar.ProgressBar
 	if env.terminal {
-		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(env.stderr), progressbar.OptionSetDescription(what),
+		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(env.stderr), progressbar.OptionSetDescription(many),
 			progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionOnCompletion(func() { fmt.Fprintln(env.stderr) }))
 		rows.tick = func() { bar.Add(1) }
 	}
@@ -203,13 +204,13 @@ func exportCSV(env environment, file, what string, count func() (int, error), op
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("exporting %s to %s: %w", what, file, err)
+		return fmt.Errorf("exporting %s to %s: %w", many, file, err)
 	}
 	if bar != nil {
 		bar.Finish()
 	}
 	n := max(rows.records-1, 0) // the header
-	fmt.Fprintf(env.stderr, "wrote %d %s to %s\n", n, what, file)
+	fmt.Fprintf(env.stderr, "wrote %s to %s\n", partnerd.Count(n, one, many), file)
 	return nil
 }
 

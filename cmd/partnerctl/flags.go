@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/client"
 	"golang.org/x/term"
 )
@@ -59,11 +60,11 @@ func (f *cmdFlags) parse(args []string) ([]string, error) {
 		}
 	}
 	if n := f.NArg(); n < required || n > len(words) {
-		want := fmt.Sprintf("%d", required)
+		want := partnerd.Count(required, "argument", "arguments")
 		if required != len(words) {
-			want = fmt.Sprintf("%d to %d", required, len(words))
+			want = fmt.Sprintf("%d to %d arguments", required, len(words))
 		}
-		return nil, usageError{fmt.Sprintf("want %s arguments (%s), got %d\n\n%s", want, f.args, n, f.usage())}
+		return nil, usageError{fmt.Sprintf("want %s (%s), got %d\n\n%s", want, f.args, n, f.usage())}
 	}
 	if *f.output != "table" && *f.output != "json" {
 		return nil, usageError{fmt.Sprintf("--output %q must be table or json\n\n%s", *f.output, f.usage())}

@@ -129,7 +129,7 @@ func transactions(ctx context.Context, args []string, env environment) error {
 			_, n, err := fetch(partnerd.Page{Page: 1, Size: 1})
 			return n, err
 		}
-		return exportCSV(env, *file, "transactions", count, open)
+		return exportCSV(env, *file, "transaction", "transactions", count, open)
 	}
 	return list[*partnerd.Entry]{
 		fetch: fetch, seq: seq,

@@ -285,7 +285,7 @@ func TestTransactionsExport(t *testing.T) {
 		t.Errorf("every customer's transactions as CSV = %q (%v)", records, err)
 	}
 	r = s.ctlEnv(t, true, "transactions", "--account", a, "--type", "recharge", "--file", file)
-	if r.code != exitOK || !strings.Contains(r.stderr, "(1/1") || !strings.HasSuffix(r.stderr, "wrote 1 transactions to "+file+"\n") {
+	if r.code != exitOK || !strings.Contains(r.stderr, "(1/1") || !strings.HasSuffix(r.stderr, "wrote 1 transaction to "+file+"\n") {
 		t.Errorf("transactions --file on a terminal: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = s.mustOK(t, "transactions", "--partner", "--file", "-")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/wire"
 )
 
@@ -66,7 +67,7 @@ func analytics(ctx context.Context, args []string, env environment) error {
 	}
 	sort.Strings(dirs)
 	for _, d := range dirs {
-		t.row(d, fmt.Sprintf("%d calls, %s %s", a.ByDirection[d].Calls, money(a.ByDirection[d].Cost, cur), cur))
+		t.row(d, fmt.Sprintf("%s, %s %s", partnerd.Count(a.ByDirection[d].Calls, "call", "calls"), money(a.ByDirection[d].Cost, cur), cur))
 	}
 	if err := t.flush(); err != nil {
 		return err

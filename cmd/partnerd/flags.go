@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/partnerd/partnerd"
 )
 
 // defaultDB is the embedded default: a SQLite file in the working directory.
@@ -108,5 +110,5 @@ func (f *cmdFlags) parse(args []string) error {
 	if nargs == 0 {
 		return usageError{fmt.Sprintf("%s takes flags only (flags come first), got %q\n\n%s", f.Name(), f.Args(), f.usage())}
 	}
-	return usageError{fmt.Sprintf("%s takes %d arguments after its flags, got %q\n\n%s", f.Name(), nargs, f.Args(), f.usage())}
+	return usageError{fmt.Sprintf("%s takes %s after its flags, got %q\n\n%s", f.Name(), partnerd.Count(nargs, "argument", "arguments"), f.Args(), f.usage())}
 }

@@ -100,21 +100,21 @@ func numberImport(ctx context.Context, args []string, getenv func(string) string
 		problems = append(problems, "the file holds no numbers (after its header number,type,region,monthly_cost)")
 	}
 	if len(problems) == 0 {
-		fmt.Fprintf(stderr, "importing %d numbers…\n", len(ins))
+		fmt.Fprintf(stderr, "importing %s…\n", partnerd.Count(len(ins), "number", "numbers"))
 		_, err := db.AddNumbers(ctx, p.ID, ins)
 		var pe *partnerd.Error
 		if !errors.As(err, &pe) || len(pe.Fields) == 0 {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "imported %d numbers into the pool of %s\n", len(ins), p.ID)
+			fmt.Fprintf(stdout, "imported %s into the pool of %s\n", partnerd.Count(len(ins), "number", "numbers"), p.ID)
 			return nil
 		}
 		for _, fe := range pe.Fields {
 			problems = append(problems, rowProblem(fe, lines))
 		}
 	}
-	return fmt.Errorf("nothing imported: %d problems in %s:\n  %s", len(problems), fs.Arg(0), strings.Join(problems, "\n  "))
+	return fmt.Errorf("nothing imported: %s in %s:\n  %s", partnerd.Count(len(problems), "problem", "problems"), fs.Arg(0), strings.Join(problems, "\n  "))
 }
 
 // readNumbersCSV reads the rows of an import file into inputs, with the

@@ -121,7 +121,8 @@ func TestNumberCommands(t *testing.T) {
 	}
 	taken = csvFile("taken2.csv", "number,type,region,monthly_cost\n+912271264230,local,,1.00\n+912271264217,local,,1.00\n")
 	_, errOut, code = runBin("number", "import", "--db", db, "--partner", p.AuthID, taken)
-	if code != 1 || !strings.Contains(errOut, "line 3: number +912271264217 is already in a pool") || strings.Contains(errOut, "line 2:") {
+	if code != 1 || !strings.Contains(errOut, "nothing imported: 1 problem in "+taken+":\n  line 3: number +912271264217 is already in a pool") ||
+		strings.Contains(errOut, "line 2:") {
 		t.Errorf("number import of a taken number: exit %d, stderr %q; want 1 naming line 3 only", code, errOut)
 	}
 	wrongHeader := csvFile("header.csv", "e164,type,region,cost\n+912271264231,local,,1\n")

@@ -63,7 +63,7 @@ func rateImport(ctx context.Context, args []string, getenv func(string) string, 
 		for _, p := range problems {
 			fmt.Fprintln(stderr, p)
 		}
-		return fmt.Errorf("%s has %d problems (listed above); the deck of %s is unchanged", path, len(problems), *partnerID)
+		return fmt.Errorf("%s has %s (listed above); the deck of %s is unchanged", path, partnerd.Count(len(problems), "problem", "problems"), *partnerID)
 	}
 	if rows >= 10_000 {
 		fmt.Fprintf(stderr, "rate import: replacing the deck of %s with %d rates\n", *partnerID, rows)

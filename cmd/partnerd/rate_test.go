@@ -46,6 +46,7 @@ func TestRateImport(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &p); err != nil {
 		t.Fatal(err)
 	}
+	const header = "direction,prefix,rate_per_minute,initial_increment,subsequent_increment\n"
 	deck := func() []partnerd.Rate {
 		t.Helper()
 		s, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: db}, sqlstore.Options{MustExist: true})
@@ -162,13 +163,17 @@ func TestRateImport(t *testing.T) {
 		{"group help", []string{"rate", "--help"}, 0, "rate import", ""},
 		{"no partner", []string{"rate", "import", "--db", db, good}, 2, "", "--partner must be a partner id"},
 		{"bad partner id", []string{"rate", "import", "--db", db, "--partner", "acme", good}, 2, "", "--partner must be a partner id"},
-		{"no file", []string{"rate", "import", "--db", db, "--partner", p.AuthID}, 2, "", "takes 1 arguments"},
+		{"no file", []string{"rate", "import", "--db", db, "--partner", p.AuthID}, 2, "", "rate import takes 1 argument after its flags"},
 		{"flag after the file", []string{"rate", "import", "--db", db, good, "--partner", p.AuthID}, 2, "", ""},
 		{"unknown partner", []string{"rate", "import", "--db", db, "--partner", "PA_NOSUCH00", good}, 1, "", partnerd.ECNotFound},
 		{"missing file", []string{"rate", "import", "--db", db, "--partner", p.AuthID, at("nope.csv")}, 1, "", "nope.csv"},
 		{"missing database", []string{"rate", "import", "--db", at("typo.db"), "--partner", p.AuthID, good}, 1, "", "typo.db does not exist"},
 		{"empty file", []string{"rate", "import", "--db", db, "--partner", p.AuthID, file("empty.csv", "")}, 1, "", "line 1: the file is empty"},
 		{"wrong header", []string{"rate", "import", "--db", db, "--partner", p.AuthID, file("hdr.csv", "prefix,rate\n91,0.45\n")}, 1, "", "line 1: the header must be direction,prefix,rate_per_minute,initial_increment,subsequent_increment"},
+		{"one bad row", []string{"rate", "import", "--db", db, "--partner", p.AuthID, file("one-bad.csv", header+"outbound,91,0.45,60\n")}, 1, "",
+			"line 2: has 4 fields, want 5"},
+		{"one bad row counted", []string{"rate", "import", "--db", db, "--partner", p.AuthID, at("one-bad.csv")}, 1, "",
+			"one-bad.csv has 1 problem (listed above); the deck of " + p.AuthID + " is unchanged"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := crashRunEnv(t, bin, env, tc.args...)

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/partnerd/partnerd"
 )
 
 // Problem is what is wrong with one line of a file.
@@ -86,7 +88,7 @@ func Read(in io.Reader, header []string, record func(line int, fields []string) 
 		records++
 		line, _ := cr.FieldPos(0)
 		if len(fields) != len(header) {
-			problems = append(problems, Problem{line, fmt.Sprintf("has %d fields, want %d (%s)", len(fields), len(header), want)})
+			problems = append(problems, Problem{line, fmt.Sprintf("has %s, want %d (%s)", partnerd.Count(len(fields), "field", "fields"), len(header), want)})
 		} else {
 			for i := range fields {
 				fields[i] = strings.TrimSpace(fields[i])

@@ -54,7 +54,7 @@ func TestRead(t *testing.T) {
 		{"wrong header", "type,number\n+911,local\n", 0, []Problem{{1, "the header must be number,type, not type,number"}}, nil},
 		{"header with an extra column", "number,type,x\n", 0, []Problem{{1, "the header must be number,type, not number,type,x"}}, nil},
 		{"every bad line", "number,type\n+911\n+912,local,extra\n+913,bad\n+914,\"a\"b\"\n+915,local\n", 5, []Problem{
-			{2, "has 1 fields, want 2 (number,type)"},
+			{2, "has 1 field, want 2 (number,type)"},
 			{3, "has 3 fields, want 2 (number,type)"},
 			{4, "type is bad"}, {4, "and so is everything"},
 			{5, `is not valid CSV: extraneous or missing " in quoted-field`},
