@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -74,7 +76,8 @@ func openPartner(ctx context.Context, fs *cmdFlags, dsn, partnerID string, geten
 var importHeader = []string{"number", "type", "region", "monthly_cost"}
 
 // numberImport adds every number of a CSV file to a partner's pool, or
-// none: each bad row is reported with its line number.
+// none: each problem of the file (a bad row, a number it repeats, a number
+// already in a pool) is reported with its line number, all in one run.
 func numberImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("number import", "FILE.csv", stdout)
 	dbFlag := fs.db(getenv)
@@ -97,30 +100,47 @@ func numberImport(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	if len(problems) == 0 && len(ins) == 0 {
-		problems = append(problems, "the file holds no numbers (after its header number,type,region,monthly_cost)")
+		return fmt.Errorf("nothing imported: %s holds no numbers after its header %s", fs.Arg(0), strings.Join(importHeader, ","))
 	}
+	// The numbers already in a pool are looked up even when the file has
+	// other problems, so that one run names them all.
+	numbers := make([]string, len(ins))
+	for i, in := range ins {
+		numbers[i] = in.Number
+	}
+	taken, err := lineProblems(db.CheckNewNumbers(ctx, numbers), lines)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, taken...)
 	if len(problems) == 0 {
 		fmt.Fprintf(stderr, "importing %s…\n", partnerd.Count(len(ins), "number", "numbers"))
-		_, err := db.AddNumbers(ctx, p.ID, ins)
-		var pe *partnerd.Error
-		if !errors.As(err, &pe) || len(pe.Fields) == 0 {
-			if err != nil {
-				return err
-			}
+		// AddNumbers checks the pools again as it adds: another import
+		// may have taken a number since.
+		_, err = db.AddNumbers(ctx, p.ID, ins)
+		if problems, err = lineProblems(err, lines); err != nil {
+			return err
+		}
+		if len(problems) == 0 {
 			fmt.Fprintf(stdout, "imported %s into the pool of %s\n", partnerd.Count(len(ins), "number", "numbers"), p.ID)
 			return nil
 		}
-		for _, fe := range pe.Fields {
-			problems = append(problems, rowProblem(fe, lines))
-		}
 	}
-	return fmt.Errorf("nothing imported: %s in %s:\n  %s", partnerd.Count(len(problems), "problem", "problems"), fs.Arg(0), strings.Join(problems, "\n  "))
+	slices.SortStableFunc(problems, func(a, b csvimport.Problem) int { return cmp.Compare(a.Line, b.Line) })
+	msgs := make([]string, len(problems))
+	for i, pr := range problems {
+		msgs[i] = pr.String()
+	}
+	return fmt.Errorf("nothing imported: %s in %s:\n  %s", partnerd.Count(len(problems), "problem", "problems"), fs.Arg(0),
+		strings.Join(msgs, "\n  "))
 }
 
 // readNumbersCSV reads the rows of an import file into inputs, with the
-// line of each, and returns every problem found, each naming its line.
-func readNumbersCSV(r io.Reader, currency string, progress io.Writer) (ins []partnerd.NumberInput, lines []int, problems []string, err error) {
-	_, found, err := csvimport.Read(r, importHeader, func(line int, f []string) []string {
+// line of each, and returns every problem of the file itself, each naming
+// its line: a row that is not valid, or a number an earlier row holds.
+func readNumbersCSV(r io.Reader, currency string, progress io.Writer) (ins []partnerd.NumberInput, lines []int, problems []csvimport.Problem, err error) {
+	firstLine := map[string]int{}
+	_, problems, err = csvimport.Read(r, importHeader, func(line int, f []string) []string {
 		in := partnerd.NumberInput{Number: f[0], Type: f[1]}
 		if region := f[2]; region != "" {
 			in.Region = &region
@@ -134,24 +154,41 @@ func readNumbersCSV(r io.Reader, currency string, progress io.Writer) (ins []par
 		if err := in.ValidateWith(fe); err != nil {
 			return fieldMessages(err)
 		}
+		// Compared in E.164, as the pool stores them: "+91 22 7126 4217"
+		// repeats "+912271264217".
+		if first, dup := firstLine[in.Number]; dup {
+			return []string{fmt.Sprintf("number %s repeats line %d", in.Number, first)}
+		}
+		firstLine[in.Number] = line
 		ins, lines = append(ins, in), append(lines, line)
 		return nil
 	}, csvimport.Options{Progress: func(n int) { fmt.Fprintf(progress, "read %d rows…\n", n) }})
-	for _, p := range found {
-		problems = append(problems, p.String())
-	}
 	return ins, lines, problems, err
 }
 
 // rowIndex reads the index of numbers[i] at the start of a field name.
 var rowIndex = regexp.MustCompile(`^numbers\[(\d+)\]`)
 
-// rowProblem names the line of a store's complaint about numbers[i].
-func rowProblem(fe partnerd.FieldError, lines []int) string {
-	if m := rowIndex.FindStringSubmatch(fe.Field); m != nil {
-		if i, err := strconv.Atoi(m[1]); err == nil && i < len(lines) {
-			return fmt.Sprintf("line %d: %s", lines[i], fe.Message)
-		}
+// lineProblems turns a store's complaints about numbers[i] (a number
+// already in a pool) into problems of the lines those numbers came from.
+// Any other error (an unknown partner, a failed query) is returned as it
+// is.
+func lineProblems(err error, lines []int) ([]csvimport.Problem, error) {
+	var pe *partnerd.Error
+	if !errors.As(err, &pe) || len(pe.Fields) == 0 {
+		return nil, err
 	}
-	return fe.Message
+	problems := make([]csvimport.Problem, len(pe.Fields))
+	for k, fe := range pe.Fields {
+		m := rowIndex.FindStringSubmatch(fe.Field)
+		if m == nil {
+			return nil, err
+		}
+		i, aerr := strconv.Atoi(m[1])
+		if aerr != nil || i >= len(lines) {
+			return nil, err
+		}
+		problems[k] = csvimport.Problem{Line: lines[i], Message: fe.Message}
+	}
+	return problems, nil
 }

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/secret"
 	"github.com/partnerd/partnerd/internal/sqlstore"
@@ -84,7 +86,9 @@ func TestNumberCommands(t *testing.T) {
 		t.Errorf("number add created %s", missing)
 	}
 
-	// number import: every bad row named by its line, nothing imported.
+	// number import: every problem of the file named by its line in one
+	// run (bad rows, repeats, numbers in this or another partner's pool),
+	// in line order, and nothing imported.
 	csvFile := func(name, body string) string {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
@@ -92,6 +96,13 @@ func TestNumberCommands(t *testing.T) {
 		}
 		return path
 	}
+	var other struct {
+		AuthID string `json:"auth_id"`
+	}
+	if err := json.Unmarshal([]byte(must("partner", "create", "--db", db, "--name", "Other", "--email", "ops@other.example")), &other); err != nil {
+		t.Fatal(err)
+	}
+	must("number", "add", "--db", db, "--partner", other.AuthID, "+912271264240")
 	bad := csvFile("bad.csv", "number,type,region,monthly_cost\n"+
 		"+912271264220,local,Mumbai,10.00\n"+ // line 2: good
 		"12345,local,,10.00\n"+ // line 3: not E.164
@@ -99,27 +110,33 @@ func TestNumberCommands(t *testing.T) {
 		"+912271264222,local,Pune,1.005\n"+ // line 5: too many decimals
 		"+912271264220,local,,10.00\n"+ // line 6: twice in the file
 		"+912271264223,local,Pune\n"+ // line 7: three fields
-		"+912271264224,fax,,1\n") // line 8: bad type
+		"+912271264224,fax,,1\n"+ // line 8: bad type
+		"+912271264217,local,,1.00\n"+ // line 9: in this partner's pool
+		"+91 22 7126 4220,local,,1.00\n"+ // line 10: line 2's number, written with spaces
+		"+912271264240,local,,1.00\n") // line 11: in another partner's pool
 	_, errOut, code := runBin("number", "import", "--db", db, "--partner", p.AuthID, bad)
-	if code != 1 {
-		t.Errorf("number import of bad rows: exit %d, want 1; stderr %s", code, errOut)
+	if code != 1 || !strings.Contains(errOut, "nothing imported: 9 problems in "+bad) {
+		t.Errorf("number import of bad rows: exit %d, stderr %s; want 1 and 9 problems", code, errOut)
 	}
-	for _, line := range []string{"line 3:", "line 4:", "line 5:", "line 7:", "line 8:"} {
-		if !strings.Contains(errOut, line) {
-			t.Errorf("number import stderr does not name %q:\n%s", line, errOut)
+	var lines []string
+	for _, m := range regexp.MustCompile(`(?m)^  line (\d+): `).FindAllStringSubmatch(errOut, -1) {
+		lines = append(lines, m[1])
+	}
+	if diff := cmp.Diff([]string{"3", "4", "5", "6", "7", "8", "9", "10", "11"}, lines); diff != "" {
+		t.Errorf("number import lines reported (-want +got):\n%s\nstderr:\n%s", diff, errOut)
+	}
+	for _, want := range []string{
+		"line 6: number +912271264220 repeats line 2\n",
+		"line 7: has 3 fields, want 4",
+		"line 9: number +912271264217 is already in a pool\n",
+		"line 10: number +912271264220 repeats line 2\n",
+		"line 11: number +912271264240 is already in a pool\n",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("number import stderr lacks %q:\n%s", want, errOut)
 		}
 	}
-	if strings.Contains(errOut, "line 2:") {
-		t.Errorf("number import names the good line 2:\n%s", errOut)
-	}
-	// Without the rows the first pass refuses: the duplicate and a number
-	// another import took are left, named by their lines.
-	taken := csvFile("taken.csv", "number,type,region,monthly_cost\n+912271264230,local,,1.00\n+912271264217,local,,1.00\n+912271264230,local,,1\n")
-	_, errOut, code = runBin("number", "import", "--db", db, "--partner", p.AuthID, taken)
-	if code != 1 || !strings.Contains(errOut, "line 4:") {
-		t.Errorf("number import of a repeated number: exit %d, stderr %q; want 1 naming line 4", code, errOut)
-	}
-	taken = csvFile("taken2.csv", "number,type,region,monthly_cost\n+912271264230,local,,1.00\n+912271264217,local,,1.00\n")
+	taken := csvFile("taken.csv", "number,type,region,monthly_cost\n+912271264230,local,,1.00\n+912271264217,local,,1.00\n")
 	_, errOut, code = runBin("number", "import", "--db", db, "--partner", p.AuthID, taken)
 	if code != 1 || !strings.Contains(errOut, "nothing imported: 1 problem in "+taken+":\n  line 3: number +912271264217 is already in a pool") ||
 		strings.Contains(errOut, "line 2:") {
@@ -129,8 +146,16 @@ func TestNumberCommands(t *testing.T) {
 	if _, errOut, code := runBin("number", "import", "--db", db, "--partner", p.AuthID, wrongHeader); code != 1 || !strings.Contains(errOut, "line 1:") {
 		t.Errorf("number import with a wrong header: exit %d, stderr %q", code, errOut)
 	}
-	if n := countNumbers(t, db); n != 1 {
-		t.Fatalf("after refused imports the database holds %d numbers, want 1", n)
+	headerOnly := csvFile("header-only.csv", "number,type,region,monthly_cost\n")
+	if _, errOut, code := runBin("number", "import", "--db", db, "--partner", p.AuthID, headerOnly); code != 1 || !strings.Contains(errOut, "holds no numbers") {
+		t.Errorf("number import of a header only: exit %d, stderr %q", code, errOut)
+	}
+	if n := countNumbers(t, db); n != 2 {
+		t.Fatalf("after refused imports the database holds %d numbers, want 2", n)
+	}
+	out, errOut, code = runBin("number", "import", "--db", db, "--partner", p.AuthID, csvFile("one.csv", "number,type,region,monthly_cost\n+912271264230,local,,1.00\n"))
+	if code != 0 || out != "imported 1 number into the pool of "+p.AuthID+"\n" || errOut != "importing 1 number…\n" {
+		t.Errorf("number import of one number: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	// A large file: progress on stderr, every row imported at once.
 	var b strings.Builder
@@ -143,8 +168,8 @@ func TestNumberCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("imported %d numbers", many)) || !strings.Contains(errOut, "read 10000 rows") {
 		t.Fatalf("number import of %d rows: exit %d, stdout %q, stderr %q", many, code, out, errOut)
 	}
-	if n := countNumbers(t, db); n != many+1 {
-		t.Errorf("after the import the database holds %d numbers, want %d", n, many+1)
+	if n := countNumbers(t, db); n != many+3 {
+		t.Errorf("after the import the database holds %d numbers, want %d", n, many+3)
 	}
 
 	// billing run: a customer who cannot pay is suspended, then restored.

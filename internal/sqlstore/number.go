@@ -84,17 +84,13 @@ func (db *DB) AddNumbers(ctx context.Context, partnerID string, ins []partnerd.N
 				return nil, err
 			}
 			if k, err := res.RowsAffected(); err != nil || k != 1 {
-				taken.Add(fmt.Sprintf("numbers[%d]", i), partnerd.FCTaken, fmt.Sprintf("number %s is already in a pool", in.Number))
+				addTaken(&taken, i, in.Number)
 			}
 			db.audit(tx, partnerID, "", partnerd.AuditNumberAdd, n.Number)
 			out = append(out, n)
 		}
-		if len(taken) > 0 {
-			msg := taken[0].Message + "."
-			if len(taken) > 1 {
-				msg = fmt.Sprintf("%d numbers are already in a pool.", len(taken))
-			}
-			return nil, &partnerd.Error{Code: partnerd.ECNumberExists, Message: msg, Fields: taken}
+		if err := takenError(taken); err != nil {
+			return nil, err
 		}
 		return out, nil
 	})
@@ -102,6 +98,60 @@ func (db *DB) AddNumbers(ctx context.Context, partnerID string, ins []partnerd.N
 		return nil, fmt.Errorf("add numbers: %w", err)
 	}
 	return out, nil
+}
+
+// CheckNewNumbers reports the numbers (E.164) already in a pool, any
+// partner's, as AddNumbers would refuse them: numbers[i] of a
+// number_exists error; nil when none is. It reads them with one query,
+// whatever their number, so that an import reports them with the other
+// problems of its file; AddNumbers still checks them as it adds them.
+func (db *DB) CheckNewNumbers(ctx context.Context, numbers []string) (err error) {
+	defer wrapErr("check new numbers", &err)
+	if len(numbers) == 0 {
+		return nil
+	}
+	cond, arg := inList(db.dialect, "number", numbers)
+	rows, err := db.query(ctx, `SELECT number FROM numbers WHERE `+cond, arg)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	pooled := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		pooled[n] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var taken partnerd.FieldErrors
+	for i, n := range numbers {
+		if pooled[n] {
+			addTaken(&taken, i, n)
+		}
+	}
+	return takenError(taken)
+}
+
+// addTaken reports numbers[i], number, as already in a pool.
+func addTaken(taken *partnerd.FieldErrors, i int, number string) {
+	taken.Add(fmt.Sprintf("numbers[%d]", i), partnerd.FCTaken, fmt.Sprintf("number %s is already in a pool", number))
+}
+
+// takenError is the number_exists error of the numbers taken names, or
+// nil when it names none.
+func takenError(taken partnerd.FieldErrors) error {
+	if len(taken) == 0 {
+		return nil
+	}
+	msg := taken[0].Message + "."
+	if len(taken) > 1 {
+		msg = fmt.Sprintf("%d numbers are already in a pool.", len(taken))
+	}
+	return &partnerd.Error{Code: partnerd.ECNumberExists, Message: msg, Fields: taken}
 }
 
 // assignable reads a customer that may rent a number: ErrAccountNotFound

@@ -20,6 +20,7 @@ type NumberStore interface {
 	partnerd.NumberService
 	AddNumber(ctx context.Context, partnerID string, in partnerd.NumberInput) (*partnerd.Number, error)
 	AddNumbers(ctx context.Context, partnerID string, ins []partnerd.NumberInput) ([]*partnerd.Number, error)
+	CheckNewNumbers(ctx context.Context, numbers []string) error
 	RenewNumbers(ctx context.Context, now time.Time) (partnerd.RenewalReport, error)
 }
 
@@ -124,13 +125,29 @@ func testNumberAdd(t *testing.T, open func(n int) []NumberStore) {
 	wantCode(t, "AddNumber(another partner's number)", err, partnerd.ECNumberExists)
 	_, err = s.AddNumbers(ctx, other.ID, []partnerd.NumberInput{{Number: numberB}, {Number: numberA}, {Number: numberC}})
 	wantCode(t, "AddNumbers(one taken)", err, partnerd.ECNumberExists)
+	var pe *partnerd.Error
 	if got := mustPool(t, s, other.ID); len(got) != 0 {
 		t.Errorf("after a refused batch the pool holds %d numbers, want 0", len(got))
+	}
+	// The check before an import names, as AddNumbers does, every number
+	// in any partner's pool, with one query.
+	if err := s.CheckNewNumbers(ctx, []string{numberB, numberC}); err != nil {
+		t.Errorf("CheckNewNumbers(new numbers) = %v, want nil", err)
+	}
+	err = s.CheckNewNumbers(ctx, []string{numberB, numberA, numberC, numberA})
+	wantCode(t, "CheckNewNumbers(one taken, twice)", err, partnerd.ECNumberExists)
+	if errors.As(err, &pe) {
+		want := []partnerd.FieldError{
+			{Field: "numbers[1]", Code: partnerd.FCTaken, Message: "number " + numberA + " is already in a pool"},
+			{Field: "numbers[3]", Code: partnerd.FCTaken, Message: "number " + numberA + " is already in a pool"},
+		}
+		if diff := cmp.Diff(want, pe.Fields); diff != "" {
+			t.Errorf("CheckNewNumbers(one taken, twice) fields (-want +got):\n%s", diff)
+		}
 	}
 	// Bad input: every bad row is reported, nothing is added.
 	_, err = s.AddNumbers(ctx, other.ID, []partnerd.NumberInput{{Number: numberB}, {Number: "12345"}, {Number: numberB}, {Number: numberC, Type: "landline"}})
 	wantCode(t, "AddNumbers(bad rows)", err, partnerd.ECValidation)
-	var pe *partnerd.Error
 	if errors.As(err, &pe) {
 		var fields []string
 		for _, f := range pe.Fields {
