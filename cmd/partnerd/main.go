@@ -76,7 +76,7 @@ func commands() []command {
 		{"number add", "add a phone number (E.164) to a partner's pool", numberAdd},
 		{"number import", "add every number of a CSV file to a partner's pool, or none if a row is bad", numberImport},
 		{"billing run", "charge the number renewals that are due, release expired call reservations and snapshot usage, as the server does by itself", billingRun},
-		{"rate import", "replace a partner's rate deck with the rates of a CSV file; nothing changes if any row is bad", rateImport},
+		{"rate import", "replace a partner's rate deck with the rates of a CSV file; nothing changes if any row is bad or, without --allow-empty, if there is none", rateImport},
 		{"kamailio-config", "print a Kamailio configuration that makes Kamailio a prepaid switch driven by this server", kamailioConfig},
 		{"copy", "copy a whole installation into an empty database, then verify its ledger", copyCmd},
 		{"backup", "write a consistent copy of a live SQLite database (and its key file) while the server keeps serving", backup},

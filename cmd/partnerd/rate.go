@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/csvimport"
@@ -14,11 +15,14 @@ import (
 
 // rateImport replaces a partner's rate deck with the rates of a CSV file:
 // every bad line is reported with its number, and the deck changes only
-// when there is none.
+// when there is none. A file of no rates is refused unless --allow-empty
+// says so: an empty deck refuses every call (no_rate), which a truncated
+// export must not do by accident.
 func rateImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("rate import", "FILE.csv", stdout)
 	dbFlag := fs.db(getenv)
 	partnerID := fs.String("partner", "", "the partner (PA_…) whose whole deck the file replaces (required)")
+	allowEmpty := fs.Bool("allow-empty", false, "accept a file of no rates (its header only): it empties the deck, and every call is then refused (no_rate)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -64,6 +68,10 @@ func rateImport(ctx context.Context, args []string, getenv func(string) string, 
 			fmt.Fprintln(stderr, p)
 		}
 		return fmt.Errorf("%s has %s (listed above); the deck of %s is unchanged", path, partnerd.Count(len(problems), "problem", "problems"), *partnerID)
+	}
+	if len(deck) == 0 && !*allowEmpty {
+		return fmt.Errorf("%s holds no rates after its header %s; the deck of %s is unchanged (--allow-empty empties it)",
+			path, strings.Join(partnerd.RateColumns, ","), *partnerID)
 	}
 	if rows >= 10_000 {
 		fmt.Fprintf(stderr, "rate import: replacing the deck of %s with %d rates\n", *partnerID, rows)

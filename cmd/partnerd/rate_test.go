@@ -160,6 +160,7 @@ func TestRateImport(t *testing.T) {
 		stderr string
 	}{
 		{"help", []string{"rate", "import", "--help"}, 0, "usage: partnerd rate import [flags] FILE.csv", ""},
+		{"help names --allow-empty", []string{"rate", "import", "--help"}, 0, "-allow-empty\n    \taccept a file of no rates", ""},
 		{"group help", []string{"rate", "--help"}, 0, "rate import", ""},
 		{"no partner", []string{"rate", "import", "--db", db, good}, 2, "", "--partner must be a partner id"},
 		{"bad partner id", []string{"rate", "import", "--db", db, "--partner", "acme", good}, 2, "", "--partner must be a partner id"},
@@ -174,6 +175,11 @@ func TestRateImport(t *testing.T) {
 			"line 2: has 4 fields, want 5"},
 		{"one bad row counted", []string{"rate", "import", "--db", db, "--partner", p.AuthID, at("one-bad.csv")}, 1, "",
 			"one-bad.csv has 1 problem (listed above); the deck of " + p.AuthID + " is unchanged"},
+		// A file of no rates would refuse every call: only --allow-empty
+		// empties a deck.
+		{"header only", []string{"rate", "import", "--db", db, "--partner", p.AuthID, file("header-only.csv", header)}, 1, "",
+			"header-only.csv holds no rates after its header " + strings.TrimSuffix(header, "\n") + "; the deck of " + p.AuthID + " is unchanged (--allow-empty empties it)"},
+		{"header and blank lines", []string{"rate", "import", "--db", db, "--partner", p.AuthID, file("blank.csv", header+"\n\n")}, 1, "", "holds no rates"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := crashRunEnv(t, bin, env, tc.args...)
@@ -190,6 +196,15 @@ func TestRateImport(t *testing.T) {
 	}
 	if d := deck(); len(d) != 100 {
 		t.Errorf("the mistakes changed the deck: first page has %d rates", len(d))
+	}
+
+	// --allow-empty empties the deck on purpose.
+	out, errOut, code = crashRunEnv(t, bin, env, "rate", "import", "--db", db, "--partner", p.AuthID, "--allow-empty", at("header-only.csv"))
+	if code != 0 || !strings.Contains(out, `"imported":0`) {
+		t.Fatalf("rate import --allow-empty of a header only: exit %d\n%s%s", code, out, errOut)
+	}
+	if d := deck(); len(d) != 0 {
+		t.Errorf("after rate import --allow-empty of a header only the deck holds %d rates, want none", len(d))
 	}
 }
 
