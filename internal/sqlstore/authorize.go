@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -65,6 +66,11 @@ func (o *authorizeOp) apply(tx *txn) (any, error) {
 	}
 	a, ended, err := readAuthorization(tx, o.in.CallUUID)
 	if err != nil || a != nil {
+		if err == nil && !o.sameCall(a) {
+			return nil, partnerd.Errorf(partnerd.ECIdempotencyReused,
+				"call_uuid %s was authorized for another call (%s, account %s); a new call needs a new call_uuid.",
+				a.CallUUID, a.Direction, cmp.Or(a.AccountAuthID, "none"))
+		}
 		return a, err
 	}
 	a = &partnerd.Authorization{CallUUID: o.in.CallUUID, Direction: o.in.Direction, CreatedAt: o.now, ExpiresAt: o.now}
@@ -115,6 +121,17 @@ func (o *authorizeOp) apply(tx *txn) (any, error) {
 		}
 	}
 	return a, nil
+}
+
+// sameCall reports whether the question is the one the stored answer a
+// answered, asked again (a retry, another instance): the same direction
+// and, when the question names one, the same account. Another question
+// under a known call_uuid (a phone that chose an earlier call's Call-ID,
+// say) is not answered with the first call's answer, which would let a
+// call through that its CDR, a duplicate, could not charge.
+func (o *authorizeOp) sameCall(a *partnerd.Authorization) bool {
+	return a.Direction == o.in.Direction &&
+		(o.in.AccountAuthID == nil || a.AccountAuthID == "" || *o.in.AccountAuthID == a.AccountAuthID)
 }
 
 // refusedForAccount reports a refusal that call.refused announces: for the

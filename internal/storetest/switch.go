@@ -735,6 +735,13 @@ func testSwitchInboundAndReplay(t *testing.T, open func(n int) []SwitchStore, _ 
 		t.Errorf("the same outbound call asked again = %+v, want %+v", again, out)
 	}
 	wantWallet(t, "with three live calls", s, p.ID, a.AuthID, 20_000, 20_000)
+	// Another question under a known call_uuid is not asked again: it
+	// gets no answer of another call (a phone that reused a Call-ID).
+	_, err := s.Authorize(ctx, outCall("out-2", other.AuthID, "+15551234567"))
+	wantCode(t, "Authorize(out-2 for another account)", err, partnerd.ECIdempotencyReused)
+	_, err = s.Authorize(ctx, partnerd.AuthorizeInput{CallUUID: "out-2", Direction: partnerd.DirectionInbound, From: "+15551234567", To: numberA})
+	wantCode(t, "Authorize(out-2 inbound)", err, partnerd.ECIdempotencyReused)
+	wantWallet(t, "after the other questions", s, p.ID, a.AuthID, 20_000, 20_000)
 	mustVerify(t, s)
 }
 
