@@ -183,7 +183,7 @@ func (db *DB) DeleteSIPEndpoint(ctx context.Context, partnerID, authID, endpoint
 	defer wrapErr("delete SIP endpoint", &err)
 	defer db.forgetSIPCredentials()
 	return db.update(ctx, func(tx *txn) error {
-		if err := ownedAccount(tx, partnerID, authID); err != nil {
+		if err := writableAccount(tx, partnerID, authID); err != nil {
 			return err
 		}
 		res, err := tx.exec(`DELETE FROM sip_endpoints WHERE id = ? AND account_id = ?`, endpointID, authID)
@@ -198,19 +198,6 @@ func (db *DB) DeleteSIPEndpoint(ctx context.Context, partnerID, authID, endpoint
 		db.audit(tx, partnerID, authID, partnerd.AuditSIPDelete, endpointID)
 		return nil
 	})
-}
-
-// ownedAccount checks, in a write, that authID is one of the partner's
-// customers, whatever its status.
-func ownedAccount(tx *txn, partnerID, authID string) error {
-	var n int
-	if err := tx.queryRow(`SELECT COUNT(*) FROM accounts WHERE auth_id = ? AND partner_id = ?`, authID, partnerID).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return partnerd.ErrAccountNotFound(authID)
-	}
-	return nil
 }
 
 // SetSIPPassword replaces an endpoint's digest hashes.

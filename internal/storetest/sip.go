@@ -378,12 +378,14 @@ func testSIPCredentialRefused(t *testing.T, s SIPStore, setStatus SetStatus) {
 		_, err := s.SIPCredential(ctx, "bob")
 		wantCode(t, "SIPCredential of a "+status+" account", err, partnerd.ECNotFound)
 	}
-	// A closed account takes no new endpoint and no new password, but its
+	// A closed account takes no new endpoint, no new password and no
+	// deletion (API.md §6: every change is account_closed), but its
 	// endpoints stay readable.
 	_, err := s.CreateSIPEndpoint(ctx, p.ID, a.AuthID, sipRealm, partnerd.SIPEndpointInput{Username: "bob2", Password: "SecurePass@123"})
 	wantCode(t, "CreateSIPEndpoint on a closed account", err, partnerd.ECAccountClosed)
 	_, err = s.SetSIPPassword(ctx, p.ID, a.AuthID, e.ID, sipRealm, partnerd.SIPPasswordInput{Password: "N3w-secret!"})
 	wantCode(t, "SetSIPPassword on a closed account", err, partnerd.ECAccountClosed)
+	wantCode(t, "DeleteSIPEndpoint on a closed account", s.DeleteSIPEndpoint(ctx, p.ID, a.AuthID, e.ID), partnerd.ECAccountClosed)
 	if _, err := s.SIPEndpoint(ctx, p.ID, a.AuthID, e.ID); err != nil {
 		t.Errorf("SIPEndpoint of a closed account: %v", err)
 	}
