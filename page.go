@@ -3,14 +3,17 @@ package partnerd
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
-// Limits of a page request (API.md §1, Pagination).
+// Limits of a page request (API.md §1, Pagination). Any page from 1 is
+// answered (past the end: no rows, and the right meta); MaxPage only keeps
+// a page's offset from overflowing.
 const (
 	DefaultPageSize = 20
 	MaxPageSize     = 100
-	MaxPage         = 1_000_000
+	MaxPage         = math.MaxInt32
 )
 
 // Validate reports a page number or size out of range.

@@ -583,6 +583,11 @@ func TestTransactionLogs(t *testing.T) {
 	if diff := cmp.Diff(ids(meLog), paged); diff != "" {
 		t.Errorf("pages of size 2 do not partition the log (-want +got):\n%s", diff)
 	}
+	// Any page from 1 is answered (API.md §1), however far past the end.
+	far := e.get(t, base+"/me/transactions?per_page=2&page=1000001", p)
+	if diff := cmp.Diff(meta{"6", "1000001", "2", "2", "3"}, metaOf(t, far)); diff != "" || len(data(t, far)) != 0 {
+		t.Errorf("page 1000001 = %s, want no rows and the log's meta", far.raw)
+	}
 	for _, query := range []string{"?size=0", "?size=101", "?page=0", "?page=abc", "?size=2&per_page=3"} {
 		wantError(t, e.get(t, base+"/me/transactions"+query, p), http.StatusBadRequest, partnerd.ECValidation)
 	}
