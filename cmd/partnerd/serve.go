@@ -134,9 +134,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var api *httpapi.Server
 	api = httpapi.NewServer(httpapi.Config{
 		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, AccessLog: stderr, Ping: db.Ping,
-		Numbers:  db,
-		Rates:    db,
-		Switches: db, SIP: db, SIPRealm: *cfg.sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db, Audit: db,
+		Unavailable: sqlstore.Unavailable,
+		Numbers:     db,
+		Rates:       db,
+		Switches:    db, SIP: db, SIPRealm: *cfg.sipRealm, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db, Audit: db,
 		Metrics: metrics, MetricsAllow: allow,
 		RateLimits: httpapi.RateLimits{Partner: *cfg.rateLimit, Switch: *cfg.switchLimit, AuthFailures: *cfg.authFailures,
 			// partnerd partner set --rate-limit overrides --rate-limit for one partner.

@@ -57,7 +57,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		err = partnerd.Errorf(partnerd.ECRequestTimeout, "The request body did not arrive in time; send it without pausing.")
 	}
 	var e *partnerd.Error
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+	case s.unavailable != nil && s.unavailable(err):
+		e = &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is unavailable or busy; retry shortly.", Err: err,
+			RetryAfter: time.Second}
+	default:
 		e = &partnerd.Error{Code: partnerd.ECInternal, Message: "An internal error occurred; quote the request_id when reporting it.", Err: err}
 	}
 	status, ok := statusOf[e.Code]

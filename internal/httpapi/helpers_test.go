@@ -184,7 +184,8 @@ func openEnvWith(dir string, o envOptions) (*testEnv, func(), error) {
 	}
 	c := httpapi.Config{
 		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping, Now: o.serverNow,
-		Rates: db, Numbers: db,
+		Unavailable: sqlstore.Unavailable,
+		Rates:       db, Numbers: db,
 	}
 	c.Switches, c.SIP, c.Calls, c.CDRs, c.Overview, c.Events, c.Webhooks, c.AutoTopups, c.Audit = db, db, db, db, db, db, db, db, db
 	if o.accessLog {

@@ -31,6 +31,7 @@ type Server struct {
 	idempotency partnerd.IdempotencyService
 	log         *slog.Logger
 	ping        func(context.Context) error
+	unavailable func(error) bool
 	credentials credentialCache
 	// access is the access log, if it is not the logger.
 	access *lineWriter
@@ -87,6 +88,10 @@ type Config struct {
 	AccessLog io.Writer
 	// Ping checks the database for /readyz.
 	Ping func(context.Context) error
+	// Unavailable, if set, reports a service's error that means the
+	// database cannot be reached or is busy: answered 503 unavailable,
+	// to be retried, instead of 500.
+	Unavailable func(error) bool
 	// Now is the clock of the credential cache; time.Now if nil.
 	Now func() time.Time
 	// Switches checks switch tokens; without it the switch API refuses
@@ -129,7 +134,7 @@ type Config struct {
 // NewServer returns the handler for the whole API.
 func NewServer(c Config) *Server {
 	s := &Server{mux: http.NewServeMux(), accounts: c.Accounts, partners: c.Partners,
-		ledger: c.Ledger, idempotency: c.Idempotency, log: c.Logger, ping: c.Ping}
+		ledger: c.Ledger, idempotency: c.Idempotency, log: c.Logger, ping: c.Ping, unavailable: c.Unavailable}
 	s.rates = c.Rates
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

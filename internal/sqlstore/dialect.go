@@ -180,13 +180,22 @@ func isRetryable(err error) bool {
 	return false
 }
 
-// isUnavailable reports whether err means the database cannot be reached
-// or is locked by another process beyond the busy timeout: a 503, not a 500.
+// Unavailable reports whether err, from a store of this package, means the
+// database cannot be reached or is locked by another process beyond the
+// busy timeout: a 503 unavailable to retry, not a 500.
+func Unavailable(err error) bool { return isUnavailable(err) }
+
 func isUnavailable(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		c := se.Code() & 0xff
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	// No connection could be made, whatever the server said why (down,
+	// not accepting connections, too many of them).
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
 	}
 	var ne net.Error
 	var pe *pgconn.PgError

@@ -1,0 +1,64 @@
+package httpapi_test
+
+import (
+	"database/sql"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/pgtest"
+	"github.com/partnerd/partnerd/internal/sqlstore"
+)
+
+// TestDatabaseUnavailable: while the database refuses connections, the
+// API answers 503 unavailable with Retry-After (to be retried, as the
+// client and partnerctl do), never 500; once it takes them again, 200.
+func TestDatabaseUnavailable(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.FreshDSN(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	admin, err := sql.Open("pgx", pgtest.Require(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	src := sqlstore.Source{Driver: "postgres", DSN: dsn}
+	e, closeEnv, err := openEnvWith(t.TempDir(), envOptions{src: &src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeEnv()
+	p := e.mustPartner(t, "Unavailable")
+	if r := e.get(t, base+"/me", p); r.status != http.StatusOK {
+		t.Fatalf("GET /me = %d %s", r.status, r.raw)
+	}
+	refuse := func(refused bool) {
+		t.Helper()
+		if _, err := admin.Exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS ` + map[bool]string{true: "false", false: "true"}[refused]); err != nil {
+			t.Fatal(err)
+		}
+		if refused {
+			if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	refuse(true)
+	defer refuse(false)
+	// Credentials the server has not seen: their check needs the database.
+	r := e.send(t, http.MethodGet, base+"/me", creds{"PA_NOTSEEN1", "sk_live_nothing"}, nil, nil)
+	if r.status != http.StatusServiceUnavailable || str(r.body["error"]) != partnerd.ECUnavailable || r.header.Get("Retry-After") == "" {
+		t.Errorf("GET /me with the database refusing connections = %d %s (Retry-After %q), want 503 unavailable with Retry-After",
+			r.status, r.raw, r.header.Get("Retry-After"))
+	}
+	refuse(false)
+	if r := e.get(t, base+"/me", p); r.status != http.StatusOK {
+		t.Errorf("GET /me once the database is back = %d %s", r.status, r.raw)
+	}
+}
