@@ -79,6 +79,15 @@ func TestBackupUnderLoad(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Bytes <= 0 || rep.KeyFile != out+".key" {
 		t.Fatalf("backup printed %q (%v); want its file's size and key file", stdout, err)
 	}
+	// The database, its WAL and the copy hold personal data and secrets'
+	// ciphertexts: their owner's alone, as the key is.
+	for _, f := range []string{db, db + "-wal", out} {
+		if st, err := os.Stat(f); err != nil {
+			t.Error(err)
+		} else if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", f, st.Mode().Perm())
+		}
+	}
 	if st, err := os.Stat(out + ".key"); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file beside the copy: %v, %v; want mode 0600", st, err)
 	}

@@ -21,17 +21,15 @@ func (db *DB) Backup(ctx context.Context, out string) (err error) {
 	if _, err := os.Lstat(out); err == nil {
 		return fmt.Errorf("%s exists; choose a new file", out)
 	}
+	// CreateTemp makes the file its owner's alone (0600), as the database
+	// is; VACUUM INTO writes into it, empty, and keeps that mode.
 	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".partial-*")
 	if err != nil {
 		return err
 	}
 	name := tmp.Name()
 	tmp.Close()
-	defer os.Remove(name) // after a failure; a rename leaves nothing here
-	// VACUUM INTO refuses a file that has content, and writes this one.
-	if err := os.Remove(name); err != nil {
-		return err
-	}
+	defer os.Remove(name) // after a failure; a link leaves out behind
 	// On the write connection, since the read pool's are read-only; in
 	// WAL mode the copy reads a snapshot and holds no lock writers wait on.
 	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, name); err != nil {

@@ -174,6 +174,16 @@ func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error
 		if _, err := os.Stat(dir); err != nil {
 			return fmt.Errorf("database directory: %w", err)
 		}
+		// A new database is its owner's alone: it holds customers'
+		// personal data and the ciphertexts of every secret. SQLite gives
+		// its -wal and -shm files the database file's mode.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			err = f.Close()
+		}
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("create %s: %w", path, err)
+		}
 	}
 	base := file + "?" + sqlitePragmas
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
