@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -74,7 +75,7 @@ func TestEmptyPages(t *testing.T) {
 	} {
 		wantIn(t, b.wantStatus(b.get(path), http.StatusOK), want)
 	}
-	wantIn(t, b.get("/console/customers?page=0"), "page must be an integer from 1 to 1000000")
+	wantIn(t, b.get("/console/customers?page=0"), fmt.Sprintf("page must be an integer from 1 to %d", partnerd.MaxPage))
 }
 
 // TestWebhooks: endpoints are created (a bad URL refused in the API's

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -35,17 +36,24 @@ func (db *DB) ActivateAccount(ctx context.Context, partnerID, authID string) (*p
 func (db *DB) setAccountStatus(ctx context.Context, op, partnerID, authID, status string, reason *string) (*partnerd.Account, error) {
 	defer db.forgetSIPCredentials() // its endpoints authenticate, or not, from now
 	a, err := write(ctx, db, func(tx *txn) (*partnerd.Account, error) {
+		// Only a change is written and announced: suspending a suspended
+		// account with the reason it has, or activating an active one,
+		// answers the account as it is (API.md §8 announces changes).
 		res, err := tx.exec(`UPDATE accounts SET status = ?, status_reason = ?, updated_at = ?
-			WHERE auth_id = ? AND partner_id = ? AND status <> 'closed'`,
-			status, reason, db.now().Unix(), authID, partnerID)
+			WHERE auth_id = ? AND partner_id = ? AND status <> 'closed'
+				AND (status <> ? OR status_reason IS DISTINCT FROM ?)`,
+			status, reason, db.now().Unix(), authID, partnerID, status, reason)
 		if err != nil {
 			return nil, err
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
 			if err := writableAccount(tx, partnerID, authID); err != nil {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%d accounts updated", n)
 		}
 		a, err := db.accountIn(tx, partnerID, authID)
 		if err != nil {
@@ -56,6 +64,9 @@ func (db *DB) setAccountStatus(ctx context.Context, op, partnerID, authID, statu
 			typ, action = partnerd.EventAccountSuspended, partnerd.AuditAccountSuspend
 		}
 		db.audit(tx, partnerID, authID, action, authID)
+		if n == 0 {
+			return a, nil
+		}
 		return a, db.emit(tx, partnerID, authID, typ, wire.NewAccountItem(a))
 	})
 	if err != nil {
@@ -235,6 +246,12 @@ func (db *DB) UpdateAccount(ctx context.Context, partnerID, authID string, in pa
 		a, err := in.Apply(cur)
 		if err != nil {
 			return nil, err
+		}
+		if pwHash == nil && reflect.DeepEqual(a, cur) {
+			// Nothing changes (an empty body, the values it has): no
+			// write, no account.updated (API.md §8 announces changes).
+			db.audit(tx, partnerID, authID, partnerd.AuditAccountUpdate, authID)
+			return cur, nil
 		}
 		if a.Email != cur.Email {
 			var n int
