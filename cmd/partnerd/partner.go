@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -110,7 +111,8 @@ func describe(err error) error {
 	}
 	msg := e.Message
 	for _, f := range e.Fields {
-		msg += fmt.Sprintf("\n  --%s: %s", f.Field, f.Message)
+		// The flags spell the API's field names with hyphens.
+		msg += fmt.Sprintf("\n  --%s: %s", strings.ReplaceAll(f.Field, "_", "-"), f.Message)
 	}
 	return usageError{msg}
 }

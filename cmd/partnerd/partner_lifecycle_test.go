@@ -38,6 +38,10 @@ func TestPartnerSetRateLimit(t *testing.T) {
 			t.Errorf("partner set --rate-limit %s: exit %d (%v), want 2", v, exitCode(err), err)
 		}
 	}
+	// The message names the flag as it is spelled.
+	if _, _, err := runCmd("partner", "set", "--db", db, "--rate-limit", "-1", id); err == nil || !strings.Contains(err.Error(), "--rate-limit:") {
+		t.Errorf("partner set --rate-limit -1: %v, want a message naming --rate-limit", err)
+	}
 }
 
 func TestPartnerRotateToken(t *testing.T) {
