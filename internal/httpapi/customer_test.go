@@ -36,6 +36,10 @@ func TestCustomerAPI(t *testing.T) {
 		if _, ok := profile.body["auth_token"]; ok {
 			t.Errorf("own profile shows auth_token: %s", profile.raw)
 		}
+		// API.md §6 writes it "GET /" under the account's path.
+		if slash := e.get(t, own+"/", me); slash.status != http.StatusOK || slash.raw != profile.raw {
+			t.Errorf("GET %s/ = %d %s, want the profile", own, slash.status, slash.raw)
+		}
 		// Every other view: the partner's answer, byte for byte, with the
 		// same filters.
 		for _, q := range []string{

@@ -68,6 +68,8 @@ func TestOpenAPIOperationsAreTheRoutes(t *testing.T) {
 	var routes []string
 	for _, p := range api.Routes() {
 		method, path, ok := strings.Cut(p, " ")
+		// "/{$}" ends a path with its trailing slash, as the document writes it.
+		path = strings.TrimSuffix(path, "{$}")
 		if !ok || strings.Contains(path, "...}") || strings.Contains(path, "{$}") {
 			t.Fatalf("route %q: the test knows only METHOD /path/{name} patterns", p)
 		}

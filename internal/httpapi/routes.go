@@ -85,6 +85,9 @@ func (s *Server) routes() {
 	// that one customer, with the customer's credentials.
 	const c = "/api/v1/Account/{auth_id}"
 	s.register("GET "+c, s.customer(s.own(s.handleOwnProfile)))
+	// API.md §6 names the profile "GET /" under the account's path: with
+	// that trailing slash too (the one path that has one).
+	s.register("GET "+c+"/{$}", s.customer(s.own(s.handleOwnProfile)))
 	s.register("GET "+c+"/balance", s.customer(s.own(s.handleAccountBalance)))
 	s.register("GET "+c+"/transactions", s.customer(s.own(s.handleAccountTransactions)))
 	s.register("GET "+c+"/cdrs", s.customer(s.own(s.handleAccountCDRs)))

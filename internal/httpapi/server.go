@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -197,6 +198,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // redirect. HTTP/2's "PRI * HTTP/2.0" preface is the one request of
 // another major version that net/http passes on (it refuses the others
 // with 505 itself): it gets the same 505.
+// Routable reports whether the server routes a request for the escaped
+// path p at all: only a path in canonical form, and the one path with a
+// trailing slash the API serves, a customer's own profile as API.md §6
+// writes it ("GET /" under /api/v1/Account/{auth_id}).
+func Routable(p string) bool {
+	return strings.HasPrefix(p, "/") && (path.Clean(p) == p || ownProfileSlash.MatchString(p))
+}
+
+var ownProfileSlash = regexp.MustCompile(`^/api/v1/Account/[^/]+/$`)
+
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor != 1 {
 		s.writeError(w, r, partnerd.Errorf(partnerd.ECHTTPVersionNotSupported, "This server speaks HTTP/1.1; %s is not supported.", r.Proto))
@@ -207,7 +218,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.console.ServeHTTP(w, r)
 		return
 	}
-	if p := r.URL.EscapedPath(); !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+	if !Routable(r.URL.EscapedPath()) {
 		s.writeError(w, r, partnerd.Errorf(partnerd.ECRouteNotFound, "No route matches %s %s: paths hold no empty, . or .. segments and no trailing slash.", r.Method, r.URL.Path))
 		return
 	}

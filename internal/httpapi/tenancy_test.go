@@ -130,6 +130,7 @@ func tenancyRows(v *victim) map[string]tenancyRow {
 		"POST " + p + "/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry": {kind: partnerRoute, path: hook + "/deliveries/" + v.deliveryID + "/retry", scoped: true, body: map[string]any{}},
 
 		"GET /api/v1/Account/{auth_id}":               {kind: customerRoute, path: own},
+		"GET /api/v1/Account/{auth_id}/{$}":           {kind: customerRoute, path: own + "/"},
 		"GET /api/v1/Account/{auth_id}/balance":       {kind: customerRoute, path: own + "/balance"},
 		"GET /api/v1/Account/{auth_id}/transactions":  {kind: customerRoute, path: own + "/transactions"},
 		"GET /api/v1/Account/{auth_id}/cdrs":          {kind: customerRoute, path: own + "/cdrs?start_date=2026-03-01&end_date=2026-03-31"},
