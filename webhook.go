@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -116,8 +117,9 @@ func (p *WebhookEndpointPatch) Validate() error {
 }
 
 // checkWebhookURL accepts an absolute http:// or https:// URL with a
-// host. Where it points is checked at send time (the dispatcher refuses
-// private addresses), since a name may resolve differently later.
+// host, and a port (if any) that TCP has. Where it points is checked at
+// send time (the dispatcher refuses private addresses), since a name may
+// resolve differently later.
 func checkWebhookURL(fe *FieldErrors, s string) {
 	u, err := url.Parse(s)
 	switch {
@@ -127,7 +129,20 @@ func checkWebhookURL(fe *FieldErrors, s string) {
 		fe.Add("url", FCTooLong, fmt.Sprintf("url must be at most %d characters", maxWebhookURLLen))
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Hostname() == "" || u.User != nil || u.Fragment != "":
 		fe.Add("url", FCInvalidFormat, "url must be an absolute https:// or http:// URL without credentials or fragment")
+	case !validPort(u.Port()):
+		fe.Add("url", FCInvalidFormat, "url's port must be from 1 to 65535")
 	}
+}
+
+// validPort reports whether a URL's port (digits only, as url.Parse
+// leaves it; "" when there is none) can be dialled: url.Parse takes 0 and
+// 99999 alike, and every attempt to them would fail.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // checkEventTypes returns the types sorted and without repeats.

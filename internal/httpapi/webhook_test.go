@@ -102,6 +102,8 @@ func TestWebhookEndpointsValidate(t *testing.T) {
 		{map[string]any{"url": "ftp://hooks.example/x"}, []string{"url"}},
 		{map[string]any{"url": "https://user:pw@hooks.example/x"}, []string{"url"}},
 		{map[string]any{"url": "/relative"}, []string{"url"}},
+		{map[string]any{"url": "https://hooks.example:99999/x"}, []string{"url"}},
+		{map[string]any{"url": "https://hooks.example:0/x"}, []string{"url"}},
 		{map[string]any{"url": "https://hooks.example", "event_types": []string{"balance.nope"}}, []string{"event_types"}},
 		{map[string]any{"url": "https://hooks.example", "event_types": "balance.low"}, []string{"event_types"}},
 		{map[string]any{"url": 7, "colour": "blue"}, []string{"colour", "url"}},
@@ -117,7 +119,7 @@ func TestWebhookEndpointsValidate(t *testing.T) {
 		}
 	}
 	id := str(e.post(t, p, c, map[string]any{"url": "https://hooks.example/ok"}).body["id"])
-	for _, body := range []map[string]any{{"status": "paused"}, {"url": nil}, {"url": "gopher://x"}} {
+	for _, body := range []map[string]any{{"status": "paused"}, {"url": nil}, {"url": "gopher://x"}, {"url": "http://hooks.example:65536/"}} {
 		wantError(t, e.doJSON(t, http.MethodPatch, p+"/"+id, c, body, nil), http.StatusBadRequest, partnerd.ECValidation)
 	}
 	for _, body := range []map[string]any{{"expire_old_in_seconds": -1}, {"expire_old_in_seconds": 604801}, {"expire_old_in_seconds": "60"}} {
