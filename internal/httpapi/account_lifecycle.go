@@ -17,7 +17,7 @@ import (
 func renderAccountProfile(a *partnerd.Account) any { return wire.NewAccountProfile(a) }
 
 func (s *Server) handleAccountSuspend(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.lifecycleBody(r, "reason")
+	o, err := optionalBody(r, "reason")
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (s *Server) handleAccountSuspend(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) handleAccountActivate(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.lifecycleBody(r)
+	o, err := optionalBody(r)
 	if err != nil {
 		return err
 	}
@@ -39,19 +39,6 @@ func (s *Server) handleAccountActivate(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	return s.changeAccount(w, r, s.lifecycle.ActivateAccount)
-}
-
-// lifecycleBody reads the optional body of a lifecycle POST, which may
-// hold the fields allowed and nothing else.
-func (s *Server) lifecycleBody(r *http.Request, allowed ...string) (*object, error) {
-	if err := noQuery(r); err != nil {
-		return nil, err
-	}
-	body, err := readOptionalBody(r)
-	if err != nil {
-		return nil, err
-	}
-	return decodeOptionalObject(body, allowed...)
 }
 
 // changeAccount runs a change to the path's customer and answers its
@@ -73,7 +60,7 @@ func (s *Server) changeAccount(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) handleAccountClose(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.lifecycleBody(r)
+	o, err := optionalBody(r)
 	if err != nil {
 		return err
 	}
@@ -88,7 +75,7 @@ func renderAccountToken(a *partnerd.Account) any {
 }
 
 func (s *Server) handleAccountRotateToken(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.lifecycleBody(r)
+	o, err := optionalBody(r)
 	if err != nil {
 		return err
 	}

@@ -38,8 +38,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func readBody(r *http.Request) ([]byte, error) { return readBodyMax(r, maxBody) }
 
 // readOptionalBody is readBody for a POST whose body may be left out
-// entirely (activate, close, rotate-token): a request with no body and
-// no Content-Type reads as an empty body; any other is readBody's.
+// entirely (see optionalBody): a request with no body and no
+// Content-Type reads as an empty body; any other is readBody's.
 func readOptionalBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
 		return nil, nil
@@ -54,6 +54,21 @@ func decodeOptionalObject(body []byte, allowed ...string) (*object, error) {
 		return &object{}, nil
 	}
 	return decodeObject(body, allowed...)
+}
+
+// optionalBody reads the request of a POST whose body may be left out
+// (the account lifecycle's, a webhook endpoint's test, a delivery's
+// retry): no query parameters, and no body or a JSON object holding the
+// fields allowed and nothing else, held to the rules of every other body.
+func optionalBody(r *http.Request, allowed ...string) (*object, error) {
+	if err := noQuery(r); err != nil {
+		return nil, err
+	}
+	body, err := readOptionalBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeOptionalObject(body, allowed...)
 }
 
 // readBodyMax is readBody with a limit of its own (the switch's CDR batches

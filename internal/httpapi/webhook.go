@@ -205,7 +205,14 @@ func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request) err
 func renderEvent(e *partnerd.Event) any { return wire.NewEvent(e) }
 
 func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request) error {
-	id, err := endpointTarget(r)
+	o, err := optionalBody(r)
+	if err != nil {
+		return err
+	}
+	if err := o.errs.Err(); err != nil {
+		return err
+	}
+	id, err := endpointID(r)
 	if err != nil {
 		return err
 	}
@@ -249,7 +256,14 @@ func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 func renderDelivery(d *partnerd.WebhookDelivery) any { return wire.NewWebhookDelivery(d) }
 
 func (s *Server) handleWebhookRetry(w http.ResponseWriter, r *http.Request) error {
-	id, err := endpointTarget(r)
+	o, err := optionalBody(r)
+	if err != nil {
+		return err
+	}
+	if err := o.errs.Err(); err != nil {
+		return err
+	}
+	id, err := endpointID(r)
 	if err != nil {
 		return err
 	}

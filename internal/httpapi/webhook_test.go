@@ -126,6 +126,27 @@ func TestWebhookEndpointsValidate(t *testing.T) {
 		wantError(t, e.post(t, p+"/"+id+"/rotate-secret", c, body), http.StatusBadRequest, partnerd.ECValidation)
 	}
 	wantError(t, e.get(t, p+"/"+id+"/deliveries?status=lost", c), http.StatusBadRequest, partnerd.ECValidation)
+	// Test and retry take no body or an empty object, held to the rules of
+	// every other body (API.md §1).
+	ping := e.post(t, p+"/"+id+"/test", c, map[string]any{})
+	if ping.status != http.StatusOK {
+		t.Fatalf("test with {} = %d %s", ping.status, ping.raw)
+	}
+	delivery := str(data(t, e.get(t, p+"/"+id+"/deliveries", c))[0]["id"])
+	if r := e.post(t, p+"/"+id+"/deliveries/"+delivery+"/retry", c, map[string]any{}); r.status != http.StatusOK {
+		t.Errorf("retry with {} = %d %s", r.status, r.raw)
+	}
+	for _, path := range []string{p + "/" + id + "/test", p + "/" + id + "/deliveries/" + delivery + "/retry"} {
+		wantError(t, e.doJSON(t, http.MethodPost, path, c, "hello", map[string]string{"Content-Type": "text/plain"}),
+			http.StatusUnsupportedMediaType, partnerd.ECUnsupportedMedia)
+		r := e.post(t, path, c, map[string]any{"url": 1})
+		wantError(t, r, http.StatusBadRequest, partnerd.ECValidation)
+		if got := fieldCodes(t, r); len(got) != 1 || got[0] != (fieldCode{"url", partnerd.FCUnknownField}) {
+			t.Errorf("POST %s {\"url\":1}: fields = %v, want url unknown_field", path, got)
+		}
+		wantError(t, e.doJSON(t, http.MethodPost, path, c, "{", nil), http.StatusBadRequest, partnerd.ECInvalidJSON)
+		wantError(t, e.doJSON(t, http.MethodPost, path+"?x=1", c, nil, nil), http.StatusBadRequest, partnerd.ECValidation)
+	}
 	wantError(t, e.post(t, p+"/"+id+"/deliveries/msgd_999999/retry", c, nil), http.StatusNotFound, partnerd.ECNotFound)
 	wantError(t, e.post(t, p+"/"+id+"/deliveries/nope/retry", c, nil), http.StatusNotFound, partnerd.ECNotFound)
 	wantError(t, e.get(t, p+"/we_nope", c), http.StatusNotFound, partnerd.ECNotFound)
