@@ -81,6 +81,35 @@ func TestDeliverySignedAndShaped(t *testing.T) {
 	}
 }
 
+// TestDeliveryBodyKeysOnce delivers number.assigned, whose data holds
+// account_auth_id already: the body names each key of data once, with
+// the event's id, account_auth_id and sequence.
+func TestDeliveryBodyKeysOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rcv := newReceiver(t, status(200))
+	e.mustEndpoint(t, rcv.URL, partnerd.EventNumberAssigned)
+	if _, err := e.db.AddNumbers(ctx, e.partner, []partnerd.NumberInput{{Number: "+912271264217"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.AssignNumber(ctx, e.partner, e.customer, "+912271264217"); err != nil {
+		t.Fatal(err)
+	}
+	e.runOnce(t)
+	rs := rcv.requests()
+	if len(rs) != 1 {
+		t.Fatalf("%d requests, want 1", len(rs))
+	}
+	if dup, err := duplicateKey(rs[0].body); dup != "" || err != nil {
+		t.Errorf("body %s: key %q given twice (%v)", rs[0].body, dup, err)
+	}
+	p := mustPayload(t, rs[0].body)
+	if p.Type != partnerd.EventNumberAssigned || p.Data["id"] != rs[0].header.Get("webhook-id") || p.Data["account_auth_id"] != e.customer ||
+		p.Data["sequence"] != 2.0 || p.Data["number"] != "+912271264217" {
+		t.Errorf("body = %s", rs[0].body)
+	}
+}
+
 // TestDeliveryRetrySchedule fails twice with 500 and then succeeds: each
 // retry comes at the documented time (jitter fixed at its middle), with
 // the same webhook-id, and not before.

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -205,6 +206,48 @@ func mustPayload(t *testing.T, body []byte) payload {
 		t.Fatalf("body %s: %v", body, err)
 	}
 	return p
+}
+
+// duplicateKey returns a key that some object of the JSON document v
+// holds twice ("" when none does), as a strict receiver would refuse it;
+// encoding/json itself keeps the last value without a word.
+func duplicateKey(v []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	var walk func() (string, error)
+	walk = func() (string, error) {
+		t, err := dec.Token()
+		if err != nil {
+			return "", err
+		}
+		switch t {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return "", err
+				}
+				if seen[k.(string)] {
+					return k.(string), nil
+				}
+				seen[k.(string)] = true
+				if dup, err := walk(); dup != "" || err != nil {
+					return dup, err
+				}
+			}
+		case json.Delim('['):
+			for dec.More() {
+				if dup, err := walk(); dup != "" || err != nil {
+					return dup, err
+				}
+			}
+		default:
+			return "", nil
+		}
+		_, err = dec.Token() // the closing delimiter
+		return "", err
+	}
+	return walk()
 }
 
 // wantAttempts checks a delivery's status and its attempts' HTTP codes

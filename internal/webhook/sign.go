@@ -1,9 +1,11 @@
 package webhook
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -51,21 +53,18 @@ func secretKey(s string) ([]byte, error) {
 
 // Body is what a delivery of e sends: {"type", "timestamp", "data"},
 // with data the event's data plus its id, account_auth_id and sequence.
+// Those three are the event's: a field of the data under one of their
+// names (account_auth_id of number.assigned, number.released and
+// call.refused) is left out rather than written twice, since a key given
+// twice is JSON that parsers read differently (or refuse).
 func Body(e *partnerd.Event) []byte {
 	b := make([]byte, 0, len(e.Data)+192)
 	b = append(b, `{"type":`...)
 	b = strconv.AppendQuote(b, e.Type)
 	b = append(b, `,"timestamp":"`...)
 	b = e.CreatedAt.UTC().AppendFormat(b, "2006-01-02T15:04:05Z")
-	b = append(b, `","data":`...)
-	data := strings.TrimSpace(string(e.Data))
-	if len(data) < 2 || data[0] != '{' {
-		data = "{}"
-	}
-	b = append(b, data[:len(data)-1]...)
-	if strings.TrimSpace(data[1:len(data)-1]) != "" {
-		b = append(b, ',')
-	}
+	b = append(b, `","data":{`...)
+	b = appendDataFields(b, e.Data)
 	b = append(b, `"id":`...)
 	b = strconv.AppendQuote(b, e.ID)
 	b = append(b, `,"account_auth_id":`...)
@@ -77,4 +76,30 @@ func Body(e *partnerd.Event) []byte {
 	b = append(b, `,"sequence":`...)
 	b = strconv.AppendInt(b, e.Sequence, 10)
 	return append(b, "}}"...)
+}
+
+// appendDataFields appends each member of the data object, in its order
+// and followed by a comma, but those Body writes itself. Data that is not
+// a JSON object (never stored: the store marshals a struct) adds nothing.
+func appendDataFields(b []byte, data json.RawMessage) []byte {
+	start := len(b)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return b
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		var v json.RawMessage
+		if err != nil || !ok || dec.Decode(&v) != nil {
+			return b[:start]
+		}
+		if key == "id" || key == "account_auth_id" || key == "sequence" {
+			continue
+		}
+		k, _ := json.Marshal(key)
+		b = append(append(append(b, k...), ':'), v...)
+		b = append(b, ',')
+	}
+	return b
 }
