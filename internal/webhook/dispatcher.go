@@ -246,6 +246,7 @@ func (d *Dispatcher) attempt(c *partnerd.DeliveryClaim) partnerd.DeliveryOutcome
 	start := d.Now()
 	code, retryAfterHeader, err := d.send(c, start)
 	o := partnerd.DeliveryOutcome{Claim: c, At: start, HTTPCode: code, Duration: max(d.Now().Sub(start), 0)}
+	end := start.Add(o.Duration)
 	if err == nil && code >= 200 && code < 300 {
 		o.Status, o.Recovered = partnerd.DeliverySucceeded, !c.FailingSince.IsZero()
 		return o
@@ -256,11 +257,13 @@ func (d *Dispatcher) attempt(c *partnerd.DeliveryClaim) partnerd.DeliveryOutcome
 		o.Error = "HTTP " + strconv.Itoa(code)
 	}
 	o.Status = partnerd.DeliveryFailed
+	// Each wait counts from the attempt's end: after an attempt that
+	// took the whole timeout, the receiver still gets its 5 s.
 	wait, more := nextDelay(c.Attempt, d.Jitter())
-	if ra, ok := retryAfter(retryAfterHeader, start); ok && (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) {
+	if ra, ok := retryAfter(retryAfterHeader, end); ok && (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) {
 		wait = ra
 	}
-	o.NextAt = start.Add(wait)
+	o.NextAt = end.Add(wait)
 	if !more {
 		o.Status = partnerd.DeliveryDead
 	}

@@ -211,6 +211,31 @@ func TestDeliveryResponses(t *testing.T) {
 			t.Errorf("error = %q, want a timeout", *d.Attempts[0].Error)
 		}
 	})
+	t.Run("DelayCountsFromTimeout", func(t *testing.T) {
+		e := newEnv(t)
+		e.d.Timeout = 200 * time.Millisecond
+		// The attempt lasts the (fake) 15 s of a timeout.
+		rcv := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+			e.clock.Add(webhook.DefaultTimeout)
+			<-r.Context().Done()
+		}, status(200))
+		ep := e.mustEndpoint(t, rcv.URL)
+		e.mustTransfer(t, 100)
+		start := e.clock.Now()
+		e.runOnce(t)
+		d := e.deliveries(t, ep.ID)[0]
+		if want := start.Add(webhook.DefaultTimeout + 5*time.Second); d.NextAttemptAt == nil || !d.NextAttemptAt.Equal(want) {
+			t.Errorf("next attempt at %v, want %v: 5 s after the attempt ended", d.NextAttemptAt, want)
+		}
+		e.clock.Add(4999 * time.Millisecond)
+		e.runOnce(t)
+		if n := len(rcv.requests()); n != 1 {
+			t.Fatalf("%d requests within 5 s of the timeout, want 1", n)
+		}
+		e.clock.Add(time.Millisecond)
+		e.runOnce(t)
+		wantAttempts(t, e.deliveries(t, ep.ID)[0], partnerd.DeliverySucceeded, 0, 200)
+	})
 	t.Run("GoneDisables", func(t *testing.T) {
 		e := newEnv(t)
 		rcv := newReceiver(t, status(http.StatusGone))
