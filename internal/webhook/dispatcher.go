@@ -260,8 +260,11 @@ func (d *Dispatcher) attempt(c *partnerd.DeliveryClaim) partnerd.DeliveryOutcome
 	// Each wait counts from the attempt's end: after an attempt that
 	// took the whole timeout, the receiver still gets its 5 s.
 	wait, more := nextDelay(c.Attempt, d.Jitter())
+	// A 429 or 503 may ask for a longer wait, never a shorter one: the
+	// reply spends one attempt like any failure, and a short Retry-After
+	// in its place would spend the schedule's ten in seconds.
 	if ra, ok := retryAfter(retryAfterHeader, end); ok && (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) {
-		wait = ra
+		wait = max(wait, ra)
 	}
 	o.NextAt = end.Add(wait)
 	if !more {

@@ -282,6 +282,29 @@ func TestDeliveryResponses(t *testing.T) {
 		e.runOnce(t)
 		wantAttempts(t, e.deliveries(t, ep.ID)[0], partnerd.DeliverySucceeded, 429, 200)
 	})
+	t.Run("ShortRetryAfterKeepsSchedule", func(t *testing.T) {
+		// Retry-After: 1 on every reply: each retry still waits its turn
+		// of the schedule, and the delivery is dead only after all ten.
+		e := newEnv(t)
+		rcv := newReceiver(t, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		})
+		ep := e.mustEndpoint(t, rcv.URL)
+		e.mustTransfer(t, 100)
+		for i, wait := range []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour,
+			10 * time.Hour, 14 * time.Hour, 20 * time.Hour, 24 * time.Hour} {
+			e.runOnce(t)
+			e.clock.Add(wait - time.Millisecond)
+			e.runOnce(t)
+			if n := len(rcv.requests()); n != i+1 {
+				t.Fatalf("%d requests before retry %d was due, want %d", n, i+1, i+1)
+			}
+			e.clock.Add(time.Millisecond)
+		}
+		e.runOnce(t)
+		wantAttempts(t, e.deliveries(t, ep.ID)[0], partnerd.DeliveryDead, slices.Repeat([]int{503}, webhook.MaxAttempts)...)
+	})
 	t.Run("RedirectNotFollowed", func(t *testing.T) {
 		e := newEnv(t)
 		target := newReceiver(t, status(200))
