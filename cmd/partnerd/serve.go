@@ -127,6 +127,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	metrics := httpapi.NewMetrics()
 	metrics.RegisterPools(db.PoolStats())
 	db.ObserveBatches(metrics.ObserveBatch)
+	metrics.RegisterWebhookQueue(db.WebhookQueueDepth)
 	allow := cfg.allowNets
 	if *cfg.metricsAddr != "" {
 		allow = nil
@@ -155,8 +156,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer stop()
 	}
 	go purgeIdempotencyKeys(ctx, db, log)
-	defer startSweeps(system, db, log)()              // stopped before the store closes
-	defer startWebhooks(system, db, log, cfg.hooks)() // likewise
+	defer startSweeps(system, db, log)()                                      // stopped before the store closes
+	defer startWebhooks(system, db, log, cfg.hooks, metrics.ObserveWebhook)() // likewise
 	starting.HandOver(api)
 	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(*cfg.db))
 	select {

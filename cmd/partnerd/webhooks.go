@@ -37,11 +37,12 @@ func webhookFlags(fs *cmdFlags, getenv func(string) string) webhookOptions {
 // and every second for the rest: other instances' crossings, partners
 // funded since, cap windows rolled over) and the hourly purge of events
 // past their retention, until the returned stop is called
-// (it waits for the attempts in flight).
-func startWebhooks(ctx context.Context, db *sqlstore.DB, log *slog.Logger, o webhookOptions) (stop func()) {
+// (it waits for the attempts in flight). Each attempt's result is
+// counted by observe.
+func startWebhooks(ctx context.Context, db *sqlstore.DB, log *slog.Logger, o webhookOptions, observe func(result string)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	d := &webhook.Dispatcher{Queue: db, AllowPrivate: *o.allowPrivate, Concurrency: max(*o.concurrency, 1), Log: log,
-		Lease: max(*o.lease, webhook.DefaultTimeout+time.Second)}
+		Lease: max(*o.lease, webhook.DefaultTimeout+time.Second), Observe: observe}
 	var wg sync.WaitGroup
 	wg.Go(func() { d.Run(ctx) })
 	wg.Go(func() {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"database/sql"
+	"math"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -18,7 +19,7 @@ import (
 // Metrics are the Prometheus series of one server (API.md §7). They live
 // on a registry of their own, never the global one, so that two servers
 // (or two tests) in one process count apart. Other parts of the process
-// (the webhook sender) register their series with Registerer.
+// (the store's writer, the webhook sender) report through its methods.
 type Metrics struct {
 	reg            *prometheus.Registry
 	requests       *prometheus.CounterVec
@@ -28,8 +29,21 @@ type Metrics struct {
 	cdrs           *prometheus.CounterVec
 	rateLimited    prometheus.Counter
 	batchSize      prometheus.Histogram
+	webhooks       *prometheus.CounterVec
 	handler        http.Handler
 }
+
+// webhookResults are the result labels of partnerd_webhook_deliveries_total,
+// one per attempt: succeeded, failed (another attempt is scheduled), dead
+// (no more are, or 410 Gone), lost (the lease was lost meanwhile: another
+// instance owns the delivery and the result was dropped), error (the
+// result could not be recorded).
+var webhookResults = []string{"succeeded", "failed", "dead", "lost", "error"}
+
+// queueDepthTimeout bounds the count a scrape of
+// partnerd_webhook_queue_depth makes, so that a slow database slows
+// /metrics by at most this much.
+const queueDepthTimeout = 2 * time.Second
 
 // unmatchedRoute is the route label of a request no route matched, so
 // that arbitrary paths never become series.
@@ -63,16 +77,20 @@ func NewMetrics() *Metrics {
 			Name: "partnerd_write_batch_size", Help: "Write requests committed together in one database transaction.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 		}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partnerd_webhook_deliveries_total", Help: "Webhook delivery attempts made by this instance, by result (succeeded, failed, dead, lost, error).",
+		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.ledger, m.authorizations, m.cdrs, m.rateLimited, m.batchSize,
+	// Every result is shown from the start, at 0, so that a rate over
+	// it needs no first failure to exist.
+	for _, r := range webhookResults {
+		m.webhooks.WithLabelValues(r)
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.ledger, m.authorizations, m.cdrs, m.rateLimited, m.batchSize, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	return m
 }
-
-// Registerer is where other parts of the process register their series
-// (partnerd_webhook_deliveries_total, partnerd_webhook_queue_depth).
-func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
 
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler { return m.handler }
@@ -80,6 +98,29 @@ func (m *Metrics) Handler() http.Handler { return m.handler }
 // ObserveBatch records the size of one committed write batch; the store's
 // writer calls it (sqlstore.DB.ObserveBatches).
 func (m *Metrics) ObserveBatch(size int) { m.batchSize.Observe(float64(size)) }
+
+// ObserveWebhook counts one webhook attempt by its result (one of
+// webhookResults); the dispatcher calls it (webhook.Dispatcher.Observe).
+func (m *Metrics) ObserveWebhook(result string) { m.webhooks.WithLabelValues(result).Inc() }
+
+// RegisterWebhookQueue adds partnerd_webhook_queue_depth, which each
+// scrape reads from depth (sqlstore.DB.WebhookQueueDepth): a count in the
+// database, not in this process, so that every instance sharing it shows
+// the same, true backlog. When the count fails the value is NaN.
+func (m *Metrics) RegisterWebhookQueue(depth func(context.Context) (int, error)) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "partnerd_webhook_queue_depth",
+		Help: "Webhook deliveries due now and not being sent (all instances), to endpoints that are enabled.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), queueDepthTimeout)
+		defer cancel()
+		n, err := depth(ctx)
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
+}
 
 // RegisterPools adds the gauges of database/sql connection pools, one
 // pool label each ("read", "write").

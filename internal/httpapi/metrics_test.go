@@ -19,6 +19,7 @@ import (
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/httpapi"
 	"github.com/partnerd/partnerd/internal/sqlstore"
+	"github.com/partnerd/partnerd/internal/webhook"
 )
 
 // loopback is the network httptest's clients come from.
@@ -41,9 +42,10 @@ func newOpsEnv(t *testing.T, opts func(*httpapi.Config)) (*testEnv, *httpapi.Met
 	m := httpapi.NewMetrics()
 	m.RegisterPools(db.PoolStats())
 	db.ObserveBatches(m.ObserveBatch)
+	m.RegisterWebhookQueue(db.WebhookQueueDepth)
 	c := httpapi.Config{
 		Accounts: db, Partners: db, Ledger: db, Idempotency: db, Logger: log, Ping: db.Ping,
-		Numbers: db, Rates: db, Switches: db, SIP: db, Calls: db, CDRs: db, Overview: db,
+		Numbers: db, Rates: db, Switches: db, SIP: db, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db,
 		Metrics: m, MetricsAllow: loopback,
 	}
 	if opts != nil {
@@ -191,6 +193,56 @@ func TestMetricsMove(t *testing.T) {
 	}
 	if after[`partnerd_write_batch_size_count`] <= before[`partnerd_write_batch_size_count`] {
 		t.Errorf("partnerd_write_batch_size_count did not move with the writes")
+	}
+}
+
+// The webhook series of API.md §7: the queue holds the deliveries due,
+// and each attempt counts under its result once the dispatcher made it.
+func TestMetricsWebhooks(t *testing.T) {
+	t.Parallel()
+	e, m := newOpsEnv(t, nil)
+	p := e.mustPartner(t, "Hooked")
+	id := e.mustFundedCustomerHTTP(t, p, "hooked@metrics.example", 10_000)
+	e.mustFund(t, p, 10_000, nil)
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer ok.Close()
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+	defer failing.Close()
+	for _, url := range []string{ok.URL, failing.URL} {
+		if r := e.post(t, base+"/webhook-endpoints", p, map[string]any{"url": url, "event_types": []string{"balance.transferred"}}); r.status != http.StatusCreated {
+			t.Fatalf("POST /webhook-endpoints = %d %s", r.status, r.raw)
+		}
+	}
+	before := e.scrape(t)
+	for _, r := range []string{"succeeded", "failed", "dead", "lost", "error"} {
+		if v, ok := before[`partnerd_webhook_deliveries_total{result="`+r+`"}`]; !ok || v != 0 {
+			t.Errorf("partnerd_webhook_deliveries_total{result=%q} = %v (shown %v), want 0 from the start", r, v, ok)
+		}
+	}
+	if got := before[`partnerd_webhook_queue_depth`]; got != 0 {
+		t.Errorf("partnerd_webhook_queue_depth = %v before any event, want 0", got)
+	}
+	if r := e.post(t, base+"/accounts/"+id+"/transfer-balance", p, map[string]any{"amount": 10}); r.status != http.StatusOK {
+		t.Fatalf("transfer = %d: %s", r.status, r.raw)
+	}
+	if got := e.scrape(t)[`partnerd_webhook_queue_depth`]; got != 2 {
+		t.Errorf("partnerd_webhook_queue_depth = %v after one event for two endpoints, want 2", got)
+	}
+	d := &webhook.Dispatcher{Queue: e.db, AllowPrivate: true, Timeout: 5 * time.Second, Observe: m.ObserveWebhook}
+	if err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := e.scrape(t)
+	for series, want := range map[string]float64{
+		`partnerd_webhook_deliveries_total{result="succeeded"}`: 1,
+		`partnerd_webhook_deliveries_total{result="failed"}`:    1,
+		`partnerd_webhook_deliveries_total{result="dead"}`:      0,
+		// The failed one waits 5 s (±20 %) for its retry: not due yet.
+		`partnerd_webhook_queue_depth`: 0,
+	} {
+		if got := after[series]; got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
 	}
 }
 

@@ -113,6 +113,21 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, n int, busy []s
 	})
 }
 
+// WebhookQueueDepth counts the deliveries a dispatcher could claim now
+// (ClaimDeliveries' rows, whatever the instance): due, not held by a live
+// lease, of an enabled endpoint. Those of a disabled endpoint wait for no
+// dispatcher, and a failed one waiting for its retry is not late yet.
+func (db *DB) WebhookQueueDepth(ctx context.Context) (int, error) {
+	var n int
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints we ON we.id = d.endpoint_id
+		WHERE d.state IN ('pending', 'sending', 'failed') AND d.next_attempt_at <= ? AND we.status = 'enabled'`,
+		db.Now().UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count webhook queue: %w", err)
+	}
+	return n, nil
+}
+
 // RecordDelivery records an attempt's outcome, fenced by its claim: when
 // the lease was lost (the row was claimed again since, or retried by
 // hand) nothing is written and it returns false.

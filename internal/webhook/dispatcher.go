@@ -62,7 +62,8 @@ type Dispatcher struct {
 	// Jitter returns a number in [0, 1) that spreads retries (random if nil).
 	Jitter func() float64
 	// Observe, if set, is called with each attempt's result:
-	// "succeeded", "failed", "dead" or "lost" (the lease was lost).
+	// "succeeded", "failed", "dead", "lost" (the lease was lost) or
+	// "error" (the result could not be recorded).
 	Observe func(result string)
 
 	once   sync.Once

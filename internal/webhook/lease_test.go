@@ -130,3 +130,41 @@ func testLease(t *testing.T, engine string) {
 		}
 	}
 }
+
+func TestQueueDepthSQLite(t *testing.T)   { testQueueDepth(t, "sqlite") }
+func TestQueueDepthPostgres(t *testing.T) { testQueueDepth(t, "postgres") }
+
+// testQueueDepth reads the backlog from two instances of one database:
+// both count every delivery due, less those claimed (by either) and
+// those of a disabled endpoint.
+func testQueueDepth(t *testing.T, engine string) {
+	dbs := instances(t, engine, 2)
+	e := setUp(t, dbs[0])
+	dbs[1].Now = e.clock.Now
+	ctx := context.Background()
+	ep := e.mustEndpoint(t, "http://127.0.0.1:9/never-sent")
+	off := e.mustEndpoint(t, "http://127.0.0.1:9/disabled")
+	for range 3 {
+		e.mustTransfer(t, 1)
+	}
+	disabled := partnerd.WebhookDisabled
+	if _, err := e.db.UpdateWebhookEndpoint(ctx, e.partner, off.ID, partnerd.WebhookEndpointPatch{Status: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	want := func(n int) {
+		t.Helper()
+		for i, db := range dbs {
+			if got, err := db.WebhookQueueDepth(ctx); err != nil || got != n {
+				t.Errorf("instance %d: WebhookQueueDepth = %d, %v; want %d", i, got, err, n)
+			}
+		}
+	}
+	want(3)
+	if cs, err := dbs[1].ClaimDeliveries(ctx, "other", 1, nil, e.clock.Now(), time.Minute); err != nil || len(cs) != 1 || cs[0].EndpointID != ep.ID {
+		t.Fatalf("ClaimDeliveries = %v, %v", cs, err)
+	}
+	want(2)
+	// The claim's lease runs out: its delivery is due again.
+	e.clock.Add(time.Minute)
+	want(3)
+}
