@@ -37,6 +37,10 @@ const (
 	maxWebhookURLLen = 2048
 	// MaxSecretOverlap is the longest a rotated-out secret keeps signing.
 	MaxSecretOverlap = 7 * 24 * time.Hour
+	// MaxOldSecrets bounds the rotated-out secrets signing at once, so
+	// that webhook-signature (48 bytes a secret) stays far below the
+	// 8 KiB header line that common proxies accept.
+	MaxOldSecrets = 9
 )
 
 // WebhookEndpoint is a partner's URL that receives its events. Secret is
@@ -217,7 +221,8 @@ type WebhookService interface {
 	// WebhookEndpointSecret returns the endpoint with its current secret.
 	WebhookEndpointSecret(ctx context.Context, partnerID, id string) (*WebhookEndpoint, error)
 	// RotateWebhookSecret gives the endpoint a new secret; the old one
-	// keeps signing for overlap (0 to MaxSecretOverlap).
+	// keeps signing for overlap (0 to MaxSecretOverlap), and those rotated
+	// out before it until their own overlaps end.
 	RotateWebhookSecret(ctx context.Context, partnerID, id string, overlap time.Duration) (*WebhookEndpoint, error)
 	// TestWebhookEndpoint records a ping event delivered to that endpoint alone.
 	TestWebhookEndpoint(ctx context.Context, partnerID, id string) (*Event, error)
@@ -240,8 +245,8 @@ type DeliveryClaim struct {
 	EndpointID string
 	PartnerID  string
 	URL        string
-	// Secrets sign the request: the current one first, then a rotated-out
-	// one still inside its overlap.
+	// Secrets sign the request: the current one first, then the
+	// rotated-out ones still inside their overlaps, the last rotated first.
 	Secrets []string
 	// FailingSince is when the endpoint's run of failures began (zero when
 	// its last attempt succeeded).

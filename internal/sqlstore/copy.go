@@ -39,6 +39,7 @@ var copyTables = []struct {
 	{"events", "seq", true, false},
 	{"event_counters", "key", false, false},
 	{"webhook_endpoints", "seq", true, false},
+	{"webhook_old_secrets", "seq", true, false},
 	{"webhook_deliveries", "seq", true, false},
 	{"webhook_attempts", "delivery_seq, attempt", false, false},
 	{"balance_alerts", "auth_id", false, false},

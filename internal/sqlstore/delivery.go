@@ -73,18 +73,18 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, n int, busy []s
 		}
 		// What to send: the events, endpoints and secrets of the claimed rows.
 		out := make([]*partnerd.DeliveryClaim, 0, len(seqs))
-		rows, err = tx.QueryContext(tx.ctx, `SELECT d.seq, we.id, we.partner_id, we.url, we.secret_enc, we.old_secret_enc,
-				we.old_secret_until, we.failing_since, e.id, e.type, e.account_auth_id, e.sequence, e.data, e.created_at
+		rows, err = tx.QueryContext(tx.ctx, `SELECT d.seq, we.id, we.partner_id, we.url, we.secret_enc,
+				we.failing_since, e.id, e.type, e.account_auth_id, e.sequence, e.data, e.created_at
 			FROM webhook_deliveries d JOIN webhook_endpoints we ON we.id = d.endpoint_id JOIN events e ON e.seq = d.event_seq
 			WHERE d.seq IN (`+strings.Join(seqs, ",")+`) ORDER BY d.next_attempt_at, d.seq`)
 		err = scanAll2(rows, err, func(rows *sql.Rows) error {
 			var seq int64
-			var enc, oldEnc []byte
-			var oldUntil, failingSince sql.NullInt64
+			var enc []byte
+			var failingSince sql.NullInt64
 			var data string
 			var created int64
 			var c partnerd.DeliveryClaim
-			if err := rows.Scan(&seq, &c.EndpointID, &c.PartnerID, &c.URL, &enc, &oldEnc, &oldUntil, &failingSince,
+			if err := rows.Scan(&seq, &c.EndpointID, &c.PartnerID, &c.URL, &enc, &failingSince,
 				&c.Event.ID, &c.Event.Type, &c.Event.AccountAuthID, &c.Event.Sequence, &data, &created); err != nil {
 				return err
 			}
@@ -99,17 +99,13 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, n int, busy []s
 				return err
 			}
 			cl.Secrets = []string{secret}
-			if oldEnc != nil && oldUntil.Valid && now.Unix() < oldUntil.Int64 {
-				old, err := db.openSecret(c.EndpointID, oldEnc)
-				if err != nil {
-					return err
-				}
-				cl.Secrets = append(cl.Secrets, old)
-			}
 			out = append(out, cl)
 			return nil
 		})
-		return out, err
+		if err != nil {
+			return nil, err
+		}
+		return out, db.addOldSecrets(tx, out, now)
 	})
 }
 
@@ -126,6 +122,37 @@ func (db *DB) WebhookQueueDepth(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("count webhook queue: %w", err)
 	}
 	return n, nil
+}
+
+// addOldSecrets adds to each claim the rotated-out secrets of its
+// endpoint still inside their overlap, the last rotated out first.
+func (db *DB) addOldSecrets(tx *txn, claims []*partnerd.DeliveryClaim, now time.Time) error {
+	byEndpoint := map[string][]*partnerd.DeliveryClaim{}
+	var ids []string
+	for _, c := range claims {
+		if byEndpoint[c.EndpointID] == nil {
+			ids = append(ids, c.EndpointID)
+		}
+		byEndpoint[c.EndpointID] = append(byEndpoint[c.EndpointID], c)
+	}
+	cond, arg := inList(db.dialect, "endpoint_id", ids)
+	rows, err := tx.QueryContext(tx.ctx, tx.dialect.rebind(`SELECT endpoint_id, secret_enc FROM webhook_old_secrets
+		WHERE `+cond+` AND signs_until > ? ORDER BY endpoint_id, seq DESC`), arg, now.Unix())
+	return scanAll2(rows, err, func(rows *sql.Rows) error {
+		var id string
+		var enc []byte
+		if err := rows.Scan(&id, &enc); err != nil {
+			return err
+		}
+		old, err := db.openSecret(id, enc)
+		if err != nil {
+			return err
+		}
+		for _, c := range byEndpoint[id] {
+			c.Secrets = append(c.Secrets, old)
+		}
+		return nil
+	})
 }
 
 // RecordDelivery records an attempt's outcome, fenced by its claim: when

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -200,6 +201,7 @@ func (db *DB) DeleteWebhookEndpoint(ctx context.Context, partnerID, id string) e
 		for _, q := range []string{
 			`DELETE FROM webhook_attempts WHERE delivery_seq IN (SELECT seq FROM webhook_deliveries WHERE endpoint_id = ?)`,
 			`DELETE FROM webhook_deliveries WHERE endpoint_id = ?`,
+			`DELETE FROM webhook_old_secrets WHERE endpoint_id = ?`,
 			`DELETE FROM webhook_endpoints WHERE id = ?`,
 		} {
 			if _, err := tx.exec(q, id); err != nil {
@@ -216,7 +218,9 @@ func (db *DB) DeleteWebhookEndpoint(ctx context.Context, partnerID, id string) e
 }
 
 // RotateWebhookSecret gives the endpoint a new secret; the current one
-// keeps signing for overlap.
+// keeps signing for overlap, and those rotated out before keep signing
+// until their own overlaps end (at most partnerd.MaxOldSecrets at once).
+// With no overlap, only the new secret signs from then on.
 func (db *DB) RotateWebhookSecret(ctx context.Context, partnerID, id string, overlap time.Duration) (_ *partnerd.WebhookEndpoint, err error) {
 	defer wrapErr("rotate webhook secret", &err)
 	if overlap < 0 || overlap > partnerd.MaxSecretOverlap {
@@ -234,16 +238,32 @@ func (db *DB) RotateWebhookSecret(ctx context.Context, partnerID, id string, ove
 		if err != nil {
 			return nil, err
 		}
-		// The current secret becomes the old one, signing until the
-		// overlap ends; with no overlap it stops at once.
-		if overlap > 0 {
-			_, err = tx.exec(`UPDATE webhook_endpoints SET old_secret_enc = secret_enc, old_secret_until = ?, secret_enc = ?, updated_at = ?
-				WHERE id = ?`, now.Add(overlap).Unix(), enc, now.Unix(), id)
-		} else {
-			_, err = tx.exec(`UPDATE webhook_endpoints SET old_secret_enc = NULL, old_secret_until = NULL, secret_enc = ?, updated_at = ?
-				WHERE id = ?`, enc, now.Unix(), id)
+		// The old secrets whose overlap has passed sign no more: gone.
+		// A rotation without overlap is the answer to a leaked secret,
+		// which may be any of them: then they all go, at once.
+		expired := now.Unix()
+		if overlap == 0 {
+			expired = math.MaxInt64
 		}
-		if err != nil {
+		if _, err := tx.exec(`DELETE FROM webhook_old_secrets WHERE endpoint_id = ? AND signs_until <= ?`, id, expired); err != nil {
+			return nil, err
+		}
+		// The current secret joins them, signing until the overlap ends.
+		if overlap > 0 {
+			var n int
+			if err := tx.queryRow(`SELECT COUNT(*) FROM webhook_old_secrets WHERE endpoint_id = ?`, id).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n >= partnerd.MaxOldSecrets {
+				return nil, partnerd.FieldErrors{{Field: "expire_old_in_seconds", Code: partnerd.FCNotAllowed,
+					Message: fmt.Sprintf("%d earlier secrets still sign; rotate with expire_old_in_seconds 0, or once one of them has expired", n)}}.Err()
+			}
+			if _, err := tx.exec(`INSERT INTO webhook_old_secrets (endpoint_id, secret_enc, signs_until)
+				SELECT id, secret_enc, ? FROM webhook_endpoints WHERE id = ?`, now.Add(overlap).Unix(), id); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := tx.exec(`UPDATE webhook_endpoints SET secret_enc = ?, updated_at = ? WHERE id = ?`, enc, now.Unix(), id); err != nil {
 			return nil, err
 		}
 		e.Secret, e.UpdatedAt = secret, now

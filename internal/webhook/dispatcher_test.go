@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"slices"
@@ -403,6 +404,78 @@ func TestSecretRotation(t *testing.T) {
 	}
 	if verify(ep.Secret, rs[1].header, rs[1].body) || !verify(rotated.Secret, rs[1].header, rs[1].body) || sigs(rs[1]) != 1 {
 		t.Errorf("after the overlap: %d signatures, old verifies %v", sigs(rs[1]), verify(ep.Secret, rs[1].header, rs[1].body))
+	}
+}
+
+func TestSecretRotationsSQLite(t *testing.T)   { testSecretRotations(t, "sqlite") }
+func TestSecretRotationsPostgres(t *testing.T) { testSecretRotations(t, "postgres") }
+
+// testSecretRotations rotates twice inside the first overlap: each
+// secret rotated out signs until its own overlap ends, not until the next
+// rotation; and no more than MaxOldSecrets sign at once.
+func testSecretRotations(t *testing.T, engine string) {
+	e := setUp(t, instances(t, engine, 1)[0])
+	rcv := newReceiver(t, status(200))
+	a := e.mustEndpoint(t, rcv.URL)
+	ctx := context.Background()
+	rotate := func(overlap time.Duration) string {
+		t.Helper()
+		r, err := e.db.RotateWebhookSecret(ctx, e.partner, a.ID, overlap)
+		if err != nil {
+			t.Fatalf("RotateWebhookSecret(%s): %v", overlap, err)
+		}
+		return r.Secret
+	}
+	t0 := e.clock.Now()
+	b := rotate(600 * time.Second) // a signs until 600 s
+	e.clock.Add(100 * time.Second)
+	c := rotate(600 * time.Second) // b signs until 700 s
+	for _, step := range []struct {
+		at      time.Duration // since t0, the first rotation
+		signing []string
+	}{
+		{100 * time.Second, []string{a.Secret, b, c}},
+		{599 * time.Second, []string{a.Secret, b, c}},
+		{600 * time.Second, []string{b, c}},
+		{700 * time.Second, []string{c}},
+	} {
+		e.clock.Add(t0.Add(step.at).Sub(e.clock.Now()))
+		e.mustTransfer(t, 1)
+		e.runOnce(t)
+		rs := rcv.requests()
+		r := rs[len(rs)-1]
+		if n := len(strings.Fields(r.header.Get("webhook-signature"))); n != len(step.signing) {
+			t.Errorf("at %s: %d signatures, want %d", step.at, n, len(step.signing))
+		}
+		for i, s := range []string{a.Secret, b, c} {
+			if got, want := verify(s, r.header, r.body), slices.Contains(step.signing, s); got != want {
+				t.Errorf("at %s: secret %c verifies %v, want %v", step.at, 'A'+i, got, want)
+			}
+		}
+	}
+	// MaxOldSecrets more rotations with an overlap fill the old secrets
+	// (c first); one more is refused rather than silencing one of them.
+	for range partnerd.MaxOldSecrets {
+		rotate(time.Hour)
+	}
+	_, err := e.db.RotateWebhookSecret(ctx, e.partner, a.ID, time.Hour)
+	var pe *partnerd.Error
+	if !errors.As(err, &pe) || pe.Code != partnerd.ECValidation || len(pe.Fields) != 1 || pe.Fields[0].Field != "expire_old_in_seconds" {
+		t.Fatalf("rotation past %d signing secrets: %v, want validation_error on expire_old_in_seconds", partnerd.MaxOldSecrets, err)
+	}
+	e.mustTransfer(t, 1)
+	e.runOnce(t)
+	rs := rcv.requests()
+	if r := rs[len(rs)-1]; len(strings.Fields(r.header.Get("webhook-signature"))) != 1+partnerd.MaxOldSecrets || !verify(c, r.header, r.body) {
+		t.Errorf("after %d rotations: signatures %q, want %d including c's", partnerd.MaxOldSecrets, r.header.Get("webhook-signature"), 1+partnerd.MaxOldSecrets)
+	}
+	// A rotation without overlap (a leaked secret) leaves the new one alone.
+	last := rotate(0)
+	e.mustTransfer(t, 1)
+	e.runOnce(t)
+	rs = rcv.requests()
+	if r := rs[len(rs)-1]; len(strings.Fields(r.header.Get("webhook-signature"))) != 1 || !verify(last, r.header, r.body) {
+		t.Errorf("after a rotation without overlap: signatures %q, want the new secret's alone", r.header.Get("webhook-signature"))
 	}
 }
 
