@@ -19,13 +19,12 @@ CREATE INDEX webhook_old_secrets_endpoint ON webhook_old_secrets (endpoint_id, s
 INSERT INTO webhook_old_secrets (endpoint_id, secret_enc, signs_until)
     SELECT id, old_secret_enc, old_secret_until FROM webhook_endpoints
     WHERE old_secret_enc IS NOT NULL AND old_secret_until IS NOT NULL ORDER BY seq;
-ALTER TABLE webhook_endpoints DROP COLUMN old_secret_enc;
-ALTER TABLE webhook_endpoints DROP COLUMN old_secret_until;
+-- The two columns stay, unread, so that instances of the previous
+-- version keep running beside migrated ones during a rolling upgrade; a
+-- later migration drops them.
 
 -- +goose Down
 -- Back to one old secret per endpoint: the one rotated out last.
-ALTER TABLE webhook_endpoints ADD COLUMN old_secret_enc BYTEA;
-ALTER TABLE webhook_endpoints ADD COLUMN old_secret_until BIGINT;
 UPDATE webhook_endpoints SET
     old_secret_enc = (SELECT o.secret_enc FROM webhook_old_secrets o WHERE o.endpoint_id = webhook_endpoints.id ORDER BY o.seq DESC LIMIT 1),
     old_secret_until = (SELECT o.signs_until FROM webhook_old_secrets o WHERE o.endpoint_id = webhook_endpoints.id ORDER BY o.seq DESC LIMIT 1);
