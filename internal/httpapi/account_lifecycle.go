@@ -31,11 +31,7 @@ func (s *Server) handleAccountSuspend(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) handleAccountActivate(w http.ResponseWriter, r *http.Request) error {
-	o, err := optionalBody(r)
-	if err != nil {
-		return err
-	}
-	if err := o.errs.Err(); err != nil {
+	if err := noBody(r); err != nil {
 		return err
 	}
 	return s.changeAccount(w, r, s.lifecycle.ActivateAccount)
@@ -60,11 +56,7 @@ func (s *Server) changeAccount(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) handleAccountClose(w http.ResponseWriter, r *http.Request) error {
-	o, err := optionalBody(r)
-	if err != nil {
-		return err
-	}
-	if err := o.errs.Err(); err != nil {
+	if err := noBody(r); err != nil {
 		return err
 	}
 	return s.changeAccount(w, r, s.lifecycle.CloseAccount)
@@ -75,11 +67,7 @@ func renderAccountToken(a *partnerd.Account) any {
 }
 
 func (s *Server) handleAccountRotateToken(w http.ResponseWriter, r *http.Request) error {
-	o, err := optionalBody(r)
-	if err != nil {
-		return err
-	}
-	if err := o.errs.Err(); err != nil {
+	if err := noBody(r); err != nil {
 		return err
 	}
 	id := r.PathValue("customer_auth_id")

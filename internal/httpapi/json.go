@@ -71,6 +71,17 @@ func optionalBody(r *http.Request, allowed ...string) (*object, error) {
 	return decodeOptionalObject(body, allowed...)
 }
 
+// noBody reads the request of a POST that takes no fields (activate,
+// close, rotate-token, a webhook endpoint's test, a delivery's retry): no
+// body, or {} held to the rules of every other body.
+func noBody(r *http.Request) error {
+	o, err := optionalBody(r)
+	if err != nil {
+		return err
+	}
+	return o.errs.Err()
+}
+
 // readBodyMax is readBody with a limit of its own (the switch's CDR batches
 // are larger than any partner request).
 func readBodyMax(r *http.Request, limit int64) ([]byte, error) {

@@ -205,11 +205,7 @@ func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request) err
 func renderEvent(e *partnerd.Event) any { return wire.NewEvent(e) }
 
 func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request) error {
-	o, err := optionalBody(r)
-	if err != nil {
-		return err
-	}
-	if err := o.errs.Err(); err != nil {
+	if err := noBody(r); err != nil {
 		return err
 	}
 	id, err := endpointID(r)
@@ -256,11 +252,7 @@ func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 func renderDelivery(d *partnerd.WebhookDelivery) any { return wire.NewWebhookDelivery(d) }
 
 func (s *Server) handleWebhookRetry(w http.ResponseWriter, r *http.Request) error {
-	o, err := optionalBody(r)
-	if err != nil {
-		return err
-	}
-	if err := o.errs.Err(); err != nil {
+	if err := noBody(r); err != nil {
 		return err
 	}
 	id, err := endpointID(r)
