@@ -15,6 +15,7 @@ import (
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/httpapi"
 	"github.com/partnerd/partnerd/internal/sqlstore"
+	"github.com/partnerd/partnerd/internal/webhook"
 )
 
 // serveConfig is every setting of serve: each a flag with an environment
@@ -69,6 +70,14 @@ func (c *serveConfig) check(fs *cmdFlags) error {
 	}
 	if *c.shutdownDelay < 0 {
 		return bad("--shutdown-delay %s must not be negative", *c.shutdownDelay)
+	}
+	if *c.hooks.concurrency < 1 {
+		return bad("--webhook-concurrency %d must be 1 or more", *c.hooks.concurrency)
+	}
+	// A claim must outlast the attempt it covers, or another instance
+	// would send the same delivery meanwhile.
+	if least := webhook.DefaultTimeout + time.Second; *c.hooks.lease < least {
+		return bad("--webhook-lease %s must be at least %s (an attempt's timeout and a second)", *c.hooks.lease, least)
 	}
 	for _, s := range strings.Split(*c.metricsAllow, ",") {
 		if s = strings.TrimSpace(s); s == "" {

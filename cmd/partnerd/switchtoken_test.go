@@ -311,3 +311,20 @@ func TestSIPClientThroughServe(t *testing.T) {
 		t.Errorf("SIPEndpoint of an unknown customer: %v, want account_not_found", err)
 	}
 }
+
+// TestServeRefusesBadWebhookFlags: a webhook flag that cannot work (no
+// attempt in flight, a claim shorter than the attempt it covers) is a
+// usage error naming it, not a value raised in silence.
+func TestServeRefusesBadWebhookFlags(t *testing.T) {
+	t.Parallel()
+	db := tempDB(t)
+	for _, args := range [][]string{
+		{"--webhook-concurrency", "0"}, {"--webhook-concurrency", "-1"},
+		{"--webhook-lease", "-5s"}, {"--webhook-lease", "10s"},
+	} {
+		_, _, err := runCmd(append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, args...)...)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("serve %s %s: %v (exit %d), want a usage error naming it", args[0], args[1], err, exitCode(err))
+		}
+	}
+}
