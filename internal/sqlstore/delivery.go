@@ -136,9 +136,7 @@ func (db *DB) addOldSecrets(tx *txn, claims []*partnerd.DeliveryClaim, now time.
 		byEndpoint[c.EndpointID] = append(byEndpoint[c.EndpointID], c)
 	}
 	cond, arg := inList(db.dialect, "endpoint_id", ids)
-	rows, err := tx.QueryContext(tx.ctx, tx.dialect.rebind(`SELECT endpoint_id, secret_enc FROM webhook_old_secrets
-		WHERE `+cond+` AND signs_until > ? ORDER BY endpoint_id, seq DESC`), arg, now.Unix())
-	return scanAll2(rows, err, func(rows *sql.Rows) error {
+	return tx.scanRows(func(rows *sql.Rows) error {
 		var id string
 		var enc []byte
 		if err := rows.Scan(&id, &enc); err != nil {
@@ -152,7 +150,8 @@ func (db *DB) addOldSecrets(tx *txn, claims []*partnerd.DeliveryClaim, now time.
 			c.Secrets = append(c.Secrets, old)
 		}
 		return nil
-	})
+	}, `SELECT endpoint_id, secret_enc FROM webhook_old_secrets WHERE `+cond+` AND signs_until > ? ORDER BY endpoint_id, seq DESC`,
+		arg, now.Unix())
 }
 
 // RecordDelivery records an attempt's outcome, fenced by its claim: when

@@ -111,20 +111,13 @@ func (db *DB) CheckNewNumbers(ctx context.Context, numbers []string) (err error)
 		return nil
 	}
 	cond, arg := inList(db.dialect, "number", numbers)
-	rows, err := db.query(ctx, `SELECT number FROM numbers WHERE `+cond, arg)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	pooled := map[string]bool{}
-	for rows.Next() {
+	if err := db.scanRows(ctx, func(rows *sql.Rows) error {
 		var n string
-		if err := rows.Scan(&n); err != nil {
-			return err
-		}
+		err := rows.Scan(&n)
 		pooled[n] = true
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	}, `SELECT number FROM numbers WHERE `+cond, arg); err != nil {
 		return err
 	}
 	var taken partnerd.FieldErrors
