@@ -41,8 +41,9 @@ func webhookFlags(fs *cmdFlags, getenv func(string) string) webhookOptions {
 // counted by observe.
 func startWebhooks(ctx context.Context, db *sqlstore.DB, log *slog.Logger, o webhookOptions, observe func(result string)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	d := &webhook.Dispatcher{Queue: db, AllowPrivate: *o.allowPrivate, Concurrency: max(*o.concurrency, 1), Log: log,
-		Lease: max(*o.lease, webhook.DefaultTimeout+time.Second), Observe: observe}
+	// serve checked the concurrency and the lease (serveConfig.check).
+	d := &webhook.Dispatcher{Queue: db, AllowPrivate: *o.allowPrivate, Concurrency: *o.concurrency, Log: log,
+		Lease: *o.lease, Observe: observe}
 	var wg sync.WaitGroup
 	wg.Go(func() { d.Run(ctx) })
 	wg.Go(func() {

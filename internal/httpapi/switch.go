@@ -141,20 +141,6 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) error {
 	ins := make([]partnerd.CDRInput, len(raws))
 	invalid := make([]*partnerd.Error, len(raws))
 	for i, raw := range raws {
-		if err := checkJSON(raw); err != nil {
-			var pe *partnerd.Error
-			errors.As(err, &pe)
-			// Reported by its call_uuid, unless that is the key repeated:
-			// which of its values is meant is not guessed.
-			var id struct {
-				CallUUID string `json:"call_uuid"`
-			}
-			if pe.Details["key"] != "call_uuid" {
-				json.Unmarshal(raw, &id)
-			}
-			ins[i].CallUUID, invalid[i] = id.CallUUID, pe
-			continue
-		}
 		ins[i], invalid[i] = decodeCDR(raw)
 	}
 	if s.calls == nil {
@@ -169,9 +155,24 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) error {
 }
 
 // decodeCDR reads one call record, field by field; the error lists every
-// field it could not read or that Validate refuses.
+// field it could not read or that Validate refuses. A record that is not
+// the JSON the API reads (a key given twice, half a surrogate pair) is
+// refused as invalid_json, reported by its call_uuid unless that is the
+// key repeated: which of its values is meant is not guessed.
 func decodeCDR(raw json.RawMessage) (partnerd.CDRInput, *partnerd.Error) {
 	var in partnerd.CDRInput
+	if err := checkJSON(raw); err != nil {
+		var pe *partnerd.Error
+		errors.As(err, &pe)
+		if pe.Details["key"] != "call_uuid" {
+			var id struct {
+				CallUUID string `json:"call_uuid"`
+			}
+			json.Unmarshal(raw, &id)
+			in.CallUUID = id.CallUUID
+		}
+		return in, pe
+	}
 	o := &object{}
 	if err := json.Unmarshal(raw, &o.fields); err != nil || o.fields == nil {
 		in.CallUUID = "" // nothing to report it by
