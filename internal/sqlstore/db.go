@@ -306,7 +306,7 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) do(ctx context.Context, o op) (any, error) {
 	res, err := db.writer.do(ctx, o)
 	var pe *partnerd.Error
-	if err != nil && !errors.As(err, &pe) && isUnavailable(err) {
+	if err != nil && !errors.As(err, &pe) && Unavailable(err) {
 		return nil, &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is unavailable or busy; retry shortly.", Err: err}
 	}
 	return res, err

@@ -183,9 +183,7 @@ func isRetryable(err error) bool {
 // Unavailable reports whether err, from a store of this package, means the
 // database cannot be reached or is locked by another process beyond the
 // busy timeout: a 503 unavailable to retry, not a 500.
-func Unavailable(err error) bool { return isUnavailable(err) }
-
-func isUnavailable(err error) bool {
+func Unavailable(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		c := se.Code() & 0xff
