@@ -43,7 +43,7 @@ func serveFlags(fs *cmdFlags, getenv func(string) string) *serveConfig {
 	fs.twin(getenv, "rate-limit", "PARTNERD_RATE_LIMIT")
 	c.switchLimit = fs.Int("switch-rate-limit", 2000, "requests per second each switch token may make to this instance, burst twice that; 0 turns the limit off")
 	fs.twin(getenv, "switch-rate-limit", "PARTNERD_SWITCH_RATE_LIMIT")
-	c.authFailures = fs.Int("auth-failure-limit", 30, "failed authentications a client address may make per minute before its requests are refused (429); 0 turns the limit off")
+	c.authFailures = fs.Int("auth-failure-limit", 30, "failed authentications of one kind of caller (partner, customer, switch) a client address may make per minute before its requests of that kind are refused (429); 0 turns the limit off")
 	fs.twin(getenv, "auth-failure-limit", "PARTNERD_AUTH_FAILURE_LIMIT")
 	c.metricsAllow = fs.String("metrics-allow", "127.0.0.0/8,::1/128", "comma-separated networks that may GET /metrics on the API's listener (others get 404); empty: nobody")
 	fs.twin(getenv, "metrics-allow", "PARTNERD_METRICS_ALLOW")

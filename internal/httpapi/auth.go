@@ -228,14 +228,14 @@ func (s *Server) lookupPartner(ctx context.Context, id string) (*credential, err
 // partner authenticates the request before running h, which then finds
 // the caller with principalFrom (or partnerFrom).
 func (s *Server) partner(h handlerFunc) http.Handler {
-	return s.as(s.authenticate, h)
+	return s.as(partnerd.PrincipalPartner, s.authenticate, h)
 }
 
-// as authenticates the request with authenticate, within the rate limits
-// (ratelimit.go), before running h.
-func (s *Server) as(authenticate func(*http.Request) (*partnerd.Principal, error), h handlerFunc) http.Handler {
+// as authenticates the request with authenticate, the way callers of kind
+// sign in, within the rate limits (ratelimit.go), before running h.
+func (s *Server) as(kind partnerd.PrincipalKind, authenticate func(*http.Request) (*partnerd.Principal, error), h handlerFunc) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		p, err := s.admit(w, r, authenticate)
+		p, err := s.admit(w, r, kind, authenticate)
 		if err != nil {
 			return err
 		}
@@ -288,7 +288,7 @@ func (s *Server) lookupSwitch(ctx context.Context, token string) (*credential, e
 
 // switchAPI authenticates a switch before running h.
 func (s *Server) switchAPI(h handlerFunc) http.Handler {
-	return s.as(s.authenticateSwitch, h)
+	return s.as(partnerd.PrincipalSwitch, s.authenticateSwitch, h)
 }
 
 // principalFrom returns the authenticated caller of the request.
@@ -349,5 +349,5 @@ func (s *Server) lookupAccount(ctx context.Context, id string) (*credential, err
 
 // customer authenticates a customer before running h.
 func (s *Server) customer(h handlerFunc) http.Handler {
-	return s.as(s.authenticateCustomer, h)
+	return s.as(partnerd.PrincipalCustomer, s.authenticateCustomer, h)
 }

@@ -15,9 +15,11 @@ import (
 // memory: N instances allow N times the rate. A partner's requests take
 // from its partner's bucket, a switch's from its token's, so partner
 // traffic never slows the switch API. Failed authentications take from a
-// bucket per client address, which, once empty, refuses every
-// authentication from that address until it refills: nobody can try
-// tokens at line rate.
+// bucket per client address and kind of caller (partner, customer,
+// switch), which, once empty, refuses every authentication of that kind
+// from that address until it refills: nobody can try tokens at line rate,
+// and nobody can lock a switch out by failing partner or customer sign-ins
+// from the address it shares (a NAT, a proxy, the same host).
 
 // RateLimits configures the buckets. A rate of 0 turns its limit off.
 type RateLimits struct {
@@ -29,8 +31,8 @@ type RateLimits struct {
 	// Switch is each switch token's rate, in requests per second, with a
 	// burst of twice that.
 	Switch int
-	// AuthFailures is how many failed authentications a client address
-	// may make per minute (also its burst).
+	// AuthFailures is how many failed authentications of one kind of
+	// caller a client address may make per minute (also its burst).
 	AuthFailures int
 }
 
@@ -149,18 +151,18 @@ type limiter struct {
 	failures buckets
 }
 
-// admit authenticates the request with authenticate, within the rate
-// limits: an address whose failures used its bucket up is refused before
-// anything is checked, a failure takes from its bucket, and an
-// authenticated caller takes from its own. A partner's answer, 429 or
+// admit authenticates the request with authenticate, for callers of
+// kind, within the rate limits: an address whose failures as kind used
+// its bucket up is refused before anything is checked, a failure takes
+// from that bucket, and an authenticated caller takes from its own. A partner's answer, 429 or
 // not, carries X-RateLimit-Limit, -Remaining and -Reset.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, authenticate func(*http.Request) (*partnerd.Principal, error)) (*partnerd.Principal, error) {
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, kind partnerd.PrincipalKind, authenticate func(*http.Request) (*partnerd.Principal, error)) (*partnerd.Principal, error) {
 	l := &s.limits
 	now := s.credentials.now()
 	var addr string
 	if n := l.cfg.AuthFailures; n > 0 {
 		// Only an address that failed has a bucket.
-		addr = clientAddr(r)
+		addr = kind.String() + " " + clientAddr(r)
 		if b := l.failures.peek(addr); b != nil {
 			if empty, wait := b.empty(now); empty {
 				return nil, s.rateLimited(wait, "Too many failed authentications from your address; retry after the time in Retry-After.")

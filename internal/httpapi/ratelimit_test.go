@@ -164,16 +164,35 @@ func TestRateLimitAuthFailures(t *testing.T) {
 	if rec := from("198.51.100.9:5002", p); rec.Code != http.StatusOK {
 		t.Errorf("12 s later, the right token = %d, want 200", rec.Code)
 	}
-	// Switch tokens are guessed the same way, from the same bucket.
-	req := httptest.NewRequest(http.MethodGet, "/api/v1/switch/sip-credentials/nobody", nil)
-	req.RemoteAddr = "198.51.100.9:5003"
-	req.Header.Set("Authorization", "Bearer nope")
-	rec := httptest.NewRecorder()
-	e.api.ServeHTTP(rec, req)
-	if rec.Code != http.StatusUnauthorized {
-		t.Errorf("a wrong switch token = %d, want 401", rec.Code)
+	// Each kind of caller has its own bucket at an address: the partner
+	// guesses above leave a switch sharing the address (a NAT, a proxy)
+	// its API, and a switch's guesses do not lock out the partner.
+	_, swToken := e.mustSwitchToken(t)
+	sw := func(addr, token string) int {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/switch/sip-credentials/nobody", nil)
+		req.RemoteAddr = addr
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		e.api.ServeHTTP(rec, req)
+		return rec.Code
 	}
-	if rec := from("198.51.100.9:5004", p); rec.Code != http.StatusTooManyRequests {
-		t.Errorf("after the switch guess used the token = %d, want 429", rec.Code)
+	for i := range 5 {
+		if rec := from("198.51.100.11:5000", wrong); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d from .11 = %d, want 401", i+1, rec.Code)
+		}
+	}
+	if code := sw("198.51.100.11:5001", swToken); code != http.StatusNotFound {
+		t.Errorf("the switch at an address whose partner guesses used their bucket = %d, want 404 (served)", code)
+	}
+	for i := range 5 {
+		if code := sw("198.51.100.12:5000", "nope"); code != http.StatusUnauthorized {
+			t.Fatalf("switch guess %d = %d, want 401", i+1, code)
+		}
+	}
+	if code := sw("198.51.100.12:5001", swToken); code != http.StatusTooManyRequests {
+		t.Errorf("the right switch token after 5 switch guesses = %d, want 429", code)
+	}
+	if rec := from("198.51.100.12:5002", p); rec.Code != http.StatusOK {
+		t.Errorf("the partner at an address whose switch guesses used their bucket = %d, want 200", rec.Code)
 	}
 }
