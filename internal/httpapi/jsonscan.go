@@ -100,12 +100,14 @@ func checkJSONExcept(body []byte, skip func(path string) bool) error {
 
 // scanString returns the index of the quote that closes the JSON string
 // opening at body[start], and false if the string holds an unpaired
-// surrogate escape.
+// surrogate escape. It always reads to the closing quote: a caller that
+// passes over the bad string carries on after it, never inside it.
 func scanString(body []byte, start int) (end int, ok bool) {
+	ok = true
 	for i := start + 1; i < len(body); i++ {
 		switch body[i] {
 		case '"':
-			return i, true
+			return i, ok
 		case '\\':
 			if body[i+1] != 'u' {
 				i++
@@ -117,13 +119,14 @@ func scanString(body []byte, start int) (end int, ok bool) {
 				utf16.DecodeRune(r, hex4(body[i+8:i+12])) != utf8.RuneError:
 				i += 11 // a high and a low surrogate: one character
 			case utf16.IsSurrogate(r):
-				return i, false
+				ok = false
+				i += 5
 			default:
 				i += 5
 			}
 		}
 	}
-	return len(body), true
+	return len(body), ok
 }
 
 // hex4 reads four hex digits (json.Valid checked them).

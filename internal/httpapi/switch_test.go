@@ -319,12 +319,15 @@ func TestSwitchAuthorizeAndCDRs(t *testing.T) {
 	// API reads: in one record, that record's rejection.
 	twice := strings.Replace(string(mustMarshal(t, cdrBody(p.ID+"-twice", id, 30))), `"billsec":30`, `"billsec":30,"billsec":3000`, 1)
 	half := strings.Replace(string(mustMarshal(t, cdrBody(p.ID+"-half", id, 30))), `"call_uuid"`, `"context":"\ud800","call_uuid"`, 1)
-	batch := fmt.Sprintf(`{"cdrs": [%s, %s, %s, 42, [1], %s, %s, %s, {"call_uuid":"a","call_uuid":"b"}]}`,
+	// Brackets after half a pair, inside the string, are text: the
+	// record is rejected and its neighbour charged.
+	brackets := strings.Replace(string(mustMarshal(t, cdrBody(p.ID+"-brackets", id, 30))), `"call_uuid"`, `"trunk_id":"\udc00}}]]]","call_uuid"`, 1)
+	batch := fmt.Sprintf(`{"cdrs": [%s, %s, %s, 42, [1], %s, %s, %s, {"call_uuid":"a","call_uuid":"b"}, %s, %s]}`,
 		mustMarshal(t, cdrBody(call, id, 61)), mustMarshal(t, cdrBody(p.ID+"-out-2", id, 30)), mustMarshal(t, bad),
-		twice, half, mustMarshal(t, cdrBody(p.ID+"-out-3", id, 120)))
+		twice, half, mustMarshal(t, cdrBody(p.ID+"-out-3", id, 120)), brackets, mustMarshal(t, cdrBody(p.ID+"-out-4", id, 1)))
 	res = results(t, e.switchPost(t, "/cdrs", token, batch))
-	if len(res) != 9 {
-		t.Fatalf("%d results for 9 CDRs, want 9", len(res))
+	if len(res) != 11 {
+		t.Fatalf("%d results for 11 CDRs, want 11", len(res))
 	}
 	wantResult(t, res[0], call, "duplicate", "2.00")
 	wantResult(t, res[1], p.ID+"-out-2", "charged", "1.00")
@@ -336,12 +339,14 @@ func TestSwitchAuthorizeAndCDRs(t *testing.T) {
 	wantResult(t, res[7], p.ID+"-out-3", "charged", "2.00")
 	// Which of two call_uuids is meant is not guessed.
 	wantRejectedResult(t, res[8], "", partnerd.ECInvalidJSON, "call_uuid")
+	wantRejectedResult(t, res[9], p.ID+"-brackets", partnerd.ECInvalidJSON, "surrogate")
+	wantResult(t, res[10], p.ID+"-out-4", "charged", "1.00")
 
 	// The outbound call's reservation is released; the inbound one is
 	// still live (its CDR has not come).
 	b = e.get(t, base+"/accounts/"+id+"/balance", p)
-	if b.body["balance"] != json.Number("95.50") || b.body["reserved"] != json.Number("0.50") || b.body["available"] != json.Number("95.00") {
-		t.Errorf("balance after the CDRs = %s, want balance 95.50, reserved 0.50 (100 s inbound), available 95.00", b.raw)
+	if b.body["balance"] != json.Number("94.50") || b.body["reserved"] != json.Number("0.50") || b.body["available"] != json.Number("94.00") {
+		t.Errorf("balance after the CDRs = %s, want balance 94.50, reserved 0.50 (100 s inbound), available 94.00", b.raw)
 	}
 	// The charge is in the customer's log: a debit by the system,
 	// referencing the call.
@@ -349,8 +354,8 @@ func TestSwitchAuthorizeAndCDRs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(es) != 3 || es[2].Reference == nil || *es[2].Reference != call || es[2].Amount != -200 || es[2].InitiatedBy != partnerd.InitiatedBySystem {
-		t.Errorf("debits = %+v, want 3, the first of 2.00 for %s by system", es, call)
+	if len(es) != 4 || es[3].Reference == nil || *es[3].Reference != call || es[3].Amount != -200 || es[3].InitiatedBy != partnerd.InitiatedBySystem {
+		t.Errorf("debits = %+v, want 4, the first of 2.00 for %s by system", es, call)
 	}
 }
 
