@@ -30,8 +30,10 @@ type AutoTopupInput struct {
 // Validate checks the settings and reports every bad field.
 func (in AutoTopupInput) Validate() error {
 	var fe FieldErrors
-	if in.Threshold < 0 {
-		fe.Add("threshold", FCOutOfRange, "threshold must not be negative")
+	// A balance never falls below zero: a threshold of zero would never
+	// be crossed.
+	if in.Threshold <= 0 {
+		fe.Add("threshold", FCMustBePositive, "threshold must be greater than zero")
 	}
 	if in.TargetBalance <= in.Threshold {
 		fe.Add("target_balance", FCOutOfRange, "target_balance must be greater than threshold")

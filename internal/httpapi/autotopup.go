@@ -27,8 +27,11 @@ func (s *Server) handleAutoTopupPut(w http.ResponseWriter, r *http.Request) erro
 	}
 	currency := partnerFrom(r.Context()).Currency
 	var in partnerd.AutoTopupInput
-	if raw, ok := o.fields["enabled"]; !ok || json.Unmarshal(raw, &in.Enabled) != nil || string(raw) == "null" {
-		o.errs.Add("enabled", partnerd.FCInvalidType, "enabled is required: true or false")
+	switch raw, ok := o.fields["enabled"]; {
+	case !ok || string(raw) == "null":
+		o.errs.Add("enabled", partnerd.FCRequired, "enabled is required: true or false")
+	case json.Unmarshal(raw, &in.Enabled) != nil:
+		o.errs.Add("enabled", partnerd.FCInvalidType, "enabled must be true or false")
 	}
 	for _, f := range []struct {
 		name string
@@ -41,13 +44,10 @@ func (s *Server) handleAutoTopupPut(w http.ResponseWriter, r *http.Request) erro
 		}
 		*f.v = v
 	}
-	if raw, ok := o.fields["max_count_per_day"]; !ok || json.Unmarshal(raw, &in.MaxCountPerDay) != nil {
-		o.errs.Add("max_count_per_day", partnerd.FCInvalidType, "max_count_per_day is required: an integer from 1 to 1000")
-	}
-	if err := o.errs.Err(); err != nil {
-		return err
-	}
-	if err := in.Validate(); err != nil {
+	in.MaxCountPerDay = derefInt(o.optInt("max_count_per_day"), 0, "max_count_per_day", o)
+	// Every bad field at once: what the domain checks of the fields that
+	// decoded, beside those that did not.
+	if err := o.validate(in); err != nil {
 		return err
 	}
 	id, err := customerID(r)

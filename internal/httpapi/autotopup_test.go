@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -47,8 +48,34 @@ func TestAutoTopupOverHTTP(t *testing.T) {
 	for _, f := range r.body["fields"].([]any) {
 		fields = append(fields, str(f.(map[string]any)["field"]))
 	}
-	if diff := cmp.Diff([]string{"enabled", "max_per_day", "max_per_month", "max_count_per_day"}, fields); diff != "" {
+	if diff := cmp.Diff([]string{"enabled", "max_per_day", "max_per_month", "max_count_per_day", "target_balance"}, fields); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	// Every bad field at once, each with its own code: those that do not
+	// decode beside those the settings' rules refuse.
+	for _, tt := range []struct {
+		body map[string]any
+		want []fieldCode // sorted by field, as fieldCodes sorts
+	}{
+		{map[string]any{"enabled": true, "threshold": -1, "target_balance": 200, "max_per_day": 10, "max_per_month": 10, "max_count_per_day": -1},
+			[]fieldCode{{"max_count_per_day", partnerd.FCOutOfRange}, {"threshold", partnerd.FCMustBePositive}}},
+		{map[string]any{"enabled": true, "threshold": 100, "target_balance": 100, "max_per_day": 10, "max_per_month": 10, "max_count_per_day": json.Number("99999999999999999999")},
+			[]fieldCode{{"max_count_per_day", partnerd.FCOutOfRange}, {"target_balance", partnerd.FCOutOfRange}}},
+		{map[string]any{"enabled": "yes", "threshold": 0, "target_balance": 100, "max_per_day": 10, "max_per_month": 10, "max_count_per_day": "3"},
+			[]fieldCode{{"enabled", partnerd.FCInvalidType}, {"max_count_per_day", partnerd.FCInvalidType}, {"threshold", partnerd.FCMustBePositive}}},
+		{map[string]any{"enabled": true, "threshold": 100, "target_balance": 500, "max_per_day": 10, "max_per_month": 10, "max_count_per_day": 1.5},
+			[]fieldCode{{"max_count_per_day", partnerd.FCInvalidType}}},
+	} {
+		r := e.doJSON(t, http.MethodPut, path, c, tt.body, nil)
+		wantError(t, r, http.StatusBadRequest, partnerd.ECValidation)
+		if diff := cmp.Diff(tt.want, fieldCodes(t, r)); diff != "" {
+			t.Errorf("PUT %v fields (-want +got):\n%s", tt.body, diff)
+		}
+		for _, f := range r.body["fields"].([]any) {
+			if m := str(f.(map[string]any)["message"]); strings.Contains(m, "required") {
+				t.Errorf("PUT %v: a given field reported as missing: %q", tt.body, m)
+			}
+		}
 	}
 	bad := map[string]any{"enabled": true, "threshold": 100, "target_balance": 100, "max_per_day": 1, "max_per_month": 1, "max_count_per_day": 0}
 	r = e.doJSON(t, http.MethodPut, path, c, bad, nil)

@@ -229,6 +229,10 @@ func (o *object) optInt(name string) *int {
 		return nil
 	}
 	v, err := strconv.ParseInt(string(raw), 10, 32)
+	if errors.Is(err, strconv.ErrRange) {
+		o.errs.Add(name, partnerd.FCOutOfRange, name+" is too large")
+		return nil
+	}
 	if err != nil {
 		o.errs.Add(name, partnerd.FCInvalidType, name+" must be a whole number")
 		return nil
