@@ -3,6 +3,7 @@ package partnerd
 import (
 	"context"
 	"iter"
+	"strings"
 	"time"
 )
 
@@ -49,10 +50,12 @@ func (in *TransferInput) Validate() error {
 	if in.Amount <= 0 {
 		fe.Add("amount", FCMustBePositive, "amount must be greater than zero")
 	}
-	in.Currency = optionalText(&fe, "currency", in.Currency, lineText, 0)
-	if in.Currency != nil && !fe.Has("currency") {
+	// A currency given is a code as it stands: "" or " INR " is not one,
+	// and is refused rather than read as no currency (API.md §4: given, it
+	// must be the partner's).
+	if in.Currency != nil {
 		cur, ok := NormalizeCurrency(*in.Currency)
-		if ok {
+		if ok && strings.TrimSpace(*in.Currency) == *in.Currency {
 			in.Currency = &cur
 		} else {
 			fe.Add("currency", FCInvalidValue, "currency must be an ISO 4217 code such as INR")

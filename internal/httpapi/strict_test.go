@@ -262,12 +262,9 @@ func TestInputStrictness(t *testing.T) {
 			status: 200, check: wantDescription(nil)},
 		{name: "transfer description blank", method: "POST", path: withdraw, body: `{"amount":1,"description":"  "}`,
 			status: 200, check: wantDescription(nil)},
+		// A currency given is a code, not a blank to read as none (§4).
 		{name: "transfer currency empty", method: "POST", path: transfer, body: `{"amount":1,"currency":""}`,
-			status: 200, check: func(t *testing.T, r reply) {
-				if got := str(r.body["currency"]); got != "INR" {
-					t.Errorf("currency = %q, want the partner's INR", got)
-				}
-			}},
+			status: 400, code: partnerd.ECValidation, fields: one("currency", partnerd.FCInvalidValue)},
 
 		// Query strings: unknown, repeated and malformed parameters.
 		{name: "unknown parameter", path: "/accounts?serach=bob",
