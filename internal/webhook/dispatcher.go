@@ -309,6 +309,15 @@ func (d *Dispatcher) send(c *partnerd.DeliveryClaim, now time.Time) (int, string
 		if errors.Is(err, errPrivate) {
 			return 0, "", errPrivate
 		}
+		// A lookup error names the resolver it asked ("on 10.0.0.53:53"):
+		// this network's layout, not the partner's business.
+		var dns *net.DNSError
+		if errors.As(err, &dns) {
+			if dns.IsNotFound {
+				return 0, "", fmt.Errorf("DNS lookup of %s: no such host", dns.Name)
+			}
+			return 0, "", fmt.Errorf("DNS lookup of %s failed", dns.Name)
+		}
 		// The url.Error's cause, without the URL (it may hold a token).
 		if cause := errors.Unwrap(err); cause != nil {
 			return 0, "", cause

@@ -510,6 +510,26 @@ func TestPrivateAddressesRefused(t *testing.T) {
 	}
 }
 
+// TestLookupErrorHidesResolver records a failed name lookup by the name
+// alone: Go's error names the resolver asked ("on 10.0.0.53:53"), which
+// is this network's layout, not the partner's.
+func TestLookupErrorHidesResolver(t *testing.T) {
+	e := newEnv(t)
+	e.d.Timeout = 5 * time.Second
+	ep := e.mustEndpoint(t, "http://partnerd-test.invalid/hook")
+	e.mustTransfer(t, 100)
+	e.runOnce(t)
+	d := e.deliveries(t, ep.ID)[0]
+	wantAttempts(t, d, partnerd.DeliveryFailed, 0)
+	if len(d.Attempts) != 1 {
+		t.Fatalf("%d attempts, want 1", len(d.Attempts))
+	}
+	msg := *d.Attempts[0].Error
+	if !strings.HasPrefix(msg, "DNS lookup of partnerd-test.invalid") || strings.Contains(msg, ":53") || strings.Contains(msg, " on ") {
+		t.Errorf("error %q, want the lookup of partnerd-test.invalid named without the resolver", msg)
+	}
+}
+
 // TestSlowEndpointDoesNotDelayOthers runs the dispatcher's loop: while
 // one endpoint holds every request it gets, another receives all of its
 // deliveries.
