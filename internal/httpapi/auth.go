@@ -156,6 +156,9 @@ var dummyTokenHash = secret.HashToken("sk_live_dummy")
 // authenticate returns the principal of the request's X-Auth-ID and
 // X-Auth-Token.
 func (s *Server) authenticate(r *http.Request) (*partnerd.Principal, error) {
+	if err := onceEach(r, "X-Auth-ID", "X-Auth-Token"); err != nil {
+		return nil, err
+	}
 	id, token := r.Header.Get("X-Auth-ID"), r.Header.Get("X-Auth-Token")
 	if id == "" || token == "" {
 		return nil, partnerd.Errorf(partnerd.ECMissingCredentials, "Send your partner id in X-Auth-ID and your token in X-Auth-Token.")
@@ -163,6 +166,18 @@ func (s *Server) authenticate(r *http.Request) (*partnerd.Principal, error) {
 	// Later kinds are chosen here by the shape of the id (a customer's
 	// MA_… with lookupAccount, say), each with its own lookup.
 	return s.check(r.Context(), partnerd.PrincipalPartner, id, token, s.lookupPartner)
+}
+
+// onceEach refuses credentials sent twice: which of two X-Auth-Token
+// values counts is a guess a proxy in front may make differently, so
+// neither does (401, a failed authentication like a wrong token).
+func onceEach(r *http.Request, headers ...string) error {
+	for _, h := range headers {
+		if len(r.Header.Values(h)) > 1 {
+			return partnerd.Errorf(partnerd.ECInvalidCredentials, "%s was sent more than once; send it once.", h)
+		}
+	}
+	return nil
 }
 
 // check authenticates id and token with lookup, through the cache.
@@ -252,6 +267,9 @@ func (s *Server) as(kind partnerd.PrincipalKind, authenticate func(*http.Request
 // partner API never reads Authorization, so each refuses the other's
 // credentials with 401.
 func (s *Server) authenticateSwitch(r *http.Request) (*partnerd.Principal, error) {
+	if err := onceEach(r, "Authorization"); err != nil {
+		return nil, err
+	}
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimSpace(token)
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
@@ -309,6 +327,9 @@ func partnerFrom(ctx context.Context) *partnerd.Partner {
 // (API.md §6). A partner's id is as unknown here as a customer's is on
 // the partner API: 401 either way.
 func (s *Server) authenticateCustomer(r *http.Request) (*partnerd.Principal, error) {
+	if err := onceEach(r, "X-Auth-ID", "X-Auth-Token"); err != nil {
+		return nil, err
+	}
 	id, token := r.Header.Get("X-Auth-ID"), r.Header.Get("X-Auth-Token")
 	if id == "" || token == "" {
 		return nil, partnerd.Errorf(partnerd.ECMissingCredentials, "Send your customer auth_id in X-Auth-ID and your auth_token in X-Auth-Token.")

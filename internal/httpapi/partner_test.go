@@ -2,7 +2,9 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -174,5 +176,47 @@ func TestCredentials(t *testing.T) {
 	// Nothing was created by the rejected POSTs.
 	if got := metaOf(t, e.get(t, base+"/accounts", a)).Total; got != "1" {
 		t.Errorf("partner has %s accounts after rejected creates, want 1", got)
+	}
+}
+
+// TestCredentialsSentTwice refuses a credential header sent twice, on
+// every API, whichever copy is right: a proxy in front that reads the
+// other copy would disagree about who is calling.
+func TestCredentialsSentTwice(t *testing.T) {
+	t.Parallel()
+	e := sharedEnv(t)
+	a := e.mustPartner(t, "Twice Alpha")
+	b := e.mustPartner(t, "Twice Beta")
+	cust := e.mustCreateAccount(t, a, validAccount("Twice", fmt.Sprintf("twice-%d@example.com", partnerSeq.Add(1))))
+	custID, custToken := str(cust["auth_id"]), str(cust["auth_token"])
+	_, sw := e.mustSwitchToken(t)
+	send := func(path string, h http.Header) int {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header = h
+		rec := httptest.NewRecorder()
+		e.api.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, tt := range []struct {
+		name, path string
+		h          http.Header
+	}{
+		{"partner id twice, right one first", base + "/me", http.Header{"X-Auth-Id": {a.ID, b.ID}, "X-Auth-Token": {a.Token}}},
+		{"partner token twice, right one first", base + "/me", http.Header{"X-Auth-Id": {a.ID}, "X-Auth-Token": {a.Token, b.Token}}},
+		{"partner token twice, the same", base + "/me", http.Header{"X-Auth-Id": {a.ID}, "X-Auth-Token": {a.Token, a.Token}}},
+		{"customer token twice", "/api/v1/Account/" + custID + "/balance", http.Header{"X-Auth-Id": {custID}, "X-Auth-Token": {custToken, "x"}}},
+		{"switch bearer twice", "/api/v1/switch/sip-credentials/nobody", http.Header{"Authorization": {"Bearer " + sw, "Bearer x"}}},
+	} {
+		if code := send(tt.path, tt.h); code != http.StatusUnauthorized {
+			t.Errorf("%s: %d, want 401", tt.name, code)
+		}
+	}
+	// Once each, the same credentials pass.
+	if code := send(base+"/me", http.Header{"X-Auth-Id": {a.ID}, "X-Auth-Token": {a.Token}}); code != http.StatusOK {
+		t.Errorf("partner once = %d, want 200", code)
+	}
+	if code := send("/api/v1/switch/sip-credentials/nobody", http.Header{"Authorization": {"Bearer " + sw}}); code != http.StatusNotFound {
+		t.Errorf("switch once = %d, want 404 (served)", code)
 	}
 }
