@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Error codes: stable snake_case strings that clients branch on.
@@ -73,8 +74,29 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given code and a formatted message.
+// A string argument longer than maxEcho bytes is cut to that (at a
+// character's start) and marked with "…": the ids and values a message
+// echoes come from callers, who could otherwise make it any length.
 func Errorf(code, format string, args ...any) *Error {
+	for i, a := range args {
+		if s, ok := a.(string); ok && len(s) > maxEcho {
+			args[i] = shorten(s)
+		}
+	}
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// maxEcho bounds a value an error message repeats.
+const maxEcho = 100
+
+// shorten cuts s to at most maxEcho bytes, at the start of a character,
+// and marks the cut.
+func shorten(s string) string {
+	n := maxEcho
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // ErrorCode returns the code of err if it is (or wraps) an *Error, and

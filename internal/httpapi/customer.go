@@ -19,7 +19,7 @@ func (s *Server) own(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id := r.PathValue("auth_id")
 		if p := principalFrom(r.Context()); p == nil || p.AccountID != id {
-			return partnerd.ErrAccountNotFound(id)
+			return partnerd.Errorf(partnerd.ECAccountNotFound, "No customer account %q is reachable with these credentials; use your own auth_id in the path.", id)
 		}
 		r.SetPathValue("customer_auth_id", id)
 		return h(w, r)

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -73,7 +74,12 @@ func TestCustomerAPI(t *testing.T) {
 		sibling := str(e.mustCreateAccount(t, c.partner, validAccount("Sibling", "sib-"+c.authID+"@customer.example"))["auth_id"])
 		for _, other := range []string{sibling, "MA_0000dead", "PA_12345678"} {
 			for _, suffix := range []string{"", "/balance", "/transactions", "/cdrs", "/numbers", "/sip-endpoints"} {
-				wantError(t, e.get(t, "/api/v1/Account/"+other+suffix, me), http.StatusNotFound, partnerd.ECAccountNotFound)
+				r := e.get(t, "/api/v1/Account/"+other+suffix, me)
+				wantError(t, r, http.StatusNotFound, partnerd.ECAccountNotFound)
+				// Said to the customer, not in the partner's words.
+				if m := str(r.body["message"]); strings.Contains(m, "partner") || !strings.Contains(m, "your own auth_id") {
+					t.Errorf("GET %s%s message %q, want the customer told to use its own auth_id", other, suffix, m)
+				}
 			}
 		}
 		// Partner credentials here, customer credentials there: 401.

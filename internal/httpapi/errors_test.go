@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
@@ -575,5 +576,28 @@ func TestRequestID(t *testing.T) {
 	b := e.get(t, base+"/accounts", p).header.Get("X-Request-ID")
 	if a == b {
 		t.Errorf("two requests got the same generated id %q", a)
+	}
+}
+
+// TestLongIDsEchoedShort: a 404 repeats the id it could not find, cut to
+// a bounded length, never the whole of what the caller sent.
+func TestLongIDsEchoedShort(t *testing.T) {
+	t.Parallel()
+	e := sharedEnv(t)
+	p := e.mustPartner(t, "Long ids")
+	for _, path := range []string{
+		base + "/accounts/MA_" + strings.Repeat("A", 5000),
+		base + "/events/evt_" + strings.Repeat("é", 3000),
+		base + "/webhook-endpoints/we_" + strings.Repeat("w", 5000),
+	} {
+		r := e.get(t, path, p)
+		if r.status != http.StatusNotFound {
+			t.Errorf("GET %.40s… = %d, want 404", path, r.status)
+			continue
+		}
+		m := str(r.body["message"])
+		if len(m) > 300 || !strings.Contains(m, "…") || !utf8.ValidString(m) {
+			t.Errorf("GET %.40s…: message of %d bytes %q, want a short valid one marking the cut", path, len(m), m)
+		}
 	}
 }
