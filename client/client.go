@@ -46,10 +46,19 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client)
 
-// WithHTTPClient sends requests with hc instead of a default client with a
-// 30-second timeout.
+// defaultTimeout bounds each attempt of the default HTTP client.
+const defaultTimeout = 30 * time.Second
+
+// WithHTTPClient sends requests with a copy of hc instead of a default
+// client with a 30-second timeout. The copy never follows a redirect,
+// whatever hc's CheckRedirect: following one would send the credentials
+// to another URL, and partnerd never redirects (see RedirectError).
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) { c.http = hc }
+	return func(c *Client) {
+		cp := *hc
+		cp.CheckRedirect = refuseRedirects
+		c.http = &cp
+	}
 }
 
 // New returns a client of the server at baseURL (such as
@@ -60,7 +69,7 @@ func New(baseURL, partnerID, token string, opts ...Option) *Client {
 	if !strings.HasSuffix(base, basePath) {
 		base += basePath
 	}
-	c := &Client{base: base, partnerID: partnerID, token: token, http: &http.Client{Timeout: 30 * time.Second}, retries: DefaultRetries}
+	c := &Client{base: base, partnerID: partnerID, token: token, http: newHTTPClient(), retries: DefaultRetries}
 	for _, opt := range opts {
 		opt(c)
 	}
@@ -117,13 +126,21 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 
 // send sends a request until it gets an answer that is not worth retrying,
 // and returns that answer if it is a 2xx (its body is the caller's to
-// close), else its error. accept is the Accept header.
+// close), else its error. accept is the Accept header. A call that got no
+// usable answer returns *NoAnswerError; a redirect, *RedirectError.
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, body []byte, accept string) (*http.Response, error) {
 	u := c.base + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
 	key := c.idempotencyKey(ctx, method)
+	repeatable := c.safeToRepeat(method, key)
+	// reached: an earlier attempt may have reached the server, so its
+	// outcome is unknown.
+	reached := false
+	noAnswer := func(attempt int, err error) error {
+		return &NoAnswerError{Method: method, URL: u, IdempotencyKey: key, Attempts: attempt, MayHaveActed: reached, Err: err}
+	}
 	for attempt := 1; ; attempt++ {
 		var r io.Reader
 		if body != nil {
@@ -149,19 +166,39 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		}
 		resp, err := c.http.Do(req)
 		if err != nil {
+			reached = reached || mayHaveReached(err)
 			if ctx.Err() != nil || !c.wait(ctx, attempt, 0) {
-				return nil, err
+				return nil, noAnswer(attempt, err)
 			}
 			continue
 		}
 		if info, ok := ctx.Value(responseCtx{}).(*Response); ok {
 			info.fill(resp)
+			info.Attempts = attempt
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 			return resp, nil
 		}
-		apiErr := decodeError(resp)
+		if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+			resp.Body.Close()
+			return nil, &RedirectError{Method: method, URL: u, Status: resp.StatusCode, Location: resp.Header.Get("Location")}
+		}
+		apiErr, fromServer := decodeError(resp)
 		resp.Body.Close()
+		if !fromServer && gatewayStatus(resp.StatusCode) {
+			// A proxy's 502, 503 or 504: the request may have reached
+			// the server. Repeated only when that is safe.
+			reached = true
+			if !repeatable || !c.wait(ctx, attempt, apiErr.RetryAfter) {
+				return nil, noAnswer(attempt, apiErr)
+			}
+			continue
+		}
+		if reached && method == http.MethodDelete && goneAfterLostAnswer(resp.StatusCode, apiErr) {
+			// The lost attempt deleted it (see retry.go).
+			return &http.Response{Status: "204 No Content", StatusCode: http.StatusNoContent, Header: resp.Header,
+				Body: http.NoBody, Request: req}, nil
+		}
 		if !retryable(resp.StatusCode, apiErr) || !c.wait(ctx, attempt, apiErr.RetryAfter) {
 			return nil, apiErr
 		}
@@ -169,10 +206,11 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 }
 
 // decodeError turns an error response into *partnerd.Error (see
-// wire.ParseError), or describes its status when it has no error body.
-// The request id of the X-Request-ID header fills a body without one, and
-// Retry-After becomes the error's RetryAfter.
-func decodeError(resp *http.Response) *partnerd.Error {
+// wire.ParseError), or describes its status when it has no error body
+// (fromServer false: a proxy's answer, not partnerd's). The request id of
+// the X-Request-ID header fills a body without one, and Retry-After
+// becomes the error's RetryAfter.
+func decodeError(resp *http.Response) (e *partnerd.Error, fromServer bool) {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e, ok := wire.ParseError(b)
 	if !ok {
@@ -187,7 +225,7 @@ func decodeError(resp *http.Response) *partnerd.Error {
 		}
 	}
 	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	return e
+	return e, ok
 }
 
 // statusError describes an answer without a partnerd error body, as a proxy

@@ -6,7 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/wire"
@@ -37,7 +36,7 @@ func NewCustomer(baseURL, authID, token string, opts ...Option) *Customer {
 	base := strings.TrimRight(baseURL, "/")
 	base = strings.TrimSuffix(base, basePath)
 	c := &Client{base: base + customerPath + authID, partnerID: authID, token: token,
-		http: &http.Client{Timeout: 30 * time.Second}, retries: DefaultRetries}
+		http: newHTTPClient(), retries: DefaultRetries}
 	for _, opt := range opts {
 		opt(c)
 	}

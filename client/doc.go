@@ -15,8 +15,16 @@
 // which the client learns once from GET /me (or from WithCurrency). Every error the server
 // answers is a *partnerd.Error carrying the body's code, message, invalid
 // fields and remaining keys (request_id among them), so callers branch on
-// partnerd.ErrorCode(err) as they would against the store itself. Transport
-// failures and context errors are returned as net/http gives them.
+// partnerd.ErrorCode(err) as they would against the store itself. A call
+// that got no usable answer after its retries (no connection, a lost
+// answer, the context's end, a proxy's 502, 503 or 504) returns
+// *NoAnswerError, which wraps the cause and names the Idempotency-Key to
+// send the call again under when it may have acted.
+//
+// Redirects are never followed: partnerd never redirects, and following
+// one would send the credentials elsewhere. A 3xx answer is a
+// *RedirectError naming where it points, also with WithHTTPClient's
+// client, whose CheckRedirect is replaced.
 //
 // NewSwitch returns a Switch, the client of the switch API
 // (/api/v1/switch) that a SIP switch uses with its own token
@@ -34,7 +42,10 @@
 // Retries: a call is sent again (WithRetries times, DefaultRetries by
 // default) when no answer arrived, and on 429, 503 and 409
 // idempotency_key_in_use, after the answer's Retry-After or a short
-// jittered backoff, never past the context's deadline. Every POST of the
+// jittered backoff, never past the context's deadline; a proxy's 502, 503
+// or 504 only when the request is safe to repeat (GET, PUT, DELETE, a
+// POST under an Idempotency-Key, never a PATCH). A DELETE whose earlier
+// attempt may have acted succeeds when its retry answers 404. Every POST of the
 // partner API carries an Idempotency-Key (WithIdempotencyKey's, else a
 // new random one) that all its attempts share, so a POST whose answer
 // was lost acts once and its retry gets the stored answer. RequestID(err)

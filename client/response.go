@@ -20,6 +20,10 @@ type Response struct {
 	Replayed bool
 	// Header holds every response header.
 	Header http.Header
+	// Attempts is how many requests the call sent: more than 1 when it
+	// retried. A Replayed answer with Attempts > 1 may be the stored
+	// answer of the call's own earlier attempt, whose answer was lost.
+	Attempts int
 }
 
 type responseCtx struct{}

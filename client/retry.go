@@ -19,8 +19,18 @@ import (
 // running). A POST of the partner API carries one Idempotency-Key over
 // all its attempts: the server acts on it once, and an attempt after one
 // whose answer was lost gets the stored answer (Idempotent-Replayed).
-// Switch API POSTs are safe to repeat by their call_uuid. A DELETE that
-// acted but whose answer was lost answers its retry not_found.
+// Switch API POSTs are safe to repeat by their call_uuid.
+//
+// A 502, 503 or 504 without a partnerd error body comes from a proxy in
+// front of the server, and the request may have reached the server: it is
+// sent again only when that is safe (GET, PUT, DELETE, and the POSTs
+// above; never a PATCH), and when the attempts are spent the call returns
+// *NoAnswerError, as when no answer arrived at all.
+//
+// A DELETE whose answer was lost may have acted: when an earlier attempt
+// may have reached the server and a retry answers 404 (not_found,
+// number_not_found: what it deletes is gone), the call succeeds. A DELETE
+// whose first attempt is answered 404 still fails.
 
 // DefaultRetries is how many times a call is retried unless WithRetries
 // says otherwise.
@@ -54,6 +64,30 @@ func (c *Client) idempotencyKey(ctx context.Context, method string) string {
 		return key
 	}
 	return "pdc_" + crand.Text()
+}
+
+// safeToRepeat reports whether a request may be sent again after one that
+// may have reached the server.
+func (c *Client) safeToRepeat(method, key string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
+		return true
+	case http.MethodPost:
+		return key != "" || c.bearer != ""
+	}
+	return false
+}
+
+// gatewayStatus reports the statuses a proxy answers for a server it
+// could not get an answer from.
+func gatewayStatus(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+}
+
+// goneAfterLostAnswer reports whether the answer to a DELETE's retry says
+// that what it deletes is gone (not that its account or route is).
+func goneAfterLostAnswer(status int, e *partnerd.Error) bool {
+	return status == http.StatusNotFound && e.Code != partnerd.ECAccountNotFound && e.Code != partnerd.ECRouteNotFound
 }
 
 // retryable reports whether an error answer may succeed if sent again.

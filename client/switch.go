@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/wire"
@@ -42,7 +41,7 @@ func NewSwitch(baseURL, token string, opts ...Option) *Switch {
 	if !strings.HasSuffix(base, switchPath) {
 		base += switchPath
 	}
-	c := &Client{base: base, bearer: token, http: &http.Client{Timeout: 30 * time.Second}, retries: DefaultRetries}
+	c := &Client{base: base, bearer: token, http: newHTTPClient(), retries: DefaultRetries}
 	for _, opt := range opts {
 		opt(c)
 	}
