@@ -98,14 +98,14 @@ func entryKeyOf(e *partnerd.Entry) entryKey { return entryKey{e.TransactionID, e
 // walk yields the rows of successive pages. Rows only ever arrive at the
 // newest end of a list, so a list growing during the walk shifts later
 // pages by the new rows: nothing can be missed, but rows already yielded
-// come again at the top of the next page. Those of the previous page
-// (by key) are skipped; a list growing by more than a page between two
-// requests can still repeat rows.
+// come again on later pages, as many as were inserted. Every row is
+// yielded once: walk remembers the key of each row it yielded (one map
+// entry per row, for the whole walk) and skips those it meets again.
 func walk[T any, K comparable](ctx context.Context, page func(context.Context, partnerd.Page) ([]T, error), key func(T) K) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		p := partnerd.Page{Page: 1, Size: partnerd.MaxPageSize}
-		var prev map[K]bool
+		seen := map[K]bool{}
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(zero, err)
@@ -116,13 +116,12 @@ func walk[T any, K comparable](ctx context.Context, page func(context.Context, p
 				yield(zero, err)
 				return
 			}
-			seen := make(map[K]bool, len(rows))
 			for _, row := range rows {
 				k := key(row)
-				seen[k] = true
-				if prev[k] {
+				if seen[k] {
 					continue
 				}
+				seen[k] = true
 				if !yield(row, nil) {
 					return
 				}
@@ -134,7 +133,6 @@ func walk[T any, K comparable](ctx context.Context, page func(context.Context, p
 				yield(zero, errors.New("partnerd client: the list is longer than the API's pages reach"))
 				return
 			}
-			prev = seen
 			p.Page++
 		}
 	}
