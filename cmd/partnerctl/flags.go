@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -24,21 +25,23 @@ type cmdFlags struct {
 	args   string
 	stdout io.Writer
 
-	url, authID, authToken, output *string
-	getenv                         func(string) string
+	url, authID, authToken, output, timeout *string
+	getenv                                  func(string) string
+	limit                                   func(time.Duration)
 }
 
 func newFlags(name, args string, env environment) *cmdFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	f := &cmdFlags{FlagSet: fs, args: args, stdout: env.stdout, getenv: env.getenv}
+	f := &cmdFlags{FlagSet: fs, args: args, stdout: env.stdout, getenv: env.getenv, limit: env.limit}
 	// The environment fills these after parsing, so that help never
 	// prints a token.
 	f.url = fs.String("url", "", "the server, such as https://partnerd.example.com (env PARTNERD_URL)")
 	f.authID = fs.String("auth-id", "", "the partner id, PA_… (env PARTNERD_AUTH_ID)")
 	f.authToken = fs.String("auth-token", "", "the partner's token, sk_live_… (env PARTNERD_AUTH_TOKEN)")
 	f.output = fs.String("output", "table", "output format: table, or json (the API's JSON; one object per line for lists)")
+	f.timeout = fs.String("timeout", "", "give up after this long for the whole command, such as 20s or 2m (env PARTNERD_TIMEOUT; default: none, 30s per attempt)")
 	return f
 }
 
@@ -72,12 +75,13 @@ func (f *cmdFlags) parse(args []string) ([]string, error) {
 	return f.Args(), nil
 }
 
-// client returns a client of the server with the credentials given.
+// client returns a client of the server with the credentials given, and
+// starts the command's --timeout.
 func (f *cmdFlags) client(opts ...client.Option) (*client.Client, error) {
 	for _, e := range []struct {
 		dst *string
 		env string
-	}{{f.url, "PARTNERD_URL"}, {f.authID, "PARTNERD_AUTH_ID"}, {f.authToken, "PARTNERD_AUTH_TOKEN"}} {
+	}{{f.url, "PARTNERD_URL"}, {f.authID, "PARTNERD_AUTH_ID"}, {f.authToken, "PARTNERD_AUTH_TOKEN"}, {f.timeout, "PARTNERD_TIMEOUT"}} {
 		if *e.dst == "" {
 			*e.dst = f.getenv(e.env)
 		}
@@ -92,6 +96,18 @@ func (f *cmdFlags) client(opts ...client.Option) (*client.Client, error) {
 	}
 	if len(missing) > 0 {
 		return nil, usageError{"missing " + strings.Join(missing, ", ")}
+	}
+	if u, err := url.Parse(*f.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageError{fmt.Sprintf("--url (PARTNERD_URL) %q must be an http:// or https:// URL, such as https://partnerd.example.com", *f.url)}
+	}
+	if *f.timeout != "" {
+		d, err := time.ParseDuration(*f.timeout)
+		if err != nil || d <= 0 {
+			return nil, usageError{fmt.Sprintf("--timeout (PARTNERD_TIMEOUT) %q must be a positive duration, such as 20s or 2m", *f.timeout)}
+		}
+		if f.limit != nil {
+			f.limit(d)
+		}
 	}
 	return client.New(*f.url, *f.authID, *f.authToken, opts...), nil
 }

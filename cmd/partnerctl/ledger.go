@@ -61,7 +61,11 @@ func move(ctx context.Context, name string, args []string, env environment) erro
 	if err != nil {
 		return err
 	}
-	if res.Replayed {
+	switch {
+	case res.Replayed && res.Attempts > 1:
+		// The command's own retry: its first attempt made the movement.
+		fmt.Fprintln(env.stderr, "partnerctl: the first attempt's answer was lost; the retry got its stored answer (the money moved once)")
+	case res.Replayed:
 		fmt.Fprintln(env.stderr, "partnerctl: the server had already made this movement under this idempotency key; nothing moved again")
 	}
 	return printRecord(f, env.stdout, wire.NewTransfer(t), [][2]string{

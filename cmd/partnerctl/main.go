@@ -8,7 +8,9 @@
 //	0  success
 //	1  the server refused the request: its message, error code and request id are printed
 //	2  usage: an unknown command or flag, a missing or malformed argument
-//	3  no usable answer: the server could not be reached or its answer not read, or a local file failed
+//	3  no usable answer: the server could not be reached or its answer not read (a write may
+//	   have been made: the message names the --idempotency-key that finishes it safely), or a
+//	   local file failed
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/client"
@@ -28,7 +31,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
+	env := environment{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stderr)}
 	if err := run(ctx, os.Args[1:], env); err != nil {
 		printError(os.Stderr, err)
 		os.Exit(exitCode(err))
@@ -39,9 +42,12 @@ func main() {
 // give their own.
 type environment struct {
 	getenv         func(string) string
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	// terminal reports stderr is a terminal: progress bars are drawn on it.
 	terminal bool
+	// limit ends the command's context after d (--timeout); run sets it.
+	limit func(d time.Duration)
 }
 
 // Exit codes (see the package comment).
@@ -64,11 +70,15 @@ var errHelp = errors.New("help shown")
 func exitCode(err error) int {
 	var u usageError
 	var api *partnerd.Error
+	var na *client.NoAnswerError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &u):
 		return exitUsage
+	case errors.As(err, &na):
+		// Before *partnerd.Error: a proxy's 502 is wrapped in one.
+		return exitNoAnswer
 	case errors.As(err, &api):
 		return exitAPI
 	}
@@ -150,11 +160,87 @@ func commands() []command {
 
 // run is the whole program; main only adds the process around it.
 func run(ctx context.Context, args []string, env environment) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var timer *time.Timer
+	env.limit = func(d time.Duration) {
+		if timer == nil {
+			timer = time.AfterFunc(d, func() { cancel(timedOut{d}) })
+		}
+	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	err := dispatch(ctx, args, env)
 	if errors.Is(err, errHelp) {
 		return nil
 	}
 	return err
+}
+
+// runCommand runs c, and says what a call without an answer means.
+func runCommand(ctx context.Context, c command, args []string, env environment) error {
+	err := c.run(ctx, args, env)
+	var na *client.NoAnswerError
+	if errors.As(err, &na) {
+		return noAnswerError{na: na, what: outcome(c.name), cause: context.Cause(ctx)}
+	}
+	return err
+}
+
+// timedOut is the cause of a context that --timeout ended.
+type timedOut struct{ d time.Duration }
+
+func (t timedOut) Error() string { return fmt.Sprintf("nothing within --timeout %s", t.d) }
+
+// noAnswerError is a call that got no usable answer: what it means for a
+// write, and how to finish it safely.
+type noAnswerError struct {
+	na    *client.NoAnswerError
+	what  string // "the transfer"
+	cause error  // the command context's cause, if it ended
+}
+
+func (e noAnswerError) Error() string {
+	why := client.Describe(e.na.Err)
+	var t timedOut
+	switch {
+	case errors.As(e.cause, &t):
+		why = t.Error()
+	case errors.Is(e.cause, context.Canceled):
+		why = "interrupted"
+	}
+	msg := fmt.Sprintf("no answer from %s (%s)", client.Server(e.na.URL), why)
+	switch {
+	case e.na.Method == "GET":
+		return msg
+	case !e.na.MayHaveActed:
+		return msg + "; the request never reached it, so nothing was done"
+	case e.na.IdempotencyKey != "":
+		return fmt.Sprintf("%s; %s may or may not have been made. Run the same command again with --idempotency-key %s to finish it safely.",
+			msg, e.what, e.na.IdempotencyKey)
+	}
+	return fmt.Sprintf("%s; %s may or may not have been made: look before running the command again.", msg, e.what)
+}
+
+// outcome names what a command makes, for a message about it.
+func outcome(command string) string {
+	switch command {
+	case "transfer":
+		return "the transfer"
+	case "withdraw":
+		return "the withdrawal"
+	case "accounts create":
+		return "the account"
+	case "numbers assign":
+		return "the assignment"
+	}
+	if strings.HasSuffix(command, " delete") || command == "numbers release" {
+		return "the deletion"
+	}
+	return "the change"
 }
 
 // dispatch finds the command args name and runs it with the rest.
@@ -173,7 +259,7 @@ func dispatch(ctx context.Context, args []string, env environment) error {
 	var group []command
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], env)
+			return runCommand(ctx, c, args[1:], env)
 		}
 		if strings.HasPrefix(c.name, args[0]+" ") {
 			group = append(group, c)
@@ -191,7 +277,7 @@ func dispatch(ctx context.Context, args []string, env environment) error {
 	}
 	for _, c := range group {
 		if c.name == args[0]+" "+args[1] {
-			return c.run(ctx, args[2:], env)
+			return runCommand(ctx, c, args[2:], env)
 		}
 	}
 	return usageError{fmt.Sprintf("unknown %s subcommand %q\n\n%s", args[0], args[1], listUsage(args[0]))}
@@ -225,11 +311,13 @@ func listUsage(group string) string {
 	b.WriteString(`
 Flags come first, arguments last. "partnerctl COMMAND --help" shows a command's flags.
 Every command takes --url, --auth-id and --auth-token, or the environment's
-PARTNERD_URL, PARTNERD_AUTH_ID and PARTNERD_AUTH_TOKEN, and --output table|json.
+PARTNERD_URL, PARTNERD_AUTH_ID and PARTNERD_AUTH_TOKEN, --timeout (PARTNERD_TIMEOUT)
+and --output table|json.
 
 Exit codes: 0 success; 1 the server refused the request (its message, error code
 and request id are printed); 2 a usage error; 3 no usable answer (the server could
-not be reached, or a local file failed).
+not be reached or its answer was lost: a write may have been made, and the message
+names the --idempotency-key that finishes it safely; or a local file failed).
 `)
 	return b.String()
 }

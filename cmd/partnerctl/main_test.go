@@ -25,6 +25,18 @@ type server struct {
 	url       string
 	partnerID string
 	token     string
+	// env adds to or overrides the environment's variables; stdin is
+	// what the command reads from standard input.
+	env   map[string]string
+	stdin string
+}
+
+// via returns a copy of s whose commands go to url instead (a proxy in
+// front of it).
+func (s *server) via(url string) *server {
+	c := *s
+	c.url = url
+	return &c
 }
 
 func mustServer(t *testing.T) *server {
@@ -66,11 +78,17 @@ func (s *server) ctl(t *testing.T, args ...string) result {
 func (s *server) ctlEnv(t *testing.T, terminal bool, args ...string) result {
 	t.Helper()
 	vars := map[string]string{}
+	var stdin string
 	if s != nil {
 		vars = map[string]string{"PARTNERD_URL": s.url, "PARTNERD_AUTH_ID": s.partnerID, "PARTNERD_AUTH_TOKEN": s.token}
+		for k, v := range s.env {
+			vars[k] = v
+		}
+		stdin = s.stdin
 	}
 	var stdout, stderr bytes.Buffer
-	env := environment{getenv: func(k string) string { return vars[k] }, stdout: &stdout, stderr: &stderr, terminal: terminal}
+	env := environment{getenv: func(k string) string { return vars[k] }, stdin: strings.NewReader(stdin), stdout: &stdout,
+		stderr: &stderr, terminal: terminal}
 	err := run(context.Background(), args, env)
 	if err != nil {
 		printError(&stderr, err)
