@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/partnerd/partnerd"
@@ -214,22 +215,26 @@ func exportCSV(env environment, file, one, many string, count func() (int, error
 	return nil
 }
 
-// create opens name for writing ("-" is stdout). Its close removes a
-// file that was not completed, so a cut export never passes for a whole one.
+// create opens name for writing ("-" is stdout): a temporary file in its
+// directory, which its close renames to name when the export completed
+// and removes otherwise, so a cut export neither passes for a whole one
+// nor destroys a good file of that name.
 func create(name string, stdout io.Writer) (io.Writer, func(ok bool) error, error) {
 	if name == "-" {
 		return stdout, func(bool) error { return nil }, nil
 	}
-	file, err := os.Create(name)
+	file, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
 	if err != nil {
 		return nil, nil, err
 	}
 	return file, func(ok bool) error {
-		err := file.Close()
-		if !ok || err != nil {
-			return errors.Join(err, os.Remove(name))
+		err := errors.Join(file.Chmod(0o644), file.Close())
+		if ok && err == nil {
+			if err = os.Rename(file.Name(), name); err == nil {
+				return nil
+			}
 		}
-		return nil
+		return errors.Join(err, os.Remove(file.Name()))
 	}, nil
 }
 
