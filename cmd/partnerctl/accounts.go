@@ -60,7 +60,7 @@ func accountsGet(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
-	return printProfile(f, env, a)
+	return printProfile(f, env, a, true)
 }
 
 func accountsCreate(ctx context.Context, args []string, env environment) error {
@@ -68,7 +68,7 @@ func accountsCreate(ctx context.Context, args []string, env environment) error {
 	var in partnerd.AccountInput
 	f.StringVar(&in.Name, "name", "", "the customer's name (required)")
 	f.StringVar(&in.Email, "email", "", "the customer's email, its login (required)")
-	f.StringVar(&in.Password, "password", "", "8 to 128 characters with a digit and a symbol (required)")
+	f.StringVar(&in.Password, "password", "", "8 to 128 characters with a digit and a symbol (required)"+passwordUsage)
 	f.StringVar(&in.Phone, "phone", "", "a phone number valid in --country (required)")
 	f.StringVar(&in.Country, "country", "", "ISO 3166-1 alpha-2 country, such as IN (required)")
 	optional := map[string]**string{
@@ -86,7 +86,15 @@ func accountsCreate(ctx context.Context, args []string, env environment) error {
 		texts[name] = f.String(name, "", usage)
 	}
 	low := f.String(lowFlag, "", "the balance under which balance.low fires, in the partner's currency (default: the partner's)")
+	key := idempotencyKey(f)
 	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.required("name", "email", "password", "phone", "country"); err != nil {
+		return err
+	}
+	var err error
+	if in.Password, err = secret("password", in.Password, env); err != nil {
 		return err
 	}
 	// Only the flags given are sent: an empty flag is not an empty value.
@@ -106,7 +114,7 @@ func accountsCreate(ctx context.Context, args []string, env environment) error {
 		}
 		in.LowBalanceThreshold = &v
 	}
-	a, err := c.CreateAccount(ctx, "", in)
+	a, err := c.CreateAccount(withKey(ctx, *key), "", in)
 	if err != nil {
 		return err
 	}
@@ -138,6 +146,7 @@ func balance(ctx context.Context, args []string, env environment) error {
 	}
 	return printRecord(f, env.stdout, wire.NewAccountBalance(a), [][2]string{
 		{"auth_id", a.AuthID}, {"name", a.Name}, {"balance", money(a.Balance, a.Currency)}, {"currency", a.Currency},
-		{"last_updated", ts(a.BalanceUpdatedAt)},
+		{"last_updated", ts(a.BalanceUpdatedAt)}, {"reserved", money(a.Reserved, a.Currency)},
+		{"available", money(a.Balance-a.Reserved, a.Currency)},
 	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"iter"
 
 	"github.com/partnerd/partnerd"
@@ -44,7 +45,15 @@ func eventsList(ctx context.Context, args []string, env environment) error {
 
 func eventsGet(ctx context.Context, args []string, env environment) error {
 	f := newFlags("events get", "EVENT_ID", env)
-	pos, c, err := f.parseClient(args)
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if !partnerd.IsEventID(pos[0]) {
+		// The client refuses it unsent; a mistake in the command line.
+		return usageError{fmt.Sprintf("EVENT_ID %q must be an event id, such as evt_…\n\n%s", pos[0], f.usage())}
+	}
+	c, err := f.client()
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -121,6 +123,43 @@ func (f *cmdFlags) parseClient(args []string) ([]string, *client.Client, error) 
 	}
 	c, err := f.client()
 	return pos, c, err
+}
+
+// required is a usage error naming the first of the flags that was not
+// given a value, checked before anything is sent.
+func (f *cmdFlags) required(names ...string) error {
+	for _, name := range names {
+		if fl := f.Lookup(name); fl != nil && fl.Value.String() == "" {
+			return usageError{fmt.Sprintf("--%s is required\n\n%s", name, f.usage())}
+		}
+	}
+	return nil
+}
+
+// idempotencyKey adds the flag of a POST command: the key that makes
+// running the command again act once.
+func idempotencyKey(f *cmdFlags) *string {
+	return f.String("idempotency-key", "", "a key of your own: running the command again with it acts once (default: a new key, kept across the command's retries)")
+}
+
+// passwordUsage ends the usage of a password flag.
+const passwordUsage = `; "-" reads it from standard input (one line), out of sight of ps`
+
+// secret returns a password flag's value: "-" reads one line of standard
+// input, without its line ending.
+func secret(name, v string, env environment) (string, error) {
+	if v != "-" {
+		return v, nil
+	}
+	line, err := bufio.NewReader(env.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading --%s from standard input: %w", name, err)
+	}
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	if line == "" {
+		return "", usageError{fmt.Sprintf("--%s -: standard input has no password", name)}
+	}
+	return line, nil
 }
 
 // json reports --output json.

@@ -25,7 +25,7 @@ var updateFields = []struct {
 }{
 	{"name", "name", "the customer's name", false},
 	{"email", "email", "the customer's email, its login", false},
-	{"password", "password", "a new password: 8 to 128 characters with a digit and a symbol", false},
+	{"password", "password", "a new password: 8 to 128 characters with a digit and a symbol" + passwordUsage, false},
 	{"phone", "phone", "a phone number valid in the account's country", false},
 	{"description", "description", "what the account is for", true},
 	{"company", "company", "the customer's company", true},
@@ -70,6 +70,11 @@ func accountsUpdate(ctx context.Context, args []string, env environment) error {
 	var u partnerd.AccountUpdate
 	given := map[string]bool{}
 	f.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	if given["password"] {
+		if *texts["password"], err = secret("password", *texts["password"], env); err != nil {
+			return err
+		}
+	}
 	for _, uf := range updateFields {
 		if given[uf.flag] {
 			*change(&u, uf.field) = partnerd.Change{Set: true, Value: texts[uf.flag]}
@@ -115,7 +120,7 @@ func accountsUpdate(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
-	return printProfile(f, env, a)
+	return printProfile(f, env, a, false)
 }
 
 // lowFlag is the flag of the account's own low_balance_threshold.
@@ -136,23 +141,32 @@ func parseThreshold(ctx context.Context, c *client.Client, f *cmdFlags, text str
 	return v, nil
 }
 
-// printProfile prints a customer's full profile, as accounts get does.
-func printProfile(f *cmdFlags, env environment, a *partnerd.Account) error {
-	return printRecord(f, env.stdout, wire.NewAccountProfile(a), [][2]string{
-		{"auth_id", a.AuthID}, {"auth_token", a.AuthToken}, {"name", a.Name}, {"email", a.Email}, {"phone", a.Phone},
+// profileWithoutToken is a profile's JSON without its auth_token: the
+// shallower AuthToken hides the embedded one, and nil omits it.
+type profileWithoutToken struct {
+	wire.AccountProfile
+	AuthToken *string `json:"auth_token,omitempty"`
+}
+
+// printProfile prints a customer's full profile, as accounts get does;
+// its auth_token only when withToken (README: only accounts create, get
+// and rotate-token print a customer's token).
+func printProfile(f *cmdFlags, env environment, a *partnerd.Account, withToken bool) error {
+	var v any = wire.NewAccountProfile(a)
+	fields := [][2]string{{"auth_id", a.AuthID}, {"auth_token", a.AuthToken}}
+	if !withToken {
+		v = profileWithoutToken{AccountProfile: wire.NewAccountProfile(a)}
+		fields = fields[:1]
+	}
+	return printRecord(f, env.stdout, v, append(fields, [][2]string{
+		{"name", a.Name}, {"email", a.Email}, {"phone", a.Phone},
 		{"status", a.Status}, {"status_reason", opt(a.StatusReason)}, {"balance", money(a.Balance, a.Currency)},
 		{"currency", a.Currency}, {"country", a.Country}, {"timezone", a.Timezone}, {"company", opt(a.Company)},
 		{"description", opt(a.Description)}, {"address", opt(a.Address)}, {"city", opt(a.City)}, {"state", opt(a.State)},
 		{"zip_code", opt(a.ZipCode)}, {"gstin", opt(a.GSTIN)}, {"gst_status", opt(a.GSTStatus)},
 		{"account_type", a.AccountType}, {"low_balance_threshold", money(a.LowBalanceThreshold, a.Currency)},
 		{"created_at", ts(a.CreatedAt)}, {"updated_at", ts(a.UpdatedAt)},
-	})
-}
-
-// lifecycleKey adds the flag of the lifecycle POSTs: the key that makes
-// running the command again act once.
-func lifecycleKey(f *cmdFlags) *string {
-	return f.String("idempotency-key", "", "a key of your own: running the command again with it acts once (default: a new key, kept across the command's retries)")
+	}...))
 }
 
 // changeProfile runs one lifecycle change through the server, with the
@@ -167,7 +181,7 @@ func changeProfile(ctx context.Context, f *cmdFlags, env environment, key string
 	if err != nil {
 		return err
 	}
-	return printProfile(f, env, a)
+	return printProfile(f, env, a, false)
 }
 
 // withKey returns ctx carrying key, if given.
@@ -181,7 +195,7 @@ func withKey(ctx context.Context, key string) context.Context {
 func accountsSuspend(ctx context.Context, args []string, env environment) error {
 	f := newFlags("accounts suspend", "MA_…", env)
 	reason := f.String("reason", "", "why, kept with the account while it is suspended")
-	key := lifecycleKey(f)
+	key := idempotencyKey(f)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -197,7 +211,7 @@ func accountsSuspend(ctx context.Context, args []string, env environment) error 
 
 func accountsActivate(ctx context.Context, args []string, env environment) error {
 	f := newFlags("accounts activate", "MA_…", env)
-	key := lifecycleKey(f)
+	key := idempotencyKey(f)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -210,7 +224,7 @@ func accountsActivate(ctx context.Context, args []string, env environment) error
 func accountsClose(ctx context.Context, args []string, env environment) error {
 	f := newFlags("accounts close", "MA_…", env)
 	yes := f.Bool("yes", false, "confirm: closing cannot be undone (required)")
-	key := lifecycleKey(f)
+	key := idempotencyKey(f)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -225,7 +239,7 @@ func accountsClose(ctx context.Context, args []string, env environment) error {
 
 func accountsRotateToken(ctx context.Context, args []string, env environment) error {
 	f := newFlags("accounts rotate-token", "MA_…", env)
-	key := lifecycleKey(f)
+	key := idempotencyKey(f)
 	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err

@@ -133,7 +133,9 @@ func commands() []command {
 		{"numbers assign", "rent a number of the pool to a customer (the first month is charged now)", numbersAssign},
 		{"numbers release", "return a customer's number to the pool (nothing is refunded)", numbersRelease},
 		{"sip-endpoints list", "list a customer's SIP endpoints", sipList},
+		{"sip-endpoints get", "show one of a customer's SIP endpoints", sipGet},
 		{"sip-endpoints create", "give a customer a SIP endpoint (username and password)", sipCreate},
+		{"sip-endpoints password", "give a SIP endpoint a new password", sipPassword},
 		{"sip-endpoints delete", "delete a SIP endpoint: its credentials stop working at once", sipDelete},
 		{"cdrs list", "list call records, newest first (the last 30 days unless dates are given)", cdrsList},
 		{"cdrs get", "show one call record in full", cdrsGet},
@@ -153,6 +155,8 @@ func commands() []command {
 		{"webhooks test", "send a webhook endpoint a ping event", webhooksTest},
 		{"webhooks deliveries", "list a webhook endpoint's deliveries with their last attempt", webhooksDeliveries},
 		{"webhooks retry", "send a failed or dead delivery again now", webhooksRetry},
+		{"rates list", "list the partner's rate deck, by direction and prefix", ratesList},
+		{"audit-events list", "list the partner's audit log: who changed what, newest first", auditList},
 		{"dashboard", "show the partner's overview: customers, balances, calls and spend", dashboard},
 		{"analytics", "sum calls and cost over a span of days, with the top customers", analytics},
 	}

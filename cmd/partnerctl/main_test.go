@@ -52,7 +52,7 @@ func mustServer(t *testing.T) *server {
 	t.Cleanup(func() { db.Close() })
 	api := httpapi.NewServer(httpapi.Config{Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Numbers: db,
 		Rates: db, Idempotency: db, Switches: db, SIP: db, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db,
-		AutoTopups: db})
+		AutoTopups: db, Audit: db})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	p, token, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Acme Telecom", Email: "ops@acme.example"})

@@ -49,11 +49,12 @@ func numbersList(ctx context.Context, args []string, env environment) error {
 
 func numbersAssign(ctx context.Context, args []string, env environment) error {
 	f := newFlags("numbers assign", "MA_… NUMBER", env)
+	key := idempotencyKey(f)
 	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
-	n, err := c.AssignNumber(ctx, "", pos[0], pos[1])
+	n, err := c.AssignNumber(withKey(ctx, *key), "", pos[0], pos[1])
 	if err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func numbersRelease(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	if f.json() {
-		return printJSON(env.stdout, map[string]string{"number": pos[1], "account_auth_id": pos[0], "status": "released"})
+		return nil // the API answers 204: no JSON
 	}
 	fmt.Fprintf(env.stdout, "released %s from %s\n", pos[1], pos[0])
 	return nil

@@ -68,7 +68,9 @@ func addPaging(f *cmdFlags) *paging {
 
 // list prints a list: one page (fetch), or every row (seq) with --all.
 // Tables have a header and, for a page, a footer on stderr saying where
-// it is; JSON is one object per line (render), and nothing else.
+// it is; JSON is one object per line (render), with the same footer on
+// stderr only when more pages follow, so that a script reading stdout
+// knows it got one page of several.
 type list[T any] struct {
 	fetch  func(partnerd.Page) ([]T, int, error)
 	seq    func() iter.Seq2[T, error]
@@ -77,7 +79,22 @@ type list[T any] struct {
 	cols   func(T) []string
 }
 
+// check refuses a --page or --size the API would refuse, before
+// anything is sent.
+func (p *paging) check(f *cmdFlags) error {
+	if *p.page < 1 {
+		return usageError{fmt.Sprintf("--page %d must be 1 or more\n\n%s", *p.page, f.usage())}
+	}
+	if *p.size < 1 || *p.size > partnerd.MaxPageSize {
+		return usageError{fmt.Sprintf("--size %d must be 1 to %d\n\n%s", *p.size, partnerd.MaxPageSize, f.usage())}
+	}
+	return nil
+}
+
 func (l list[T]) print(f *cmdFlags, p *paging, env environment) error {
+	if err := p.check(f); err != nil {
+		return err
+	}
 	var t *table
 	if !f.json() {
 		t = newTable(env.stdout, l.header...)
@@ -120,7 +137,14 @@ func (l list[T]) print(f *cmdFlags, p *paging, env environment) error {
 			return err
 		}
 	}
+	pages := 0
+	if *p.size > 0 {
+		pages = (total + *p.size - 1) / *p.size
+	}
 	if t == nil {
+		if *p.page < pages {
+			fmt.Fprintf(env.stderr, "page %d of %d, %d in all (--page %d for the next, --all for every row)\n", *p.page, pages, total, *p.page+1)
+		}
 		return nil
 	}
 	if err := t.flush(); err != nil {
@@ -130,7 +154,6 @@ func (l list[T]) print(f *cmdFlags, p *paging, env environment) error {
 		fmt.Fprintln(env.stderr, "0 in all")
 		return nil
 	}
-	pages := (total + *p.size - 1) / *p.size
 	fmt.Fprintf(env.stderr, "page %d of %d, %d in all\n", *p.page, pages, total)
 	return nil
 }

@@ -30,24 +30,79 @@ func sipList(ctx context.Context, args []string, env environment) error {
 func sipCreate(ctx context.Context, args []string, env environment) error {
 	f := newFlags("sip-endpoints create", "MA_…", env)
 	username := f.String("username", "", "3 to 64 characters of a-z 0-9 . _ - (required)")
-	password := f.String("password", "", "the SIP password, by the account password policy (required)")
+	password := f.String("password", "", "the SIP password, by the account password policy (required)"+passwordUsage)
 	alias := f.String("alias", "", "a name for the device or PBX")
-	pos, c, err := f.parseClient(args)
+	key := idempotencyKey(f)
+	pos, err := f.parse(args)
 	if err != nil {
 		return err
 	}
-	in := partnerd.SIPEndpointInput{Username: *username, Password: *password}
+	if err := f.required("username", "password"); err != nil {
+		return err
+	}
+	in := partnerd.SIPEndpointInput{Username: *username}
+	if in.Password, err = secret("password", *password, env); err != nil {
+		return err
+	}
 	if *alias != "" {
 		in.Alias = alias
 	}
-	e, err := c.CreateSIPEndpoint(ctx, pos[0], in)
+	c, err := f.client()
 	if err != nil {
 		return err
 	}
+	e, err := c.CreateSIPEndpoint(withKey(ctx, *key), pos[0], in)
+	if err != nil {
+		return err
+	}
+	return printEndpointSIP(f, env, e)
+}
+
+// printEndpointSIP prints a SIP endpoint (never its password).
+func printEndpointSIP(f *cmdFlags, env environment, e *partnerd.SIPEndpoint) error {
 	return printRecord(f, env.stdout, wire.NewSIPEndpoint(e), [][2]string{
 		{"endpoint_id", e.ID}, {"username", e.Username}, {"alias", opt(e.Alias)}, {"sip_domain", e.Realm},
 		{"status", e.Status}, {"created_at", ts(e.CreatedAt)},
 	})
+}
+
+func sipGet(ctx context.Context, args []string, env environment) error {
+	f := newFlags("sip-endpoints get", "MA_… ENDPOINT_ID", env)
+	pos, c, err := f.parseClient(args)
+	if err != nil {
+		return err
+	}
+	e, err := c.SIPEndpoint(ctx, pos[0], pos[1])
+	if err != nil {
+		return err
+	}
+	return printEndpointSIP(f, env, e)
+}
+
+func sipPassword(ctx context.Context, args []string, env environment) error {
+	f := newFlags("sip-endpoints password", "MA_… ENDPOINT_ID", env)
+	password := f.String("password", "", "the new SIP password, by the account password policy (required)"+passwordUsage)
+	key := idempotencyKey(f)
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := f.required("password"); err != nil {
+		return err
+	}
+	pw, err := secret("password", *password, env)
+	if err != nil {
+		return err
+	}
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	e, err := c.SetSIPPassword(withKey(ctx, *key), pos[0], pos[1], pw)
+	if err != nil {
+		return err
+	}
+	return printEndpointSIP(f, env, e)
 }
 
 func sipDelete(ctx context.Context, args []string, env environment) error {
@@ -60,7 +115,7 @@ func sipDelete(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	if f.json() {
-		return printJSON(env.stdout, map[string]string{"endpoint_id": pos[1], "status": "deleted"})
+		return nil // the API answers 204: no JSON
 	}
 	fmt.Fprintf(env.stdout, "deleted %s of %s\n", pos[1], pos[0])
 	return nil

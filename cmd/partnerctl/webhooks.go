@@ -74,8 +74,14 @@ func webhooksCreate(ctx context.Context, args []string, env environment) error {
 	types := f.String("event-types", "", "the event types to send, comma-separated (default: every type)")
 	description := f.String("description", "", "what the endpoint is for")
 	show := f.Bool("show-secret", false, "print the signing secret too (else: partnerctl webhooks secret)")
-	key := lifecycleKey(f)
-	_, c, err := f.parseClient(args)
+	key := idempotencyKey(f)
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.required("endpoint-url"); err != nil {
+		return err
+	}
+	c, err := f.client()
 	if err != nil {
 		return err
 	}
@@ -158,7 +164,7 @@ func webhooksDelete(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	if f.json() {
-		return printJSON(env.stdout, map[string]string{"id": pos[0], "status": "deleted"})
+		return nil // the API answers 204: no JSON
 	}
 	fmt.Fprintf(env.stdout, "deleted %s\n", pos[0])
 	return nil
@@ -181,7 +187,7 @@ func webhooksRotateSecret(ctx context.Context, args []string, env environment) e
 	f := newFlags("webhooks rotate-secret", "ENDPOINT_ID", env)
 	overlap := f.Duration("expire-old-in", 24*time.Hour, "how long the old secret keeps signing beside the new one, 0s to 168h")
 	show := f.Bool("show-secret", false, "print the new signing secret (else: partnerctl webhooks secret)")
-	key := lifecycleKey(f)
+	key := idempotencyKey(f)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -209,11 +215,12 @@ func webhooksRotateSecret(ctx context.Context, args []string, env environment) e
 
 func webhooksTest(ctx context.Context, args []string, env environment) error {
 	f := newFlags("webhooks test", "ENDPOINT_ID", env)
+	key := idempotencyKey(f)
 	pos, c, err := f.parseClient(args)
 	if err != nil {
 		return err
 	}
-	e, err := c.TestWebhookEndpoint(ctx, "", pos[0])
+	e, err := c.TestWebhookEndpoint(withKey(ctx, *key), "", pos[0])
 	if err != nil {
 		return err
 	}
@@ -266,7 +273,7 @@ func lastResult(as []partnerd.WebhookAttempt) string {
 
 func webhooksRetry(ctx context.Context, args []string, env environment) error {
 	f := newFlags("webhooks retry", "ENDPOINT_ID DELIVERY_ID", env)
-	key := lifecycleKey(f)
+	key := idempotencyKey(f)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
