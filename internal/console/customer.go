@@ -1,7 +1,9 @@
 package console
 
 import (
+	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -230,30 +232,38 @@ func (s *Server) handleSIPPassword(w http.ResponseWriter, r *http.Request, ss *s
 	})
 }
 
+// handleAutoTopupSet reads the settings as PUT …/auto-topup reads its
+// body (every amount greater than zero) and checks them with the same
+// Validate, so the form refuses what the API refuses, every bad field at
+// once.
 func (s *Server) handleAutoTopupSet(w http.ResponseWriter, r *http.Request, ss *session) error {
 	cur := ss.partner.Currency
 	pf := r.PostForm
 	var fe partnerd.FieldErrors
-	money := func(name string, positive bool) int64 {
-		text := strings.TrimSpace(pf.Get(name))
-		if !positive && text != "" {
-			if v, code := partnerd.ParseAmountText(text, cur); code == "" && v == 0 {
-				return 0
-			}
-		}
-		v, e := parseAmount(name, text, cur)
+	money := func(name string) int64 {
+		v, e := parseAmount(name, pf.Get(name), cur)
 		if e != nil {
 			fe = append(fe, *e)
 		}
 		return v
 	}
-	in := partnerd.AutoTopupInput{Enabled: true, Threshold: money("threshold", false), TargetBalance: money("target_balance", true),
-		MaxPerDay: money("max_per_day", true), MaxPerMonth: money("max_per_month", true)}
+	in := partnerd.AutoTopupInput{Enabled: true, Threshold: money("threshold"), TargetBalance: money("target_balance"),
+		MaxPerDay: money("max_per_day"), MaxPerMonth: money("max_per_month")}
 	count, err := strconv.Atoi(strings.TrimSpace(pf.Get("max_count_per_day")))
 	if err != nil {
 		fe.Add("max_count_per_day", partnerd.FCInvalidFormat, "max_count_per_day must be an integer")
 	}
 	in.MaxCountPerDay = count
+	// Validate's complaints about the fields that did parse join those
+	// that did not.
+	var pe *partnerd.Error
+	if errors.As(in.Validate(), &pe) {
+		for _, v := range pe.Fields {
+			if !slices.ContainsFunc(fe, func(f partnerd.FieldError) bool { return f.Field == v.Field }) {
+				fe = append(fe, v)
+			}
+		}
+	}
 	return customerAction(s, w, r, ss, "topup", "topup_saved", false, func(ctx ctxT, id string) (*partnerd.AutoTopup, error) {
 		if err := fe.Err(); err != nil {
 			return nil, err
