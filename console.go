@@ -28,6 +28,10 @@ type ConsoleSignIn struct {
 	PasswordHash string
 	// LockedUntil, when after now, refuses every sign-in of the email.
 	LockedUntil time.Time
+	// Attempt is the failure BeginConsoleSignIn recorded for this
+	// attempt before its password is checked (0 when locked): a success
+	// forgets the failures up to it, and no later one.
+	Attempt int64
 }
 
 // DailyUsage is one day of a partner's usage, in its time zone.
@@ -51,15 +55,22 @@ type ConsoleService interface {
 	// UseConsoleSetupToken spends a valid token, sets the partner's
 	// password hash and ends every session of the partner, at once.
 	UseConsoleSetupToken(ctx context.Context, token, passwordHash string) (*Partner, error)
-	// SetConsolePassword replaces a partner's password hash.
-	SetConsolePassword(ctx context.Context, partnerID, passwordHash string) error
+	// SetConsolePassword replaces a partner's password hash, ends every
+	// session of the partner but keepSession (nil: every one), and
+	// forgets the failures of its email up to attempt (see ConsoleSignIn).
+	SetConsolePassword(ctx context.Context, partnerID, passwordHash string, keepSession []byte, attempt int64) error
 	// ConsoleSignIn reads what a sign-in with email checks.
 	ConsoleSignIn(ctx context.Context, email string) (*ConsoleSignIn, error)
-	// RecordConsoleFailure counts a failed sign-in of email.
-	RecordConsoleFailure(ctx context.Context, email string) error
+	// BeginConsoleSignIn is ConsoleSignIn for a password about to be
+	// checked: unless the email is locked, it records the attempt as a
+	// failure, atomically with the lockout check on every instance, so at
+	// most ConsoleLockFailures passwords of an email are checked per
+	// ConsoleLockWindow however many arrive at once.
+	BeginConsoleSignIn(ctx context.Context, email string) (*ConsoleSignIn, error)
 	// CreateConsoleSession stores a session (the hash of its id) for the
-	// partner and forgets the email's failures.
-	CreateConsoleSession(ctx context.Context, partnerID string, idHash []byte, email string) error
+	// partner and forgets the email's failures up to attempt (the
+	// sign-in's own, from BeginConsoleSignIn): later ones stay counted.
+	CreateConsoleSession(ctx context.Context, partnerID string, idHash []byte, email string, attempt int64) error
 	// ConsoleSession returns the partner of a session used within
 	// ConsoleSessionIdle, and marks it used; any other is not_found.
 	ConsoleSession(ctx context.Context, idHash []byte) (*Partner, error)

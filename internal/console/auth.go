@@ -109,13 +109,14 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) error {
 	if email == "" || password == "" || len(email) > 254 || len(password) > 1024 {
 		return fail(http.StatusBadRequest, "Enter your email and password.")
 	}
-	in, err := s.c.Console.ConsoleSignIn(r.Context(), email)
+	// The attempt is counted before the password is checked, so that
+	// parallel guesses cannot all be checked before the lock sees them.
+	in, err := s.c.Console.BeginConsoleSignIn(r.Context(), email)
 	if err != nil {
 		return err
 	}
 	if until := in.LockedUntil; until.After(s.c.Now()) {
-		return fail(http.StatusTooManyRequests, "Too many failed sign-ins: this email is locked for 15 minutes. Try again after "+
-			until.In(location(in.Partner)).Format("15:04 MST")+".")
+		return fail(http.StatusTooManyRequests, lockedMessage("sign-ins", until))
 	}
 	ok := false
 	if in.Partner != nil && in.PasswordHash != "" {
@@ -125,9 +126,7 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) error {
 		secret.HashPassword(password)
 	}
 	if !ok {
-		if err := s.c.Console.RecordConsoleFailure(r.Context(), email); err != nil {
-			return err
-		}
+		// The attempt stays recorded as a failure.
 		return fail(http.StatusUnauthorized, badSignIn)
 	}
 	if in.Partner.Status != partnerd.StatusActive {
@@ -136,7 +135,7 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) error {
 	id := newSessionID()
 	ctx := partnerd.WithAudit(r.Context(), partnerd.AuditContext{
 		Actor: partnerd.Actor{Kind: partnerd.ActorConsole, ID: in.Partner.ID}, RequestID: w.Header().Get("X-Request-Id")})
-	if err := s.c.Console.CreateConsoleSession(ctx, in.Partner.ID, hashSessionID(id), email); err != nil {
+	if err := s.c.Console.CreateConsoleSession(ctx, in.Partner.ID, hashSessionID(id), email, in.Attempt); err != nil {
 		return err
 	}
 	setCookie(w, id)
@@ -144,11 +143,12 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func location(p *partnerd.Partner) *time.Location {
-	if p == nil {
-		return time.UTC
-	}
-	return p.Location()
+// lockedMessage answers an attempt at a locked email. It is in UTC,
+// whoever asks: the partner's time zone would tell that the email is a
+// partner's, and which.
+func lockedMessage(what string, until time.Time) string {
+	return "Too many failed " + what + ": this email is locked for 15 minutes. Try again after " +
+		until.UTC().Format("15:04 MST") + "."
 }
 
 // newSessionID is 256 random bits.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/partnerd/partnerd"
@@ -166,4 +168,95 @@ func TestInactivePartnerSignedOut(t *testing.T) {
 		t.Errorf("an inactive partner's session = %d, want 303 to sign in", r.status)
 	}
 	wantIn(t, b.signIn(p.Email, partnerPassword, http.StatusForbidden), "This partner is not active")
+}
+
+// TestLockoutHoldsUnderConcurrency: on both engines behind two
+// instances, of many wrong passwords sent at once only five are checked
+// (401) and every other is refused as locked (429); the right password
+// then finds the email locked too.
+func TestLockoutHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, driver, 2)
+			p, _, _ := e.mustPartner(t, "Besieged")
+			const n = 20
+			statuses := make(chan int, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					b := e.browser(t, i%2)
+					statuses <- b.post("/console/login", url.Values{"email": {p.Email}, "password": {"Wrong@Pass1"}}).status
+				}()
+			}
+			wg.Wait()
+			close(statuses)
+			counts := map[int]int{}
+			for s := range statuses {
+				counts[s]++
+			}
+			if counts[http.StatusUnauthorized] != partnerd.ConsoleLockFailures || counts[http.StatusTooManyRequests] != n-partnerd.ConsoleLockFailures {
+				t.Errorf("%d wrong passwords at once answered %v, want %d × 401 and the rest 429", n, counts, partnerd.ConsoleLockFailures)
+			}
+			b := e.browser(t, 1)
+			b.signIn(p.Email, partnerPassword, http.StatusTooManyRequests)
+			if b.cookie != "" {
+				t.Errorf("the right password got a session while the email is locked")
+			}
+		})
+	}
+}
+
+// TestLockoutMessageTellsNothing: the lock's answer is the same for a
+// partner's email (whatever its time zone) and for an unknown one.
+func TestLockoutMessageTellsNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	p, _, b := e.mustPartner(t, "ZonedLock")
+	tz := "America/Los_Angeles"
+	if _, err := e.db.SetPartner(context.Background(), p.ID, partnerd.PartnerSettings{Timezone: &tz}); err != nil {
+		t.Fatal(err)
+	}
+	b.cookie = ""
+	message := func(email string) string {
+		for range partnerd.ConsoleLockFailures {
+			b.signIn(email, "Wrong@Pass1", http.StatusUnauthorized)
+		}
+		m := regexp.MustCompile(`Too many failed sign-ins[^<]*`).FindString(b.signIn(email, partnerPassword, http.StatusTooManyRequests).body)
+		// The minute of the lock's end may differ between the two.
+		return regexp.MustCompile(`[0-9]`).ReplaceAllString(m, "0")
+	}
+	known, unknown := message(p.Email), message("nobody@partner.example")
+	if known == "" || known != unknown {
+		t.Errorf("lock message for a partner's email %q, for an unknown one %q; want the same", known, unknown)
+	}
+}
+
+// TestPasswordChangeEndsOtherSessions: a new console password ends every
+// other session of the partner but keeps the one that changed it; wrong
+// current passwords count toward the sign-in lockout.
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	p, _, b := e.mustPartner(t, "Changer")
+	other := e.browser(t, 0)
+	other.signIn(p.Email, partnerPassword, http.StatusSeeOther)
+	b.wantStatus(b.post("/console/settings/password", url.Values{"current_password": {partnerPassword},
+		"password": {"New@Pass12"}, "password_again": {"New@Pass12"}}), http.StatusSeeOther)
+	b.wantStatus(b.get("/console/settings"), http.StatusOK)
+	if r := other.get("/console/settings"); r.status != http.StatusSeeOther {
+		t.Errorf("another session after the password change = %d, want 303 to sign in", r.status)
+	}
+
+	for range partnerd.ConsoleLockFailures {
+		wantIn(t, b.wantStatus(b.post("/console/settings/password", url.Values{"current_password": {"Nope@1234"},
+			"password": {"Third@Pass3"}, "password_again": {"Third@Pass3"}}), http.StatusBadRequest), "current_password is wrong")
+	}
+	locked := b.wantStatus(b.post("/console/settings/password", url.Values{"current_password": {"New@Pass12"},
+		"password": {"Third@Pass3"}, "password_again": {"Third@Pass3"}}), http.StatusBadRequest)
+	wantIn(t, locked, "this email is locked for 15 minutes")
+	e.browser(t, 0).signIn(p.Email, "New@Pass12", http.StatusTooManyRequests)
 }

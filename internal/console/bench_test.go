@@ -47,7 +47,7 @@ func BenchmarkConsolePages(b *testing.B) {
 	})
 	id := "bench-session-" + time.Now().Format(time.RFC3339Nano)
 	hash := sha256.Sum256([]byte(id))
-	if err := db.CreateConsoleSession(ctx, seeded.PartnerID, hash[:], "ops@calls.example"); err != nil {
+	if err := db.CreateConsoleSession(ctx, seeded.PartnerID, hash[:], "ops@calls.example", 0); err != nil {
 		b.Fatal(err)
 	}
 	for _, pg := range []struct{ name, path string }{

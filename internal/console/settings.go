@@ -45,24 +45,31 @@ func (s *Server) handleRotatePartnerToken(w http.ResponseWriter, r *http.Request
 	return s.render(w, r, http.StatusOK, "token", ss, tokenPage{PartnerID: ss.partner.ID, Token: token})
 }
 
+// handlePasswordChange checks the current password as a sign-in does,
+// counted toward the same lockout (a stolen session cannot guess it
+// without limit), and ends the partner's other sessions.
 func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request, ss *session) error {
 	pf := r.PostForm
-	in, err := s.c.Console.ConsoleSignIn(r.Context(), ss.partner.Email)
+	if err := checkPassword(pf.Get("password"), pf.Get("password_again")); err != nil {
+		return s.settingsFailed(w, r, ss, "password", err)
+	}
+	in, err := s.c.Console.BeginConsoleSignIn(r.Context(), ss.partner.Email)
 	if err != nil {
 		return err
+	}
+	if until := in.LockedUntil; until.After(s.c.Now()) {
+		return s.settingsFailed(w, r, ss, "password", partnerd.FieldErrors{{Field: "current_password", Code: partnerd.FCInvalidValue,
+			Message: lockedMessage("sign-ins", until)}}.Err())
 	}
 	if ok, _ := secret.VerifyPassword(in.PasswordHash, pf.Get("current_password")); !ok {
 		return s.settingsFailed(w, r, ss, "password", partnerd.FieldErrors{{Field: "current_password", Code: partnerd.FCInvalidValue,
 			Message: "current_password is wrong"}}.Err())
 	}
-	if err := checkPassword(pf.Get("password"), pf.Get("password_again")); err != nil {
-		return s.settingsFailed(w, r, ss, "password", err)
-	}
 	hash, err := secret.HashPassword(pf.Get("password"))
 	if err != nil {
 		return err
 	}
-	if err := s.c.Console.SetConsolePassword(r.Context(), ss.partner.ID, hash); err != nil {
+	if err := s.c.Console.SetConsolePassword(r.Context(), ss.partner.ID, hash, ss.idHash, in.Attempt); err != nil {
 		return err
 	}
 	return redirect(w, r, "/console/settings", "password", false)

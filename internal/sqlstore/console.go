@@ -113,11 +113,31 @@ func setConsolePassword(tx *txn, partnerID, hash string, now int64) error {
 	return err
 }
 
-// SetConsolePassword replaces a partner's console password.
-func (db *DB) SetConsolePassword(ctx context.Context, partnerID, passwordHash string) error {
+// SetConsolePassword replaces a partner's console password, ends its
+// other sessions (a password change is how a partner throws out whoever
+// else holds one) and forgets its email's failures up to attempt.
+func (db *DB) SetConsolePassword(ctx context.Context, partnerID, passwordHash string, keepSession []byte, attempt int64) error {
+	now := db.now().Unix()
 	err := db.update(ctx, func(tx *txn) error {
+		var email string
+		if err := tx.queryRow(`SELECT email FROM partners WHERE id = ?`, partnerID).Scan(&email); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", partnerID)
+			}
+			return err
+		}
 		db.audit(tx, partnerID, "", partnerd.AuditConsolePassword, partnerID)
-		return setConsolePassword(tx, partnerID, passwordHash, db.now().Unix())
+		if err := setConsolePassword(tx, partnerID, passwordHash, now); err != nil {
+			return err
+		}
+		q, args := `DELETE FROM console_sessions WHERE partner_id = ?`, []any{partnerID}
+		if keepSession != nil {
+			q, args = q+` AND id_hash <> ?`, append(args, keepSession)
+		}
+		if _, err := tx.exec(q, args...); err != nil {
+			return err
+		}
+		return forgetConsoleFailures(tx, email, attempt)
 	})
 	if err != nil {
 		return fmt.Errorf("set console password: %w", err)
@@ -126,77 +146,132 @@ func (db *DB) SetConsolePassword(ctx context.Context, partnerID, passwordHash st
 }
 
 // ConsoleSignIn reads the partner with email, its password hash and the
-// email's lockout. The lock starts at the failure that made
-// ConsoleLockFailures within ConsoleLockWindow; failures are not counted
-// while locked, so that failure is the newest.
+// email's lockout.
 func (db *DB) ConsoleSignIn(ctx context.Context, email string) (_ *partnerd.ConsoleSignIn, err error) {
 	defer wrapErr("console sign-in", &err)
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = normalEmail(email)
 	out := &partnerd.ConsoleSignIn{}
-	rows, err := db.query(ctx, `SELECT at FROM console_signin_failures WHERE email = ? ORDER BY at DESC, seq DESC LIMIT 5`, email)
-	if err != nil {
-		return nil, err
-	}
 	var ats []int64
-	for rows.Next() {
+	err = db.scanRows(ctx, func(rows *sql.Rows) error {
 		var at int64
-		if err := rows.Scan(&at); err != nil {
-			rows.Close()
-			return nil, err
-		}
+		err := rows.Scan(&at)
 		ats = append(ats, at)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(ats) >= partnerd.ConsoleLockFailures {
-		newest, oldest := time.Unix(ats[0], 0), time.Unix(ats[partnerd.ConsoleLockFailures-1], 0)
-		if newest.Sub(oldest) <= partnerd.ConsoleLockWindow {
-			out.LockedUntil = newest.Add(partnerd.ConsoleLockDuration).UTC()
-		}
-	}
-	var id string
-	var hash sql.NullString
-	err = db.queryRow(ctx, `SELECT p.id, c.password_hash FROM partners p LEFT JOIN console_passwords c ON c.partner_id = p.id
-		WHERE p.email = ?`, email).Scan(&id, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return out, nil
-	}
+		return err
+	}, consoleFailuresQuery, email, partnerd.ConsoleLockFailures)
 	if err != nil {
 		return nil, err
 	}
-	if out.Partner, err = db.Partner(ctx, id); err != nil {
-		return nil, err
-	}
-	out.PasswordHash = hash.String
-	return out, nil
+	out.LockedUntil = consoleLockedUntil(ats)
+	return out, db.consoleSignInPartner(ctx, out, email)
 }
 
-// RecordConsoleFailure counts one failed sign-in, and forgets failures
-// too old to matter.
-func (db *DB) RecordConsoleFailure(ctx context.Context, email string) error {
-	email = strings.ToLower(strings.TrimSpace(email))
-	now := db.now()
-	err := db.update(ctx, func(tx *txn) error {
-		if _, err := tx.exec(`DELETE FROM console_signin_failures WHERE email = ? AND at < ?`,
-			email, now.Add(-partnerd.ConsoleLockWindow-partnerd.ConsoleLockDuration).Unix()); err != nil {
-			return err
-		}
-		_, err := tx.exec(`INSERT INTO console_signin_failures (email, at) VALUES (?, ?)`, email, now.Unix())
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("record console failure: %w", err)
+// consoleFailuresQuery reads an email's newest failures, newest first.
+const consoleFailuresQuery = `SELECT at FROM console_signin_failures WHERE email = ? ORDER BY at DESC, seq DESC LIMIT ?`
+
+// consoleLockedUntil is the end of the lock that the newest failures
+// (newest first) make, zero if none: the lock starts at the failure that
+// made ConsoleLockFailures within ConsoleLockWindow. No failure is
+// recorded while locked, so that failure is the newest.
+func consoleLockedUntil(ats []int64) time.Time {
+	if len(ats) < partnerd.ConsoleLockFailures {
+		return time.Time{}
 	}
+	newest, oldest := time.Unix(ats[0], 0), time.Unix(ats[partnerd.ConsoleLockFailures-1], 0)
+	if newest.Sub(oldest) > partnerd.ConsoleLockWindow {
+		return time.Time{}
+	}
+	return newest.Add(partnerd.ConsoleLockDuration).UTC()
+}
+
+func (db *DB) consoleSignInPartner(ctx context.Context, out *partnerd.ConsoleSignIn, email string) error {
+	var id string
+	var hash sql.NullString
+	err := db.queryRow(ctx, `SELECT p.id, c.password_hash FROM partners p LEFT JOIN console_passwords c ON c.partner_id = p.id
+		WHERE p.email = ?`, email).Scan(&id, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if out.Partner, err = db.Partner(ctx, id); err != nil {
+		return err
+	}
+	out.PasswordHash = hash.String
 	return nil
 }
 
-// CreateConsoleSession stores a session and forgets the email's failures.
-func (db *DB) CreateConsoleSession(ctx context.Context, partnerID string, idHash []byte, email string) error {
+func normalEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// BeginConsoleSignIn checks the email's lockout and, unless it is locked,
+// records the attempt as a failure in the same transaction, before any
+// password is checked: of many attempts at once, on any instance, only
+// the first ConsoleLockFailures of a window get a password check. The
+// attempt's success forgets it (CreateConsoleSession, SetConsolePassword).
+func (db *DB) BeginConsoleSignIn(ctx context.Context, email string) (_ *partnerd.ConsoleSignIn, err error) {
+	defer wrapErr("begin console sign-in", &err)
+	email = normalEmail(email)
+	now := db.now()
+	out, err := write(ctx, db, func(tx *txn) (*partnerd.ConsoleSignIn, error) {
+		// Lockout bookkeeping, not a change of the partner's: no audit row
+		// (a password change's own write records one).
+		tx.readOnly()
+		if err := lockConsoleEmail(tx, email); err != nil {
+			return nil, err
+		}
+		if _, err := tx.exec(`DELETE FROM console_signin_failures WHERE email = ? AND at < ?`,
+			email, now.Add(-partnerd.ConsoleLockWindow-partnerd.ConsoleLockDuration).Unix()); err != nil {
+			return nil, err
+		}
+		var ats []int64
+		err := tx.scanRows(func(rows *sql.Rows) error {
+			var at int64
+			err := rows.Scan(&at)
+			ats = append(ats, at)
+			return err
+		}, consoleFailuresQuery, email, partnerd.ConsoleLockFailures)
+		if err != nil {
+			return nil, err
+		}
+		out := &partnerd.ConsoleSignIn{LockedUntil: consoleLockedUntil(ats)}
+		if out.LockedUntil.After(now) {
+			return out, nil
+		}
+		out.LockedUntil = time.Time{}
+		err = tx.queryRow(`INSERT INTO console_signin_failures (email, at) VALUES (?, ?) RETURNING seq`, email, now.Unix()).Scan(&out.Attempt)
+		return out, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, db.consoleSignInPartner(ctx, out, email)
+}
+
+// lockConsoleEmail serialises, on PostgreSQL, the sign-ins of one email
+// from every instance until the transaction ends, so that counting its
+// failures and recording one are one step. SQLite's one writer
+// serialises them already.
+func lockConsoleEmail(tx *txn, email string) error {
+	if tx.dialect.name != postgresDialect.name {
+		return nil
+	}
+	_, err := tx.exec(`SELECT pg_advisory_xact_lock(hashtextextended('console:' || CAST(? AS TEXT), 0))`, email)
+	return err
+}
+
+// forgetConsoleFailures forgets the email's failures up to attempt: those
+// of attempts that began later stay counted.
+func forgetConsoleFailures(tx *txn, email string, attempt int64) error {
+	_, err := tx.exec(`DELETE FROM console_signin_failures WHERE email = ? AND seq <= ?`, normalEmail(email), attempt)
+	return err
+}
+
+// CreateConsoleSession stores a session and forgets the email's failures
+// up to the sign-in's attempt.
+func (db *DB) CreateConsoleSession(ctx context.Context, partnerID string, idHash []byte, email string, attempt int64) error {
 	now := db.now().Unix()
 	err := db.update(ctx, func(tx *txn) error {
-		if _, err := tx.exec(`DELETE FROM console_signin_failures WHERE email = ?`, strings.ToLower(strings.TrimSpace(email))); err != nil {
+		if err := forgetConsoleFailures(tx, email, attempt); err != nil {
 			return err
 		}
 		// Sessions idle past the timeout are deleted as new ones start.

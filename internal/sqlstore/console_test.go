@@ -33,7 +33,7 @@ func TestConsoleSessionIdle(t *testing.T) {
 	now := time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
 	id := sha256.Sum256([]byte("session"))
-	if err := db.CreateConsoleSession(ctx, p.ID, id[:], p.Email); err != nil {
+	if err := db.CreateConsoleSession(ctx, p.ID, id[:], p.Email, 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range []struct {

@@ -60,7 +60,7 @@ func testConsoleSetupTokenOnce(t *testing.T, open func(n int) []ConsoleStore) {
 	if err != nil || got.ID != p.ID {
 		t.Fatalf("ConsoleSetupPartner = %v, %v; want %s", got, err, p.ID)
 	}
-	if err := s.CreateConsoleSession(ctx, p.ID, sessionHash("before"), p.Email); err != nil {
+	if err := s.CreateConsoleSession(ctx, p.ID, sessionHash("before"), p.Email, 0); err != nil {
 		t.Fatalf("CreateConsoleSession: %v", err)
 	}
 	if _, err := s.UseConsoleSetupToken(ctx, token, "$argon2id$first"); err != nil {
@@ -82,7 +82,7 @@ func testConsoleSetupTokenOnce(t *testing.T, open func(n int) []ConsoleStore) {
 	if _, err := s.ConsoleSetupPartner(ctx, "nonsense"); partnerd.ErrorCode(err) != partnerd.ECNotFound {
 		t.Errorf("ConsoleSetupPartner(unknown) = %v, want not_found", err)
 	}
-	if err := s.SetConsolePassword(ctx, p.ID, "$argon2id$third"); err != nil {
+	if err := s.SetConsolePassword(ctx, p.ID, "$argon2id$third", nil, 0); err != nil {
 		t.Fatalf("SetConsolePassword: %v", err)
 	}
 	if in, _ := s.ConsoleSignIn(ctx, p.Email); in.PasswordHash != "$argon2id$third" {
@@ -103,11 +103,11 @@ func testConsoleSessionsAcrossInstances(t *testing.T, open func(n int) []Console
 	p, _ := mustPartner(t, a, "sessions")
 	other, _ := mustPartner(t, a, "others")
 	for _, id := range []string{"one", "two"} {
-		if err := a.CreateConsoleSession(ctx, p.ID, sessionHash(id), p.Email); err != nil {
+		if err := a.CreateConsoleSession(ctx, p.ID, sessionHash(id), p.Email, 0); err != nil {
 			t.Fatalf("CreateConsoleSession: %v", err)
 		}
 	}
-	if err := a.CreateConsoleSession(ctx, other.ID, sessionHash("theirs"), other.Email); err != nil {
+	if err := a.CreateConsoleSession(ctx, other.ID, sessionHash("theirs"), other.Email, 0); err != nil {
 		t.Fatalf("CreateConsoleSession: %v", err)
 	}
 	if got, err := b.ConsoleSession(ctx, sessionHash("one")); err != nil || got.ID != p.ID {
@@ -133,33 +133,45 @@ func testConsoleSessionsAcrossInstances(t *testing.T, open func(n int) []Console
 	}
 }
 
-// testConsoleLockout: four failures lock nothing, the fifth locks the
-// email (and only it), and a session forgets the failures.
+// testConsoleLockout: five attempts lock nothing, the sixth finds the
+// email (and only it) locked and is not recorded; a session forgets the
+// failures up to its own attempt, not those of attempts begun after it.
 func testConsoleLockout(t *testing.T, open func(n int) []ConsoleStore) {
 	ctx := context.Background()
 	s := open(1)[0]
 	p, _ := mustPartner(t, s, "lockout")
+	var attempts []int64
 	for i := range partnerd.ConsoleLockFailures {
-		in, err := s.ConsoleSignIn(ctx, p.Email)
-		if err != nil || !in.LockedUntil.IsZero() {
-			t.Fatalf("after %d failures: LockedUntil = %v, %v; want not locked", i, in.LockedUntil, err)
+		in, err := s.BeginConsoleSignIn(ctx, p.Email)
+		if err != nil || !in.LockedUntil.IsZero() || in.Attempt == 0 {
+			t.Fatalf("attempt %d: %+v, %v; want not locked and recorded", i+1, in, err)
 		}
-		if err := s.RecordConsoleFailure(ctx, p.Email); err != nil {
-			t.Fatal(err)
-		}
+		attempts = append(attempts, in.Attempt)
 	}
-	in, err := s.ConsoleSignIn(ctx, p.Email)
-	if err != nil || in.LockedUntil.IsZero() {
-		t.Errorf("after 5 failures: LockedUntil = %v, %v; want locked", in.LockedUntil, err)
+	in, err := s.BeginConsoleSignIn(ctx, p.Email)
+	if err != nil || in.LockedUntil.IsZero() || in.Attempt != 0 {
+		t.Errorf("attempt 6: %+v, %v; want locked and not recorded", in, err)
+	}
+	if in, _ := s.ConsoleSignIn(ctx, p.Email); in.LockedUntil.IsZero() {
+		t.Errorf("ConsoleSignIn after 5 attempts: not locked")
 	}
 	if in, _ := s.ConsoleSignIn(ctx, "someone-else@example.com"); !in.LockedUntil.IsZero() {
 		t.Errorf("another email is locked")
 	}
-	if err := s.CreateConsoleSession(ctx, p.ID, sessionHash("ok"), p.Email); err != nil {
+	// The fourth attempt succeeds: the fifth, begun after it, stays.
+	if err := s.CreateConsoleSession(ctx, p.ID, sessionHash("ok"), p.Email, attempts[3]); err != nil {
 		t.Fatal(err)
 	}
 	if in, _ := s.ConsoleSignIn(ctx, p.Email); !in.LockedUntil.IsZero() {
-		t.Errorf("a session did not forget the failures")
+		t.Errorf("a session did not forget the failures before it")
+	}
+	for i := 1; i < partnerd.ConsoleLockFailures; i++ {
+		if in, err := s.BeginConsoleSignIn(ctx, p.Email); err != nil || !in.LockedUntil.IsZero() {
+			t.Fatalf("attempt %d after the session: %+v, %v; want not locked", i, in, err)
+		}
+	}
+	if in, _ := s.BeginConsoleSignIn(ctx, p.Email); in.LockedUntil.IsZero() {
+		t.Errorf("four attempts after the session and the one begun before it: not locked")
 	}
 }
 
