@@ -49,6 +49,10 @@ func (s *Server) session(h sessionFunc) http.Handler {
 		if err != nil {
 			return err
 		}
+		// The server extends the session with each use (ConsoleSession),
+		// so the browser's copy is extended too: the idle timeout, not
+		// the time since signing in, ends it.
+		setCookie(w, c.Value)
 		ss := &session{partner: p, idHash: idHash}
 		if r.Method == http.MethodPost {
 			// Every change the console makes names the console session's
@@ -70,7 +74,10 @@ func setCookie(w http.ResponseWriter, id string) {
 		SameSite: http.SameSiteLaxMode, MaxAge: int(partnerd.ConsoleSessionIdle / time.Second)})
 }
 
+// clearCookie ends the browser's copy, replacing any refresh of it this
+// answer carried.
 func clearCookie(w http.ResponseWriter) {
+	w.Header().Del("Set-Cookie")
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, Secure: true,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/partnerd/partnerd"
 )
@@ -259,4 +260,29 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		"password": {"Third@Pass3"}, "password_again": {"Third@Pass3"}}), http.StatusBadRequest)
 	wantIn(t, locked, "this email is locked for 15 minutes")
 	e.browser(t, 0).signIn(p.Email, "New@Pass12", http.StatusTooManyRequests)
+}
+
+// TestCookieFollowsIdleTimeout: every page a session sees gives its
+// cookie a new 12 h life, as the server extends the session with each
+// use: 12 h is an idle timeout in the browser too, not a hard limit.
+func TestCookieFollowsIdleTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	_, _, b := e.mustPartner(t, "Idler")
+	id := b.cookie
+	r := b.wantStatus(b.get("/console/customers"), http.StatusOK)
+	var refreshed bool
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == "__Host-partnerd_console" && c.Value == id && c.MaxAge == int(partnerd.ConsoleSessionIdle/time.Second) &&
+			c.Secure && c.HttpOnly && c.Path == "/" {
+			refreshed = true
+		}
+	}
+	if !refreshed {
+		t.Errorf("a page of a session set no cookie of a new 12 h life: Set-Cookie %q", r.header.Values("Set-Cookie"))
+	}
+	out := b.wantStatus(b.post("/console/logout", url.Values{}), http.StatusSeeOther)
+	if got := out.header.Values("Set-Cookie"); len(got) != 1 || b.cookie != "" {
+		t.Errorf("sign-out sets %q, want only the cookie's removal", got)
+	}
 }
