@@ -286,3 +286,29 @@ func TestCookieFollowsIdleTimeout(t *testing.T) {
 		t.Errorf("sign-out sets %q, want only the cookie's removal", got)
 	}
 }
+
+// TestDeactivationEndsSessions: making a partner inactive ends its
+// console sessions on the server, so that reactivating it brings none
+// back.
+func TestDeactivationEndsSessions(t *testing.T) {
+	t.Parallel()
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, driver, 1)
+			ctx := context.Background()
+			p, _, b := e.mustPartner(t, "Revived")
+			old := b.cookie
+			for _, status := range []string{partnerd.PartnerInactive, partnerd.StatusActive} {
+				if _, err := e.db.SetPartner(ctx, p.ID, partnerd.PartnerSettings{Status: &status}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b.cookie = old
+			if r := b.get("/console/"); r.status != http.StatusSeeOther {
+				t.Errorf("a session from before the deactivation, after reactivation = %d, want 303 to sign in", r.status)
+			}
+			b.signIn(p.Email, partnerPassword, http.StatusSeeOther)
+		})
+	}
+}

@@ -353,6 +353,14 @@ func (db *DB) DeleteConsoleSessions(ctx context.Context, partnerID string) error
 	return nil
 }
 
+// endConsoleSessions ends every console session of a partner that stops
+// being active (SetPartner), so that none works again if it is made
+// active later.
+func endConsoleSessions(tx *txn, partnerID string) error {
+	_, err := tx.exec(`DELETE FROM console_sessions WHERE partner_id = ?`, partnerID)
+	return err
+}
+
 // DailyUsage reads the usage aggregates of the days from to to (local
 // midnights in the partner's zone), one row per day, empty days as zero.
 func (db *DB) DailyUsage(ctx context.Context, partnerID string, from, to time.Time) (_ []partnerd.DailyUsage, err error) {

@@ -171,6 +171,11 @@ func (db *DB) SetPartner(ctx context.Context, id string, in partnerd.PartnerSett
 			return cmp.Or(err, error(partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)))
 		}
 		db.audit(tx, id, "", partnerd.AuditPartnerUpdate, id)
+		if in.Status != nil && *in.Status != partnerd.StatusActive {
+			if err := endConsoleSessions(tx, id); err != nil {
+				return err
+			}
+		}
 		if in.Timezone != nil {
 			// The usage aggregates are by the partner's days: count them
 			// again in the new zone (a rare operator action, one
