@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -49,7 +50,20 @@ func filterError(err error) (string, error) {
 	if !isInputError(err) || !errors.As(err, &e) {
 		return "", err
 	}
-	return e.Message, nil
+	return errorText(e), nil
+}
+
+// errorText is an input error as the partner reads it: its message and,
+// as the API's fields array gives them, each bad field's.
+func errorText(e *partnerd.Error) string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	msgs := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		msgs[i] = f.Message
+	}
+	return strings.TrimSuffix(e.Message, ".") + ": " + strings.Join(msgs, "; ") + "."
 }
 
 // cdrParams are the calls filters, as GET /cdrs names them.

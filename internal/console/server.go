@@ -131,7 +131,7 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 		}
 		var pe *partnerd.Error
 		if errors.As(err, &pe) && pe.Code != partnerd.ECInternal && pe.Code != partnerd.ECUnavailable {
-			s.renderError(w, r, http.StatusBadRequest, pe.Message)
+			s.renderError(w, r, http.StatusBadRequest, errorText(pe))
 			return
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelError, "console", slog.String("request_id", w.Header().Get("X-Request-Id")),

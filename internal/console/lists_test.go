@@ -1,0 +1,21 @@
+package console_test
+
+import (
+	"net/http"
+	"testing"
+)
+
+// TestFilterErrorsNameEachField: a refused filter names every bad field
+// with its own message, as the API's fields array does, on the page and
+// on its CSV download.
+func TestFilterErrorsNameEachField(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	_, _, b := e.mustPartner(t, "Filterer")
+	want := []string{"2 fields are invalid", `call_direction must be "inbound" or "outbound"`, "status must be one of"}
+	page := b.wantStatus(b.get("/console/calls?call_direction=sideways&status=nope"), http.StatusOK)
+	wantIn(t, page, want...)
+	csv := b.wantStatus(b.get("/console/calls.csv?call_direction=sideways&status=nope"), http.StatusBadRequest)
+	wantIn(t, csv, want...)
+	wantIn(t, b.wantStatus(b.get("/console/numbers?status=nope&page=0"), http.StatusOK), "2 fields are invalid", "status must be")
+}
