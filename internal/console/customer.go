@@ -112,14 +112,15 @@ func customerAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss
 	if err != nil {
 		return err
 	}
-	var replayed bool
+	var rp *replay
 	if idem {
-		_, replayed, err = idempotent(s, r, ss.partner.ID, func(ctx ctxT) (T, error) { return op(ctx, id) })
+		_, rp, err = idempotent(s, r, ss.partner.ID, func(ctx ctxT) (T, error) { return op(ctx, id) })
 	} else {
 		_, err = op(r.Context(), id)
 	}
 	if err != nil {
-		if !isInputError(err) || partnerd.ErrorCode(err) == partnerd.ECAccountNotFound {
+		var nf notFoundPage
+		if !isInputError(err) || partnerd.ErrorCode(err) == partnerd.ECAccountNotFound || errors.As(err, &nf) {
 			return err
 		}
 		return s.customerPage(w, r, ss, http.StatusBadRequest, forms{}.failed(name, r, err))
@@ -128,7 +129,7 @@ func customerAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss
 	case "suspended", "activated", "closed", "rotated":
 		s.forget(ss.partner.ID)
 	}
-	return redirect(w, r, "/console/customers/"+id, done, replayed)
+	return redirect(w, r, "/console/customers/"+id, done, rp != nil)
 }
 
 func (s *Server) handleTransfer(w http.ResponseWriter, r *http.Request, ss *session) error {
@@ -208,7 +209,8 @@ func (s *Server) handleNumberRelease(w http.ResponseWriter, r *http.Request, ss 
 		if err != nil {
 			return false, err
 		}
-		return true, s.c.Numbers.ReleaseNumber(ctx, ss.partner.ID, id, n)
+		err = s.c.Numbers.ReleaseNumber(ctx, ss.partner.ID, id, n)
+		return true, s.repeatedDelete(ctx, err, ss.partner.ID, partnerd.AuditNumberRelease, id, n)
 	})
 }
 
@@ -221,7 +223,9 @@ func (s *Server) handleSIPCreate(w http.ResponseWriter, r *http.Request, ss *ses
 
 func (s *Server) handleSIPDelete(w http.ResponseWriter, r *http.Request, ss *session) error {
 	return customerAction(s, w, r, ss, "sip", "sip_deleted", false, func(ctx ctxT, id string) (bool, error) {
-		return true, s.c.SIP.DeleteSIPEndpoint(ctx, ss.partner.ID, id, r.PathValue("endpoint_id"))
+		ep := r.PathValue("endpoint_id")
+		err := s.c.SIP.DeleteSIPEndpoint(ctx, ss.partner.ID, id, ep)
+		return true, s.repeatedDelete(ctx, err, ss.partner.ID, partnerd.AuditSIPDelete, id, ep)
 	})
 }
 

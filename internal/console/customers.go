@@ -87,7 +87,7 @@ func (s *Server) handleCustomerCreate(w http.ResponseWriter, r *http.Request, ss
 		Address: opt(pf, "address"), City: opt(pf, "city"), State: opt(pf, "state"), ZipCode: opt(pf, "zip_code"),
 		Timezone: opt(pf, "timezone"), GSTIN: opt(pf, "gstin"), GSTStatus: opt(pf, "gst_status"), AccountType: opt(pf, "account_type"),
 	}
-	a, replayed, err := idempotent(s, r, ss.partner.ID, func(ctx ctxT) (*partnerd.Account, error) {
+	a, rp, err := idempotent(s, r, ss.partner.ID, func(ctx ctxT) (*partnerd.Account, error) {
 		return s.c.Accounts.CreateAccount(ctx, ss.partner.ID, in)
 	})
 	if err != nil {
@@ -96,7 +96,11 @@ func (s *Server) handleCustomerCreate(w http.ResponseWriter, r *http.Request, ss
 		}
 		return s.customersPage(w, r, ss, http.StatusBadRequest, forms{}.failed("create", r, err))
 	}
-	if replayed {
+	if rp != nil {
+		// The customer the first submission created, if the store says.
+		if partnerd.IsAccountID(rp.ID) {
+			return redirect(w, r, "/console/customers/"+rp.ID, "", true)
+		}
 		return redirect(w, r, "/console/customers", "", true)
 	}
 	return redirect(w, r, "/console/customers/"+a.AuthID, "created", false)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -101,17 +102,24 @@ func formKey(r *http.Request) string {
 	return "console:" + k
 }
 
+// replay is a second submission of a rendered form whose first one
+// succeeded: nothing was done again. ID is what the first one made (a
+// customer's auth_id, a webhook endpoint's id), when it made something.
+type replay struct {
+	ID string `json:"id"`
+}
+
 // idempotent runs op under the form's idempotency key, through the same
 // store mechanism as the API's Idempotency-Key: the first submission's
 // outcome is stored in the transaction of its effect, and a second
 // submission of the same rendered form (a double click, a reload) does
-// nothing and reports replayed. A different request under the key, or one
-// still running, is the API's error.
-func idempotent[T any](s *Server, r *http.Request, partnerID string, op func(ctx context.Context) (T, error)) (res T, replayed bool, err error) {
+// nothing and returns the replay. A different request under the key, or
+// one still running, is the API's error.
+func idempotent[T any](s *Server, r *http.Request, partnerID string, op func(ctx context.Context) (T, error)) (res T, rp *replay, err error) {
 	key := formKey(r)
 	if key == "" || s.c.Idempotency == nil {
 		res, err = op(r.Context())
-		return res, false, err
+		return res, nil, err
 	}
 	body := url.Values{}
 	for k, v := range r.PostForm {
@@ -124,16 +132,36 @@ func idempotent[T any](s *Server, r *http.Request, partnerID string, op func(ctx
 	stored, claim, err := s.c.Idempotency.ClaimIdempotencyKey(r.Context(), partnerd.IdempotencyRequest{
 		PartnerID: partnerID, Key: key, Fingerprint: fp.Sum(nil)})
 	if err != nil {
-		return res, false, err
+		return res, nil, err
 	}
 	if stored != nil {
-		return res, true, nil
+		rp = &replay{}
+		json.Unmarshal(stored.Body, rp)
+		return res, rp, nil
 	}
 	defer s.c.Idempotency.ReleaseIdempotencyKey(context.WithoutCancel(r.Context()), claim)
-	// What a replay needs is only that it happened: no secret is stored.
-	claim.Respond = func(any) (int, []byte, error) { return http.StatusOK, []byte(`{"console":"done"}`), nil }
+	// What a replay needs is that it happened and where its result is
+	// shown: no secret is stored.
+	claim.Respond = func(result any) (int, []byte, error) {
+		body, err := json.Marshal(struct {
+			Console string `json:"console"`
+			ID      string `json:"id,omitempty"`
+		}{"done", madeID(result)})
+		return http.StatusOK, body, err
+	}
 	res, err = op(partnerd.WithIdempotencyClaim(r.Context(), claim))
-	return res, false, err
+	return res, nil, err
+}
+
+// madeID is the id of what a form made, whose page its replay shows.
+func madeID(result any) string {
+	switch v := result.(type) {
+	case *partnerd.Account:
+		return v.AuthID
+	case *partnerd.WebhookEndpoint:
+		return v.ID
+	}
+	return ""
 }
 
 // isInputError reports whether err is the caller's fault (a 4xx of the

@@ -42,7 +42,7 @@ func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request, ss 
 	if in.EventTypes == nil {
 		in.EventTypes = []string{}
 	}
-	ep, replayed, err := idempotent(s, r, ss.partner.ID, func(ctx ctxT) (*partnerd.WebhookEndpoint, error) {
+	ep, rp, err := idempotent(s, r, ss.partner.ID, func(ctx ctxT) (*partnerd.WebhookEndpoint, error) {
 		return s.c.Webhooks.CreateWebhookEndpoint(ctx, ss.partner.ID, in)
 	})
 	if err != nil {
@@ -51,7 +51,10 @@ func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request, ss 
 		}
 		return s.webhooksPage(w, r, ss, http.StatusBadRequest, forms{}.failed("create", r, err))
 	}
-	if replayed {
+	if rp != nil {
+		if partnerd.IsWebhookEndpointID(rp.ID) {
+			return redirect(w, r, "/console/webhooks/"+rp.ID, "", true)
+		}
 		return redirect(w, r, "/console/webhooks", "", true)
 	}
 	return redirect(w, r, "/console/webhooks/"+ep.ID, "webhook_created", false)
@@ -106,10 +109,10 @@ func webhookAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss 
 	if !partnerd.IsWebhookEndpointID(id) {
 		return partnerd.ErrWebhookEndpointNotFound(id)
 	}
-	var replayed bool
+	var rp *replay
 	var err error
 	if idem {
-		_, replayed, err = idempotent(s, r, ss.partner.ID, func(ctx ctxT) (T, error) { return op(ctx, id) })
+		_, rp, err = idempotent(s, r, ss.partner.ID, func(ctx ctxT) (T, error) { return op(ctx, id) })
 	} else {
 		_, err = op(r.Context(), id)
 	}
@@ -120,9 +123,9 @@ func webhookAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss 
 		return s.webhookPage(w, r, ss, http.StatusBadRequest, forms{}.failed(name, r, err))
 	}
 	if done == "webhook_deleted" {
-		return redirect(w, r, "/console/webhooks", done, replayed)
+		return redirect(w, r, "/console/webhooks", done, rp != nil)
 	}
-	return redirect(w, r, "/console/webhooks/"+id, done, replayed)
+	return redirect(w, r, "/console/webhooks/"+id, done, rp != nil)
 }
 
 // handleWebhookUpdate edits the endpoint's address, events and
@@ -167,7 +170,8 @@ func (s *Server) handleWebhookTest(w http.ResponseWriter, r *http.Request, ss *s
 
 func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request, ss *session) error {
 	return webhookAction(s, w, r, ss, "delete", "webhook_deleted", false, func(ctx ctxT, id string) (bool, error) {
-		return true, s.c.Webhooks.DeleteWebhookEndpoint(ctx, ss.partner.ID, id)
+		err := s.c.Webhooks.DeleteWebhookEndpoint(ctx, ss.partner.ID, id)
+		return true, s.repeatedDelete(ctx, err, ss.partner.ID, partnerd.AuditWebhookDelete, "", id)
 	})
 }
 
