@@ -1,11 +1,14 @@
 package console
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // routes lists the whole console on one screen. Every POST changes state;
 // CrossOriginProtection (New) refuses those sent from other sites.
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.Handle("GET /console/static/", http.StripPrefix("/console/", http.FileServerFS(staticFS)))
+	mux.Handle("GET /console/static/", s.static())
 	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusSeeOther))
 
 	// Signing in (auth.go).
@@ -65,7 +68,42 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/settings/timezone", s.session(s.handleTimezone))
 
 	mux.Handle("/console/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		// A route of another method: 405 with the methods it takes.
+		if allow := allowed(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.renderError(w, r, http.StatusMethodNotAllowed, "This address does not take "+r.Method+" requests.")
+			return nil
+		}
 		s.renderError(w, r, http.StatusNotFound, "There is no such page.")
 		return nil
 	}))
+}
+
+// allowed lists the methods whose routes (other than the catch-all)
+// serve r's path.
+func allowed(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/console/" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// static serves the embedded assets, and no listing of their folders.
+func (s *Server) static() http.Handler {
+	files := http.StripPrefix("/console/", http.FileServerFS(staticFS))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			s.renderError(w, r, http.StatusNotFound, "There is no such page.")
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
