@@ -18,11 +18,13 @@ type customerPage struct {
 	Numbers      []*partnerd.Number
 	Available    []*partnerd.Number
 	Endpoints    []*partnerd.SIPEndpoint
-	Calls        []*partnerd.CDR
-	CallsTotal   int
-	Topup        *partnerd.AutoTopup
-	Forms        forms
-	Closed       bool
+	// The lists' totals: the page shows the first listMax of each.
+	NumbersTotal, AvailableTotal, EndpointsTotal int
+	Calls                                        []*partnerd.CDR
+	CallsTotal                                   int
+	Topup                                        *partnerd.AutoTopup
+	Forms                                        forms
+	Closed                                       bool
 	// Error is a refusal of a closed customer's change, whose form the
 	// page no longer shows.
 	Error    string
@@ -70,15 +72,15 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, ss *sessio
 	if d.Entries, d.EntriesTotal, err = s.c.Ledger.AccountEntries(ctx, pid, id, partnerd.EntryFilter{Page: first(10)}); err != nil {
 		return err
 	}
-	if d.Numbers, _, err = s.c.Numbers.ListAccountNumbers(ctx, pid, id, partnerd.NumberFilter{Page: first(100)}); err != nil {
+	if d.Numbers, d.NumbersTotal, err = s.c.Numbers.ListAccountNumbers(ctx, pid, id, partnerd.NumberFilter{Page: first(listMax)}); err != nil {
 		return err
 	}
 	if !d.Closed {
-		if d.Available, _, err = s.c.Numbers.ListNumbers(ctx, pid, partnerd.NumberFilter{Status: partnerd.NumberAvailable, Page: first(100)}); err != nil {
+		if d.Available, d.AvailableTotal, err = s.c.Numbers.ListNumbers(ctx, pid, partnerd.NumberFilter{Status: partnerd.NumberAvailable, Page: first(listMax)}); err != nil {
 			return err
 		}
 	}
-	if d.Endpoints, _, err = s.c.SIP.ListSIPEndpoints(ctx, pid, id, first(100)); err != nil {
+	if d.Endpoints, d.EndpointsTotal, err = s.c.SIP.ListSIPEndpoints(ctx, pid, id, first(listMax)); err != nil {
 		return err
 	}
 	cf, err := partnerd.CDRParams{Page: partnerd.PageParams{}}.Filter(s.c.Now(), ss.partner.Location())
@@ -98,6 +100,10 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, ss *sessio
 	}
 	return s.render(w, r, status, "customer", ss, d)
 }
+
+// listMax is how many of a customer's numbers and SIP endpoints, and of
+// the free numbers, the customer page lists; it says how many more exist.
+const listMax = 100
 
 // customerAction runs a change of the customer in the URL: a refused
 // one shows the customer again with the API's message on form name, a
@@ -195,7 +201,13 @@ func (s *Server) handleRotateCustomerToken(w http.ResponseWriter, r *http.Reques
 
 func (s *Server) handleNumberAssign(w http.ResponseWriter, r *http.Request, ss *session) error {
 	return customerAction(s, w, r, ss, "assign", "assigned", true, func(ctx ctxT, id string) (*partnerd.Number, error) {
-		n, err := partnerd.NormalizeNumber("number", r.PostForm.Get("number"))
+		// A number typed in reaches the whole pool; the list shows only
+		// the first listMax.
+		text := strings.TrimSpace(r.PostForm.Get("number_text"))
+		if text == "" {
+			text = r.PostForm.Get("number")
+		}
+		n, err := partnerd.NormalizeNumber("number", text)
 		if err != nil {
 			return nil, err
 		}
