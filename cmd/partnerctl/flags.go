@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,13 +50,34 @@ func newFlags(name, args string, env environment) *cmdFlags {
 
 // parse parses args, and returns the positional arguments: at least the
 // required ones of f.args, at most all of them.
+//
+// Flags may follow the arguments (`transfer MA_… 50 --description x`), as
+// people type them; a word from "--" on is an argument, and so is a
+// negative number, which is no flag's name.
 func (f *cmdFlags) parse(args []string) ([]string, error) {
-	if err := f.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fmt.Fprint(f.stdout, f.usage())
-			return nil, errHelp
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				fmt.Fprint(f.stdout, f.usage())
+				return nil, errHelp
+			}
+			return nil, usageError{fmt.Sprintf("%v\n\n%s", err, f.usage())}
 		}
-		return nil, usageError{fmt.Sprintf("%v\n\n%s", err, f.usage())}
+		rest := f.Args()
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		i := 0
+		for i < len(rest) && !isFlag(rest[i]) {
+			i++
+		}
+		pos = append(pos, rest[:i]...)
+		if i == len(rest) {
+			break
+		}
+		args = rest[i:]
 	}
 	words := strings.Fields(f.args)
 	required := 0
@@ -64,7 +86,7 @@ func (f *cmdFlags) parse(args []string) ([]string, error) {
 			required++
 		}
 	}
-	if n := f.NArg(); n < required || n > len(words) {
+	if n := len(pos); n < required || n > len(words) {
 		want := partnerd.Count(required, "argument", "arguments")
 		if required != len(words) {
 			want = fmt.Sprintf("%d to %d arguments", required, len(words))
@@ -74,7 +96,17 @@ func (f *cmdFlags) parse(args []string) ([]string, error) {
 	if *f.output != "table" && *f.output != "json" {
 		return nil, usageError{fmt.Sprintf("--output %q must be table or json\n\n%s", *f.output, f.usage())}
 	}
-	return f.Args(), nil
+	return pos, nil
+}
+
+// isFlag reports whether a word on the command line is a flag: it starts
+// with "-" and is not a number such as -5.
+func isFlag(w string) bool {
+	if len(w) < 2 || w[0] != '-' {
+		return false
+	}
+	_, err := strconv.ParseFloat(w, 64)
+	return err != nil
 }
 
 // client returns a client of the server with the credentials given, and

@@ -207,3 +207,25 @@ func TestAPIErrors(t *testing.T) {
 		t.Errorf("no server: exit %d, stderr %q; want %d", r.code, r.stderr, exitNoAnswer)
 	}
 }
+
+// TestFlagsAfterArguments: flags may follow the arguments, as people
+// type them; after "--" every word is an argument, and a negative amount
+// is an argument (refused as an amount), not an unknown flag.
+func TestFlagsAfterArguments(t *testing.T) {
+	s := mustServer(t)
+	s.mustFund(t, 100_000)
+	id := s.mustCustomer(t, "Trailing")
+	r := s.mustOK(t, "transfer", id, "12.00", "--description", "typed last", "--output", "json")
+	if !strings.Contains(r.stdout, `"description":"typed last"`) || !strings.Contains(r.stdout, `"amount":12.00`) {
+		t.Errorf("transfer with trailing flags: %s", r.stdout)
+	}
+	if r := s.ctl(t, "transfer", id, "-5"); r.code != exitUsage || !strings.Contains(r.stderr, `AMOUNT "-5"`) {
+		t.Errorf("transfer %s -5: exit %d, stderr %q; want the amount refused", id, r.code, r.stderr)
+	}
+	if r := s.ctl(t, "transfer", "--", id, "1.00", "--description"); r.code != exitUsage || !strings.Contains(r.stderr, "got 3") {
+		t.Errorf("after --, a flag-like word is an argument: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := s.ctl(t, "transfer", id, "1.00", "--nope"); r.code != exitUsage || !strings.Contains(r.stderr, "-nope") {
+		t.Errorf("an unknown trailing flag: exit %d, stderr %q; want it named", r.code, r.stderr)
+	}
+}
