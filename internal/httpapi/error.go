@@ -69,10 +69,19 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	// 501 and 505 are about what the client sent: nothing failed here.
+	// 501 and 505 are about what the client sent: nothing failed here. A
+	// 503 is a state, not a fault of this code: a database out of reach is
+	// a warning, and a 503 with no cause (starting, draining: what
+	// /readyz says to every probe during a deploy) has its access line.
 	if status >= 500 && status != http.StatusNotImplemented && status != http.StatusHTTPVersionNotSupported {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+		level := slog.LevelError
+		if e.Code == partnerd.ECUnavailable {
+			level = slog.LevelWarn
+		}
+		if e.Code != partnerd.ECUnavailable || e.Err != nil {
+			s.log.LogAttrs(r.Context(), level, "request failed",
+				slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+		}
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))

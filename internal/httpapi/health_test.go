@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/partnerd/partnerd"
@@ -55,5 +56,10 @@ func TestReadyWhileDraining(t *testing.T) {
 	}
 	if r := e.get(t, base+"/me", p); r.status != http.StatusOK {
 		t.Errorf("GET /me while draining = %d, want 200", r.status)
+	}
+	// Every probe of a deploy's drain is answered 503: a state, not an
+	// error for the log's alerts (its access line records it).
+	if strings.Contains(e.logs.String(), `"level":"ERROR"`) {
+		t.Errorf("draining logged an error:\n%s", e.logs.String())
 	}
 }

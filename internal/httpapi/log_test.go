@@ -59,6 +59,10 @@ func testLogs(t *testing.T, e *testEnv) {
 	reqs = append(reqs, sent{e.get(t, "/no/such/route", p), ""})
 	odd := e.get(t, "/no/such/%22route%22%5C%0A%E2%80%A8%FF", p)
 	reqs = append(reqs, sent{odd, ""})
+	// A console setup link's path is its one-time token.
+	const setupToken = "dbbgpMtwEezBYwYNMAkpwFQnXmWzZsYPAHUebFFlA7k"
+	setup := e.get(t, "/console/setup/"+setupToken, noCreds)
+	reqs = append(reqs, sent{setup, ""})
 
 	// The access line is written after the response, so wait for all.
 	var lines []map[string]any
@@ -107,6 +111,9 @@ func testLogs(t *testing.T, e *testEnv) {
 	if got, want := str(byID[odd.header.Get("X-Request-ID")]["path"]), "/no/such/\"route\"\\\n\u2028\ufffd"; got != want {
 		t.Errorf("logged path = %q, want %q", got, want)
 	}
+	if got := str(byID[setup.header.Get("X-Request-ID")]["path"]); got != "/console/setup/…" {
+		t.Errorf("logged setup path = %q, want the token left out", got)
+	}
 	// The route is the pattern, not the path: it does not carry the id.
 	if route := str(byID[profile.header.Get("X-Request-ID")]["route"]); route == "" || strings.Contains(route, id) {
 		t.Errorf("profile route = %q, want the route pattern", route)
@@ -119,6 +126,7 @@ func testLogs(t *testing.T, e *testEnv) {
 		"partner token":     p.Token,
 		"customer token":    customerToken,
 		"wrong token":       wrongToken,
+		"setup token":       setupToken,
 	}
 	for what, s := range secrets {
 		if strings.Contains(all, s) {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,7 +125,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				s.metrics.observeRequest(routeLabel(ri.route), r.Method, rw.status, time.Since(start))
 			}
 			s.logRequest(ctx, &accessLine{
-				time: time.Now(), method: r.Method, route: ri.route, path: r.URL.Path, status: rw.status,
+				time: time.Now(), method: r.Method, route: ri.route, path: loggedPath(r.URL.Path), status: rw.status,
 				duration: time.Since(start), bytes: rw.bytes, requestID: id, partnerID: ri.partnerID(),
 			})
 		}()
@@ -200,3 +201,18 @@ func (rw *recorder) Write(b []byte) (int, error) {
 }
 
 func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
+// secretPaths are the paths whose last part is a secret: a console setup
+// link is its one-time token (API.md §1: tokens never appear in logs).
+var secretPaths = []string{"/console/setup/"}
+
+// loggedPath is the path as the access log writes it: a secret part is
+// left out, its place marked.
+func loggedPath(p string) string {
+	for _, prefix := range secretPaths {
+		if len(p) > len(prefix) && strings.HasPrefix(p, prefix) {
+			return prefix + "…"
+		}
+	}
+	return p
+}
