@@ -81,10 +81,19 @@ func NewMetrics() *Metrics {
 			Name: "partnerd_webhook_deliveries_total", Help: "Webhook delivery attempts made by this instance, by result (succeeded, failed, dead, lost, error).",
 		}, []string{"result"}),
 	}
-	// Every result is shown from the start, at 0, so that a rate over
-	// it needs no first failure to exist.
+	// Every result of a fixed set is shown from the start, at 0, so that
+	// a rate over it needs no first one to exist (API.md §5 names the
+	// refusals' reasons and the records' statuses).
 	for _, r := range webhookResults {
 		m.webhooks.WithLabelValues(r)
+	}
+	for _, r := range []string{"authorized", partnerd.ReasonInsufficientBalance, partnerd.ReasonAccountSuspended,
+		partnerd.ReasonAccountClosed, partnerd.ReasonNoRate, partnerd.ReasonNumberNotAssigned, partnerd.ReasonNumberSuspended,
+		partnerd.ReasonAccountNotFound} {
+		m.authorizations.WithLabelValues(r)
+	}
+	for _, st := range []string{partnerd.CDRCharged, partnerd.CDRDuplicate, partnerd.CDRRejected} {
+		m.cdrs.WithLabelValues(st)
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.ledger, m.authorizations, m.cdrs, m.rateLimited, m.batchSize, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -197,6 +197,26 @@ func TestMetricsMove(t *testing.T) {
 }
 
 // The webhook series of API.md §7: the queue holds the deliveries due,
+// TestMetricsSwitchSeriesFromStart: every authorization result and CDR
+// status §5 names is a series at 0 before the first call, so that an
+// alert on a rate of refusals needs no first refusal to exist.
+func TestMetricsSwitchSeriesFromStart(t *testing.T) {
+	t.Parallel()
+	e, _ := newOpsEnv(t, nil)
+	got := e.scrape(t)
+	for _, series := range []string{
+		`partnerd_authorizations_total{result="authorized"}`, `partnerd_authorizations_total{result="insufficient_balance"}`,
+		`partnerd_authorizations_total{result="account_suspended"}`, `partnerd_authorizations_total{result="account_closed"}`,
+		`partnerd_authorizations_total{result="no_rate"}`, `partnerd_authorizations_total{result="number_not_assigned"}`,
+		`partnerd_authorizations_total{result="number_suspended"}`, `partnerd_authorizations_total{result="account_not_found"}`,
+		`partnerd_cdrs_total{status="charged"}`, `partnerd_cdrs_total{status="duplicate"}`, `partnerd_cdrs_total{status="rejected"}`,
+	} {
+		if v, ok := got[series]; !ok || v != 0 {
+			t.Errorf("%s = %v (shown %v), want 0 from the start", series, v, ok)
+		}
+	}
+}
+
 // and each attempt counts under its result once the dispatcher made it.
 func TestMetricsWebhooks(t *testing.T) {
 	t.Parallel()
