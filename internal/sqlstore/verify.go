@@ -174,10 +174,20 @@ func verifyTransactions(tx *readTx) (string, error) {
 	var sum partnerd.Money
 	var n int
 	// Entries name existing wallets (I7 ran first); a transaction without
-	// entries has no currency and sums to 0 of the default one.
-	err := tx.QueryRow(`SELECT t.id, COALESCE(SUM(e.amount), 0), COUNT(e.seq), COALESCE(MIN(w.currency), ?) FROM ledger_transactions t
-		LEFT JOIN ledger_entries e ON e.transaction_id = t.id LEFT JOIN wallets w ON w.id = e.wallet_id
-		GROUP BY t.id HAVING COALESCE(SUM(e.amount), 0) <> 0 OR COUNT(e.seq) < 2 ORDER BY t.id LIMIT 1`, partnerd.DefaultCurrency).
+	// entries has no currency and sums to 0 of the default one. The
+	// entries are summed per transaction first, and the transactions that
+	// fail are all found before the first is taken (a MATERIALIZED
+	// common table expression): PostgreSQL otherwise plans for LIMIT 1
+	// finding one soon, a nested loop over every entry for each
+	// transaction, and a sound ledger, which has none, took hours.
+	err := tx.QueryRow(`WITH bad AS MATERIALIZED (
+			SELECT t.id, COALESCE(e.total, 0) AS total, COALESCE(e.n, 0) AS n, COALESCE(e.currency, ?) AS currency
+			FROM ledger_transactions t LEFT JOIN (
+				SELECT le.transaction_id, SUM(le.amount) AS total, COUNT(*) AS n, MIN(w.currency) AS currency
+				FROM ledger_entries le LEFT JOIN wallets w ON w.id = le.wallet_id GROUP BY le.transaction_id) e
+			ON e.transaction_id = t.id
+			WHERE COALESCE(e.total, 0) <> 0 OR COALESCE(e.n, 0) < 2)
+		SELECT id, total, n, currency FROM bad ORDER BY id LIMIT 1`, partnerd.DefaultCurrency).
 		Scan(&id, &sum.Minor, &n, &sum.Currency)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

@@ -23,9 +23,12 @@ import (
 // unique (cdrs carry no index by transaction, migration 00022).
 func verifyChargeReasons(tx *readTx) (string, error) {
 	var id, kind string
-	err := tx.QueryRow(`SELECT t.id, t.kind FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-		WHERE e.wallet_kind = 'customer' AND e.type = 'debit' AND t.kind NOT IN ('call', 'number_rental')
-		ORDER BY t.seq LIMIT 1`).Scan(&id, &kind)
+	// Every failing one found before the first is taken: see
+	// verifyTransactions.
+	err := tx.QueryRow(`WITH bad AS MATERIALIZED (
+			SELECT t.seq, t.id, t.kind FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+			WHERE e.wallet_kind = 'customer' AND e.type = 'debit' AND t.kind NOT IN ('call', 'number_rental'))
+		SELECT id, kind FROM bad ORDER BY seq LIMIT 1`).Scan(&id, &kind)
 	if err == nil {
 		return fmt.Sprintf("transaction %s (%s) charges a customer for neither a call nor a number", id, kind), nil
 	}
@@ -34,14 +37,16 @@ func verifyChargeReasons(tx *readTx) (string, error) {
 	}
 	var charged int64
 	var named bool
-	err = tx.QueryRow(`SELECT t.id, COALESCE(-SUM(e.amount), 0), COALESCE(MIN(c.transaction_id) = t.id, false)
-		FROM ledger_transactions t LEFT JOIN cdrs c ON c.call_uuid = t.reference
-			LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.wallet_kind = 'customer'
-		WHERE t.kind = 'call'
-		GROUP BY t.id, t.seq
-		HAVING COALESCE(MIN(c.transaction_id) = t.id, false) = false
-			OR COALESCE(-SUM(e.amount), 0) <> MIN(c.cost - c.unbilled_amount)
-		ORDER BY t.seq LIMIT 1`).Scan(&id, &charged, &named)
+	// Summed per transaction first, and every failing one found before the
+	// first is taken: see verifyTransactions.
+	err = tx.QueryRow(`WITH bad AS MATERIALIZED (
+			SELECT t.seq, t.id, COALESCE(e.charged, 0) AS charged, COALESCE(c.transaction_id = t.id, false) AS named
+			FROM ledger_transactions t LEFT JOIN cdrs c ON c.call_uuid = t.reference
+				LEFT JOIN (SELECT transaction_id, -SUM(amount) AS charged FROM ledger_entries
+					WHERE wallet_kind = 'customer' GROUP BY transaction_id) e ON e.transaction_id = t.id
+			WHERE t.kind = 'call'
+				AND (COALESCE(c.transaction_id = t.id, false) = false OR COALESCE(e.charged, 0) <> c.cost - c.unbilled_amount))
+		SELECT id, charged, named FROM bad ORDER BY seq LIMIT 1`).Scan(&id, &charged, &named)
 	if err == nil {
 		if !named {
 			return fmt.Sprintf("call transaction %s is named by 0 CDRs, not one (its reference's)", id), nil
