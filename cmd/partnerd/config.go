@@ -4,8 +4,8 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"net/url"
-	"strings"
+
+	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
 // envOnly are the settings that have no flag: a secret on a command line
@@ -20,7 +20,7 @@ func logConfig(log *slog.Logger, fs *cmdFlags, getenv func(string) string) {
 	fs.VisitAll(func(f *flag.Flag) {
 		v := f.Value.String()
 		if f.Name == "db" {
-			v = redactDSN(v)
+			v = sqlstore.Redact(v)
 		}
 		attrs = append(attrs, slog.String(f.Name, v))
 	})
@@ -32,30 +32,4 @@ func logConfig(log *slog.Logger, fs *cmdFlags, getenv func(string) string) {
 		attrs = append(attrs, slog.String(env, v))
 	}
 	log.LogAttrs(context.Background(), slog.LevelInfo, "configuration", attrs...)
-}
-
-// redactDSN hides the password of a database URL (postgres://u:p@h/db),
-// and of a key=value connection string's password=….
-func redactDSN(dsn string) string {
-	if strings.Contains(dsn, "://") {
-		if u, err := url.Parse(dsn); err == nil {
-			q := u.Query()
-			if q.Has("password") {
-				q.Set("password", "xxxxx")
-				u.RawQuery = q.Encode()
-			}
-			return u.Redacted()
-		}
-		return "[unparsable URL redacted]"
-	}
-	if !strings.Contains(strings.ToLower(dsn), "password=") {
-		return dsn // a file path
-	}
-	fields := strings.Fields(dsn)
-	for i, f := range fields {
-		if k, _, ok := strings.Cut(f, "="); ok && strings.EqualFold(k, "password") {
-			fields[i] = k + "=xxxxx"
-		}
-	}
-	return strings.Join(fields, " ")
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
 // configRow is one row of the README's configuration table.
@@ -162,13 +163,15 @@ func TestServeLogsConfiguration(t *testing.T) {
 func TestRedactDSN(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"./partnerd.db":                      "./partnerd.db",
-		"postgres://u:pw@h:5432/db":          "postgres://u:xxxxx@h:5432/db",
-		"postgres://u@h/db?password=pw":      "postgres://u@h/db?password=xxxxx",
-		"host=h user=u password=pw dbname=d": "host=h user=u password=xxxxx dbname=d",
+		"./partnerd.db":                        "./partnerd.db",
+		"postgres://u:pw@h:5432/db":            "postgres://u:xxxxx@h:5432/db",
+		"postgres://u@h/db?password=pw":        "postgres://u@h/db?password=xxxxx",
+		"host=h user=u password=pw dbname=d":   "host=h user=u password=xxxxx dbname=d",
+		"host=h password = 'pw \\' pw' user=u": "host=h password=xxxxx user=u",
+		"password='pw":                         "[unparsable connection string redacted]",
 	} {
-		if got := redactDSN(in); got != want || strings.Contains(got, "pw") {
-			t.Errorf("redactDSN(%q) = %q, want %q", in, got, want)
+		if got := sqlstore.Redact(in); got != want || strings.Contains(got, "pw") {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -20,6 +20,11 @@ func copyCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if *from == "" || *to == "" {
 		return usageError{"copy needs --from and --to\n\n" + fs.usage()}
 	}
+	for _, dsn := range []*string{from, to} {
+		if _, err := sqlstore.ParseSource(*dsn); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	src, err := openStore(ctx, *from, getenv, nil, existing)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)

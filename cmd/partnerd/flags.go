@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
 // defaultDB is the embedded default: a SQLite file in the working directory.
@@ -102,6 +103,13 @@ func (f *cmdFlags) parse(args []string) error {
 			return errHelp
 		}
 		return usageError{err.Error() + "\n\n" + f.usage()}
+	}
+	// A --db the store cannot take is refused before the command does
+	// anything (reads a file, touches another database).
+	if db := f.Lookup("db"); db != nil {
+		if _, err := sqlstore.ParseSource(db.Value.String()); err != nil {
+			return usageError{err.Error()}
+		}
 	}
 	nargs := len(strings.Fields(f.args))
 	if f.NArg() == nargs {

@@ -168,7 +168,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer startSweeps(system, db, log)()                                      // stopped before the store closes
 	defer startWebhooks(system, db, log, cfg.hooks, metrics.ObserveWebhook)() // likewise
 	starting.HandOver(api)
-	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(*cfg.db))
+	log.Info("listening", "addr", ln.Addr().String(), "db", sqlstore.Redact(*cfg.db))
 	select {
 	case err := <-errc:
 		return err

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -79,43 +78,6 @@ type Options struct {
 // ErrNoDatabase means Options.MustExist found no partnerd database at the
 // source: no such file, or a database without partnerd's tables.
 var ErrNoDatabase = errors.New("no partnerd database")
-
-// Source is a parsed --db value.
-type Source struct {
-	Driver string // "sqlite" or "postgres"
-	Path   string // SQLite file path
-	DSN    string // the original value
-}
-
-// ParseSource accepts a file path, sqlite:///abs/path or a postgres:// URL.
-func ParseSource(dsn string) (Source, error) {
-	switch {
-	case dsn == "":
-		return Source{}, errors.New("no database given: use --db PATH or sqlite:///abs/path")
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return Source{Driver: "postgres", DSN: dsn}, nil
-	case strings.HasPrefix(dsn, "sqlite://"):
-		u, err := url.Parse(dsn)
-		if err != nil || u.Path == "" || (u.Host != "" && u.Host != "localhost") {
-			return Source{}, errors.New("bad sqlite URL: want sqlite:///absolute/path")
-		}
-		return Source{Driver: "sqlite", Path: u.Path, DSN: dsn}, nil
-	case strings.Contains(dsn, "://"):
-		// Quote only the scheme: the rest may hold a password.
-		scheme, _, _ := strings.Cut(dsn, "://")
-		return Source{}, fmt.Errorf("unsupported database URL scheme %q: use a file path, sqlite:// or postgres://", scheme)
-	}
-	return Source{Driver: "sqlite", Path: dsn, DSN: dsn}, nil
-}
-
-// KeyFile is where the secret key is kept when PARTNERD_SECRET_KEY is unset:
-// beside the SQLite database.
-func (s Source) KeyFile() string {
-	if s.Driver != "sqlite" {
-		return ""
-	}
-	return s.Path + ".key"
-}
 
 // Open opens and migrates the database named by src.
 func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
