@@ -99,8 +99,15 @@ func TestOperatorEdges(t *testing.T) {
 		{name: "ledger alone", args: []string{"ledger"}, code: 2, stderr: []string{"ledger verify"}},
 		{name: "unknown flag", args: []string{"partner", "list", "--colour", "red"}, code: 2, stderr: []string{"-colour", "usage: partnerd partner list"}},
 
-		{name: "migrate creates", args: []string{"migrate", "--db", at("new.db")}, stdout: []string{"database is up to date"}, creates: []string{"new.db"}},
-		{name: "migrate again", args: []string{"migrate", "--db", at("new.db")}, stdout: []string{"database is up to date"}},
+		{name: "migrate creates", args: []string{"migrate", "--db", at("new.db")}, stdout: []string{"created " + at("new.db") + " and applied "}, creates: []string{"new.db"}},
+		{name: "migrate again", args: []string{"migrate", "--db", at("new.db")}, stdout: []string{"already up to date at version "}},
+		// Nothing installs partnerd's schema into another application's database.
+		{name: "migrate: foreign.db", args: []string{"migrate", "--db", at("foreign.db")}, code: 1,
+			stderr: []string{"foreign.db holds another application's tables (notes) and no partners table"}},
+		{name: "serve: foreign.db", args: []string{"serve", "--addr", "127.0.0.1:0", "--db", at("foreign.db")}, code: 1,
+			stderr: []string{"foreign.db holds another application's tables (notes) and no partners table"}},
+		{name: "copy: into foreign.db", args: []string{"copy", "--from", at("good.db"), "--to", at("foreign.db")}, code: 1,
+			stderr: []string{"foreign.db holds another application's tables (notes) and no partners table"}},
 		{name: "partner list: none", args: []string{"partner", "list", "--db", at("blank.db")}, stderr: []string{"no partners"}},
 		{name: "partner create: email taken", args: []string{"partner", "create", "--db", at("good.db"), "--name", "Again", "--email", "OPS@acme.example"},
 			code: 1, stderr: []string{partnerd.ECEmailTaken, "ops@acme.example"}},
@@ -321,8 +328,11 @@ func TestOperatorEdgesPostgres(t *testing.T) {
 	if _, stderr, code := crashRunEnv(t, bin, env, "partner", "list", "--db", dsn); code != 1 {
 		t.Errorf("partner list after refusals: exit %d, want 1 (the database was changed)\n%s", code, stderr)
 	}
-	if out, stderr, code := crashRunEnv(t, bin, env, "migrate", "--db", dsn); code != 0 {
-		t.Fatalf("migrate: exit %d\n%s%s", code, out, stderr)
+	if out, stderr, code := crashRunEnv(t, bin, env, "migrate", "--db", dsn); code != 0 || !strings.HasPrefix(out, "applied ") || !strings.Contains(out, " migrations (version 0 → ") {
+		t.Fatalf("migrate: exit %d, want 0 and \"applied N migrations (version 0 → M)\"\n%s%s", code, out, stderr)
+	}
+	if out, stderr, code := crashRunEnv(t, bin, env, "migrate", "--db", dsn); code != 0 || !strings.HasPrefix(out, "already up to date at version ") {
+		t.Fatalf("migrate again: exit %d, want 0 and \"already up to date\"\n%s%s", code, out, stderr)
 	}
 	if _, stderr, code := crashRunEnv(t, bin, env, "partner", "list", "--db", dsn); code != 0 || !strings.Contains(stderr, "no partners") {
 		t.Errorf("partner list after migrate: exit %d, want 0 and no partners\n%s", code, stderr)

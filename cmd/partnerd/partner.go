@@ -99,7 +99,15 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "database is up to date")
+	m := db.Migration()
+	switch {
+	case m.Created:
+		fmt.Fprintf(stdout, "created %s and applied %s (version %d)\n", *dbFlag, partnerd.Count(m.Applied, "migration", "migrations"), m.To)
+	case m.Applied > 0:
+		fmt.Fprintf(stdout, "applied %s (version %d → %d)\n", partnerd.Count(m.Applied, "migration", "migrations"), m.From, m.To)
+	default:
+		fmt.Fprintf(stdout, "already up to date at version %d\n", m.To)
+	}
 	return db.Close()
 }
 

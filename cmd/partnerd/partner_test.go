@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -138,21 +143,75 @@ func TestPartnerCreateBadInput(t *testing.T) {
 	}
 }
 
+// TestMigrate: migrate says what it did (created the file, applied which
+// migrations, or nothing to do), and refuses, changing nothing, another
+// application's SQLite file.
 func TestMigrate(t *testing.T) {
 	t.Parallel()
-	db := tempDB(t)
-	for range 2 { // a second run finds nothing to do
-		stdout, stderr, err := runCmd("migrate", "--db", db)
+	count, latest := sqliteMigrations(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	for _, tt := range []struct{ dsn, want string }{
+		{db, fmt.Sprintf("created %s and applied %d migrations (version %d)\n", db, count, latest)},
+		{db, fmt.Sprintf("already up to date at version %d\n", latest)},
+		{"sqlite://" + db, fmt.Sprintf("already up to date at version %d\n", latest)},
+	} {
+		stdout, stderr, err := runCmd("migrate", "--db", tt.dsn)
 		if err != nil {
-			t.Fatalf("migrate: %v\nstderr:\n%s", err, stderr)
+			t.Fatalf("migrate --db %s: %v\nstderr:\n%s", tt.dsn, err, stderr)
 		}
-		if want := "database is up to date\n"; stdout != want {
-			t.Errorf("migrate stdout = %q, want %q", stdout, want)
+		if stdout != tt.want {
+			t.Errorf("migrate --db %s: stdout = %q, want %q", tt.dsn, stdout, tt.want)
 		}
 	}
-	if _, _, err := runCmd("migrate", "--db", "sqlite://"+db); err != nil {
-		t.Errorf("migrate --db sqlite://%s: %v", db, err)
+
+	// An empty file (made by an installer, say) is partnerd's to fill.
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
+	stdout, stderr, err := runCmd("migrate", "--db", empty)
+	if want := fmt.Sprintf("applied %d migrations (version 0 → %d)\n", count, latest); err != nil || stdout != want {
+		t.Errorf("migrate on an empty file: %v, stdout %q, want %q\nstderr:\n%s", err, stdout, want, stderr)
+	}
+
+	// Another application's database is left as it was.
+	foreign := filepath.Join(dir, "foreign.db")
+	rawSQL(t, foreign, `CREATE TABLE notes (body TEXT)`, `INSERT INTO notes VALUES ('keep me')`)
+	before, err := os.ReadFile(foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := dirNames(t, dir)
+	stdout, _, err = runCmd("migrate", "--db", foreign)
+	if err == nil || exitCode(err) != 1 {
+		t.Fatalf("migrate on another application's database: %v (stdout %q), want exit 1", err, stdout)
+	}
+	if want := foreign + " holds another application's tables (notes) and no partners table"; !strings.Contains(err.Error(), want) {
+		t.Errorf("message does not contain %q:\n%v", want, err)
+	}
+	if after, err := os.ReadFile(foreign); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("migrate changed another application's database (%v)", err)
+	}
+	if after := dirNames(t, dir); !slices.Equal(names, after) {
+		t.Errorf("migrate on another application's database changed the directory: %v, then %v", names, after)
+	}
+}
+
+// sqliteMigrations counts partnerd's SQLite migrations and returns the
+// latest one's version.
+func sqliteMigrations(t *testing.T) (count int, latest int64) {
+	t.Helper()
+	files, err := filepath.Glob("../../internal/sqlstore/migrations/sqlite/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations found: %v", err)
+	}
+	last := filepath.Base(files[len(files)-1])
+	latest, err = strconv.ParseInt(last[:strings.IndexByte(last, '_')], 10, 64)
+	if err != nil {
+		t.Fatalf("last migration %s: %v", last, err)
+	}
+	return len(files), latest
 }
 
 // TestCommandErrors runs every operator command with a usage error (exit

@@ -49,6 +49,8 @@ type DB struct {
 	topupWake wakeup
 	// decks caches rate decks for rating call records (rate_deck.go).
 	decks rateDecks
+	// migration is what Open did to the schema (Migration).
+	migration Migration
 	// searchHitsLimit bounds a partner-wide search's candidates (cdrlist.go).
 	searchHitsLimit int
 
@@ -140,10 +142,17 @@ func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error
 		// personal data and the ciphertexts of every secret. SQLite gives
 		// its -wal and -shm files the database file's mode.
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if err == nil {
-			err = f.Close()
-		}
-		if err != nil && !errors.Is(err, os.ErrExist) {
+		switch {
+		case err == nil:
+			db.migration.Created = true
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("create %s: %w", path, err)
+			}
+		case errors.Is(err, os.ErrExist):
+			if err := refuseForeign(ctx, file, path); err != nil {
+				return err
+			}
+		default:
 			return fmt.Errorf("create %s: %w", path, err)
 		}
 	}
@@ -158,10 +167,12 @@ func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := migrateSQLite(ctx, w, base+"&_txlock=immediate", path); err != nil {
+	m, err := migrateSQLite(ctx, w, base+"&_txlock=immediate", path)
+	if err != nil {
 		w.Close()
 		return err
 	}
+	db.migration.Applied, db.migration.From, db.migration.To = m.Applied, m.From, m.To
 	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
@@ -184,9 +195,11 @@ func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error
 // one writer (one connection at a time, batching its concurrent writes);
 // several instances may share the database.
 func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool) error {
-	if err := migratePostgres(ctx, dsn, mustExist); err != nil {
+	m, err := migratePostgres(ctx, dsn, mustExist)
+	if err != nil {
 		return err
 	}
+	db.migration = m
 	w, err := sql.Open("pgx", withSettings(dsn, "enable_seqscan", "off"))
 	if err != nil {
 		return err
@@ -254,6 +267,9 @@ func (db *DB) Close() error {
 	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }
+
+// Migration says what Open did to the schema.
+func (db *DB) Migration() Migration { return db.migration }
 
 // Ping checks that the database answers a query.
 func (db *DB) Ping(ctx context.Context) error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/pressly/goose/v3"
@@ -26,21 +27,31 @@ var migrations embed.FS
 // the second migrator finds nothing left to do. The migration runs on its
 // own short-lived pool because goose needs more than the writer's single
 // connection.
-func migrateSQLite(ctx context.Context, w *sql.DB, dsn, path string) error {
+func migrateSQLite(ctx context.Context, w *sql.DB, dsn, path string) (Migration, error) {
 	unlock, err := lockFile(path + ".migrate-lock")
 	if err != nil {
-		return fmt.Errorf("migration lock: %w", err)
+		return Migration{}, fmt.Errorf("migration lock: %w", err)
 	}
 	defer unlock()
 	if err := w.PingContext(ctx); err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
+		return Migration{}, fmt.Errorf("open %s: %w", path, err)
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return err
+		return Migration{}, err
 	}
 	defer db.Close()
 	return migrate(ctx, db, sqliteDialect)
+}
+
+// Migration is what Open did to the schema.
+type Migration struct {
+	// Created is set when Open made the SQLite file.
+	Created bool
+	// Applied migrations took the schema from version From to To; with
+	// none applied, From and To are the version it was already at.
+	Applied  int
+	From, To int64
 }
 
 // lockFile takes an exclusive flock on the file at path, creating it, and
@@ -95,6 +106,55 @@ func probeSQLite(ctx context.Context, file, path string) error {
 	return checkPartnerd(ctx, db, sqliteDialect, path)
 }
 
+// ErrForeignDatabase means a database that serve, migrate or copy would
+// install partnerd's schema into already holds another application's
+// tables.
+var ErrForeignDatabase = errors.New("not a partnerd database")
+
+// refuseForeign refuses, with ErrForeignDatabase, an existing SQLite file
+// that holds tables but not partnerd's: another application's database,
+// which a mistyped --db would otherwise fill with partnerd's schema. An
+// empty file, or one holding goose's table alone (a first migration that
+// failed), is partnerd's to fill. Like probeSQLite, it sets no pragma.
+func refuseForeign(ctx context.Context, file, path string) error {
+	db, err := sql.Open("sqlite", file+"?mode=rw&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var others []string
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("%w: %s cannot be read as a database: %v", ErrForeignDatabase, path, err)
+	}
+	defer rows.Close()
+	partners := false
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		switch name {
+		case "partners":
+			partners = true
+		case "goose_db_version":
+		default:
+			others = append(others, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%w: %s cannot be read as a database: %v", ErrForeignDatabase, path, err)
+	}
+	if partners || len(others) == 0 {
+		return nil
+	}
+	if len(others) > 3 {
+		others = append(others[:3], "…")
+	}
+	return fmt.Errorf("%w: %s holds another application's tables (%s) and no partners table; "+
+		"partnerd installs its schema only into a new or empty database", ErrForeignDatabase, path, strings.Join(others, ", "))
+}
+
 // partnerdTables are the tables whose presence makes a database partnerd's:
 // goose's record of migrations and the first table of the first one.
 var partnerdTables = []string{"goose_db_version", "partners"}
@@ -117,38 +177,56 @@ func checkPartnerd(ctx context.Context, db *sql.DB, d dialect, name string) erro
 // migratePostgres applies pending migrations under a PostgreSQL advisory
 // lock, so instances starting at once take turns. With mustExist it first
 // refuses a database without partnerd's tables.
-func migratePostgres(ctx context.Context, dsn string, mustExist bool) error {
+func migratePostgres(ctx context.Context, dsn string, mustExist bool) (Migration, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return err
+		return Migration{}, err
 	}
 	defer db.Close()
 	if err := db.PingContext(ctx); err != nil {
-		return fmt.Errorf("connect to PostgreSQL: %w", err)
+		return Migration{}, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	if mustExist {
 		if err := checkPartnerd(ctx, db, postgresDialect, "the PostgreSQL database"); err != nil {
-			return err
+			return Migration{}, err
 		}
 	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
-		return err
+		return Migration{}, err
 	}
 	return migrate(ctx, db, postgresDialect, goose.WithSessionLocker(locker))
 }
 
-func migrate(ctx context.Context, db *sql.DB, d dialect, opts ...goose.ProviderOption) error {
+// migrate applies the pending migrations and says which it applied.
+func migrate(ctx context.Context, db *sql.DB, d dialect, opts ...goose.ProviderOption) (Migration, error) {
 	fsys, err := fs.Sub(migrations, d.migrations)
 	if err != nil {
-		return err
+		return Migration{}, err
 	}
 	p, err := goose.NewProvider(d.goose, db, fsys, opts...)
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return Migration{}, fmt.Errorf("migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	results, err := p.Up(ctx)
+	if err != nil {
+		return Migration{}, fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	if len(results) == 0 {
+		// Another process may have migrated meanwhile: the version is read
+		// after Up, not before.
+		v, err := p.GetDBVersion(ctx)
+		if err != nil {
+			return Migration{}, fmt.Errorf("migrate: schema version: %w", err)
+		}
+		return Migration{From: v, To: v}, nil
+	}
+	// From is the migration before the first this process applied.
+	m := Migration{Applied: len(results), To: results[len(results)-1].Source.Version}
+	for _, src := range p.ListSources() {
+		if src.Version < results[0].Source.Version {
+			m.From = src.Version
+		}
+	}
+	return m, nil
 }
