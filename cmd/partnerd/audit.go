@@ -57,7 +57,7 @@ func auditList(ctx context.Context, args []string, getenv func(string) string, s
 		return describe(err)
 	}
 	f.Partner = *partner
-	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, reading)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func copyCmd(ctx context.Context, args []string, getenv func(string) string, std
 			return usageError{err.Error()}
 		}
 	}
-	src, err := openStore(ctx, *from, getenv, nil, existing)
+	src, err := openStore(ctx, *from, getenv, nil, reading)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}

@@ -58,7 +58,7 @@ func ledgerVerify(ctx context.Context, args []string, getenv func(string) string
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, reading)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func partnerList(ctx context.Context, args []string, getenv func(string) string,
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, reading)
 	if err != nil {
 		return err
 	}

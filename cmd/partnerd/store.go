@@ -18,6 +18,10 @@ const (
 	// existing: the database must exist and be partnerd's; nothing is
 	// created (every operator command but migrate).
 	existing access = iota
+	// reading: existing, opened read-only: nothing in or beside the
+	// database changes, and a schema behind this binary's is refused
+	// (the commands that only read).
+	reading
 	// creating: the database is created and migrated if need be (migrate).
 	creating
 	// serving: creating, and the secret key is settled: read from
@@ -33,7 +37,7 @@ func openStore(ctx context.Context, dsn string, getenv func(string) string, log 
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	opts := sqlstore.Options{Logger: log, MustExist: acc == existing}
+	opts := sqlstore.Options{Logger: log, MustExist: acc == existing || acc == reading, ReadOnly: acc == reading}
 	envKey := getenv("PARTNERD_SECRET_KEY")
 	if acc == serving {
 		if src.Driver == "postgres" && envKey == "" {

@@ -60,7 +60,7 @@ func switchTokenList(ctx context.Context, args []string, getenv func(string) str
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	db, err := openStore(ctx, *dbFlag, getenv, nil, existing)
+	db, err := openStore(ctx, *dbFlag, getenv, nil, reading)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,13 @@ type Options struct {
 	// a database that does not exist or is not a partnerd database. Only
 	// serve and migrate create databases; every other command sets it.
 	MustExist bool
-	Logger    *slog.Logger
+	// ReadOnly opens an existing partnerd database (as MustExist) for
+	// reading only, changing nothing in it or beside it: no migration
+	// lock, no migration, no journal-mode change, no file created. A
+	// schema behind this binary's is refused with ErrSchemaBehind. For
+	// the operator commands that only read.
+	ReadOnly bool
+	Logger   *slog.Logger
 }
 
 // ErrNoDatabase means Options.MustExist found no partnerd database at the
@@ -91,9 +97,14 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		db.log = slog.New(slog.DiscardHandler)
 	}
 	var err error
-	if src.Driver == "postgres" {
+	switch {
+	case src.Driver == "postgres" && opts.ReadOnly:
+		err = db.openPostgresReadOnly(ctx, src.DSN)
+	case src.Driver == "postgres":
 		err = db.openPostgres(ctx, src.DSN, opts.MustExist)
-	} else {
+	case opts.ReadOnly:
+		err = db.openSQLiteReadOnly(ctx, src.Path)
+	default:
 		err = db.openSQLite(ctx, src.Path, opts.MustExist)
 	}
 	if err != nil {
@@ -104,6 +115,10 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 	if err := db.checkKey(ctx, opts); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if opts.ReadOnly {
+		// A pending rebuild of the usage aggregates is the next writer's.
+		return db, nil
 	}
 	if err := db.rebuildPendingUsage(ctx); err != nil {
 		db.Close()
