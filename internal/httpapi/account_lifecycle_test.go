@@ -149,6 +149,11 @@ func TestAccountSuspendAndActivate(t *testing.T) {
 			str(r.body["status"]) != "suspended" || r.body["status_reason"] != nil {
 			t.Errorf("POST suspend without a body = %d %s, want 200, suspended, no reason", r.status, r.raw)
 		}
+		// No body under the JSON type a client sends with every POST is
+		// still no body.
+		if r := e.send(t, http.MethodPost, accountPath(c.authID, "activate"), c.partner, "", nil); r.status != http.StatusOK {
+			t.Errorf("POST activate with Content-Type: application/json and no body = %d %s, want 200", r.status, r.raw)
+		}
 	})
 }
 

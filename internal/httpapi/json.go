@@ -44,7 +44,12 @@ func readOptionalBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
 		return nil, nil
 	}
-	return readBody(r)
+	body, err := readBody(r)
+	if err == nil && len(body) == 0 {
+		// Left out, under the JSON type a client sends with every POST.
+		return nil, nil
+	}
+	return body, err
 }
 
 // decodeOptionalObject is decodeObject for a body readOptionalBody read:

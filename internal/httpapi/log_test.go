@@ -63,6 +63,9 @@ func testLogs(t *testing.T, e *testEnv) {
 	const setupToken = "dbbgpMtwEezBYwYNMAkpwFQnXmWzZsYPAHUebFFlA7k"
 	setup := e.get(t, "/console/setup/"+setupToken, noCreds)
 	reqs = append(reqs, sent{setup, ""})
+	for _, p := range []string{"/console//setup/", "/console/./setup/", "//console/setup/"} {
+		reqs = append(reqs, sent{e.get(t, p+setupToken, noCreds), ""})
+	}
 
 	// The access line is written after the response, so wait for all.
 	var lines []map[string]any

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -209,8 +210,11 @@ var secretPaths = []string{"/console/setup/"}
 // loggedPath is the path as the access log writes it: a secret part is
 // left out, its place marked.
 func loggedPath(p string) string {
+	// Cleaned first: /console//setup/… and /console/./setup/… reach the
+	// same page (a redirect to it).
+	c := path.Clean(p)
 	for _, prefix := range secretPaths {
-		if len(p) > len(prefix) && strings.HasPrefix(p, prefix) {
+		if len(c) > len(prefix) && strings.HasPrefix(c, prefix) {
 			return prefix + "…"
 		}
 	}
