@@ -196,6 +196,12 @@ func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error
 	// Eight connections for queries, and those AccountBalance keeps.
 	r.SetMaxOpenConns(8 + sqliteBalanceConns)
 	r.SetMaxIdleConns(8 + sqliteBalanceConns)
+	return db.useSQLite(ctx, path, w, r)
+}
+
+// useSQLite finishes opening path with its writer w and readers r: the
+// connections AccountBalance keeps, then the pools in use.
+func (db *DB) useSQLite(ctx context.Context, path string, w, r *sql.DB) error {
 	bal, err := newSQLiteBalances(ctx, r)
 	if err != nil {
 		w.Close()

@@ -59,14 +59,7 @@ func (db *DB) openSQLiteReadOnly(ctx context.Context, path string) error {
 		return err
 	}
 	w.SetMaxOpenConns(1)
-	bal, err := newSQLiteBalances(ctx, r)
-	if err != nil {
-		w.Close()
-		r.Close()
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	db.write, db.read, db.sqliteBalances = w, r, bal
-	return nil
+	return db.useSQLite(ctx, path, w, r)
 }
 
 // walWithoutLog reports whether the SQLite file at path is in WAL mode
