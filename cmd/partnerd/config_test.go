@@ -167,8 +167,9 @@ func TestRedactDSN(t *testing.T) {
 		"postgres://u:pw@h:5432/db":            "postgres://u:xxxxx@h:5432/db",
 		"postgres://u@h/db?password=pw":        "postgres://u@h/db?password=xxxxx",
 		"host=h user=u password=pw dbname=d":   "host=h user=u password=xxxxx dbname=d",
-		"host=h password = 'pw \\' pw' user=u": "host=h password=xxxxx user=u",
-		"password='pw":                         "[unparsable connection string redacted]",
+		"host=h password = 'pw \\' pw' user=u": "host=h password = xxxxx user=u",
+		"password='pw":                         "password=xxxxx",
+		"PASSWORD=pw host=h":                   "PASSWORD=xxxxx host=h",
 	} {
 		if got := sqlstore.Redact(in); got != want || strings.Contains(got, "pw") {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)

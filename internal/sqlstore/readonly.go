@@ -9,8 +9,8 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"strconv"
-	"strings"
+
+	"github.com/pressly/goose/v3"
 )
 
 // ErrSchemaBehind means Options.ReadOnly found a partnerd database whose
@@ -122,10 +122,21 @@ func (db *DB) openPostgresReadOnly(ctx context.Context, dsn string) error {
 // checkSchema returns ErrSchemaBehind when the database has not recorded
 // this binary's latest migration. name says which database it is.
 func checkSchema(ctx context.Context, db *sql.DB, d dialect, name string) error {
-	want, err := latestMigration(d)
+	fsys, err := fs.Sub(migrations, d.migrations)
 	if err != nil {
 		return err
 	}
+	// The provider only lists the embedded migrations here: it writes
+	// nothing.
+	p, err := goose.NewProvider(d.goose, db, fsys)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	sources := p.ListSources()
+	if len(sources) == 0 {
+		return nil
+	}
+	want := sources[len(sources)-1].Version
 	var have sql.NullInt64
 	if err := db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version`).Scan(&have); err != nil {
 		return fmt.Errorf("%s: schema version: %w", name, err)
@@ -135,26 +146,4 @@ func checkSchema(ctx context.Context, db *sql.DB, d dialect, name string) error 
 			ErrSchemaBehind, name, have.Int64, want)
 	}
 	return nil
-}
-
-// latestMigration is the version of the last embedded migration of d,
-// from its file name (00024_name.sql).
-func latestMigration(d dialect) (int64, error) {
-	entries, err := fs.ReadDir(migrations, d.migrations)
-	if err != nil {
-		return 0, err
-	}
-	var latest int64
-	for _, e := range entries {
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		if !ok || !strings.HasSuffix(e.Name(), ".sql") {
-			continue
-		}
-		v, err := strconv.ParseInt(prefix, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("migration %s: %w", e.Name(), err)
-		}
-		latest = max(latest, v)
-	}
-	return latest, nil
 }

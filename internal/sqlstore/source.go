@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -86,49 +87,9 @@ func Redact(dsn string) string {
 		}
 		return "[unparsable URL redacted]"
 	}
-	if !strings.Contains(strings.ToLower(dsn), "password") {
-		return dsn // a file path, or no password
-	}
-	// key = value pairs, as libpq reads them: a value is a word, or
-	// '…' in which \' and \\ are escapes.
-	var b strings.Builder
-	for s := dsn; ; {
-		s = strings.TrimLeftFunc(s, unicode.IsSpace)
-		if s == "" {
-			return b.String()
-		}
-		key, rest, ok := strings.Cut(s, "=")
-		if !ok || strings.ContainsFunc(strings.TrimSpace(key), unicode.IsSpace) {
-			return "[unparsable connection string redacted]"
-		}
-		key = strings.TrimSpace(key)
-		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
-		var value string
-		if strings.HasPrefix(rest, "'") {
-			i := 1
-			for i < len(rest) && rest[i] != '\'' {
-				if rest[i] == '\\' {
-					i++
-				}
-				i++
-			}
-			if i >= len(rest) {
-				return "[unparsable connection string redacted]"
-			}
-			value, s = rest[:i+1], rest[i+1:]
-		} else {
-			end := strings.IndexFunc(rest, unicode.IsSpace)
-			if end < 0 {
-				end = len(rest)
-			}
-			value, s = rest[:end], rest[end:]
-		}
-		if strings.EqualFold(key, "password") {
-			value = "xxxxx"
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(key + "=" + value)
-	}
+	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
 }
+
+// kvPassword is a key/value connection string's password: a word, or
+// '…' in which \' and \\ are escapes, as libpq reads it.
+var kvPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:\\.|[^'\\])*'?|\S*)`)
