@@ -148,7 +148,9 @@ type limiter struct {
 	cfg      RateLimits
 	partners buckets
 	switches buckets
-	failures buckets
+	// failures holds each kind of caller's buckets by client address,
+	// indexed by partnerd.PrincipalKind (PrincipalCustomer is the last).
+	failures [partnerd.PrincipalCustomer + 1]buckets
 }
 
 // admit authenticates the request with authenticate, for callers of
@@ -162,8 +164,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, kind partnerd.Pri
 	var addr string
 	if n := l.cfg.AuthFailures; n > 0 {
 		// Only an address that failed has a bucket.
-		addr = kind.String() + " " + clientAddr(r)
-		if b := l.failures.peek(addr); b != nil {
+		addr = clientAddr(r)
+		if b := l.failures[kind].peek(addr); b != nil {
 			if empty, wait := b.empty(now); empty {
 				return nil, s.rateLimited(wait, "Too many failed authentications from your address; retry after the time in Retry-After.")
 			}
@@ -173,7 +175,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, kind partnerd.Pri
 	if err != nil {
 		if addr != "" && partnerd.ErrorCode(err) == partnerd.ECInvalidCredentials {
 			n := float64(l.cfg.AuthFailures)
-			l.failures.get(addr, n/60, n, now).take(now)
+			l.failures[kind].get(addr, n/60, n, now).take(now)
 		}
 		return nil, err
 	}
