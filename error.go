@@ -3,6 +3,7 @@ package partnerd
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -78,8 +79,13 @@ func (e *Error) Unwrap() error { return e.Err }
 // character's start) and marked with "…": the ids and values a message
 // echoes come from callers, who could otherwise make it any length.
 func Errorf(code, format string, args ...any) *Error {
+	cloned := false
 	for i, a := range args {
 		if s, ok := a.(string); ok && len(s) > maxEcho {
+			if !cloned {
+				// The slice is the caller's if it passed args...
+				args, cloned = slices.Clone(args), true
+			}
 			args[i] = shorten(s)
 		}
 	}
