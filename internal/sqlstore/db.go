@@ -81,6 +81,8 @@ type Options struct {
 	// the operator commands that only read.
 	ReadOnly bool
 	Logger   *slog.Logger
+	// wal, when set (by the tests), replaces defaultWALLimits.
+	wal *walLimits
 }
 
 // ErrNoDatabase means Options.MustExist found no partnerd database at the
@@ -105,7 +107,7 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 	case opts.ReadOnly:
 		err = db.openSQLiteReadOnly(ctx, src.Path)
 	default:
-		err = db.openSQLite(ctx, src.Path, opts.MustExist)
+		err = db.openSQLite(ctx, src.Path, opts)
 	}
 	if err != nil {
 		return nil, err
@@ -141,11 +143,27 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 // write again, and a checkpoint writes each page once however often the
 // WAL holds it (measured: CDR ingest 10,200-10,700 -> 11,300-12,800/s,
 // transfers and authorizations unchanged or faster, authorize p99 lower).
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(8000)"
+// journal_size_limit: a checkpoint cannot finish while a reader still
+// needs the WAL's frames (a long CSV export), so the WAL grows meanwhile
+// by everything written; without a limit SQLite keeps the file at its
+// largest size for ever after, reusing it instead of shrinking it. With
+// one, the WAL is cut back to the limit each time it starts over.
+func sqlitePragmas(wal walLimits) string {
+	return fmt.Sprintf("_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"+
+		"&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", wal.checkpointPages, wal.sizeLimit)
+}
 
-func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error {
+// walLimits are the WAL's checkpoint threshold (pages) and the size it is
+// cut back to (bytes): see sqlitePragmas. Only the tests choose others.
+type walLimits struct {
+	checkpointPages, sizeLimit int
+}
+
+var defaultWALLimits = walLimits{checkpointPages: 8000, sizeLimit: 64 << 20}
+
+func (db *DB) openSQLite(ctx context.Context, path string, opts Options) error {
 	file := "file:" + (&url.URL{Path: path}).EscapedPath()
-	if mustExist {
+	if opts.MustExist {
 		if err := probeSQLite(ctx, file, path); err != nil {
 			return err
 		}
@@ -171,7 +189,11 @@ func (db *DB) openSQLite(ctx context.Context, path string, mustExist bool) error
 			return fmt.Errorf("create %s: %w", path, err)
 		}
 	}
-	base := file + "?" + sqlitePragmas
+	wal := defaultWALLimits
+	if opts.wal != nil {
+		wal = *opts.wal
+	}
+	base := file + "?" + sqlitePragmas(wal)
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
 	// has to upgrade a read lock (the source of "database is locked" storms).
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")

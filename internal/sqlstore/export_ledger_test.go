@@ -16,7 +16,7 @@ import (
 // same pragmas (WAL, synchronous=FULL, busy_timeout, foreign_keys) and
 // _txlock=immediate, so a raw baseline runs on identical settings.
 func LedgerBenchDSN(path string) string {
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + sqlitePragmas + "&_txlock=immediate"
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + sqlitePragmas(defaultWALLimits) + "&_txlock=immediate"
 }
 
 // LedgerBenchStats counts what the writer's one connection commits: how

@@ -78,3 +78,10 @@ func (db *DB) SetSearchHitsLimit(n int) {
 	}
 	db.searchHitsLimit = n
 }
+
+// WithWALLimits returns o with the WAL's checkpoint threshold (pages) and
+// size limit (bytes) for SQLite set to small ones a test can reach.
+func WithWALLimits(o Options, checkpointPages, sizeLimit int) Options {
+	o.wal = &walLimits{checkpointPages: checkpointPages, sizeLimit: sizeLimit}
+	return o
+}

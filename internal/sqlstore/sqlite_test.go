@@ -161,6 +161,7 @@ func TestSQLitePragmas(t *testing.T) {
 		{"synchronous", "2"}, // FULL
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
+		{"journal_size_limit", "67108864"}, // 64 MB
 	} {
 		read, write, err := db.Pragma(context.Background(), tc.pragma)
 		if err != nil {
