@@ -421,5 +421,6 @@ func (db *DB) streamCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilt
 	if scope.partnerWide {
 		where = db.byRecording(where)
 	}
-	streamRows(ctx, db, "stream CDRs", `SELECT `+cdrColumns+` FROM cdrs c WHERE `+where+` ORDER BY `+scope.newestFirst(), args, scanCDR, yield)
+	streamRows(ctx, db, "stream CDRs", `SELECT c.seq, `+cdrColumns+` FROM cdrs c WHERE `+where+` AND c.seq < ? ORDER BY `+scope.newestFirst(),
+		args, scanCDR, yield)
 }

@@ -53,6 +53,9 @@ type DB struct {
 	migration Migration
 	// searchHitsLimit bounds a partner-wide search's candidates (cdrlist.go).
 	searchHitsLimit int
+	// streamHold is how long an export keeps one query open (streamRows):
+	// the dialect's, or a test's.
+	streamHold time.Duration
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -95,6 +98,7 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 	if src.Driver == "postgres" {
 		db.dialect = postgresDialect
 	}
+	db.streamHold = db.dialect.streamHold
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

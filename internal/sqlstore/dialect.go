@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -60,6 +61,14 @@ type dialect struct {
 	// caseFreeLike is the LIKE operator that ignores the case of ASCII
 	// letters, as call record searches do (API.md §5, like §3's).
 	caseFreeLike string
+	// streamHold is how long an export keeps one query open (streamRows).
+	// SQLite reads a partner's export in the order of an index (a
+	// customer's calls are few), so a new query costs a seek, and an open
+	// snapshot holds back every checkpoint: a short hold. The
+	// planner may sort a PostgreSQL export (a month of a partner's calls
+	// is half the table), so a new query costs another sort, and an open
+	// one only delays vacuum: a long hold.
+	streamHold time.Duration
 }
 
 var sqliteDialect = dialect{
@@ -70,6 +79,7 @@ var sqliteDialect = dialect{
 	triggerExistsQuery: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?`,
 	tableExistsQuery:   `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	caseFreeLike:       "LIKE",
+	streamHold:         5 * time.Second,
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_entries_no_update", "ledger_entries_no_delete", "wallets_no_delete", "wallets_no_new_id",
 		"accounts_no_delete"},
@@ -93,6 +103,7 @@ var postgresDialect = dialect{
 	migrations:         "migrations/postgres",
 	dollarParams:       true,
 	snapshot:           sql.LevelRepeatableRead,
+	streamHold:         time.Minute,
 	lockPartners:       `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`,
 	batchStatements:    true,
 	lockWallets:        `SELECT 1 FROM wallets WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -249,49 +250,98 @@ func (db *DB) entryPage(ctx context.Context, q entryQuery, p partnerd.Page, know
 // streamEntries yields q's entries, newest first, as the consumer pulls
 // them. op names the log in errors.
 func (db *DB) streamEntries(ctx context.Context, op string, q entryQuery, yield func(*partnerd.Entry, error) bool) {
-	streamRows(ctx, db, op, q.rows(false, ""), q.args, scanEntry, yield)
+	streamRows(ctx, db, op, `SELECT e.seq, `+entryColumns+` FROM ledger_entries e
+		JOIN ledger_transactions t ON t.id = e.transaction_id
+		JOIN wallets w ON w.id = e.wallet_id
+		WHERE `+q.where+` AND e.seq < ? ORDER BY e.seq DESC`, q.args, scanEntry, yield)
 }
 
-// streamRows yields the rows of query, each read by scan, as the consumer
-// pulls them: rows come from the database cursor one by one, never
-// collected. op names the stream in errors.
+// streamRows yields the rows of a query, each read by scan, as the
+// consumer pulls them: rows come from the database cursor one by one,
+// never collected. op names the stream in errors. The query's first
+// column is the rows' seq, its last condition "seq < ?" (whose argument
+// streamRows adds to args), and its order seq descending.
+//
+// An open query holds its snapshot: on SQLite no checkpoint can finish,
+// so the WAL grows by every write meanwhile; on PostgreSQL vacuum keeps
+// every row version since. A consumer may pull slowly (a CSV export to a
+// slow or stalling client, for hours), so a query open for db.streamHold
+// is closed within a few rows, and the stream goes on with a new query of
+// the rows older than the last one yielded. The rows are those of several
+// snapshots, each row once, in order; rows are never changed, and those
+// recorded meanwhile are newer than the stream's first.
 func streamRows[T any](ctx context.Context, db *DB, op, query string, args []any, scan func(scanner) (T, error), yield func(T, error) bool) {
-	var zero T
-	// The query has its own context, cancelled when the consumer stops
-	// early: closing a result set that is still arriving would otherwise
-	// read it to the end (pgx drains it), where cancelling stops the query.
+	before := int64(math.MaxInt64)
+	for {
+		more, err := streamSome(ctx, db, query, append(args[:len(args):len(args)], before), scan, &before, yield)
+		if err != nil {
+			var zero T
+			if ctx.Err() == nil {
+				err = fmt.Errorf("%s: %w", op, err)
+			}
+			yield(zero, err)
+			return
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+// streamSome yields the rows of one query of streamRows, and reports
+// whether it stopped early for a new one to go on from *before (the seq
+// of the last row yielded). A consumer that stops early ends the stream.
+func streamSome[T any](ctx context.Context, db *DB, query string, args []any, scan func(scanner) (T, error), before *int64, yield func(T, error) bool) (more bool, _ error) {
+	// The query has its own context, cancelled when it is left early:
+	// closing a result set that is still arriving would otherwise read it
+	// to the end (pgx drains it), where cancelling stops the query.
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rows, err := db.query(qctx, query, args...)
 	if err != nil {
-		yield(zero, fmt.Errorf("%s: %w", op, err))
-		return
+		return false, err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	defer func() {
+		cancel()
+		rows.Close()
+	}()
+	deadline := time.Now().Add(db.streamHold)
+	s := &seqScanner{s: rows, seq: before}
+	for n := 1; rows.Next(); n++ {
 		// database/sql notices a cancelled context in the background; this
 		// check makes the end deterministic: no row after ctx is done.
 		if err := ctx.Err(); err != nil {
-			yield(zero, err)
-			return
+			return false, err
 		}
-		v, err := scan(rows)
+		v, err := scan(s)
 		if err != nil {
-			yield(zero, fmt.Errorf("%s: %w", op, err))
-			return
+			return false, err
 		}
 		if !yield(v, nil) {
-			cancel()
-			return
+			return false, nil
+		}
+		// The clock every few rows: reading it cost about 1 % of an export.
+		if n%16 == 0 && time.Now().After(deadline) {
+			return true, nil
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		yield(zero, err)
-		return
+		return false, err
 	}
-	if err := rows.Err(); err != nil {
-		yield(zero, fmt.Errorf("%s: %w", op, err))
-	}
+	return false, rows.Err()
+}
+
+// seqScanner reads a row's leading seq column into seq, and the rest
+// into the destinations the caller gives.
+type seqScanner struct {
+	s    scanner
+	seq  *int64
+	dest []any // reused from row to row
+}
+
+func (w *seqScanner) Scan(dest ...any) error {
+	w.dest = append(append(w.dest[:0], w.seq), dest...)
+	return w.s.Scan(w.dest...)
 }
 
 func scanEntry(s scanner) (*partnerd.Entry, error) {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"io/fs"
+	"time"
 
 	"github.com/partnerd/partnerd/internal/secret"
 )
@@ -85,3 +86,6 @@ func WithWALLimits(o Options, checkpointPages, sizeLimit int) Options {
 	o.wal = &walLimits{checkpointPages: checkpointPages, sizeLimit: sizeLimit}
 	return o
 }
+
+// SetStreamHold sets how long an export keeps one query open.
+func (db *DB) SetStreamHold(d time.Duration) { db.streamHold = d }

@@ -3,9 +3,11 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"iter"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/sqlstore"
@@ -72,5 +74,122 @@ func TestSQLiteWALShrinksAfterLongReader(t *testing.T) {
 	fund(20)
 	if got := walSize(); got > limit {
 		t.Errorf("WAL is %d bytes after the reader ended (it grew to %d meanwhile); want at most the limit, %d", got, grown, limit)
+	}
+}
+
+// An export to a consumer that pulls slowly (a CSV download to a slow
+// client) must not hold its first snapshot to the end: SQLite could not
+// checkpoint anything written meanwhile. The stream starts a new query
+// once one has been open a while, and still yields each row once, in
+// order, none of those recorded after it began.
+func TestSQLiteSlowExportLetsCheckpointsFinish(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "p.db")
+	db := mustOpen(t, path, testKey(t))
+	db.SetStreamHold(50 * time.Millisecond)
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Slow", Email: "slow@example.com", Currency: "INR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fund := func(n int) {
+		t.Helper()
+		for range n {
+			if _, err := db.FundPartner(ctx, p.ID, 100, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fund(200)
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	// checkpoint copies what it can of the WAL into the database and
+	// reports whether it copied every frame: a reader's snapshot keeps
+	// the frames written after it.
+	checkpoint := func() bool {
+		t.Helper()
+		var busy, log, done int
+		if err := raw.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+			t.Fatal(err)
+		}
+		return log == done
+	}
+
+	next, stop := iter.Pull2(db.PartnerEntriesSeq(ctx, p.ID, partnerd.EntryFilter{}))
+	defer stop()
+	var got []*partnerd.Entry
+	pull := func() bool {
+		t.Helper()
+		e, err, ok := next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			got = append(got, e)
+		}
+		return ok
+	}
+	pull()
+	fund(5) // recorded after the export began: not in it
+	if checkpoint() {
+		t.Fatal("checkpoint copied every frame while the export's first query was open; the test shows nothing")
+	}
+	time.Sleep(100 * time.Millisecond)
+	for range 16 { // the stream reads the clock every few rows
+		pull()
+	}
+	if !checkpoint() {
+		t.Error("checkpoint still held back by the export's first snapshot after the stream's hold time")
+	}
+	for pull() {
+	}
+	if len(got) != 200 {
+		t.Fatalf("export yielded %d entries, want the 200 recorded before it began", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].BalanceAfter >= got[i-1].BalanceAfter {
+			t.Fatalf("entry %d (balance after %d) not older than entry %d (%d): rows repeated or out of order",
+				i, got[i].BalanceAfter, i-1, got[i-1].BalanceAfter)
+		}
+	}
+}
+
+// An export that starts a new query every few rows still yields every
+// row once, newest first, on both engines.
+func TestExportAcrossQueries(t *testing.T) {
+	for name, open := range map[string]func(*testing.T, int) []*sqlstore.DB{
+		"sqlite": sqliteStores[*sqlstore.DB], "postgres": postgresStores[*sqlstore.DB],
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := open(t, 1)[0]
+			db.SetStreamHold(time.Nanosecond)
+			p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Across", Email: "across@example.com", Currency: "INR"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 100 {
+				if _, err := db.FundPartner(ctx, p.ID, 100, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got []int64
+			for e, err := range db.PartnerEntriesSeq(ctx, p.ID, partnerd.EntryFilter{}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, e.BalanceAfter)
+			}
+			if len(got) != 100 {
+				t.Fatalf("export yielded %d entries, want 100", len(got))
+			}
+			for i, b := range got {
+				if want := int64(100 * (100 - i)); b != want {
+					t.Fatalf("entry %d has balance after %d, want %d: rows repeated, skipped or out of order", i, b, want)
+				}
+			}
+		})
 	}
 }
