@@ -71,4 +71,8 @@ type IdempotencyService interface {
 	// ReleaseIdempotencyKey ends a claim's hold once its request is over.
 	// A key whose request stored no response stays unused.
 	ReleaseIdempotencyKey(ctx context.Context, c *IdempotencyClaim) error
+	// StoredIdempotencyResponse returns the stored response of a completed
+	// use of the key, nil if it has none, or idempotency_key_reused when a
+	// different request completed it.
+	StoredIdempotencyResponse(ctx context.Context, req IdempotencyRequest) (*StoredResponse, error)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -56,17 +57,13 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		fp := sha256.New()
 		io.WriteString(fp, r.Method+"\x00"+r.URL.Path+"\x00")
 		fp.Write(body)
-		stored, claim, err := s.idempotency.ClaimIdempotencyKey(r.Context(), partnerd.IdempotencyRequest{
-			PartnerID: partnerFrom(r.Context()).ID, Key: key, Fingerprint: fp.Sum(nil),
-		})
+		req := partnerd.IdempotencyRequest{PartnerID: partnerFrom(r.Context()).ID, Key: key, Fingerprint: fp.Sum(nil)}
+		stored, claim, err := s.idempotency.ClaimIdempotencyKey(r.Context(), req)
 		if err != nil {
 			return err
 		}
 		if stored != nil {
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.WriteHeader(stored.Status)
-			w.Write(append(stored.Body, '\n'))
+			replay(w, stored)
 			return nil
 		}
 		// Released even on panic; the hold lives in this process only.
@@ -77,8 +74,38 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			s.log.LogAttrs(r.Context(), slog.LevelError, "idempotent request answered 2xx without storing its response",
 				slog.String("request_id", requestID(r.Context())), slog.String("route", r.Pattern))
 		}
+		if err == nil || rw.status != 0 {
+			return err
+		}
+		// The hold is this instance's: another instance may have run the
+		// same key meanwhile and completed it, which can be why this
+		// request failed (its balance check saw the other's withdrawal;
+		// its response could not be stored beside the other's). A retry
+		// now would replay that response, so this request answers it too,
+		// instead of a failure that would tell the client nothing moved.
+		switch stored, serr := s.idempotency.StoredIdempotencyResponse(context.WithoutCancel(r.Context()), req); {
+		case stored != nil:
+			replay(w, stored)
+			return nil
+		case isCode(serr, partnerd.ECIdempotencyReused):
+			return serr
+		}
 		return err
 	}
+}
+
+// isCode reports whether err is the API error with code.
+func isCode(err error, code string) bool {
+	var pe *partnerd.Error
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+// replay answers a stored response.
+func replay(w http.ResponseWriter, stored *partnerd.StoredResponse) {
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(stored.Status)
+	w.Write(append(stored.Body, '\n'))
 }
 
 // commit runs a write operation and writes its result with status. When the

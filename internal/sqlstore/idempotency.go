@@ -21,7 +21,8 @@ import (
 // transaction that makes the request's effect (completeClaim). Another
 // instance running the same key at the same time finds that row when its
 // own transaction tries to store its response: its effect is then rolled
-// back and it answers 409, so nothing applies twice.
+// back, so nothing applies twice, and it answers with that response (see
+// the HTTP layer's idempotent), as a retry after the first would.
 
 var _ partnerd.IdempotencyService = (*DB)(nil)
 
@@ -128,6 +129,17 @@ func (db *DB) storedResponse(ctx context.Context, req partnerd.IdempotencyReques
 	db.completed.put(cacheKey, completedKey{fingerprint: fp, status: status, body: body,
 		until: time.Unix(created, 0).Add(partnerd.IdempotencyRetention)})
 	return &partnerd.StoredResponse{Status: status, Body: slices.Clone(body)}, nil
+}
+
+// StoredIdempotencyResponse implements partnerd.IdempotencyService: the
+// response this instance remembers for the key, else its row's.
+func (db *DB) StoredIdempotencyResponse(ctx context.Context, req partnerd.IdempotencyRequest) (*partnerd.StoredResponse, error) {
+	cacheKey := cacheKeyOf(req.PartnerID, req.Key)
+	now := db.Now()
+	if stored, err := db.completedResponse(req, cacheKey, now); stored != nil || err != nil {
+		return stored, err
+	}
+	return db.storedResponse(ctx, req, cacheKey, now)
 }
 
 // ReleaseIdempotencyKey ends a claim's hold. Whether its request stored a
