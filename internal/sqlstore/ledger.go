@@ -124,8 +124,19 @@ func debit(tx *txn, walletID string, amount int64, now int64) (int64, error) {
 // systemWallet returns the id of a system wallet for currency, creating it
 // on first use. System wallets may go negative: money enters the system
 // from "external" and usage charges leave to "usage".
+//
+// The wallet is looked for before it is inserted: on PostgreSQL an
+// INSERT … ON CONFLICT DO NOTHING of an existing row waits for any
+// transaction that is changing that row, so it locked the hot system
+// wallet at whatever point of a batch first named it (before some of the
+// customers' wallets), against the order every batch locks in, and
+// instances deadlocked (a second's stall each).
 func systemWallet(tx *txn, name, currency string, now time.Time) (string, error) {
 	id := name + ":" + currency
+	var n int
+	if err := tx.queryRow(`SELECT COUNT(*) FROM wallets WHERE id = ?`, id).Scan(&n); err != nil || n > 0 {
+		return id, err
+	}
 	_, err := tx.exec(`INSERT INTO wallets (id, kind, currency, balance, updated_at) VALUES (?, 'system', ?, 0, ?)
 		ON CONFLICT (id) DO NOTHING`, id, currency, now.Unix())
 	return id, err
