@@ -111,10 +111,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		h["X-Request-Id"] = []string{id}
 		h["Cache-Control"] = noStore
 		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
+			p := recover()
+			if p == http.ErrAbortHandler {
+				// A response cut off on purpose (a CSV export that failed
+				// half-way): the connection is dropped, and the request
+				// still gets its access line.
+				defer panic(p)
+			} else if p != nil {
 				err := fmt.Errorf("panic: %v", p)
 				if rw.status == 0 {
 					s.writeError(rw, r, err)
