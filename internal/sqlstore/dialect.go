@@ -61,14 +61,17 @@ type dialect struct {
 	// caseFreeLike is the LIKE operator that ignores the case of ASCII
 	// letters, as call record searches do (API.md §5, like §3's).
 	caseFreeLike string
-	// streamHold is how long an export keeps one query open (streamRows).
-	// SQLite reads a partner's export in the order of an index (a
-	// customer's calls are few), so a new query costs a seek, and an open
-	// snapshot holds back every checkpoint: a short hold. The
-	// planner may sort a PostgreSQL export (a month of a partner's calls
-	// is half the table), so a new query costs another sort, and an open
-	// one only delays vacuum: a long hold.
-	streamHold time.Duration
+	// streamHold is how long an export keeps one query open, and
+	// exportChunk how many rows each later query reads whole before the
+	// consumer gets them (0: it streams too); see streamRows. SQLite reads
+	// a partner's export in the order of an index (a customer's calls are
+	// few), so a new query costs a seek, and any open snapshot keeps the
+	// WAL from starting over: a short hold, then chunks, between which the
+	// export holds nothing. The planner may sort a PostgreSQL export (a
+	// month of a partner's calls is half the table), so a new query costs
+	// another sort, and an open one only delays vacuum: a long hold.
+	streamHold  time.Duration
+	exportChunk int
 }
 
 var sqliteDialect = dialect{
@@ -80,6 +83,7 @@ var sqliteDialect = dialect{
 	tableExistsQuery:   `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	caseFreeLike:       "LIKE",
 	streamHold:         5 * time.Second,
+	exportChunk:        1000,
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_entries_no_update", "ledger_entries_no_delete", "wallets_no_delete", "wallets_no_new_id",
 		"accounts_no_delete"},

@@ -263,17 +263,28 @@ func (db *DB) streamEntries(ctx context.Context, op string, q entryQuery, yield 
 // streamRows adds to args), and its order seq descending.
 //
 // An open query holds its snapshot: on SQLite no checkpoint can finish,
-// so the WAL grows by every write meanwhile; on PostgreSQL vacuum keeps
-// every row version since. A consumer may pull slowly (a CSV export to a
-// slow or stalling client, for hours), so a query open for db.streamHold
-// is closed within a few rows, and the stream goes on with a new query of
-// the rows older than the last one yielded. The rows are those of several
-// snapshots, each row once, in order; rows are never changed, and those
-// recorded meanwhile are newer than the stream's first.
+// and the WAL cannot start over, so it grows by every write meanwhile; on
+// PostgreSQL vacuum keeps every row version since. A consumer may pull
+// slowly (a CSV export to a slow or stalling client, for hours), so a
+// query open for db.streamHold is closed within a few rows, and the
+// stream goes on from the last row yielded: on PostgreSQL with another
+// such query, on SQLite in chunks of the dialect's exportChunk rows, each
+// read whole and its query closed before the consumer gets them, so that
+// the WAL is free while the consumer is slow. The rows are those of
+// several snapshots, each row once, in order; rows are never changed,
+// and those recorded meanwhile are newer than the stream's first.
 func streamRows[T any](ctx context.Context, db *DB, op, query string, args []any, scan func(scanner) (T, error), yield func(T, error) bool) {
 	before := int64(math.MaxInt64)
+	chunked := false
 	for {
-		more, err := streamSome(ctx, db, query, append(args[:len(args):len(args)], before), scan, &before, yield)
+		var more bool
+		var err error
+		if chunked {
+			more, err = streamChunk(ctx, db, query+` LIMIT ?`, append(args[:len(args):len(args)], before, db.dialect.exportChunk), scan, &before, yield)
+		} else {
+			more, err = streamSome(ctx, db, query, append(args[:len(args):len(args)], before), scan, &before, yield)
+			chunked = db.dialect.exportChunk > 0
+		}
 		if err != nil {
 			var zero T
 			if ctx.Err() == nil {
@@ -329,6 +340,30 @@ func streamSome[T any](ctx context.Context, db *DB, query string, args []any, sc
 		return false, err
 	}
 	return false, rows.Err()
+}
+
+// streamChunk reads the rows of one query of streamRows (one chunk, its
+// LIMIT the last argument) whole, closes it, then yields them; it reports
+// whether the chunk was full, so that more may follow from *before.
+func streamChunk[T any](ctx context.Context, db *DB, query string, args []any, scan func(scanner) (T, error), before *int64, yield func(T, error) bool) (more bool, _ error) {
+	var chunk []T
+	err := db.scanRows(ctx, func(rows *sql.Rows) error {
+		v, err := scan(&seqScanner{s: rows, seq: before})
+		chunk = append(chunk, v)
+		return err
+	}, query, args...)
+	if err != nil {
+		return false, err
+	}
+	for _, v := range chunk {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		if !yield(v, nil) {
+			return false, nil
+		}
+	}
+	return len(chunk) == db.dialect.exportChunk, nil
 }
 
 // seqScanner reads a row's leading seq column into seq, and the rest

@@ -89,3 +89,7 @@ func WithWALLimits(o Options, checkpointPages, sizeLimit int) Options {
 
 // SetStreamHold sets how long an export keeps one query open.
 func (db *DB) SetStreamHold(d time.Duration) { db.streamHold = d }
+
+// SetExportChunk sets how many rows an export reads at a time once past
+// its hold (0: it streams on with a new query).
+func (db *DB) SetExportChunk(n int) { db.dialect.exportChunk = n }

@@ -79,9 +79,10 @@ func TestSQLiteWALShrinksAfterLongReader(t *testing.T) {
 
 // An export to a consumer that pulls slowly (a CSV download to a slow
 // client) must not hold its first snapshot to the end: SQLite could not
-// checkpoint anything written meanwhile. The stream starts a new query
-// once one has been open a while, and still yields each row once, in
-// order, none of those recorded after it began.
+// checkpoint anything written meanwhile, nor start the WAL over. Once one
+// query has been open a while, the stream reads on in chunks, holding no
+// snapshot between them, and still yields each row once, in order, none
+// of those recorded after it began.
 func TestSQLiteSlowExportLetsCheckpointsFinish(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.db")
@@ -143,6 +144,16 @@ func TestSQLiteSlowExportLetsCheckpointsFinish(t *testing.T) {
 	if !checkpoint() {
 		t.Error("checkpoint still held back by the export's first snapshot after the stream's hold time")
 	}
+	// Past its hold the export reads in chunks and holds no snapshot while
+	// its consumer is slow: the WAL can start over, here emptied.
+	fund(5)
+	var busy, log, done int
+	if err := raw.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || busy != 0 || fi.Size() != 0 {
+		t.Errorf("TRUNCATE checkpoint while the export's consumer is slow: busy %d, WAL %d bytes (%v); want the WAL emptied", busy, fi.Size(), err)
+	}
 	for pull() {
 	}
 	if len(got) != 200 {
@@ -156,8 +167,8 @@ func TestSQLiteSlowExportLetsCheckpointsFinish(t *testing.T) {
 	}
 }
 
-// An export that starts a new query every few rows still yields every
-// row once, newest first, on both engines.
+// An export that goes on in chunks of a few rows still yields every row
+// once, newest first, on both engines.
 func TestExportAcrossQueries(t *testing.T) {
 	for name, open := range map[string]func(*testing.T, int) []*sqlstore.DB{
 		"sqlite": sqliteStores[*sqlstore.DB], "postgres": postgresStores[*sqlstore.DB],
@@ -166,6 +177,7 @@ func TestExportAcrossQueries(t *testing.T) {
 			ctx := context.Background()
 			db := open(t, 1)[0]
 			db.SetStreamHold(time.Nanosecond)
+			db.SetExportChunk(7)
 			p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Across", Email: "across@example.com", Currency: "INR"})
 			if err != nil {
 				t.Fatal(err)
