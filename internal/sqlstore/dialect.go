@@ -61,15 +61,16 @@ type dialect struct {
 	// caseFreeLike is the LIKE operator that ignores the case of ASCII
 	// letters, as call record searches do (API.md §5, like §3's).
 	caseFreeLike string
-	// streamHold is how long an export keeps one query open, and
-	// exportChunk how many rows each later query reads whole before the
-	// consumer gets them (0: it streams too); see streamRows. SQLite reads
-	// a partner's export in the order of an index (a customer's calls are
-	// few), so a new query costs a seek, and any open snapshot keeps the
-	// WAL from starting over: a short hold, then chunks, between which the
-	// export holds nothing. The planner may sort a PostgreSQL export (a
-	// month of a partner's calls is half the table), so a new query costs
-	// another sort, and an open one only delays vacuum: a long hold.
+	// exportChunk is how many rows each query of an export reads whole
+	// before the consumer gets them (0: the export streams from its
+	// cursor), and streamHold how long a streaming export keeps one query
+	// open; see streamRows. SQLite reads a partner's export in the order
+	// of an index (a customer's calls are few), so each chunk costs a
+	// seek, and any open snapshot keeps the WAL from starting over:
+	// chunks. The planner may sort a PostgreSQL export (a month of a
+	// partner's calls is half the table), so each new query costs another
+	// sort, and an open one only delays vacuum: a cursor, renewed every
+	// minute.
 	streamHold  time.Duration
 	exportChunk int
 }
@@ -82,7 +83,6 @@ var sqliteDialect = dialect{
 	triggerExistsQuery: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?`,
 	tableExistsQuery:   `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	caseFreeLike:       "LIKE",
-	streamHold:         5 * time.Second,
 	exportChunk:        1000,
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_entries_no_update", "ledger_entries_no_delete", "wallets_no_delete", "wallets_no_new_id",

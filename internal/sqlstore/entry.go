@@ -265,25 +265,25 @@ func (db *DB) streamEntries(ctx context.Context, op string, q entryQuery, yield 
 // An open query holds its snapshot: on SQLite no checkpoint can finish,
 // and the WAL cannot start over, so it grows by every write meanwhile; on
 // PostgreSQL vacuum keeps every row version since. A consumer may pull
-// slowly (a CSV export to a slow or stalling client, for hours), so a
-// query open for db.streamHold is closed within a few rows, and the
-// stream goes on from the last row yielded: on PostgreSQL with another
-// such query, on SQLite in chunks of the dialect's exportChunk rows, each
-// read whole and its query closed before the consumer gets them, so that
-// the WAL is free while the consumer is slow. The rows are those of
-// several snapshots, each row once, in order; rows are never changed,
-// and those recorded meanwhile are newer than the stream's first.
+// slowly (a CSV export to a slow client: one write to its socket may
+// wait tens of seconds for room), so on SQLite the rows come in chunks
+// of the dialect's exportChunk, each read whole and its query closed
+// before the consumer gets them: the export holds no snapshot while its
+// consumer writes. On PostgreSQL the stream reads on from its cursor,
+// and a query open for db.streamHold is closed within a few rows and
+// followed by another. Either way the stream goes on from the last row
+// yielded: the rows are those of several snapshots, each row once, in
+// order; rows are never changed, and those recorded meanwhile are newer
+// than the stream's first.
 func streamRows[T any](ctx context.Context, db *DB, op, query string, args []any, scan func(scanner) (T, error), yield func(T, error) bool) {
 	before := int64(math.MaxInt64)
-	chunked := false
 	for {
 		var more bool
 		var err error
-		if chunked {
-			more, err = streamChunk(ctx, db, query+` LIMIT ?`, append(args[:len(args):len(args)], before, db.dialect.exportChunk), scan, &before, yield)
+		if n := db.dialect.exportChunk; n > 0 {
+			more, err = streamChunk(ctx, db, query+` LIMIT ?`, append(args[:len(args):len(args)], before, n), scan, &before, yield)
 		} else {
 			more, err = streamSome(ctx, db, query, append(args[:len(args):len(args)], before), scan, &before, yield)
-			chunked = db.dialect.exportChunk > 0
 		}
 		if err != nil {
 			var zero T

@@ -87,9 +87,9 @@ func WithWALLimits(o Options, checkpointPages, sizeLimit int) Options {
 	return o
 }
 
-// SetStreamHold sets how long an export keeps one query open.
+// SetStreamHold sets how long a streaming export keeps one query open.
 func (db *DB) SetStreamHold(d time.Duration) { db.streamHold = d }
 
-// SetExportChunk sets how many rows an export reads at a time once past
-// its hold (0: it streams on with a new query).
+// SetExportChunk sets how many rows each query of an export reads whole
+// (0: the export streams from its cursor).
 func (db *DB) SetExportChunk(n int) { db.dialect.exportChunk = n }
