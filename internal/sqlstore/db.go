@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -53,6 +54,9 @@ type DB struct {
 	migration Migration
 	// searchHitsLimit bounds a partner-wide search's candidates (cdrlist.go).
 	searchHitsLimit int
+	// searches holds a slot for each partner-wide CDR search running
+	// (ListCDRs): half the cores', at least one.
+	searches chan struct{}
 	// streamHold is how long an export keeps one query open (streamRows):
 	// the dialect's, or a test's.
 	streamHold time.Duration
@@ -94,7 +98,8 @@ var ErrNoDatabase = errors.New("no partnerd database")
 
 // Open opens and migrates the database named by src.
 func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
-	db := &DB{dialect: sqliteDialect, log: opts.Logger, Now: time.Now, searchHitsLimit: defaultSearchHitsLimit}
+	db := &DB{dialect: sqliteDialect, log: opts.Logger, Now: time.Now, searchHitsLimit: defaultSearchHitsLimit,
+		searches: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))}
 	if src.Driver == "postgres" {
 		db.dialect = postgresDialect
 	}
