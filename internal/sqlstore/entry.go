@@ -180,16 +180,19 @@ const entryColumns = `e.transaction_id, e.wallet_id, e.type, e.amount, w.currenc
 // rows returns the SELECT of the selection's entries, newest first. With
 // a page (dir "DESC" or "ASC", then a LIMIT and an OFFSET argument), the
 // page's sequence numbers are found first, so the rows skipped by the
-// offset are never joined.
+// offset are never joined. Without, it is an export's (streamRows): each
+// row's seq first, and the entries older than a seq argument.
 func (q entryQuery) rows(page bool, dir string) string {
 	from := `ledger_entries e`
-	where := ` WHERE ` + q.where
+	where := ` WHERE ` + q.where + ` AND e.seq < ?`
+	columns := `e.seq, ` + entryColumns
 	if page {
+		columns = entryColumns
 		from = `(SELECT e.seq FROM ledger_entries e WHERE ` + q.where + ` ORDER BY e.seq ` + dir + ` LIMIT ? OFFSET ?) page
 		JOIN ledger_entries e ON e.seq = page.seq`
 		where = ``
 	}
-	return `SELECT ` + entryColumns + ` FROM ` + from + `
+	return `SELECT ` + columns + ` FROM ` + from + `
 		JOIN ledger_transactions t ON t.id = e.transaction_id
 		JOIN wallets w ON w.id = e.wallet_id` + where + `
 		ORDER BY e.seq DESC`
@@ -250,15 +253,12 @@ func (db *DB) entryPage(ctx context.Context, q entryQuery, p partnerd.Page, know
 // streamEntries yields q's entries, newest first, as the consumer pulls
 // them. op names the log in errors.
 func (db *DB) streamEntries(ctx context.Context, op string, q entryQuery, yield func(*partnerd.Entry, error) bool) {
-	streamRows(ctx, db, op, `SELECT e.seq, `+entryColumns+` FROM ledger_entries e
-		JOIN ledger_transactions t ON t.id = e.transaction_id
-		JOIN wallets w ON w.id = e.wallet_id
-		WHERE `+q.where+` AND e.seq < ? ORDER BY e.seq DESC`, q.args, scanEntry, yield)
+	streamRows(ctx, db, op, q.rows(false, ""), q.args, scanEntry, yield)
 }
 
 // streamRows yields the rows of a query, each read by scan, as the
-// consumer pulls them: rows come from the database cursor one by one,
-// never collected. op names the stream in errors. The query's first
+// consumer pulls them, in constant memory: from the database cursor, or
+// a chunk of rows at a time. op names the stream in errors. The query's first
 // column is the rows' seq, its last condition "seq < ?" (whose argument
 // streamRows adds to args), and its order seq descending.
 //
@@ -347,8 +347,12 @@ func streamSome[T any](ctx context.Context, db *DB, query string, args []any, sc
 // whether the chunk was full, so that more may follow from *before.
 func streamChunk[T any](ctx context.Context, db *DB, query string, args []any, scan func(scanner) (T, error), before *int64, yield func(T, error) bool) (more bool, _ error) {
 	var chunk []T
+	var s *seqScanner
 	err := db.scanRows(ctx, func(rows *sql.Rows) error {
-		v, err := scan(&seqScanner{s: rows, seq: before})
+		if s == nil {
+			s = &seqScanner{s: rows, seq: before}
+		}
+		v, err := scan(s)
 		chunk = append(chunk, v)
 		return err
 	}, query, args...)
