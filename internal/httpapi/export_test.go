@@ -10,3 +10,6 @@ func WithoutAudit(s *Server) *Server {
 
 // AuditActions is the route → audit action table (audit.go).
 var AuditActions = auditActions
+
+// SyncLog is a log sink the server's goroutines may write at once.
+type SyncLog = syncLog

@@ -47,22 +47,7 @@ var (
 
 // syncBuffer is a goroutine-safe log sink: the server logs from many
 // request goroutines at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = httpapi.SyncLog
 
 // testEnv is one server on its own SQLite database.
 type testEnv struct {
