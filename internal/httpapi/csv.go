@@ -93,10 +93,10 @@ func streamCSV[T any](s *Server, w http.ResponseWriter, r *http.Request, name st
 		return nil // the client went away
 	}
 	for n := 0; ok; n++ {
-		if err != nil && r.Context().Err() != nil {
-			return nil // the client went away: its access line says how much it got
-		}
 		if err != nil {
+			if r.Context().Err() != nil {
+				return nil // the client went away: its access line says how much it got
+			}
 			s.log.Error("CSV export cut off", "request_id", requestID(r.Context()), "error", err.Error())
 			panic(http.ErrAbortHandler)
 		}

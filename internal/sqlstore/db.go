@@ -57,9 +57,6 @@ type DB struct {
 	// searches holds a slot for each partner-wide CDR search running
 	// (ListCDRs): half the cores', at least one.
 	searches chan struct{}
-	// streamHold is how long an export keeps one query open (streamRows):
-	// the dialect's, or a test's.
-	streamHold time.Duration
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -103,7 +100,6 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 	if src.Driver == "postgres" {
 		db.dialect = postgresDialect
 	}
-	db.streamHold = db.dialect.streamHold
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

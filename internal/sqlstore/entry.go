@@ -270,7 +270,7 @@ func (db *DB) streamEntries(ctx context.Context, op string, q entryQuery, yield 
 // of the dialect's exportChunk, each read whole and its query closed
 // before the consumer gets them: the export holds no snapshot while its
 // consumer writes. On PostgreSQL the stream reads on from its cursor,
-// and a query open for db.streamHold is closed within a few rows and
+// and a query open for the dialect's streamHold is closed within a few rows and
 // followed by another. Either way the stream goes on from the last row
 // yielded: the rows are those of several snapshots, each row once, in
 // order; rows are never changed, and those recorded meanwhile are newer
@@ -316,7 +316,7 @@ func streamSome[T any](ctx context.Context, db *DB, query string, args []any, sc
 		cancel()
 		rows.Close()
 	}()
-	deadline := time.Now().Add(db.streamHold)
+	deadline := time.Now().Add(db.dialect.streamHold)
 	s := &seqScanner{s: rows, seq: before}
 	for n := 1; rows.Next(); n++ {
 		// database/sql notices a cancelled context in the background; this

@@ -88,7 +88,7 @@ func WithWALLimits(o Options, checkpointPages, sizeLimit int) Options {
 }
 
 // SetStreamHold sets how long a streaming export keeps one query open.
-func (db *DB) SetStreamHold(d time.Duration) { db.streamHold = d }
+func (db *DB) SetStreamHold(d time.Duration) { db.dialect.streamHold = d }
 
 // SetExportChunk sets how many rows each query of an export reads whole
 // (0: the export streams from its cursor).

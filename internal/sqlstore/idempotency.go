@@ -51,18 +51,14 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 	if db.box == nil {
 		return nil, nil, errors.New("claim idempotency key: no secret key configured")
 	}
-	cacheKey := cacheKeyOf(req.PartnerID, req.Key)
-	now := db.Now()
-	if stored, err := db.completedResponse(req, cacheKey, now); stored != nil || err != nil {
-		return stored, nil, err
-	}
 	// The stored response is read before the key is held, so that
 	// concurrent retries of a completed request all replay it, rather than
 	// all but one finding the key held by a request that is only reading.
-	stored, err := db.storedResponse(ctx, req, cacheKey, now)
-	if err != nil || stored != nil {
+	if stored, err := db.StoredIdempotencyResponse(ctx, req); err != nil || stored != nil {
 		return stored, nil, err
 	}
+	cacheKey := cacheKeyOf(req.PartnerID, req.Key)
+	now := db.Now()
 	var b [16]byte
 	rand.Read(b[:])
 	claim := &partnerd.IdempotencyClaim{IdempotencyRequest: req, Token: hex.EncodeToString(b[:])}
