@@ -9,11 +9,9 @@ import (
 // Idempotency keys live at least this long after their request completed.
 const IdempotencyRetention = 24 * time.Hour
 
-// IdempotencyLease bounds how long a key is held by a request that is still
-// running. Keys are held in memory by the instance running the request and
-// stored only with the response, so a key whose request died is free at
-// once; markers written by earlier versions (status 0 rows) are honoured
-// until their lease runs out.
+// IdempotencyLease is how long a request's in-flight marker holds its key
+// (API.md §1): a key whose request died with its process can be used again
+// after it.
 const IdempotencyLease = 60 * time.Second
 
 // IdempotencyRequest identifies one use of an Idempotency-Key.

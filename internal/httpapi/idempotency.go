@@ -66,7 +66,8 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			replay(w, stored)
 			return nil
 		}
-		// Released even on panic; the hold lives in this process only.
+		// Released even on panic: a request that stored no response
+		// deletes its in-flight marker, leaving the key unused.
 		defer s.idempotency.ReleaseIdempotencyKey(context.WithoutCancel(r.Context()), claim)
 		rw := &recorder{ResponseWriter: w}
 		err = h(rw, r.WithContext(partnerd.WithIdempotencyClaim(r.Context(), claim)))
@@ -77,10 +78,11 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		if err == nil || rw.status != 0 {
 			return err
 		}
-		// The hold is this instance's: another instance may have run the
-		// same key meanwhile and completed it, which can be why this
-		// request failed (its balance check saw the other's withdrawal;
-		// its response could not be stored beside the other's). A retry
+		// Another instance may have run the same key meanwhile (after this
+		// request's marker outlived its lease) and completed it, which can
+		// be why this request failed (its balance check saw the other's
+		// withdrawal; its response could not be stored beside the
+		// other's). A retry
 		// now would replay that response, so this request answers it too,
 		// instead of a failure that would tell the client nothing moved.
 		switch stored, serr := s.idempotency.StoredIdempotencyResponse(context.WithoutCancel(r.Context()), req); {

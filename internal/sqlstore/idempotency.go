@@ -15,14 +15,15 @@ import (
 	"github.com/partnerd/partnerd"
 )
 
-// Idempotency keys (API.md §1). A request's hold on its key lives in the
-// memory of the instance running it (heldKeys), so claiming costs no write;
-// the key's row is written only with the response, by the writer, in the
-// transaction that makes the request's effect (completeClaim). Another
-// instance running the same key at the same time finds that row when its
-// own transaction tries to store its response: its effect is then rolled
-// back, so nothing applies twice, and it answers with that response (see
-// the HTTP layer's idempotent), as a retry after the first would.
+// Idempotency keys (API.md §1). A request claims its key with an
+// in-flight marker in the database (status 0, held until locked_until), so
+// the same key sent to another instance meanwhile is refused with 409; a
+// marker whose request died with its process frees the key when its lease
+// ends. The key's response is written by the writer in the transaction
+// that makes the request's effect, replacing the marker (completeClaim); a
+// request that fails deletes its marker, so the key stays unused. Within
+// one instance the key is also held in memory (heldKeys), so a duplicate
+// there is refused without a write.
 
 var _ partnerd.IdempotencyService = (*DB)(nil)
 
@@ -45,8 +46,9 @@ func responseAAD(partnerID, key string) []byte { return []byte(partnerID + "\x00
 func cacheKeyOf(partnerID, key string) string { return partnerID + "\x00" + key }
 
 // ClaimIdempotencyKey implements partnerd.IdempotencyService. A completed
-// key is answered from memory or from one indexed read; a new claim is a
-// hold in this instance's memory until ReleaseIdempotencyKey.
+// key is answered from memory or from one indexed read; a new claim holds
+// the key in this instance's memory and writes its in-flight marker, until
+// ReleaseIdempotencyKey.
 func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyRequest) (*partnerd.StoredResponse, *partnerd.IdempotencyClaim, error) {
 	if db.box == nil {
 		return nil, nil, errors.New("claim idempotency key: no secret key configured")
@@ -70,11 +72,64 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, req partnerd.IdempotencyR
 	}
 	// A request of this instance may have completed the key since the
 	// read: its response is cached before its hold ends.
-	if stored, err := db.completedResponse(req, cacheKey, now); stored != nil || err != nil {
+	stored, err := db.completedResponse(req, cacheKey, now)
+	if stored == nil && err == nil {
+		stored, err = db.markInFlight(ctx, claim, now)
+	}
+	if stored != nil || err != nil {
 		db.held.release(cacheKey, claim.Token)
 		return stored, nil, err
 	}
 	return nil, claim, nil
+}
+
+// markInFlight writes c's in-flight marker, unless the key's row is
+// another request's: then it returns that request's stored response, or
+// its refusal (409 while it runs, 422 for a different request).
+func (db *DB) markInFlight(ctx context.Context, c *partnerd.IdempotencyClaim, now time.Time) (*partnerd.StoredResponse, error) {
+	type outcome struct {
+		stored *partnerd.StoredResponse
+		err    error
+	}
+	// The refusal is the op's result, not its error: a refused claim
+	// changes nothing, and must not make the writer rerun its batch.
+	o, err := write(withoutClaim(ctx), db, func(tx *txn) (outcome, error) {
+		// Key bookkeeping, not a change: no audit row (the request's own
+		// write records one).
+		tx.readOnly()
+		res, err := tx.exec(`INSERT INTO idempotency_keys (partner_id, key, fingerprint, claim, status, locked_until, created_at)
+			VALUES (?, ?, ?, ?, 0, ?, ?)
+			ON CONFLICT (partner_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, claim = excluded.claim,
+				locked_until = excluded.locked_until, created_at = excluded.created_at
+			WHERE idempotency_keys.status = 0 AND idempotency_keys.locked_until <= ?`,
+			c.PartnerID, c.Key, c.Fingerprint, c.Token, now.Add(partnerd.IdempotencyLease).Unix(), now.Unix(), now.Unix())
+		if err != nil {
+			return outcome{}, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return outcome{}, err
+		}
+		var k keyRow
+		if err := k.scan(tx.queryRow(keyRowQuery, c.PartnerID, c.Key)); err != nil {
+			return outcome{}, err
+		}
+		stored, err := db.answerKeyRow(c.IdempotencyRequest, k, now)
+		if stored == nil && err == nil {
+			// Not possible: the row was neither free nor answered.
+			err = errKeyInUse(c.Key, time.Second)
+		}
+		return outcome{stored, err}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	return o.stored, o.err
+}
+
+// withoutClaim is ctx without the idempotency claim of its request: the
+// key's own writes store no response.
+func withoutClaim(ctx context.Context) context.Context {
+	return partnerd.WithIdempotencyClaim(ctx, nil)
 }
 
 // completedResponse answers a key whose response this instance remembers:
@@ -92,39 +147,58 @@ func (db *DB) completedResponse(req partnerd.IdempotencyRequest, cacheKey string
 	return &partnerd.StoredResponse{Status: c.status, Body: slices.Clone(c.body)}, nil
 }
 
+// keyRow is a key's row in idempotency_keys.
+type keyRow struct {
+	fingerprint, response  []byte
+	status                 int
+	createdAt, lockedUntil int64
+}
+
+const keyRowQuery = `SELECT fingerprint, status, response, created_at, locked_until FROM idempotency_keys
+	WHERE partner_id = ? AND key = ?`
+
+func (k *keyRow) scan(row *sql.Row) error {
+	return row.Scan(&k.fingerprint, &k.status, &k.response, &k.createdAt, &k.lockedUntil)
+}
+
 // storedResponse reads the key's row: the stored response of a completed
-// request, or nil if the key is unused. A live in-flight marker written by
-// an earlier version of partnerd (status 0) holds the key until its lease
-// ends, so a mixed deployment never runs a key twice.
-func (db *DB) storedResponse(ctx context.Context, req partnerd.IdempotencyRequest, cacheKey string, now time.Time) (*partnerd.StoredResponse, error) {
-	var fp, enc []byte
-	var status int
-	var created, lockedUntil int64
-	err := db.queryRow(ctx, `SELECT fingerprint, status, response, created_at, locked_until FROM idempotency_keys
-		WHERE partner_id = ? AND key = ?`, req.PartnerID, req.Key).Scan(&fp, &status, &enc, &created, &lockedUntil)
+// request, or nil if the key is unused. A live in-flight marker holds the
+// key until its lease ends.
+func (db *DB) storedResponse(ctx context.Context, req partnerd.IdempotencyRequest, now time.Time) (*partnerd.StoredResponse, error) {
+	var k keyRow
+	err := k.scan(db.queryRow(ctx, keyRowQuery, req.PartnerID, req.Key))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("claim idempotency key: %w", err)
-	case status == 0 && lockedUntil > now.Unix() && !bytes.Equal(fp, req.Fingerprint):
-		return nil, errKeyReused(req.Key)
-	case status == 0 && lockedUntil > now.Unix():
-		return nil, errKeyInUse(req.Key, time.Duration(lockedUntil-now.Unix())*time.Second)
-	case status == 0:
-		return nil, nil // a marker whose request died: the key is unused
-	case !bytes.Equal(fp, req.Fingerprint):
-		return nil, errKeyReused(req.Key)
 	}
-	body, err := db.box.OpenWith(enc, responseAAD(req.PartnerID, req.Key))
+	return db.answerKeyRow(req, k, now)
+}
+
+// answerKeyRow answers req from its key's row: the stored response of a
+// completed request, 422 for a different request, 409 while a marker
+// holds the key; nil and nil when the key is unused (a marker whose lease
+// ran out: its request died).
+func (db *DB) answerKeyRow(req partnerd.IdempotencyRequest, k keyRow, now time.Time) (*partnerd.StoredResponse, error) {
+	live := k.status == 0 && k.lockedUntil > now.Unix()
+	switch {
+	case k.status == 0 && !live:
+		return nil, nil
+	case !bytes.Equal(k.fingerprint, req.Fingerprint):
+		return nil, errKeyReused(req.Key)
+	case live:
+		return nil, errKeyInUse(req.Key, time.Duration(k.lockedUntil-now.Unix())*time.Second)
+	}
+	body, err := db.box.OpenWith(k.response, responseAAD(req.PartnerID, req.Key))
 	if err != nil {
 		return nil, fmt.Errorf("claim idempotency key: decrypt stored response: %w", err)
 	}
 	// A completed response never changes; remember it until the retention
 	// ends, when the database may forget it too.
-	db.completed.put(cacheKey, completedKey{fingerprint: fp, status: status, body: body,
-		until: time.Unix(created, 0).Add(partnerd.IdempotencyRetention)})
-	return &partnerd.StoredResponse{Status: status, Body: slices.Clone(body)}, nil
+	db.completed.put(cacheKeyOf(req.PartnerID, req.Key), completedKey{fingerprint: k.fingerprint, status: k.status, body: body,
+		until: time.Unix(k.createdAt, 0).Add(partnerd.IdempotencyRetention)})
+	return &partnerd.StoredResponse{Status: k.status, Body: slices.Clone(body)}, nil
 }
 
 // StoredIdempotencyResponse implements partnerd.IdempotencyService: the
@@ -135,13 +209,26 @@ func (db *DB) StoredIdempotencyResponse(ctx context.Context, req partnerd.Idempo
 	if stored, err := db.completedResponse(req, cacheKey, now); stored != nil || err != nil {
 		return stored, err
 	}
-	return db.storedResponse(ctx, req, cacheKey, now)
+	return db.storedResponse(ctx, req, now)
 }
 
-// ReleaseIdempotencyKey ends a claim's hold. Whether its request stored a
-// response is decided by its write's transaction; nothing is left to undo.
-func (db *DB) ReleaseIdempotencyKey(_ context.Context, c *partnerd.IdempotencyClaim) error {
-	db.held.release(cacheKeyOf(c.PartnerID, c.Key), c.Token)
+// ReleaseIdempotencyKey ends a claim's hold. A claim whose request stored
+// no response deletes its marker, so the key stays unused (API.md §1);
+// should that fail, the marker's lease frees the key.
+func (db *DB) ReleaseIdempotencyKey(ctx context.Context, c *partnerd.IdempotencyClaim) error {
+	defer db.held.release(cacheKeyOf(c.PartnerID, c.Key), c.Token)
+	if c.Completed() {
+		return nil // its response replaced the marker
+	}
+	err := db.update(withoutClaim(ctx), func(tx *txn) error {
+		tx.readOnly() // key bookkeeping, as markInFlight's
+		_, err := tx.exec(`DELETE FROM idempotency_keys WHERE partner_id = ? AND key = ? AND claim = ? AND status = 0`,
+			c.PartnerID, c.Key, c.Token)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("release idempotency key: %w", err)
+	}
 	return nil
 }
 
@@ -170,15 +257,16 @@ func (db *DB) completeClaim(tx *txn, ctx context.Context, result any) (func(), e
 		return nil, fmt.Errorf("idempotency key %q: render response: %w", c.Key, err)
 	}
 	now := db.Now()
-	// The row is new, or a dead marker of an earlier version whose lease
-	// ran out. Anything else is another request's key: on PostgreSQL this
-	// waits for that request's transaction and then sees its row. The
-	// retention counts from now, when the response exists.
+	// The row is the claim's own marker, or none (its marker's lease ran
+	// out and a purge deleted it), or a marker whose lease ran out.
+	// Anything else is another request's key: on PostgreSQL this waits for
+	// that request's transaction and then sees its row. The retention
+	// counts from now, when the response exists.
 	res, err := tx.exec(`INSERT INTO idempotency_keys (partner_id, key, fingerprint, claim, status, response, locked_until, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, 0, ?)
 		ON CONFLICT (partner_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, claim = excluded.claim,
 			status = excluded.status, response = excluded.response, locked_until = 0, created_at = excluded.created_at
-		WHERE idempotency_keys.status = 0 AND idempotency_keys.locked_until <= ?`,
+		WHERE idempotency_keys.status = 0 AND (idempotency_keys.claim = excluded.claim OR idempotency_keys.locked_until <= ?)`,
 		c.PartnerID, c.Key, c.Fingerprint, c.Token, status, db.box.SealWith(body, responseAAD(c.PartnerID, c.Key)),
 		now.Unix(), now.Unix())
 	if err != nil {

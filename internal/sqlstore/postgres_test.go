@@ -31,6 +31,11 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store { return mustOpenPostgres(t) })
 }
 
+func TestPostgresIdempotencyInstances(t *testing.T) {
+	pgtest.Require(t)
+	storetest.RunIdempotencyInstances(t, postgresStores[storetest.LedgerStore])
+}
+
 func TestPostgresLedger(t *testing.T) {
 	pgtest.Require(t)
 	storetest.RunLedger(t, func(t *testing.T) storetest.LedgerStore { return mustOpenPostgres(t) })

@@ -181,6 +181,10 @@ func TestSQLitePragmas(t *testing.T) {
 	}
 }
 
+func TestSQLiteIdempotencyInstances(t *testing.T) {
+	storetest.RunIdempotencyInstances(t, sqliteStores[storetest.LedgerStore])
+}
+
 func TestSQLiteLedger(t *testing.T) {
 	storetest.RunLedger(t, func(t *testing.T) storetest.LedgerStore {
 		return mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))

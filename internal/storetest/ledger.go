@@ -439,3 +439,64 @@ func testIdempotencyInUseAndRelease(t *testing.T, s LedgerStore) {
 	}
 	mustVerify(t, s)
 }
+
+// RunIdempotencyInstances runs the idempotency tests that need several
+// instances of a server: open returns n stores on one new, empty database.
+func RunIdempotencyInstances(t *testing.T, open func(t *testing.T, n int) []LedgerStore) {
+	t.Run("InFlightOnAnotherInstance", func(t *testing.T) {
+		t.Parallel()
+		testIdempotencyInFlightElsewhere(t, open(t, 2))
+	})
+}
+
+// testIdempotencyInFlightElsewhere checks API.md §1's in-flight marker: a
+// key claimed on one instance is in use (409) on another until its request
+// ends; a request that failed leaves it unused there too, and one that
+// succeeded is replayed there.
+func testIdempotencyInFlightElsewhere(t *testing.T, s []LedgerStore) {
+	ctx := context.Background()
+	p, a := mustFundedCustomer(t, s[0], "elsewhere", 100)
+	ok := func(any) (int, []byte, error) { return 200, []byte(`{"moved":10}`), nil }
+
+	_, c, err := claim(t, s[0], p.ID, "k", "a")
+	if err != nil || c == nil {
+		t.Fatalf("claim on the first instance: %v", err)
+	}
+	_, _, err = claim(t, s[1], p.ID, "k", "a")
+	wantCode(t, "the same request on another instance while the first runs", err, partnerd.ECIdempotencyInUse)
+	var e *partnerd.Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 {
+		t.Errorf("in-use error %v has no RetryAfter", err)
+	}
+	_, _, err = claim(t, s[1], p.ID, "k", "b")
+	wantCode(t, "another request under the key on another instance", err, partnerd.ECIdempotencyReused)
+
+	// The first request fails: the key is unused on every instance.
+	c.Respond = ok
+	_, err = s[0].Transfer(partnerd.WithIdempotencyClaim(ctx, c), p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 1000})
+	wantCode(t, "transfer beyond the balance", err, partnerd.ECInsufficientBalance)
+	if err := s[0].ReleaseIdempotencyKey(ctx, c); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	stored, c, err := claim(t, s[1], p.ID, "k", "b")
+	if err != nil || stored != nil || c == nil {
+		t.Fatalf("claim on the other instance after a failed request = %v, %v, %v; want a fresh claim", stored, c, err)
+	}
+
+	// This one succeeds: the first instance replays it.
+	c.Respond = ok
+	if _, err := s[1].Transfer(partnerd.WithIdempotencyClaim(ctx, c), p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 10}); err != nil {
+		t.Fatalf("Transfer under the claim: %v", err)
+	}
+	if err := s[1].ReleaseIdempotencyKey(ctx, c); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	stored, c, err = claim(t, s[0], p.ID, "k", "b")
+	if err != nil || c != nil || stored == nil || string(stored.Body) != `{"moved":10}` {
+		t.Errorf("claim on the first instance after the request succeeded = %v, %v, %v; want its stored response", stored, c, err)
+	}
+	if pb, cb := mustBalances(t, s[0], p.ID, a.AuthID); pb != 90 || cb != 10 {
+		t.Errorf("balances %d/%d, want 90/10", pb, cb)
+	}
+	mustVerify(t, s[0])
+}
