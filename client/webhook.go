@@ -198,10 +198,9 @@ func (c *Client) webhooks(ctx context.Context, partnerID, method, id, suffix str
 	if err := c.checkPartner(partnerID); err != nil {
 		return err
 	}
-	if !partnerd.IsWebhookEndpointID(id) {
-		return partnerd.ErrWebhookEndpointNotFound(id)
-	}
-	return c.do(ctx, method, "/webhook-endpoints/"+id+suffix, q, in, out)
+	// Any id goes to the server, which answers one it does not know with
+	// its not_found and request id.
+	return c.do(ctx, method, "/webhook-endpoints/"+url.PathEscape(id)+suffix, q, in, out)
 }
 
 func (c *Client) webhookEndpoint(b *wire.WebhookEndpoint) *partnerd.WebhookEndpoint {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/client"
 	"github.com/partnerd/partnerd/internal/webhook"
 )
 
@@ -199,6 +200,15 @@ func TestWebhookEndpoints(t *testing.T) {
 		}
 		_, err = c.WebhookEndpoint(ctx, "", ep.ID)
 		wantCode(t, "a deleted endpoint", err, partnerd.ECNotFound)
+		// An id of the wrong shape is the server's to refuse: its answer
+		// has a request id, as every API error the client reports.
+		for _, id := range []string{"../accounts", "we_nope", "a/b"} {
+			_, err = c.WebhookEndpoint(ctx, "", id)
+			wantCode(t, "an endpoint id of the wrong shape", err, partnerd.ECNotFound)
+			if client.RequestID(err) == "" {
+				t.Errorf("WebhookEndpoint(%q) = %v without a request id: not the server's answer", id, err)
+			}
+		}
 		err = c.DeleteWebhookEndpoint(ctx, "", "../accounts")
 		wantCode(t, "an endpoint id of the wrong shape", err, partnerd.ECNotFound)
 	})
