@@ -289,6 +289,7 @@ func (db *DB) UpdateAccount(ctx context.Context, partnerID, authID string, in pa
 	}
 	if in.LowBalanceThreshold.Set {
 		db.ForgetAlertConfig(authID)
+		alertConfigSettled(ctx)
 	}
 	return a, nil
 }

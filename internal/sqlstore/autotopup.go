@@ -37,6 +37,9 @@ func (db *DB) SetAutoTopup(ctx context.Context, partnerID, authID string, in par
 		return readAutoTopup(tx, authID, now)
 	})
 	db.alertCfg.forget(authID)
+	if err == nil {
+		alertConfigSettled(ctx)
+	}
 	return a, err
 }
 
@@ -69,6 +72,9 @@ func (db *DB) DisableAutoTopup(ctx context.Context, partnerID, authID string) (_
 		return readAutoTopup(tx, authID, now)
 	})
 	db.alertCfg.forget(authID)
+	if err == nil {
+		alertConfigSettled(ctx)
+	}
 	return a, err
 }
 

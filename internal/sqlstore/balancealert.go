@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"math"
@@ -26,9 +27,26 @@ type alertConfig struct {
 }
 
 // alertConfigTTL bounds how stale a cached alertConfig may be: a
-// partner's new --low-balance, or another instance's auto top-up
-// settings, apply within it. This instance's own changes apply at once.
+// partner's new --low-balance applies within it. A change made through
+// the API (auto top-up settings, an account's threshold) is answered only
+// once it has passed (alertConfigSettled), so it applies on every
+// instance to whatever its caller does next.
 const alertConfigTTL = time.Second
+
+// alertConfigSettled waits, after a change of an account's alert or auto
+// top-up settings committed, until no instance can still hold the
+// account's alertConfig as it was before (each cached one is at most
+// alertConfigTTL old), or until ctx ends. Without it a withdrawal sent
+// to another instance right after the answer could cross the new
+// threshold unseen, a crossing lost for good.
+func alertConfigSettled(ctx context.Context) {
+	t := time.NewTimer(alertConfigTTL)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
 
 // alertConfigs caches alertConfig per account.
 type alertConfigs struct {

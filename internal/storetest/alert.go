@@ -28,6 +28,7 @@ func RunAlerts(t *testing.T, open func(t *testing.T, n int) []AlertStore) {
 		{"LowBalanceHysteresis", testLowBalanceHysteresis},
 		{"LowBalanceFromCDRBatch", testLowBalanceFromCDRs},
 		{"TopupOncePerCrossing", testTopupOnce},
+		{"TopupSettingsOnAnotherInstance", testTopupSettingsElsewhere},
 		{"TopupCapsAcrossLocalDay", testTopupCapsLocalDay},
 		{"TopupPartnerShort", testTopupPartnerShort},
 		{"TopupCapsUnderConcurrency", testTopupCapsConcurrent},
@@ -196,6 +197,25 @@ func testTopupOnce(t *testing.T, open func(n int) []AlertStore) {
 		t.Errorf("AutoTopup = %+v, %v; want 470.00 used once", got, err)
 	}
 	mustVerify(t, s)
+}
+
+// testTopupSettingsElsewhere turns auto top-up on through one instance
+// and, as soon as that is answered, withdraws below its threshold through
+// another, which had just read the account's settings (auto top-up off):
+// the crossing is recorded and topped up.
+func testTopupSettingsElsewhere(t *testing.T, open func(n int) []AlertStore) {
+	stores := open(2)
+	p, a := mustFundedCustomer(t, stores[0], "topupelsewhere", 1_000_000)
+	move(t, stores[1], p.ID, a.AuthID, 50000) // the second instance reads the settings
+	mustSetTopup(t, stores[0], p.ID, a.AuthID, topupSettings(1_000_000, 10_000_000, 10))
+	move(t, stores[1], p.ID, a.AuthID, -45000) // 50.00: below 100.00
+	if n := mustRunTopups(t, stores[0], time.Now()); n != 1 {
+		t.Errorf("%d top-ups after the crossing, want 1", n)
+	}
+	if b := mustCustomerBalance(t, stores[0], p.ID, a.AuthID); b != 50000 {
+		t.Errorf("balance = %d, want 50000 (topped up to 500.00)", b)
+	}
+	mustVerify(t, stores[0])
 }
 
 // testTopupCapsLocalDay allows one top-up a day in Asia/Kolkata: the
