@@ -140,22 +140,32 @@ func (q CDRParams) Filter(now time.Time, loc *time.Location) (CDRFilter, error) 
 	return f, fe.Err()
 }
 
-// cdrNumber reads a number filter: E.164, matched exactly.
+// cdrNumber reads a number filter, matched exactly against the number the
+// switch reported (API.md §5). The switch reports what it has: E.164 for
+// a carrier's number, but also digits without "+" as a phone dialled
+// them, or a SIP username as the caller; a filter finds each as written.
+// An E.164 number is matched in its normal form (a "+" left unescaped in
+// a query string arrives as a space, and is restored).
 func cdrNumber(fe *FieldErrors, name string, v *string) string {
 	if v == nil {
 		return ""
 	}
-	// A "+" left unescaped in a query string arrives as a space.
-	s := strings.TrimSpace(*v)
-	if s != "" && s[0] != '+' {
-		s = "+" + s
+	s := *v
+	if strings.HasPrefix(s, " ") {
+		s = "+" + strings.TrimLeft(s, " ")
 	}
-	n, err := NormalizeNumber(name, s)
-	if err != nil {
-		fe.Add(name, FCInvalidFormat, name+" must be an E.164 number such as +912271264217")
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "+") {
+		if n, err := NormalizeNumber(name, s); err == nil {
+			return n
+		}
+	}
+	var party FieldErrors
+	if checkCallParty(&party, name, s); party.Err() != nil {
+		fe.Add(name, FCInvalidFormat, name+" must be a number as the switch reported it, such as +912271264217")
 		return ""
 	}
-	return n
+	return s
 }
 
 // cdrSeconds reads a duration bound: whole seconds, 0 or more.

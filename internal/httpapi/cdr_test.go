@@ -235,7 +235,7 @@ func TestCDRListBadFilters(t *testing.T) {
 		"start_date=2024-01-01":                     "start_date", // up to today: the date given is named
 		"call_direction=sideways":                   "call_direction",
 		"status=ringing":                            "status",
-		"to_number=12":                              "to_number",
+		"to_number=12%2034":                         "to_number",
 		"min_duration=-1":                           "min_duration",
 		"min_duration=10&max_duration=5":            "max_duration",
 		"colour=blue":                               "colour",
@@ -258,4 +258,69 @@ func TestCDRListBadFilters(t *testing.T) {
 			t.Errorf("GET /cdrs?start_date=%s (today + %d) = %d %s, want 200", day, days, r.status, r.raw)
 		}
 	}
+}
+
+// TestCDRNumberFiltersAsReported filters on numbers as switches report
+// them: a SIP username as the caller, digits without "+" as a phone
+// dialled them, and an E.164 number libphonenumber does not know (a
+// drama range): each is found as written, on both lists and engines.
+func TestCDRNumberFiltersAsReported(t *testing.T) {
+	t.Parallel()
+	onEngines(t, func(t *testing.T, e *testEnv) {
+		ctx := context.Background()
+		p, authID := e.mustCustomer(t, "cdrasreported")
+		if _, err := e.db.FundPartner(ctx, p.ID, 1_000_000, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: authID, Amount: 500_000}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.db.ReplaceRateDeck(ctx, p.ID, []partnerd.Rate{
+			{Direction: partnerd.DirectionOutbound, Prefix: "9", PerMinute: 100, InitialIncrement: 1, SubsequentIncrement: 1},
+			{Direction: partnerd.DirectionOutbound, Prefix: "4", PerMinute: 100, InitialIncrement: 1, SubsequentIncrement: 1},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+		calls := []struct{ uuid, from, to string }{
+			{"asrep-1", "desk100", "919876543210"},
+			{"asrep-2", "desk100", "+447700900001"},
+			{"asrep-3", "+912271260000", "+919876543210"},
+		}
+		var ins []partnerd.CDRInput
+		answer := start.Add(10 * time.Second)
+		for _, c := range calls {
+			ins = append(ins, partnerd.CDRInput{CallUUID: c.uuid, Direction: partnerd.DirectionOutbound, AccountAuthID: &authID,
+				FromNumber: c.from, ToNumber: c.to, StartTime: start, AnswerTime: &answer, EndTime: start.Add(30 * time.Second), DurationSeconds: 30, Billsec: 20})
+		}
+		res, err := e.db.PostCDRs(ctx, ins, make([]*partnerd.Error, len(ins)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Status != partnerd.CDRCharged {
+				t.Fatalf("CDR %s: %s %v", r.CallUUID, r.Status, r.Err)
+			}
+		}
+		for query, want := range map[string][]string{
+			"from_number=desk100":         {"asrep-2", "asrep-1"},
+			"to_number=919876543210":      {"asrep-1"},
+			"to_number=%2B919876543210":   {"asrep-3"},
+			"to_number=+919876543210":     {"asrep-3"}, // the "+" arrives as a space
+			"to_number=%2B91-98765-43210": {"asrep-3"},
+			"to_number=%2B447700900001":   {"asrep-2"},
+			"from_number=%2B912271260000": {"asrep-3"},
+			"from_number=desk101":         nil,
+		} {
+			for _, path := range []string{base + "/accounts/" + authID + "/cdrs", base + "/cdrs"} {
+				q, err := url.ParseQuery(query)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, allPages(t, e, p, path, q)); diff != "" {
+					t.Errorf("GET %s?%s (-want +got):\n%s", path, query, diff)
+				}
+			}
+		}
+	})
 }
