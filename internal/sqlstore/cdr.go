@@ -334,7 +334,10 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 		if deck != nil {
 			var refusal *partnerd.Error
 			if rate, refusal = deck.match(in.Direction, in.ToNumber); refusal != nil {
-				return refusal, nil
+				if in.Billsec > 0 {
+					return refusal, nil
+				}
+				rate = unpriced(in)
 			}
 		}
 	}
@@ -343,10 +346,12 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 		var err error
 		rate, err = matchRate(tx.queryRow, acct.partnerID, in.Direction, in.ToNumber)
 		var pe *partnerd.Error
-		if errors.As(err, &pe) && pe.Code == partnerd.ECNoRate {
+		switch {
+		case errors.As(err, &pe) && pe.Code == partnerd.ECNoRate && in.Billsec > 0:
 			return pe, nil
-		}
-		if err != nil {
+		case errors.As(err, &pe) && pe.Code == partnerd.ECNoRate:
+			rate = unpriced(in)
+		case err != nil:
 			return nil, err
 		}
 	}
@@ -423,6 +428,14 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 	b.rows = append(b.rows, cdrRow{in: in, partnerID: acct.partnerID, authID: authID, prefix: rate.Prefix,
 		currency: acct.currency, perMinute: rate.PerMinute, cost: cost, unbill: cost - charged, txID: txID})
 	return nil, nil
+}
+
+// unpriced is the rate of an unanswered call to a destination the deck
+// does not price: 0 seconds bill nothing (API.md §5), so the attempt is
+// recorded at no cost, for the lists and the failed calls of analytics,
+// rather than refused.
+func unpriced(in *partnerd.CDRInput) *partnerd.Rate {
+	return &partnerd.Rate{Direction: in.Direction}
 }
 
 // pricedCall reports whether in describes a call that the authorization's

@@ -830,6 +830,10 @@ func testSwitchBadCDRs(t *testing.T, open func(n int) []SwitchStore, _ SetStatus
 		outCDR("unknown-account", "MA_0000dead", to, 60),
 		wrongAccount, inboundFree, sideways,
 		outCDR("good-2", a.AuthID, to, 120),
+		// A destination the deck does not price: an answered call cannot
+		// be rated; an unanswered attempt bills nothing and is recorded.
+		outCDR("unpriced-answered", a.AuthID, "+33155512345", 60),
+		outCDR("unpriced-failed", a.AuthID, "+33155512345", 0),
 	}
 	res, err := s.PostCDRs(ctx, ins, make([]*partnerd.Error, len(ins)))
 	if err != nil {
@@ -849,6 +853,8 @@ func testSwitchBadCDRs(t *testing.T, open func(n int) []SwitchStore, _ SetStatus
 	wantRejected(t, res[8], partnerd.ReasonNumberNotAssigned, "")
 	wantRejected(t, res[9], partnerd.ECValidation, "direction")
 	wantCharged(t, res[10], 200, "INR")
+	wantRejected(t, res[11], partnerd.ECNoRate, "")
+	wantCharged(t, res[12], 0, "INR")
 	for i, r := range res {
 		if r.CallUUID != ins[i].CallUUID {
 			t.Errorf("result %d is for %q, want %q", i, r.CallUUID, ins[i].CallUUID)
