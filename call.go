@@ -110,6 +110,13 @@ type CDRInput struct {
 	Context         *string
 }
 
+// outOfFilterYears reports whether t (UTC) lies outside the years the
+// lists' date filters accept.
+func outOfFilterYears(t time.Time) bool {
+	y := t.UTC().Year()
+	return y < minFilterYear || y > maxFilterYear
+}
+
 // Validate checks one call record: what it says must be a call that can
 // have happened.
 func (in *CDRInput) Validate() error {
@@ -121,9 +128,14 @@ func (in *CDRInput) Validate() error {
 	checkCallAccount(&fe, in.Direction, in.AccountAuthID)
 	if in.StartTime.IsZero() {
 		fe.Add("start_time", FCRequired, "start_time is required")
+	} else if outOfFilterYears(in.StartTime) {
+		// A call no date filter could ever find.
+		fe.Add("start_time", FCOutOfRange, "start_time must be between 1970-01-01 and 9998-12-31")
 	}
 	if in.EndTime.IsZero() {
 		fe.Add("end_time", FCRequired, "end_time is required")
+	} else if outOfFilterYears(in.EndTime) {
+		fe.Add("end_time", FCOutOfRange, "end_time must be between 1970-01-01 and 9998-12-31")
 	} else if !in.StartTime.IsZero() && in.EndTime.Before(in.StartTime) {
 		fe.Add("end_time", FCOutOfRange, "end_time must not be before start_time")
 	}

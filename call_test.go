@@ -39,6 +39,22 @@ func TestCDRInputValidate(t *testing.T) {
 		{"billed but not answered", func(in *CDRInput) { in.AnswerTime = nil }, "answer_time"},
 		{"answer after end", func(in *CDRInput) { a := start.Add(time.Hour); in.AnswerTime = &a }, "answer_time"},
 		{"sip code", func(in *CDRInput) { c := 99; in.SIPResponseCode = &c }, "sip_response_code"},
+		{"a call before 1970", func(in *CDRInput) {
+			in.StartTime = time.Date(1969, 12, 31, 23, 59, 0, 0, time.UTC)
+			in.AnswerTime, in.Billsec, in.EndTime, in.DurationSeconds = nil, 0, in.StartTime.Add(time.Second), 1
+		}, "start_time"},
+		{"a call after 9998", func(in *CDRInput) {
+			in.StartTime = time.Date(9999, 12, 31, 23, 59, 0, 0, time.UTC)
+			in.AnswerTime, in.Billsec, in.EndTime, in.DurationSeconds = nil, 0, in.StartTime.Add(time.Second), 1
+		}, "start_time"},
+		{"an end after 9998", func(in *CDRInput) {
+			in.StartTime = time.Date(9998, 12, 31, 23, 59, 59, 0, time.UTC)
+			in.AnswerTime, in.Billsec, in.EndTime, in.DurationSeconds = nil, 0, in.StartTime.Add(2*time.Second), 2
+		}, "end_time"},
+		{"the last second of 9998", func(in *CDRInput) {
+			in.StartTime = time.Date(9998, 12, 31, 23, 59, 58, 0, time.UTC)
+			in.AnswerTime, in.Billsec, in.EndTime, in.DurationSeconds = nil, 0, in.StartTime.Add(time.Second), 1
+		}, ""},
 	}
 	for _, tt := range tests {
 		in := valid()
