@@ -266,9 +266,7 @@ func (o *cdrOp) charges(tx *txn) ([]partnerd.CDRResult, error) {
 	if err := flush(tx, o.now.Unix()); err != nil {
 		return nil, err
 	}
-	if err := b.stats.write(tx); err != nil {
-		return nil, err
-	}
+	tx.addUsage(&b.stats)
 	return o.results(out), nil
 }
 

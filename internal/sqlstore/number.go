@@ -271,7 +271,8 @@ func (db *DB) chargePeriod(tx *txn, n *partnerd.Number, authID string, start, en
 	}
 	var stats usageBatch
 	stats.addRental(pid, partnerd.LocalDay(now, loc), n.MonthlyCost)
-	return stats.write(tx)
+	tx.addUsage(&stats)
+	return nil
 }
 
 // periodEnd is the end of the k-th monthly period from start: calendar

@@ -1,12 +1,14 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -100,6 +102,84 @@ func (b *usageBatch) sums(k usageKey) *usageSums {
 		b.order = append(b.order, k)
 	}
 	return s
+}
+
+// addUsage records a write's usage in its transaction, to be added to the
+// aggregates with every other write's just before the transaction commits
+// (flushUsage). Their rows are few and shared by every write of a partner:
+// taken last, after every wallet, and in one order, they cannot close a
+// cycle of locks with another transaction's wallets (PostgreSQL).
+func (t *txn) addUsage(b *usageBatch) {
+	t.usage = append(t.usage, b)
+}
+
+// flushUsage writes the usage the transaction's writes recorded since the
+// last flush, summed, in key order.
+func (t *txn) flushUsage() error {
+	pending := t.usage[t.usageWritten:]
+	if len(pending) == 0 {
+		return nil
+	}
+	var all usageBatch
+	for _, b := range pending {
+		all.merge(b)
+	}
+	slices.SortFunc(all.order, func(x, y usageKey) int {
+		return cmp.Or(strings.Compare(x.partnerID, y.partnerID), cmp.Compare(x.day, y.day), strings.Compare(x.kind, y.kind))
+	})
+	slices.SortFunc(all.aorder, func(x, y accountUsageKey) int {
+		return cmp.Or(strings.Compare(x.partnerID, y.partnerID), cmp.Compare(x.day, y.day), strings.Compare(x.authID, y.authID))
+	})
+	if err := all.write(t); err != nil {
+		return err
+	}
+	t.usageWritten = len(t.usage)
+	return nil
+}
+
+// merge adds o's usage to b's.
+func (b *usageBatch) merge(o *usageBatch) {
+	for _, k := range o.order {
+		s, add := b.sums(k), o.partner[k]
+		s.calls += add.calls
+		s.answered += add.answered
+		s.failed += add.failed
+		s.noAnswer += add.noAnswer
+		s.busy += add.busy
+		s.duration += add.duration
+		s.cost += add.cost
+		s.spend += add.spend
+	}
+	for _, k := range o.aorder {
+		if b.account == nil {
+			b.account = make(map[accountUsageKey]*accountUsageSums)
+		}
+		a, ok := b.account[k]
+		if !ok {
+			a = &accountUsageSums{}
+			b.account[k] = a
+			b.aorder = append(b.aorder, k)
+		}
+		a.calls += o.account[k].calls
+		a.cost += o.account[k].cost
+	}
+	for k, c := range o.causes {
+		if b.causes == nil {
+			b.causes = make(map[causeKey]causeCounts)
+			b.billsec = make(map[billsecKey]int64)
+		}
+		sum := b.causes[k]
+		sum.calls += c.calls
+		sum.answered += c.answered
+		b.causes[k] = sum
+	}
+	for k, n := range o.billsec {
+		if b.billsec == nil {
+			b.causes = make(map[causeKey]causeCounts)
+			b.billsec = make(map[billsecKey]int64)
+		}
+		b.billsec[k] += n
+	}
 }
 
 // write adds the batch to the aggregates, and to the snapshots of its
@@ -350,6 +430,11 @@ func partnerLocation(tx *txn, partnerID string) (*time.Location, error) {
 // rebuildUsage recomputes a partner's aggregates from its CDRs and its
 // customers' rent, with days in loc: after its time zone changed.
 func rebuildUsage(tx *txn, partnerID string, loc *time.Location) error {
+	// The usage of earlier writes of the transaction goes in first: the
+	// rebuild recounts their rows, and replaces what they added.
+	if err := tx.flushUsage(); err != nil {
+		return err
+	}
 	// The snapshots count days in the old zone; the sweep writes new ones.
 	if err := dropUsageSnapshots(tx, partnerID, nil); err != nil {
 		return err

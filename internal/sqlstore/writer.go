@@ -404,9 +404,12 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 		sqlTx.Rollback()
 		return batch, errs, -1, nil
 	}
-	// The audit rows and events of the requests that succeeded, in the
-	// same transaction (a request that failed took its own with it, see
-	// apply).
+	// The usage, audit rows and events of the requests that succeeded, in
+	// the same transaction (a request that failed took its own with it,
+	// see apply).
+	if err := tx.flushUsage(); err != nil {
+		return abort("write usage", err)
+	}
 	if err := writeAudit(tx); err != nil {
 		return abort("write audit rows", err)
 	}
@@ -439,6 +442,7 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 // the request's part of the transaction, and keeps the outcome for do.
 func (w *writer) apply(tx *txn, r *writeReq) error {
 	mark, auditMark := len(tx.outbox), len(tx.audits)
+	usageMark, usageWritten := len(tx.usage), tx.usageWritten
 	tx.unchanged = false
 	res, after, err := runSafely(tx, r.op, w.finish)
 	if err == nil {
@@ -446,8 +450,10 @@ func (w *writer) apply(tx *txn, r *writeReq) error {
 	}
 	if err != nil {
 		// Its effects are rolled back (to its savepoint, or with the
-		// pass): so are the events and audit rows it recorded.
+		// pass): so are the events, audit rows and usage it recorded,
+		// and any usage it wrote (flushUsage).
 		tx.outbox, tx.audits = tx.outbox[:mark], tx.audits[:auditMark]
+		tx.usage, tx.usageWritten = tx.usage[:usageMark], usageWritten
 		return err
 	}
 	r.result, r.after = res, after
@@ -489,6 +495,10 @@ type txn struct {
 	// unchanged is set by a request's op that only read (see
 	// (*txn).readOnly): it owes no audit row.
 	unchanged bool
+	// usage holds the usage recorded by the transaction's requests so
+	// far (see (*txn).addUsage); those before usageWritten are written.
+	usage        []*usageBatch
+	usageWritten int
 	// closing is the customer whose account the running request closes:
 	// its last balance move raises no low-balance alert and no top-up.
 	closing string
