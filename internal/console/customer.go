@@ -129,7 +129,7 @@ func customerAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss
 		if !isInputError(err) || partnerd.ErrorCode(err) == partnerd.ECAccountNotFound || errors.As(err, &nf) {
 			return err
 		}
-		return s.customerPage(w, r, ss, http.StatusBadRequest, forms{}.failed(name, r, err))
+		return s.customerPage(w, r, ss, formStatus(err), forms{}.failed(name, r, err))
 	}
 	switch done {
 	case "suspended", "activated", "closed", "rotated":

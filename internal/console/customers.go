@@ -94,7 +94,7 @@ func (s *Server) handleCustomerCreate(w http.ResponseWriter, r *http.Request, ss
 		if !isInputError(err) {
 			return err
 		}
-		return s.customersPage(w, r, ss, http.StatusBadRequest, forms{}.failed("create", r, err))
+		return s.customersPage(w, r, ss, formStatus(err), forms{}.failed("create", r, err))
 	}
 	if rp != nil {
 		// The customer the first submission created, if the store says.

@@ -75,12 +75,28 @@ func (fs forms) F(name string) *form {
 	return f
 }
 
-// failed returns the form name, refused with err, its values kept.
+// failed returns the form name, refused with err, its values kept. A form
+// whose first submission is still running keeps that submission's key: so
+// submitted again it shows that submission's outcome, never makes a
+// second one.
 func (fs forms) failed(name string, r *http.Request, err error) forms {
 	f := fs.F(name)
 	f.values = r.PostForm
+	if partnerd.ErrorCode(err) == partnerd.ECIdempotencyInUse {
+		f.key = r.PostForm.Get(keyField)
+		f.Message = "This form's first submission is still being processed: submit it again in a moment to see its outcome."
+		return fs
+	}
 	f.fail(err)
 	return fs
+}
+
+// formStatus is the status of the page that shows a form refused with err.
+func formStatus(err error) int {
+	if partnerd.ErrorCode(err) == partnerd.ECIdempotencyInUse {
+		return http.StatusConflict
+	}
+	return http.StatusBadRequest
 }
 
 // keyField is the hidden field that carries a form's idempotency key.

@@ -2,8 +2,10 @@ package console_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,4 +76,84 @@ func TestRepeatedSubmissions(t *testing.T) {
 	if want := strings.Replace(created, "done=created", "done=replayed", 1); again.header.Get("Location") != want {
 		t.Errorf("the replayed create redirects to %q, want %q", again.header.Get("Location"), want)
 	}
+}
+
+// TestFormWhileFirstRuns: a form submitted again while its first
+// submission still runs (two tabs, a slow server) is refused with 409 and
+// shown again with the same key, so that submitting it once more shows
+// the first one's outcome instead of moving money twice.
+func TestFormWhileFirstRuns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	ctx := context.Background()
+	p, _, b := e.mustPartner(t, "Hurried")
+	if _, err := e.db.FundPartner(ctx, p.ID, 100_000, nil); err != nil {
+		t.Fatal(err)
+	}
+	a := e.mustCustomer(t, p.ID, "Waited")
+	path := "/console/customers/" + a.AuthID
+	form := b.formOf(b.wantStatus(b.get(path), http.StatusOK), path+"/transfer")
+	form.Set("amount", "5.00")
+	key := form.Get("idempotency_key")
+	if key == "" {
+		t.Fatal("the transfer form carries no idempotency key")
+	}
+	// The first submission, still running: its claim holds the key.
+	body := url.Values{}
+	for k, v := range form {
+		if k != "idempotency_key" {
+			body[k] = v
+		}
+	}
+	fp := sha256.Sum256([]byte(http.MethodPost + "\x00" + path + "/transfer\x00" + body.Encode()))
+	_, first, err := e.db.ClaimIdempotencyKey(ctx, partnerd.IdempotencyRequest{PartnerID: p.ID, Key: "console:" + key, Fingerprint: fp[:]})
+	if err != nil || first == nil {
+		t.Fatalf("claim the form's key: %v", err)
+	}
+	again := b.wantStatus(b.post(path+"/transfer", form), http.StatusConflict)
+	wantIn(t, again, "still being processed")
+	if got := b.formOf(again, path+"/transfer").Get("idempotency_key"); got != key {
+		t.Errorf("the form is shown again with key %q, want the first submission's %q", got, key)
+	}
+	if strings.Contains(again.body, "console:") {
+		t.Errorf("the page shows the stored key's prefix:\n%s", excerpt(again.body))
+	}
+	if err := e.db.ReleaseIdempotencyKey(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"transferred", "replayed"} {
+		r := b.wantStatus(b.post(path+"/transfer", form), http.StatusSeeOther)
+		if got := r.header.Get("Location"); got != path+"?done="+want {
+			t.Errorf("submission %d redirects to %q, want done=%s", i+2, got, want)
+		}
+	}
+	if bal, err := e.db.AccountBalance(ctx, p.ID, a.AuthID); err != nil || bal.Balance != 500 {
+		t.Errorf("balance = %+v, %v; want 5.00, moved once", bal, err)
+	}
+}
+
+// TestRotateTokenTwice: the settings' "Rotate API token" form submitted
+// twice rotates once; the token the first answer shows keeps working.
+func TestRotateTokenTwice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	p, _, b := e.mustPartner(t, "Rotor")
+	form := b.formOf(b.wantStatus(b.get("/console/settings"), http.StatusOK), "/console/settings/rotate-token")
+	if form.Get("idempotency_key") == "" {
+		t.Fatal("the rotate-token form carries no idempotency key")
+	}
+	form.Set("confirm", "yes")
+	r := b.wantStatus(b.post("/console/settings/rotate-token", form), http.StatusOK)
+	m := regexp.MustCompile(`id="new-token">(sk_live_[A-Za-z0-9]+)<`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("the new token is not shown:\n%s", excerpt(r.body))
+	}
+	again := b.wantStatus(b.post("/console/settings/rotate-token", form), http.StatusSeeOther)
+	if got := again.header.Get("Location"); got != "/console/settings?done=replayed" {
+		t.Errorf("the second submission redirects to %q, want the replayed notice", got)
+	}
+	api := e.browser(t, 0)
+	api.header.Set("X-Auth-ID", p.ID)
+	api.header.Set("X-Auth-Token", m[1])
+	api.wantStatus(api.get("/api/v1/partner/me"), http.StatusOK)
 }

@@ -21,7 +21,7 @@ func (s *Server) settingsFailed(w http.ResponseWriter, r *http.Request, ss *sess
 	if !isInputError(err) {
 		return err
 	}
-	return s.render(w, r, http.StatusBadRequest, "settings", ss, settingsPage{Partner: ss.partner, Forms: forms{}.failed(name, r, err)})
+	return s.render(w, r, formStatus(err), "settings", ss, settingsPage{Partner: ss.partner, Forms: forms{}.failed(name, r, err)})
 }
 
 // tokenPage shows a new API token, once.
@@ -37,11 +37,20 @@ func (s *Server) handleRotatePartnerToken(w http.ResponseWriter, r *http.Request
 		return s.settingsFailed(w, r, ss, "token", partnerd.FieldErrors{{Field: "confirm", Code: partnerd.FCRequired,
 			Message: "tick the box to confirm that the current token stops working"}}.Err())
 	}
-	token, err := s.c.Partners.RotatePartnerToken(r.Context(), ss.partner.ID)
+	// Under the form's idempotency key: a second submission (a double
+	// click, a second tab) must not rotate again, which would end the
+	// token the first one's page shows.
+	token, rp, err := idempotent(s, r, ss.partner.ID, func(ctx ctxT) (string, error) {
+		return s.c.Partners.RotatePartnerToken(ctx, ss.partner.ID)
+	})
 	if err != nil {
-		return err
+		return s.settingsFailed(w, r, ss, "token", err)
 	}
 	s.forget(ss.partner.ID)
+	if rp != nil {
+		// The token was shown once, by the first submission's answer.
+		return redirect(w, r, "/console/settings", "", true)
+	}
 	return s.render(w, r, http.StatusOK, "token", ss, tokenPage{PartnerID: ss.partner.ID, Token: token})
 }
 

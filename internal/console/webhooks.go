@@ -49,7 +49,7 @@ func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request, ss 
 		if !isInputError(err) {
 			return err
 		}
-		return s.webhooksPage(w, r, ss, http.StatusBadRequest, forms{}.failed("create", r, err))
+		return s.webhooksPage(w, r, ss, formStatus(err), forms{}.failed("create", r, err))
 	}
 	if rp != nil {
 		if partnerd.IsWebhookEndpointID(rp.ID) {
@@ -120,7 +120,7 @@ func webhookAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss 
 		if !isInputError(err) || partnerd.ErrorCode(err) == partnerd.ECNotFound {
 			return err
 		}
-		return s.webhookPage(w, r, ss, http.StatusBadRequest, forms{}.failed(name, r, err))
+		return s.webhookPage(w, r, ss, formStatus(err), forms{}.failed(name, r, err))
 	}
 	if done == "webhook_deleted" {
 		return redirect(w, r, "/console/webhooks", done, rp != nil)

@@ -194,16 +194,19 @@ func (db *DB) SetPartner(ctx context.Context, id string, in partnerd.PartnerSett
 // rotate-token) and returns it; only its hash is stored.
 func (db *DB) RotatePartnerToken(ctx context.Context, id string) (string, error) {
 	token := secret.NewToken()
-	err := db.update(ctx, func(tx *txn) error {
+	// The result is the partner's id, never the token: under an
+	// idempotency claim (the console's form) it is what the stored
+	// response is rendered from.
+	_, err := write(ctx, db, func(tx *txn) (string, error) {
 		res, err := tx.exec(`UPDATE partners SET token_hash = ?, updated_at = ? WHERE id = ?`, secret.HashToken(token), db.now().Unix(), id)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return cmp.Or(err, error(partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)))
+			return "", cmp.Or(err, error(partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", id)))
 		}
 		db.audit(tx, id, "", partnerd.AuditTokenRotate, id)
-		return nil
+		return id, nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("rotate partner token: %w", err)
