@@ -41,6 +41,11 @@ func (db *DB) CreateConsoleSetupToken(ctx context.Context, partnerID string) (_ 
 		if n == 0 {
 			return partnerd.Errorf(partnerd.ECNotFound, "No partner %q exists.", partnerID)
 		}
+		// Only the newest link works: an older one, perhaps sent where it
+		// should not have been, is spent.
+		if err := spendSetupTokens(tx, partnerID, db.now().Unix()); err != nil {
+			return err
+		}
 		_, err := tx.exec(`INSERT INTO console_setup_tokens (token_hash, partner_id, expires_at) VALUES (?, ?, ?)`,
 			hashConsoleToken(token), partnerID, expires.Unix())
 		db.audit(tx, partnerID, "", partnerd.AuditConsoleLink, partnerID)
@@ -105,11 +110,23 @@ func (db *DB) UseConsoleSetupToken(ctx context.Context, token, passwordHash stri
 	return db.Partner(ctx, id)
 }
 
+// setConsolePassword sets a partner's console password and spends its
+// unused setup links: a link must not set a password over one the partner
+// chose since it was made (an old link would take the console back).
 func setConsolePassword(tx *txn, partnerID, hash string, now int64) error {
 	// An upsert both engines speak.
 	_, err := tx.exec(`INSERT INTO console_passwords (partner_id, password_hash, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (partner_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
 		partnerID, hash, now)
+	if err != nil {
+		return err
+	}
+	return spendSetupTokens(tx, partnerID, now)
+}
+
+// spendSetupTokens marks a partner's unused setup links used.
+func spendSetupTokens(tx *txn, partnerID string, now int64) error {
+	_, err := tx.exec(`UPDATE console_setup_tokens SET used_at = ? WHERE partner_id = ? AND used_at IS NULL`, now, partnerID)
 	return err
 }
 

@@ -24,6 +24,7 @@ func RunConsole(t *testing.T, open func(t *testing.T, n int) []ConsoleStore) {
 		fn   func(t *testing.T, open func(n int) []ConsoleStore)
 	}{
 		{"SetupTokenOnce", testConsoleSetupTokenOnce},
+		{"SetupLinksSpentByNewerOnesAndPasswords", testConsoleSetupLinksSpent},
 		{"SessionsAcrossInstances", testConsoleSessionsAcrossInstances},
 		{"Lockout", testConsoleLockout},
 		{"DailyUsageEveryDay", testConsoleDailyUsage},
@@ -90,6 +91,50 @@ func testConsoleSetupTokenOnce(t *testing.T, open func(n int) []ConsoleStore) {
 	}
 	if in, err := s.ConsoleSignIn(ctx, "nobody@example.com"); err != nil || in.Partner != nil || in.PasswordHash != "" {
 		t.Errorf("ConsoleSignIn(unknown email) = %+v, %v; want no partner", in, err)
+	}
+}
+
+// testConsoleSetupLinksSpent: only a partner's newest setup link works,
+// and a password set by any means spends every link made before it, so
+// an old link can never take the console back from its partner.
+func testConsoleSetupLinksSpent(t *testing.T, open func(n int) []ConsoleStore) {
+	ctx := context.Background()
+	s := open(1)[0]
+	p, _ := mustPartner(t, s, "links")
+	other, _ := mustPartner(t, s, "otherlinks")
+	link := func(partnerID string) string {
+		t.Helper()
+		token, _, err := s.CreateConsoleSetupToken(ctx, partnerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token
+	}
+	older, theirs := link(p.ID), link(other.ID)
+	newer := link(p.ID)
+	if _, err := s.ConsoleSetupPartner(ctx, older); partnerd.ErrorCode(err) != partnerd.ECNotFound {
+		t.Errorf("a link older than the newest = %v, want not_found", err)
+	}
+	if _, err := s.UseConsoleSetupToken(ctx, older, "$argon2id$old"); partnerd.ErrorCode(err) != partnerd.ECNotFound {
+		t.Errorf("using a link older than the newest = %v, want not_found", err)
+	}
+	if _, err := s.UseConsoleSetupToken(ctx, newer, "$argon2id$new"); err != nil {
+		t.Fatalf("using the newest link: %v", err)
+	}
+	// A link made, then a password changed in the console: the link is spent.
+	pending := link(p.ID)
+	if err := s.SetConsolePassword(ctx, p.ID, "$argon2id$chosen", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UseConsoleSetupToken(ctx, pending, "$argon2id$taken"); partnerd.ErrorCode(err) != partnerd.ECNotFound {
+		t.Errorf("a link made before the password changed = %v, want not_found", err)
+	}
+	if in, _ := s.ConsoleSignIn(ctx, p.Email); in.PasswordHash != "$argon2id$chosen" {
+		t.Errorf("password hash = %q, want the one the partner chose", in.PasswordHash)
+	}
+	// Another partner's link is its own.
+	if got, err := s.ConsoleSetupPartner(ctx, theirs); err != nil || got.ID != other.ID {
+		t.Errorf("another partner's link = %v, %v; want it still valid", got, err)
 	}
 }
 
