@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -139,7 +140,7 @@ func (fe FieldErrors) Err() error {
 	case 0:
 		return nil
 	case 1:
-		return &Error{Code: ECValidation, Message: fe[0].Message + ".", Fields: fe}
+		return &Error{Code: ECValidation, Message: strings.TrimSuffix(fe[0].Message, ".") + ".", Fields: fe}
 	}
 	return &Error{Code: ECValidation, Message: fmt.Sprintf("%d fields are invalid.", len(fe)), Fields: fe}
 }

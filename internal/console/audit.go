@@ -26,7 +26,8 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, ss *session
 		if d.FilterError, err = filterError(err); err != nil {
 			return err
 		}
-		f = partnerd.AuditFilter{Page: firstPage}
+		d.Pager = newPager("/console/audit", q, firstPage, 0)
+		return s.render(w, r, http.StatusBadRequest, "audit", ss, d)
 	}
 	var total int
 	if d.Rows, total, err = s.c.Audit.AuditEvents(r.Context(), ss.partner.ID, f); err != nil {

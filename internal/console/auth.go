@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,6 +125,7 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if until := in.LockedUntil; until.After(s.c.Now()) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(until.Sub(s.c.Now()).Seconds()))))
 		return fail(http.StatusTooManyRequests, lockedMessage("sign-ins", until))
 	}
 	ok := false

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -99,6 +100,9 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	}
 	locked := b.signIn(p.Email, partnerPassword, http.StatusTooManyRequests)
 	wantIn(t, locked, "this email is locked for 15 minutes")
+	if ra, err := strconv.Atoi(locked.header.Get("Retry-After")); err != nil || ra < 1 || ra > 15*60 {
+		t.Errorf("a locked sign-in's Retry-After = %q, want the seconds until the lock ends", locked.header.Get("Retry-After"))
+	}
 	if b.cookie != "" {
 		t.Errorf("a locked sign-in set a session cookie")
 	}

@@ -106,7 +106,7 @@ func testCustomerMoney(t *testing.T, driver string) {
 	}
 	wantIn(t, b.wantStatus(b.get("/console/audit?action=balance.transfer"), http.StatusOK), rows[0].Target, "balance.transfer")
 	wantIn(t, b.wantStatus(b.get("/console/audit?action=console.sign_in"), http.StatusOK), "console.sign_in")
-	wantIn(t, b.wantStatus(b.get("/console/audit?account=nope"), http.StatusOK), "account must be a customer auth_id")
+	wantIn(t, b.wantStatus(b.get("/console/audit?account=nope"), http.StatusBadRequest), "account must be a customer auth_id")
 	shown := b.wantStatus(b.get(path+"?done=transferred"), http.StatusOK)
 	wantIn(t, shown, "2,450.00 INR", "April recharge", "The money was transferred.")
 	over := b.wantStatus(b.submit(path, path+"/withdraw", url.Values{"amount": {"9999"}}), http.StatusBadRequest)

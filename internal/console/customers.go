@@ -69,7 +69,8 @@ func (s *Server) customersPage(w http.ResponseWriter, r *http.Request, ss *sessi
 		if d.FilterError, err = filterError(err); err != nil {
 			return err
 		}
-		f = partnerd.AccountFilter{Page: firstPage}
+		d.Pager = newPager("/console/customers", q, firstPage, 0)
+		return s.render(w, r, http.StatusBadRequest, "customers", ss, d)
 	}
 	accounts, total, err := s.c.Accounts.ListAccounts(r.Context(), ss.partner.ID, f)
 	if err != nil {

@@ -131,8 +131,13 @@ func TestListsAndCSV(t *testing.T) {
 		wantIn(t, r, "+14155550100", "answered", "2.00 INR", "calls.csv?")
 	}
 	wantIn(t, b.get("/console/calls?status=busy"), "No calls match")
-	badFilter := b.wantStatus(b.get("/console/calls?start_date=2026-13-01"), http.StatusOK)
-	wantIn(t, badFilter, "start_date must be")
+	// A refused filter lists nothing, as the API refuses it: never rows
+	// the filter shown did not choose.
+	badFilter := b.wantStatus(b.get("/console/calls?status=busy&start_date=2026-13-01"), http.StatusBadRequest)
+	wantIn(t, badFilter, "start_date must be", "No calls match")
+	if strings.Contains(badFilter.body, "call-one-0001") {
+		t.Errorf("a refused filter lists the calls it did not choose:\n%s", excerpt(badFilter.body))
+	}
 	csv := b.wantStatus(b.get("/console/calls.csv?account="+a.AuthID), http.StatusOK)
 	if ct := csv.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") || !strings.HasPrefix(csv.body, "call_uuid,from_number") || !strings.Contains(csv.body, "call-one-0001") {
 		t.Errorf("calls CSV = %q (%s)", csv.body, ct)

@@ -31,7 +31,8 @@ func (s *Server) handleNumbers(w http.ResponseWriter, r *http.Request, ss *sessi
 		if d.FilterError, err = filterError(err); err != nil {
 			return err
 		}
-		f = partnerd.NumberFilter{Page: firstPage}
+		d.Pager = newPager("/console/numbers", q, firstPage, 0)
+		return s.render(w, r, http.StatusBadRequest, "numbers", ss, d)
 	}
 	numbers, total, err := s.c.Numbers.ListNumbers(r.Context(), ss.partner.ID, f)
 	if err != nil {
@@ -44,7 +45,8 @@ func (s *Server) handleNumbers(w http.ResponseWriter, r *http.Request, ss *sessi
 var firstPage = partnerd.Page{Page: 1, Size: partnerd.DefaultPageSize}
 
 // filterError is the message of a refused filter, which the page shows
-// above an unfiltered list; other errors are returned.
+// (400) above an empty list, as the API refuses it: never rows that the
+// filter the form still shows did not choose. Other errors are returned.
 func filterError(err error) (string, error) {
 	var e *partnerd.Error
 	if !isInputError(err) || !errors.As(err, &e) {
@@ -56,8 +58,8 @@ func filterError(err error) (string, error) {
 // errorText is an input error as the partner reads it: its message and,
 // as the API's fields array gives them, each bad field's.
 func errorText(e *partnerd.Error) string {
-	if len(e.Fields) == 0 {
-		return e.Message
+	if len(e.Fields) == 0 || len(e.Fields) == 1 && strings.TrimSuffix(e.Message, ".") == strings.TrimSuffix(e.Fields[0].Message, ".") {
+		return e.Message // a field's own message, not twice
 	}
 	msgs := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
@@ -113,12 +115,10 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request, ss *session
 		if d.FilterError, err = filterError(err); err != nil {
 			return err
 		}
-		if f, err = s.cdrFilter(url.Values{}, ss.partner); err != nil {
-			return err
-		}
-	} else {
-		d.CSV = "/console/calls.csv?" + listQuery(q, append(cdrParams, "account")).Encode()
+		d.Pager = newPager("/console/calls", q, firstPage, 0)
+		return s.render(w, r, http.StatusBadRequest, "calls", ss, d)
 	}
+	d.CSV = "/console/calls.csv?" + listQuery(q, append(cdrParams, "account")).Encode()
 	var total int
 	if acct != "" {
 		d.Calls, total, err = s.c.CDRs.ListAccountCDRs(r.Context(), ss.partner.ID, acct, f)
@@ -202,10 +202,10 @@ func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request, ss *
 		if d.FilterError, err = filterError(err); err != nil {
 			return err
 		}
-		f = partnerd.EntryFilter{Page: firstPage}
-	} else {
-		d.CSV = "/console/transactions.csv?" + listQuery(q, entryParams).Encode()
+		d.Pager = newPager("/console/transactions", q, firstPage, 0)
+		return s.render(w, r, http.StatusBadRequest, "transactions", ss, d)
 	}
+	d.CSV = "/console/transactions.csv?" + listQuery(q, entryParams).Encode()
 	var total int
 	if acct != "" {
 		d.Entries, total, err = s.c.Ledger.AccountEntries(r.Context(), ss.partner.ID, acct, f)

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -13,9 +14,14 @@ func TestFilterErrorsNameEachField(t *testing.T) {
 	e := newEnv(t, "sqlite", 1)
 	_, _, b := e.mustPartner(t, "Filterer")
 	want := []string{"2 fields are invalid", `call_direction must be "inbound" or "outbound"`, "status must be one of"}
-	page := b.wantStatus(b.get("/console/calls?call_direction=sideways&status=nope"), http.StatusOK)
+	page := b.wantStatus(b.get("/console/calls?call_direction=sideways&status=nope"), http.StatusBadRequest)
 	wantIn(t, page, want...)
 	csv := b.wantStatus(b.get("/console/calls.csv?call_direction=sideways&status=nope"), http.StatusBadRequest)
 	wantIn(t, csv, want...)
-	wantIn(t, b.wantStatus(b.get("/console/numbers?status=nope&page=0"), http.StatusOK), "2 fields are invalid", "status must be")
+	wantIn(t, b.wantStatus(b.get("/console/numbers?status=nope&page=0"), http.StatusBadRequest), "2 fields are invalid", "status must be")
+	// One bad field: its message once, not "message: message."
+	one := b.wantStatus(b.get("/console/calls?min_duration=x"), http.StatusBadRequest)
+	if n := strings.Count(one.body, "min_duration must be"); n != 1 {
+		t.Errorf("the refused filter's message appears %d times, want once:\n%s", n, excerpt(one.body))
+	}
 }
