@@ -42,7 +42,7 @@ func param(q url.Values, name string) *string {
 }
 
 func pageParams(q url.Values) partnerd.PageParams {
-	return partnerd.PageParams{Page: param(q, "page"), Size: param(q, "size")}
+	return partnerd.PageParams{Page: param(q, "page"), Size: param(q, "size"), PerPage: param(q, "per_page")}
 }
 
 type customersPage struct {

@@ -133,6 +133,12 @@ type replay struct {
 // one still running, is the API's error.
 func idempotent[T any](s *Server, r *http.Request, partnerID string, op func(ctx context.Context) (T, error)) (res T, rp *replay, err error) {
 	key := formKey(r)
+	if key == "" && r.PostForm.Get(keyField) != "" {
+		// Only a hand-made form carries one: refused, as the API's
+		// Idempotency-Key is, rather than run without one.
+		return res, nil, partnerd.FieldErrors{{Field: keyField, Code: partnerd.FCInvalidFormat,
+			Message: "idempotency_key must be 1-200 printable ASCII characters"}}.Err()
+	}
 	if key == "" || s.c.Idempotency == nil {
 		res, err = op(r.Context())
 		return res, nil, err

@@ -19,6 +19,10 @@ func TestFilterErrorsNameEachField(t *testing.T) {
 	csv := b.wantStatus(b.get("/console/calls.csv?call_direction=sideways&status=nope"), http.StatusBadRequest)
 	wantIn(t, csv, want...)
 	wantIn(t, b.wantStatus(b.get("/console/numbers?status=nope&page=0"), http.StatusBadRequest), "2 fields are invalid", "status must be")
+	// Paging as the API's: per_page is size's alias; a bad page or status
+	// of the webhook pages is refused too.
+	wantIn(t, b.wantStatus(b.get("/console/calls?per_page=abc"), http.StatusBadRequest), "per_page")
+	wantIn(t, b.wantStatus(b.get("/console/webhooks?page=0"), http.StatusBadRequest), "page must be")
 	// One bad field: its message once, not "message: message."
 	one := b.wantStatus(b.get("/console/calls?min_duration=x"), http.StatusBadRequest)
 	if n := strings.Count(one.body, "min_duration must be"); n != 1 {

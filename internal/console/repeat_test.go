@@ -118,6 +118,14 @@ func TestFormWhileFirstRuns(t *testing.T) {
 	if strings.Contains(again.body, "console:") {
 		t.Errorf("the page shows the stored key's prefix:\n%s", excerpt(again.body))
 	}
+	// A key no rendered form carries (a hand-edited one) is refused, not
+	// ignored.
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("idempotency_key", strings.Repeat("k", 201))
+	wantIn(t, b.wantStatus(b.post(path+"/transfer", bad), http.StatusBadRequest), "idempotency_key must be")
 	if err := e.db.ReleaseIdempotencyKey(ctx, first); err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,11 @@ import (
 )
 
 type webhooksPage struct {
-	Endpoints  []*partnerd.WebhookEndpoint
-	Pager      pager
-	EventTypes []string
-	Forms      forms
+	Endpoints   []*partnerd.WebhookEndpoint
+	Pager       pager
+	EventTypes  []string
+	Forms       forms
+	FilterError string
 }
 
 func (s *Server) handleWebhooks(w http.ResponseWriter, r *http.Request, ss *session) error {
@@ -25,8 +26,12 @@ func (s *Server) webhooksPage(w http.ResponseWriter, r *http.Request, ss *sessio
 	q := r.URL.Query()
 	var fe partnerd.FieldErrors
 	p := pageParams(q).Parse(&fe)
-	if fe.Err() != nil {
-		p = firstPage
+	if err := fe.Err(); err != nil {
+		d := webhooksPage{Pager: newPager("/console/webhooks", q, firstPage, 0), EventTypes: partnerd.EventTypes, Forms: fs}
+		if d.FilterError, err = filterError(err); err != nil {
+			return err
+		}
+		return s.render(w, r, http.StatusBadRequest, "webhooks", ss, d)
 	}
 	eps, total, err := s.c.Webhooks.WebhookEndpoints(r.Context(), ss.partner.ID, p)
 	if err != nil {
@@ -68,6 +73,8 @@ type webhookPage struct {
 	Status     string
 	Statuses   []string
 	Forms      forms
+	// FilterError is a refused page or status filter (400, no rows).
+	FilterError string
 }
 
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request, ss *session) error {
@@ -87,11 +94,17 @@ func (s *Server) webhookPage(w http.ResponseWriter, r *http.Request, ss *session
 	d := webhookPage{Endpoint: ep, Forms: fs, Statuses: partnerd.DeliveryStatuses, EventTypes: partnerd.EventTypes}
 	var fe partnerd.FieldErrors
 	f := partnerd.DeliveryFilter{Page: pageParams(q).Parse(&fe)}
-	if fe.Err() != nil {
-		f.Page = firstPage
-	}
 	if st := q.Get("status"); slices.Contains(partnerd.DeliveryStatuses, st) {
 		f.Status, d.Status = st, st
+	} else if st != "" {
+		fe.Add("status", partnerd.FCInvalidValue, "status must be one of "+strings.Join(partnerd.DeliveryStatuses, ", "))
+	}
+	if err := fe.Err(); err != nil {
+		if d.FilterError, err = filterError(err); err != nil {
+			return err
+		}
+		d.Pager = newPager("/console/webhooks/"+id, q, firstPage, 0)
+		return s.render(w, r, http.StatusBadRequest, "webhook", ss, d)
 	}
 	var total int
 	if d.Deliveries, total, err = s.c.Webhooks.WebhookDeliveries(ctx, ss.partner.ID, id, f); err != nil {
