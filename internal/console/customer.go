@@ -126,8 +126,9 @@ func customerAction[T any](s *Server, w http.ResponseWriter, r *http.Request, ss
 	}
 	if err != nil {
 		var nf notFoundPage
-		if !isInputError(err) || partnerd.ErrorCode(err) == partnerd.ECAccountNotFound || errors.As(err, &nf) {
-			return err
+		if !isInputError(err) || partnerd.ErrorCode(err) == partnerd.ECAccountNotFound || partnerd.ErrorCode(err) == partnerd.ECNotFound ||
+			errors.As(err, &nf) {
+			return err // the 404 page: no form of the page is about it
 		}
 		return s.customerPage(w, r, ss, formStatus(err), forms{}.failed(name, r, err))
 	}
@@ -242,7 +243,8 @@ func (s *Server) handleSIPDelete(w http.ResponseWriter, r *http.Request, ss *ses
 }
 
 func (s *Server) handleSIPPassword(w http.ResponseWriter, r *http.Request, ss *session) error {
-	return customerAction(s, w, r, ss, "sip", "sip_password", true, func(ctx ctxT, id string) (*partnerd.SIPEndpoint, error) {
+	// Refusals show on the endpoint's own row, whose form is named by its id.
+	return customerAction(s, w, r, ss, r.PathValue("endpoint_id"), "sip_password", true, func(ctx ctxT, id string) (*partnerd.SIPEndpoint, error) {
 		return s.c.SIP.SetSIPPassword(ctx, ss.partner.ID, id, r.PathValue("endpoint_id"), s.c.SIPRealm,
 			partnerd.SIPPasswordInput{Password: r.PostForm.Get("password")})
 	})

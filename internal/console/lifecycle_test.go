@@ -55,6 +55,12 @@ func TestCustomerActions(t *testing.T) {
 	pwPath := path + "/sip-endpoints/" + eps[0].ID + "/password"
 	weakPW := b.wantStatus(b.submit(path, pwPath, url.Values{"password": {"short"}}), http.StatusBadRequest)
 	wantIn(t, weakPW, "password must be at least 8 characters")
+	// The refusal shows on the endpoint's row, not on the create form.
+	if i, j := strings.Index(weakPW.body, "password must be at least 8"), strings.Index(weakPW.body, `action="`+pwPath+`"`); i < 0 || j < 0 || i > j ||
+		strings.Contains(weakPW.body[i:j], "</tr>") {
+		t.Errorf("the password refusal is not shown on its endpoint's row:\n%s", excerpt(weakPW.body))
+	}
+	b.wantStatus(b.post(path+"/sip-endpoints/EP_00000000/password", url.Values{"password": {"Sip@Secret11"}}), http.StatusNotFound)
 	b.wantStatus(b.submit(path, pwPath, url.Values{"password": {"Sip@Secret10"}}), http.StatusSeeOther)
 	if c, err := e.db.SIPCredential(ctx, "desk.one"); err != nil || c.HA1 != mustHA1("desk.one", partnerd.DefaultSIPRealm, "Sip@Secret10") {
 		t.Errorf("SIP credential after the password change = %+v, %v; want the new password's HA1", c, err)
