@@ -164,3 +164,15 @@ func TestSettings(t *testing.T) {
 	a := e.mustCustomer(t, p.ID, "Zoned")
 	wantIn(t, b.get("/console/customers/"+a.AuthID), " IST")
 }
+
+// TestOverviewSaysWhenListsAreCut: the overview lists ten low-balance
+// customers, and says how many there are when there are more.
+func TestOverviewSaysWhenListsAreCut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	p, _, b := e.mustPartner(t, "Crowded")
+	for i := range 12 {
+		e.mustCustomer(t, p.ID, fmt.Sprintf("Low %02d", i)) // 0.00: under 100.00
+	}
+	wantIn(t, b.wantStatus(b.get("/console/"), http.StatusOK), "The newest 10 of 12 customers under your threshold.")
+}
