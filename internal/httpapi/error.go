@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -48,6 +49,10 @@ var statusOf = map[string]int{
 	partnerd.ECHTTPVersionNotSupported: http.StatusHTTPVersionNotSupported,
 }
 
+// statusClientClosed is the status a request whose client went away is
+// logged with.
+const statusClientClosed = 499
+
 // writeError writes the flat error body. Errors that are not *partnerd.Error
 // are internal: the caller sees a generic message, the log has the cause
 // under the same request id. A request whose body stopped arriving is
@@ -55,6 +60,13 @@ var statusOf = map[string]int{
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if info(r.Context()).bodyTimedOut {
 		err = partnerd.Errorf(partnerd.ECRequestTimeout, "The request body did not arrive in time; send it without pausing.")
+	}
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) && !errors.As(err, new(*partnerd.Error)) {
+		// The client went away mid-request: nothing failed here, and no
+		// one reads the answer. 499 (nginx's "client closed request")
+		// tells the access log so, and nothing is logged as an error.
+		w.WriteHeader(statusClientClosed)
+		return
 	}
 	var e *partnerd.Error
 	switch {

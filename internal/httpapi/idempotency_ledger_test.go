@@ -383,12 +383,11 @@ func TestAccountCreateIdempotencyLedger(t *testing.T) {
 	}
 }
 
-// TestIdempotencyLegacyMarker checks the in-flight markers that earlier
-// versions wrote to the database before running a request (API.md §1):
-// during a rolling upgrade such a marker still holds its key, answering
-// 409, until its lease runs out; then the key can be used again, by any
-// request, since a request that died had no outcome.
-func TestIdempotencyLegacyMarker(t *testing.T) {
+// TestIdempotencyLease checks the in-flight marker of a request whose
+// process died (API.md §1): it holds its key, answering 409 (retry in a
+// second), until its lease runs out; then the key can be used again, by
+// any request, since a request that died had no outcome.
+func TestIdempotencyLease(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 25, 10, 0, 0, 0, time.UTC)
 	clock := &manualClock{now: t0}
@@ -399,8 +398,7 @@ func TestIdempotencyLegacyMarker(t *testing.T) {
 	path := moveURL(id, "transfer")
 	body := `{"amount":1}`
 
-	// marker writes the row an earlier version's request left when its
-	// process died. The fingerprint mirrors the one idempotent
+	// marker writes the row a request left when its process died. The fingerprint mirrors the one idempotent
 	// (internal/httpapi/idempotency.go) computes.
 	raw, err := sql.Open("sqlite", e.dbPath)
 	if err != nil {
@@ -412,7 +410,7 @@ func TestIdempotencyLegacyMarker(t *testing.T) {
 		fp := sha256.Sum256([]byte(http.MethodPost + "\x00" + path + "\x00" + body))
 		now := clock.Now()
 		if _, err := raw.Exec(`INSERT INTO idempotency_keys (partner_id, key, fingerprint, claim, status, locked_until, created_at)
-			VALUES (?, ?, ?, 'old-instance', 0, ?, ?)`, p.ID, key, fp[:], now.Add(partnerd.IdempotencyLease).Unix(), now.Unix()); err != nil {
+			VALUES (?, ?, ?, 'dead-instance', 0, ?, ?)`, p.ID, key, fp[:], now.Add(partnerd.IdempotencyLease).Unix(), now.Unix()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -421,7 +419,7 @@ func TestIdempotencyLegacyMarker(t *testing.T) {
 	for _, tt := range []struct {
 		after      time.Duration
 		retryAfter string
-	}{{0, "60"}, {45 * time.Second, "15"}, {59 * time.Second, "1"}} {
+	}{{0, "1"}, {45 * time.Second, "1"}, {59 * time.Second, "1"}} {
 		clock.Set(t0.Add(tt.after))
 		r := e.postKey(t, path, p, "lease", body)
 		wantKeyInUse(t, r)

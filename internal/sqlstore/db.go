@@ -252,8 +252,10 @@ func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool) erro
 	if err != nil {
 		return err
 	}
-	w.SetMaxOpenConns(2)
-	w.SetMaxIdleConns(2)
+	// The writer's connection, and those of idempotency keys' markers
+	// (keyWrite), which commit on their own beside its batches.
+	w.SetMaxOpenConns(8)
+	w.SetMaxIdleConns(8)
 	r, err := sql.Open("pgx", withSettings(dsn, "plan_cache_mode", "force_custom_plan"))
 	if err != nil {
 		w.Close()
