@@ -248,7 +248,8 @@ func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool) erro
 		return err
 	}
 	db.migration = m
-	w, err := sql.Open("pgx", withSettings(dsn, "enable_seqscan", "off"))
+	w, err := sql.Open("pgx", withSettings(withSettings(dsn, "enable_seqscan", "off"),
+		"idle_in_transaction_session_timeout", writerIdleLimit))
 	if err != nil {
 		return err
 	}
@@ -271,6 +272,14 @@ func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool) erro
 	db.write, db.read = w, r
 	return nil
 }
+
+// writerIdleLimit ends a writer's session that sits inside a transaction
+// doing nothing that long: an instance frozen mid-batch (a stopped
+// process, a VM paused) would otherwise hold its wallets' row locks, and
+// stall every other instance's writes to them, until it woke. A batch
+// never idles between its statements for more than milliseconds (waiting
+// for a lock is not idle).
+const writerIdleLimit = "30s"
 
 // withSettings is dsn with a run-time setting for every connection.
 //

@@ -164,3 +164,17 @@ func TestWriterBatchFailuresRollBackAlone(t *testing.T) {
 		})
 	}
 }
+
+// The writer's sessions carry the idle limit (writerIdleLimit), so that
+// PostgreSQL ends one left idle inside a transaction by an instance
+// frozen mid-batch, releasing its row locks.
+func TestWriterIdleLimit(t *testing.T) {
+	db := writerStores(t)["postgres"](t)
+	var limit string
+	if err := db.write.QueryRowContext(context.Background(), `SHOW idle_in_transaction_session_timeout`).Scan(&limit); err != nil {
+		t.Fatal(err)
+	}
+	if limit != writerIdleLimit {
+		t.Errorf("writer sessions' idle_in_transaction_session_timeout = %q, want %q", limit, writerIdleLimit)
+	}
+}
