@@ -176,3 +176,27 @@ func TestOverviewSaysWhenListsAreCut(t *testing.T) {
 	}
 	wantIn(t, b.wantStatus(b.get("/console/"), http.StatusOK), "The newest 10 of 12 customers under your threshold.")
 }
+
+// TestPasswordFieldsNeverEcho: a refused form shows again without the
+// password typed into it, and every password field tells the browser it
+// takes a new password (never the partner's own, autofilled), except the
+// current password's.
+func TestPasswordFieldsNeverEcho(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sqlite", 1)
+	_, _, b := e.mustPartner(t, "Echoless")
+	list := b.wantStatus(b.get("/console/customers"), http.StatusOK)
+	list.body = list.body[strings.Index(list.body, `<form method="post"`):]
+	form := b.formOf(list, "/console/customers")
+	for k, v := range (url.Values{"name": {"No Echo"}, "email": {"not-an-email"}, "password": {"Typed@Secret42"},
+		"phone": {"9431538535"}, "country": {"IN"}}) {
+		form[k] = v
+	}
+	refused := b.wantStatus(b.post("/console/customers", form), http.StatusBadRequest)
+	if strings.Contains(refused.body, "Typed@Secret42") {
+		t.Errorf("the refused form shows the password typed into it")
+	}
+	wantIn(t, refused, `name="password" type="password" autocomplete="new-password"`)
+	wantIn(t, b.wantStatus(b.get("/console/settings"), http.StatusOK),
+		`name="current_password" type="password" autocomplete="current-password"`, `name="password_again" type="password" autocomplete="new-password"`)
+}
