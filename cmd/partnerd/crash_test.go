@@ -285,24 +285,54 @@ func crashCreateCustomer(api *crashAPI, name, domain string, i int) (string, err
 	return a.AuthID, nil
 }
 
+// resolveMode says how crashResolve treats a 409 idempotency_key_in_use.
+type resolveMode int
+
+const (
+	// resolveStrict: no key may still be held (nothing died holding one).
+	resolveStrict resolveMode = iota
+	// resolveLater: a key may be held by a request that died with its
+	// process, whose in-flight marker holds it until its lease (60 s,
+	// API.md §1) ends: the op stays unknown, for a later resolve.
+	resolveLater
+	// resolveWait: as resolveLater, but retry each second until every
+	// lease ended and every op has its outcome.
+	resolveWait
+)
+
 // crashResolve retries every op without a known outcome, with its own key
 // and body, on a restarted server. A committed effect must be replayed, an
-// uncommitted one executes now (or is refused). A key is held only in the
-// memory of the process serving its request, so no retry after a restart
-// may answer 409.
-func crashResolve(t *testing.T, api *crashAPI, ops []*crashOp) {
+// uncommitted one executes now (or is refused); a request that died
+// holding its key answers 409 until its lease ends (mode).
+func crashResolve(t *testing.T, api *crashAPI, ops []*crashOp, mode resolveMode) {
 	t.Helper()
-	for _, op := range ops {
-		if op.state != crashUnknown {
-			continue
+	deadline := time.Now().Add(partnerd.IdempotencyLease + 15*time.Second)
+	for {
+		held := 0
+		for _, op := range ops {
+			if op.state != crashUnknown {
+				continue
+			}
+			r, err := api.move(op)
+			if err != nil {
+				t.Fatalf("retry %s on a healthy server: %v", op.key, err)
+			}
+			if mode != resolveStrict && r.status == http.StatusConflict && partnerd.ErrorCode(r.err) == partnerd.ECIdempotencyInUse {
+				held++
+				continue
+			}
+			if msg := op.settle(api.id, r, true); msg != "" {
+				t.Errorf("retry after restart: %s", msg)
+			}
 		}
-		r, err := api.move(op)
-		if err != nil {
-			t.Fatalf("retry %s on a healthy server: %v", op.key, err)
+		switch {
+		case held == 0 || mode != resolveWait:
+			return
+		case time.Now().After(deadline):
+			t.Errorf("%d keys still in use %v after their requests died: their markers outlived the lease", held, partnerd.IdempotencyLease)
+			return
 		}
-		if msg := op.settle(api.id, r, true); msg != "" {
-			t.Errorf("retry after restart: %s", msg)
-		}
+		time.Sleep(time.Second)
 	}
 }
 
@@ -528,7 +558,7 @@ func crashRecovery(t *testing.T, db string, env []string) {
 			srv = crashStartEnv(t, bin, db, env)
 			api = crashNewAPI(srv.url, partnerID, token)
 			up := time.Since(restart)
-			crashResolve(t, api, ops)
+			crashResolve(t, api, ops, resolveLater)
 			// Everything acknowledged just before the kill must have
 			// survived it and replay identically.
 			var last []*crashOp
@@ -576,7 +606,7 @@ func crashRecovery(t *testing.T, db string, env []string) {
 	srv = crashStartEnv(t, bin, db, env)
 	api = crashNewAPI(srv.url, partnerID, token)
 	defer api.close()
-	crashResolve(t, api, ops)
+	crashResolve(t, api, ops, resolveWait)
 	n := crashReplay(t, api, ops)
 	crashCheckFinal(t, api, customers, ops)
 	t.Logf("all rounds: %s; %d acknowledged replayed identically", crashTally(ops), n)
@@ -691,7 +721,7 @@ func TestGracefulSIGTERM(t *testing.T) {
 			cut = append(cut, op)
 		}
 	}
-	crashResolve(t, api, cut)
+	crashResolve(t, api, cut, resolveStrict)
 	for _, op := range cut {
 		if op.how == "replayed-after-crash" {
 			t.Errorf("%s had no response before the graceful exit, but its retry says %q (state %d): shutdown cut off a started request",
