@@ -26,8 +26,11 @@ type DB struct {
 	// write has exactly one connection on SQLite: all writes are serialized
 	// through the writer goroutine, so concurrent writers never wait on
 	// SQLITE_BUSY. read is a separate pool for queries.
-	write  *sql.DB
-	read   *sql.DB
+	write *sql.DB
+	read  *sql.DB
+	// keys, on PostgreSQL, writes idempotency keys' in-flight markers
+	// (keyWrite); nil on SQLite, where only the writer writes.
+	keys   *sql.DB
 	writer *writer
 	box    *secret.Box
 	log    *slog.Logger
@@ -253,23 +256,35 @@ func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool) erro
 	if err != nil {
 		return err
 	}
-	// The writer's connection, and those of idempotency keys' markers
-	// (keyWrite), which commit on their own beside its batches.
-	w.SetMaxOpenConns(8)
-	w.SetMaxIdleConns(8)
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
+	// Idempotency keys' in-flight markers (keyWrite) commit on their own,
+	// beside the writer's batches, without waiting for their WAL to reach
+	// the disk: a marker lost in a crash of PostgreSQL belonged to a
+	// request whose transaction that crash ended too, and such a key is
+	// free (API.md §1); the responses themselves commit with the writes.
+	k, err := sql.Open("pgx", withSettings(dsn, "synchronous_commit", "off"))
+	if err != nil {
+		w.Close()
+		return err
+	}
+	k.SetMaxOpenConns(8)
+	k.SetMaxIdleConns(8)
 	r, err := sql.Open("pgx", withSettings(dsn, "plan_cache_mode", "force_custom_plan"))
 	if err != nil {
 		w.Close()
+		k.Close()
 		return err
 	}
 	r.SetMaxOpenConns(16)
 	r.SetMaxIdleConns(16)
 	if err := r.PingContext(ctx); err != nil {
 		w.Close()
+		k.Close()
 		r.Close()
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	db.write, db.read = w, r
+	db.write, db.read, db.keys = w, r, k
 	return nil
 }
 
@@ -324,7 +339,11 @@ func (db *DB) Close() error {
 	if db.sqliteBalances != nil {
 		db.sqliteBalances.close()
 	}
-	return errors.Join(db.read.Close(), db.write.Close())
+	err := errors.Join(db.read.Close(), db.write.Close())
+	if db.keys != nil {
+		err = errors.Join(err, db.keys.Close())
+	}
+	return err
 }
 
 // Migration says what Open did to the schema.

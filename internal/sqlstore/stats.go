@@ -31,7 +31,11 @@ func (s WriterStats) Sub(earlier WriterStats) WriterStats {
 }
 
 // PoolStats returns the statistics of the store's connection pools: the
-// readers' and the writer's.
+// readers', the writer's and, on PostgreSQL, the idempotency keys'.
 func (db *DB) PoolStats() map[string]func() sql.DBStats {
-	return map[string]func() sql.DBStats{"read": db.read.Stats, "write": db.write.Stats}
+	pools := map[string]func() sql.DBStats{"read": db.read.Stats, "write": db.write.Stats}
+	if db.keys != nil {
+		pools["keys"] = db.keys.Stats
+	}
+	return pools
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -176,5 +177,24 @@ func TestWriterIdleLimit(t *testing.T) {
 	}
 	if limit != writerIdleLimit {
 		t.Errorf("writer sessions' idle_in_transaction_session_timeout = %q, want %q", limit, writerIdleLimit)
+	}
+}
+
+// Idempotency keys' markers commit on their own pool, without waiting for
+// the disk; the writer's batches wait.
+func TestKeyMarkersCommitAsync(t *testing.T) {
+	db := writerStores(t)["postgres"](t)
+	for _, pool := range []struct {
+		name string
+		db   *sql.DB
+		want string
+	}{{"keys", db.keys, "off"}, {"write", db.write, "on"}} {
+		var got string
+		if err := pool.db.QueryRowContext(context.Background(), `SHOW synchronous_commit`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != pool.want {
+			t.Errorf("%s pool: synchronous_commit = %q, want %q", pool.name, got, pool.want)
+		}
 	}
 }
