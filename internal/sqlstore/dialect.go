@@ -213,8 +213,11 @@ func Unavailable(err error) bool {
 	var ne net.Error
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		// Class 08: connection exceptions; 57P0x: the server is shutting down.
-		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0")
+		// Class 08: connection exceptions; 57P0x: the server is shutting
+		// down; 25P03: the session sat idle inside its transaction past
+		// the writer's limit (an instance frozen mid-batch), which
+		// PostgreSQL ended without committing anything.
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0") || pe.Code == "25P03"
 	}
 	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || pgconn.SafeToRetry(err)
 }

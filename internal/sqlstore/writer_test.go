@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/partnerd/partnerd/internal/pgtest"
 )
 
@@ -195,6 +196,17 @@ func TestKeyMarkersCommitAsync(t *testing.T) {
 		}
 		if got != pool.want {
 			t.Errorf("%s pool: synchronous_commit = %q, want %q", pool.name, got, pool.want)
+		}
+	}
+}
+
+// A writer session that PostgreSQL ended for idling in its transaction
+// (25P03) committed nothing: the request is answered 503, to retry, like
+// any connection lost; a constraint's refusal is not.
+func TestIdleTimeoutIsUnavailable(t *testing.T) {
+	for code, want := range map[string]bool{"25P03": true, "08006": true, "57P01": true, "23505": false, "40P01": false} {
+		if got := Unavailable(fmt.Errorf("commit: %w", &pgconn.PgError{Code: code})); got != want {
+			t.Errorf("Unavailable(SQLSTATE %s) = %v, want %v", code, got, want)
 		}
 	}
 }
