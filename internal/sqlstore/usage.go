@@ -72,7 +72,12 @@ func (b *usageBatch) addCall(partnerID, authID string, day, chargeDay int64, dir
 	}
 	s.duration += int64(duration)
 	s.cost += cost
-	k := accountUsageKey{partnerID, day, authID}
+	a := b.accountSums(accountUsageKey{partnerID, day, authID})
+	a.calls++
+	a.cost += cost
+}
+
+func (b *usageBatch) accountSums(k accountUsageKey) *accountUsageSums {
 	if b.account == nil {
 		b.account = make(map[accountUsageKey]*accountUsageSums)
 	}
@@ -82,8 +87,7 @@ func (b *usageBatch) addCall(partnerID, authID string, day, chargeDay int64, dir
 		b.account[k] = a
 		b.aorder = append(b.aorder, k)
 	}
-	a.calls++
-	a.cost += cost
+	return a
 }
 
 // addRental counts one period of a number's rent.
@@ -151,33 +155,21 @@ func (b *usageBatch) merge(o *usageBatch) {
 		s.spend += add.spend
 	}
 	for _, k := range o.aorder {
-		if b.account == nil {
-			b.account = make(map[accountUsageKey]*accountUsageSums)
-		}
-		a, ok := b.account[k]
-		if !ok {
-			a = &accountUsageSums{}
-			b.account[k] = a
-			b.aorder = append(b.aorder, k)
-		}
+		a := b.accountSums(k)
 		a.calls += o.account[k].calls
 		a.cost += o.account[k].cost
 	}
+	if len(o.causes) > 0 && b.causes == nil {
+		b.causes = make(map[causeKey]causeCounts)
+		b.billsec = make(map[billsecKey]int64)
+	}
 	for k, c := range o.causes {
-		if b.causes == nil {
-			b.causes = make(map[causeKey]causeCounts)
-			b.billsec = make(map[billsecKey]int64)
-		}
 		sum := b.causes[k]
 		sum.calls += c.calls
 		sum.answered += c.answered
 		b.causes[k] = sum
 	}
 	for k, n := range o.billsec {
-		if b.billsec == nil {
-			b.causes = make(map[causeKey]causeCounts)
-			b.billsec = make(map[billsecKey]int64)
-		}
 		b.billsec[k] += n
 	}
 }
