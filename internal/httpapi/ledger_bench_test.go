@@ -213,6 +213,11 @@ func BenchmarkB5IdempotentReplay(b *testing.B) { hotSQLite(b).replays(b, 1) }
 func BenchmarkPGB4HTTPTransfer64(b *testing.B)   { hotPostgres(b).transfers(b, 1, nil) }
 func BenchmarkPGB4HTTPTransfer64x3(b *testing.B) { hotPostgres(b).transfers(b, 3, nil) }
 
+// BenchmarkPGB4HTTPTransfer64x3Keyed is the x3 variant with a fresh
+// Idempotency-Key on every request: each also writes its in-flight marker
+// (keyWrite), beside the writers' batches.
+func BenchmarkPGB4HTTPTransfer64x3Keyed(b *testing.B) { hotPostgres(b).transfers(b, 3, keyed()) }
+
 // BenchmarkPGB5IdempotentReplay repeats one completed keyed transfer from
 // 64 clients over the three instances.
 func BenchmarkPGB5IdempotentReplay(b *testing.B) { hotPostgres(b).replays(b, 3) }
