@@ -210,6 +210,26 @@ type DeliveryFilter struct {
 	Status string // empty: every status
 }
 
+// DeliveryParams are a deliveries list's query parameters as given.
+type DeliveryParams struct {
+	Page   PageParams
+	Status *string
+}
+
+// Filter returns the filter the parameters ask for, or a validation_error
+// listing every bad parameter.
+func (q DeliveryParams) Filter() (DeliveryFilter, error) {
+	var fe FieldErrors
+	f := DeliveryFilter{Page: q.Page.Parse(&fe)}
+	if q.Status != nil {
+		f.Status = *q.Status
+		if !slices.Contains(DeliveryStatuses, f.Status) {
+			fe.Add("status", FCInvalidValue, "status must be one of "+strings.Join(DeliveryStatuses, ", "))
+		}
+	}
+	return f, fe.Err()
+}
+
 // WebhookService manages a partner's webhook endpoints. Every method is
 // scoped to partnerID: another partner's endpoint is not_found.
 type WebhookService interface {

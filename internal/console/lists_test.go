@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,9 @@ func TestFilterErrorsNameEachField(t *testing.T) {
 	// of the webhook pages is refused too.
 	wantIn(t, b.wantStatus(b.get("/console/calls?per_page=abc"), http.StatusBadRequest), "per_page")
 	wantIn(t, b.wantStatus(b.get("/console/webhooks?page=0"), http.StatusBadRequest), "page must be")
+	hook := b.wantStatus(b.submit("/console/webhooks", "/console/webhooks", url.Values{"url": {"https://hooks.example/filtered"}}), http.StatusSeeOther)
+	hookPath := strings.SplitN(hook.header.Get("Location"), "?", 2)[0]
+	wantIn(t, b.wantStatus(b.get(hookPath+"?status=bogus"), http.StatusBadRequest), "status must be one of pending, succeeded, failed, dead")
 	// One bad field: its message once, not "message: message."
 	one := b.wantStatus(b.get("/console/calls?min_duration=x"), http.StatusBadRequest)
 	if n := strings.Count(one.body, "min_duration must be"); n != 1 {

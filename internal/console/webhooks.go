@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,14 +91,9 @@ func (s *Server) webhookPage(w http.ResponseWriter, r *http.Request, ss *session
 	}
 	q := r.URL.Query()
 	d := webhookPage{Endpoint: ep, Forms: fs, Statuses: partnerd.DeliveryStatuses, EventTypes: partnerd.EventTypes}
-	var fe partnerd.FieldErrors
-	f := partnerd.DeliveryFilter{Page: pageParams(q).Parse(&fe)}
-	if st := q.Get("status"); slices.Contains(partnerd.DeliveryStatuses, st) {
-		f.Status, d.Status = st, st
-	} else if st != "" {
-		fe.Add("status", partnerd.FCInvalidValue, "status must be one of "+strings.Join(partnerd.DeliveryStatuses, ", "))
-	}
-	if err := fe.Err(); err != nil {
+	f, err := partnerd.DeliveryParams{Page: pageParams(q), Status: param(q, "status")}.Filter()
+	d.Status = f.Status
+	if err != nil {
 		if d.FilterError, err = filterError(err); err != nil {
 			return err
 		}

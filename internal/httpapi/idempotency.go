@@ -82,9 +82,9 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		// request's marker outlived its lease) and completed it, which can
 		// be why this request failed (its balance check saw the other's
 		// withdrawal; its response could not be stored beside the
-		// other's). A retry
-		// now would replay that response, so this request answers it too,
-		// instead of a failure that would tell the client nothing moved.
+		// other's). A retry now would replay that response, so this
+		// request answers it too, instead of a failure that would tell the
+		// client nothing moved.
 		switch stored, serr := s.idempotency.StoredIdempotencyResponse(context.WithoutCancel(r.Context()), req); {
 		case stored != nil:
 			replay(w, stored)

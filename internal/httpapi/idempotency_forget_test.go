@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -10,30 +9,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
-
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestIdempotencyCannotBeForgotten registers throwaway write routes that
 // skip the completion step (they call the store without commit, so no
@@ -45,7 +25,7 @@ func TestIdempotencyCannotBeForgotten(t *testing.T) {
 	ctx := context.Background()
 	key := make([]byte, 32)
 	rand.Read(key)
-	logs := &lockedBuffer{}
+	logs := &syncLog{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "f.db")},
 		sqlstore.Options{SecretKey: key, Logger: log})

@@ -222,15 +222,8 @@ var deliveryListParams = slices.Concat(pageParams, []string{"status"})
 
 func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := parseQuery(r, deliveryListParams)
-	var fe partnerd.FieldErrors
-	f := partnerd.DeliveryFilter{Page: q.page().Parse(&fe)}
-	if st := q.get("status"); st != nil {
-		f.Status = *st
-		if !slices.Contains(partnerd.DeliveryStatuses, f.Status) {
-			fe.Add("status", partnerd.FCInvalidValue, "status must be one of pending, succeeded, failed, dead")
-		}
-	}
-	if err := q.check(fe.Err()); err != nil {
+	f, err := partnerd.DeliveryParams{Page: q.page(), Status: q.get("status")}.Filter()
+	if err := q.check(err); err != nil {
 		return err
 	}
 	id, err := endpointID(r)

@@ -288,8 +288,7 @@ func (db *DB) UpdateAccount(ctx context.Context, partnerID, authID string, in pa
 		return nil, fmt.Errorf("update account: %w", err)
 	}
 	if in.LowBalanceThreshold.Set {
-		db.ForgetAlertConfig(authID)
-		alertConfigSettled(ctx)
+		db.alertConfigChanged(ctx, authID)
 	}
 	return a, nil
 }

@@ -36,9 +36,8 @@ func (db *DB) SetAutoTopup(ctx context.Context, partnerID, authID string, in par
 		db.audit(tx, partnerID, authID, partnerd.AuditAutoTopupUpdate, authID)
 		return readAutoTopup(tx, authID, now)
 	})
-	db.alertCfg.forget(authID)
 	if err == nil {
-		alertConfigSettled(ctx)
+		db.alertConfigChanged(ctx, authID)
 	}
 	return a, err
 }
@@ -71,9 +70,8 @@ func (db *DB) DisableAutoTopup(ctx context.Context, partnerID, authID string) (_
 		db.audit(tx, partnerID, authID, partnerd.AuditAutoTopupDelete, authID)
 		return readAutoTopup(tx, authID, now)
 	})
-	db.alertCfg.forget(authID)
 	if err == nil {
-		alertConfigSettled(ctx)
+		db.alertConfigChanged(ctx, authID)
 	}
 	return a, err
 }

@@ -29,17 +29,19 @@ type alertConfig struct {
 // alertConfigTTL bounds how stale a cached alertConfig may be: a
 // partner's new --low-balance applies within it. A change made through
 // the API (auto top-up settings, an account's threshold) is answered only
-// once it has passed (alertConfigSettled), so it applies on every
+// once it has passed (alertConfigChanged), so it applies on every
 // instance to whatever its caller does next.
 const alertConfigTTL = time.Second
 
-// alertConfigSettled waits, after a change of an account's alert or auto
-// top-up settings committed, until no instance can still hold the
-// account's alertConfig as it was before (each cached one is at most
-// alertConfigTTL old), or until ctx ends. Without it a withdrawal sent
-// to another instance right after the answer could cross the new
+// alertConfigChanged follows a committed change of an account's alert or
+// auto top-up settings: this instance forgets the account's alertConfig
+// at once, and the change's caller waits until no other instance can
+// still hold it as it was before (each cached one is at most
+// alertConfigTTL old), or until ctx ends. Without the wait a withdrawal
+// sent to another instance right after the answer could cross the new
 // threshold unseen, a crossing lost for good.
-func alertConfigSettled(ctx context.Context) {
+func (db *DB) alertConfigChanged(ctx context.Context, authID string) {
+	db.alertCfg.forget(authID)
 	t := time.NewTimer(alertConfigTTL)
 	defer t.Stop()
 	select {
