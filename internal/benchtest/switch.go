@@ -48,6 +48,9 @@ type Switch struct {
 	DB        *sqlstore.DB
 	PartnerID string
 	Customers []string
+	// RandomCallIDs makes CDRs' call_uuids random UUIDs, as switches make
+	// Call-IDs, instead of names that sort in the order they are made.
+	RandomCallIDs bool
 }
 
 // NewSwitch creates, on db, a partner with SwitchDeck and n customers
@@ -140,8 +143,8 @@ func NewSwitch(ctx context.Context, db *sqlstore.DB, raw *sql.DB, postgres bool,
 }
 
 // CDRs returns batch b of size CDRs: outbound calls with distinct
-// call_uuids (prefix names the run), spread over the customers, with
-// billsec from 1 to 600 seconds.
+// call_uuids (prefix names the run, unless RandomCallIDs), spread over the
+// customers, with billsec from 1 to 600 seconds.
 func (s *Switch) CDRs(prefix string, b, size int) []partnerd.CDRInput {
 	out := make([]partnerd.CDRInput, size)
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
@@ -151,11 +154,20 @@ func (s *Switch) CDRs(prefix string, b, size int) []partnerd.CDRInput {
 		answer := start.Add(5 * time.Second)
 		acct := s.Customers[i%len(s.Customers)]
 		out[k] = partnerd.CDRInput{
-			CallUUID: prefix + "-" + strconv.Itoa(i), Direction: partnerd.DirectionOutbound, AccountAuthID: &acct,
+			CallUUID: s.callID(prefix, i), Direction: partnerd.DirectionOutbound, AccountAuthID: &acct,
 			FromNumber: "+919700000001", ToNumber: SwitchNumber(i),
 			StartTime: start, AnswerTime: &answer, EndTime: answer.Add(time.Duration(billsec) * time.Second),
 			DurationSeconds: billsec + 5, Billsec: billsec,
 		}
 	}
 	return out
+}
+
+// callID is the call_uuid of call i of the run prefix.
+func (s *Switch) callID(prefix string, i int) string {
+	if !s.RandomCallIDs {
+		return prefix + "-" + strconv.Itoa(i)
+	}
+	x := fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:]
 }

@@ -52,7 +52,15 @@ func (db *DB) PostCDRs(ctx context.Context, ins []partnerd.CDRInput, invalid []*
 	if err != nil {
 		return nil, err
 	}
-	return res.([]partnerd.CDRResult), nil
+	out := res.([]partnerd.CDRResult)
+	var recorded int64
+	for _, r := range out {
+		if r.Status == partnerd.CDRCharged {
+			recorded++
+		}
+	}
+	db.search.recorded(recorded)
+	return out, nil
 }
 
 // inList is a condition "column is one of the strings of arg", one

@@ -315,11 +315,15 @@ func (db *DB) searchHits(partnerID, term string) (string, []any) {
 			UNION ALL SELECT seq FROM cdrs WHERE partner_id = ? AND to_number IN (` + numbers + `)
 			UNION ALL SELECT seq FROM cdrs WHERE lower(call_uuid) LIKE lower(?)`, append(args, like)
 	}
-	// SQLite's planner is held to the number indexes.
+	// SQLite's planner is held to the number indexes. The call_uuid index
+	// holds the calls up to its mark (cdrsearch.go); the few after it are
+	// checked one by one, in the same statement, so of the same snapshot.
 	return `SELECT seq FROM cdrs INDEXED BY cdrs_partner_from WHERE partner_id = ? AND from_number IN (` + numbers + `)
 		UNION ALL SELECT seq FROM cdrs INDEXED BY cdrs_partner_to WHERE partner_id = ? AND to_number IN (` + numbers + `)
-		UNION ALL SELECT rowid FROM cdrs_uuid_search WHERE cdrs_uuid_search MATCH ?`,
-		append(args, trigramQuery(term))
+		UNION ALL SELECT rowid FROM cdrs_uuid_search WHERE cdrs_uuid_search MATCH ?
+		UNION ALL SELECT seq FROM cdrs INDEXED BY cdrs_partner_seq
+			WHERE partner_id = ? AND seq > (SELECT upto FROM cdrs_uuid_search_upto) AND call_uuid LIKE ? ESCAPE '\'`,
+		append(args, trigramQuery(term), partnerID, like)
 }
 
 // trigramQuery is the FTS5 query of the rows that hold every trigram of

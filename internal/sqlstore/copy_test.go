@@ -198,7 +198,8 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 
 // TestCopyCoversEveryTable: a table added by a migration but not to Copy
 // would be silently left behind by partnerd copy. The search indexes are
-// not copied: the target's triggers make them from the rows copied.
+// not copied: the target makes them from the rows copied (its triggers,
+// and on SQLite its call_uuid indexer, see cdrsearch.go).
 func TestCopyCoversEveryTable(t *testing.T) {
 	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
 	rows, err := db.ReadDB().Query(`SELECT name FROM sqlite_master WHERE type = 'table'

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -60,6 +61,8 @@ type DB struct {
 	// searches holds a slot for each partner-wide CDR search running
 	// (ListCDRs): half the cores', at least one.
 	searches chan struct{}
+	// search writes the call_uuid index behind the calls (cdrsearch.go).
+	search *searchIndexer
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -90,6 +93,8 @@ type Options struct {
 	Logger   *slog.Logger
 	// wal, when set (by the tests), replaces defaultWALLimits.
 	wal *walLimits
+	// searchIndexLag, when set (by the tests), replaces searchIndexLag.
+	searchIndexLag int64
 }
 
 // ErrNoDatabase means Options.MustExist found no partnerd database at the
@@ -133,6 +138,12 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 	if err := db.rebuildPendingUsage(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("rebuild usage: %w", err)
+	}
+	if db.dialect.name != postgresDialect.name {
+		if err := db.startSearchIndexer(ctx, cmp.Or(opts.searchIndexLag, searchIndexLag)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("cdr search index: %w", err)
+		}
 	}
 	return db, nil
 }
@@ -334,6 +345,7 @@ func wrapErr(op string, err *error) {
 
 // Close stops the writer and closes the database.
 func (db *DB) Close() error {
+	db.search.stop()
 	db.writer.close()
 	db.readStmts.close()
 	if db.sqliteBalances != nil {

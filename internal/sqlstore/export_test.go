@@ -93,3 +93,24 @@ func (db *DB) SetStreamHold(d time.Duration) { db.dialect.streamHold = d }
 // SetExportChunk sets how many rows each query of an export reads whole
 // (0: the export streams from its cursor).
 func (db *DB) SetExportChunk(n int) { db.dialect.exportChunk = n }
+
+// WithSearchIndexLag returns o with the number of calls recorded past the
+// call_uuid index that wakes its indexer (SQLite) set to n.
+func WithSearchIndexLag(o Options, n int64) Options {
+	o.searchIndexLag = n
+	return o
+}
+
+// CDRSearchIndexedUpTo returns the seq of the last call in the call_uuid
+// index (SQLite).
+func (db *DB) CDRSearchIndexedUpTo(ctx context.Context) (int64, error) {
+	var upto int64
+	err := db.read.QueryRowContext(ctx, `SELECT upto FROM cdrs_uuid_search_upto`).Scan(&upto)
+	return upto, err
+}
+
+// IndexCDRSearch adds up to chunk calls past the mark to the call_uuid
+// index (SQLite) and returns how many it added.
+func (db *DB) IndexCDRSearch(ctx context.Context, chunk int64) (int64, error) {
+	return db.indexCDRSearch(ctx, chunk)
+}

@@ -128,6 +128,16 @@ func BenchmarkB7CDRIngest100(b *testing.B) {
 	reportCDRBatches(b, []*sqlstore.DB{s.DB}, func() { benchCDRs(b, s, []*sqlstore.DB{s.DB}, switchBenchPosters, switchBenchCDRBatch) })
 }
 
+// BenchmarkB7CDRIngest100CallIDs is B7 with call_uuids as switches make
+// them (random UUIDs), which land all over the call_uuid indexes.
+func BenchmarkB7CDRIngest100CallIDs(b *testing.B) {
+	s := switchBench(b)
+	s.RandomCallIDs = true
+	defer func() { s.RandomCallIDs = false }()
+	b.ResetTimer()
+	reportCDRBatches(b, []*sqlstore.DB{s.DB}, func() { benchCDRs(b, s, []*sqlstore.DB{s.DB}, switchBenchPosters, switchBenchCDRBatch) })
+}
+
 // reportCDRBatches runs run and reports the writer's commits meanwhile,
 // and how many of the posts were charged together with others of their
 // transaction (combined/op, cdr_combine.go).
