@@ -154,7 +154,7 @@ func (s *Switch) CDRs(prefix string, b, size int) []partnerd.CDRInput {
 		answer := start.Add(5 * time.Second)
 		acct := s.Customers[i%len(s.Customers)]
 		out[k] = partnerd.CDRInput{
-			CallUUID: s.callID(prefix, i), Direction: partnerd.DirectionOutbound, AccountAuthID: &acct,
+			CallUUID: s.CallID(prefix, i), Direction: partnerd.DirectionOutbound, AccountAuthID: &acct,
 			FromNumber: "+919700000001", ToNumber: SwitchNumber(i),
 			StartTime: start, AnswerTime: &answer, EndTime: answer.Add(time.Duration(billsec) * time.Second),
 			DurationSeconds: billsec + 5, Billsec: billsec,
@@ -163,8 +163,8 @@ func (s *Switch) CDRs(prefix string, b, size int) []partnerd.CDRInput {
 	return out
 }
 
-// callID is the call_uuid of call i of the run prefix.
-func (s *Switch) callID(prefix string, i int) string {
+// CallID is the call_uuid of call i of the run prefix.
+func (s *Switch) CallID(prefix string, i int) string {
 	if !s.RandomCallIDs {
 		return prefix + "-" + strconv.Itoa(i)
 	}

@@ -77,7 +77,7 @@ func benchAuthorize(b *testing.B, s *benchtest.Switch, dbs []*sqlstore.DB, calle
 	benchtest.RunConcurrentLatency(b, callers, func(i int) error {
 		acct := s.Customers[i%len(s.Customers)]
 		a, err := dbs[i%len(dbs)].Authorize(ctx, partnerd.AuthorizeInput{
-			CallUUID: run + "-" + fmt.Sprint(i), Direction: partnerd.DirectionOutbound,
+			CallUUID: s.CallID(run, i), Direction: partnerd.DirectionOutbound,
 			From: "+919700000001", To: benchtest.SwitchNumber(i), AccountAuthID: &acct,
 		})
 		if err == nil && !a.Authorized {
@@ -117,6 +117,17 @@ func benchCDRs(b *testing.B, s *benchtest.Switch, dbs []*sqlstore.DB, posters, s
 func BenchmarkB6Authorize64(b *testing.B) {
 	s := switchBench(b)
 	e := ledgerBench(b)
+	b.ResetTimer()
+	ledgerBenchRun0(b, e, func() { benchAuthorize(b, s, []*sqlstore.DB{s.DB}, 64) })
+}
+
+// BenchmarkB6Authorize64CallIDs is B6 with call_uuids as switches make
+// them (random UUIDs).
+func BenchmarkB6Authorize64CallIDs(b *testing.B) {
+	s := switchBench(b)
+	e := ledgerBench(b)
+	s.RandomCallIDs = true
+	defer func() { s.RandomCallIDs = false }()
 	b.ResetTimer()
 	ledgerBenchRun0(b, e, func() { benchAuthorize(b, s, []*sqlstore.DB{s.DB}, 64) })
 }
