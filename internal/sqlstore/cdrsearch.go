@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The call_uuid trigram index on SQLite, written behind the calls
@@ -23,6 +24,8 @@ const (
 	// searchIndexChunk bounds one write of the indexer (about 50 ms of the
 	// writer) when it catches up after a start or a copy.
 	searchIndexChunk = 8192
+	// searchIndexRetry is how long the indexer waits after a failed write.
+	searchIndexRetry = time.Minute
 )
 
 // searchIndexer adds recorded calls to the call_uuid index in the
@@ -91,8 +94,15 @@ func (s *searchIndexer) run() {
 		for {
 			n, err := s.db.indexCDRSearch(context.Background(), searchIndexChunk)
 			if err != nil {
-				if !errors.Is(err, errClosed) {
-					s.db.log.Warn("cdr search index: the calls recorded since stay searchable by a scan", "err", err)
+				if errors.Is(err, errClosed) {
+					return
+				}
+				s.db.log.Warn("cdr search index: the calls recorded since stay searchable by a scan; retrying in a minute", "err", err)
+				// Every batch of calls would wake it again at once.
+				select {
+				case <-s.quit:
+					return
+				case <-time.After(searchIndexRetry):
 				}
 				break
 			}
