@@ -8,56 +8,90 @@ import (
 	"time"
 )
 
-// The call_uuid trigram index on SQLite, written behind the calls
-// (migration 00025). A batch of call records leaves it alone; once about
-// searchIndexLag calls are recorded past the index, the indexer adds them,
-// up to searchIndexChunk per write, and moves cdrs_uuid_search_upto in the
-// same transaction. A search reads the index up to that mark and checks
-// the calls after it directly (searchHits), so it finds every call at
-// once whether the indexer has come to it or not.
+// The call_uuid trigram index, kept off the writer's path. A batch of
+// call records costs the writer no trigram work; once about
+// searchIndexLag calls are recorded, a goroutine does it, beside the
+// writer:
+//
+//   - SQLite (migration 00025): the index is written behind the calls. The
+//     indexer adds the calls past the mark cdrs_uuid_search_upto, up to
+//     searchIndexChunk per write (through the writer, the only one), and
+//     moves the mark in the same transaction. A search reads the index up
+//     to the mark and checks the calls after it directly (searchHits), so
+//     it finds every call at once whether the indexer has come to it or
+//     not.
+//   - PostgreSQL (migration 00025): the GIN index's pending list, where
+//     each insert only appends its trigrams, may grow to 16 MB instead of
+//     1 MB before the inserting transaction (the writer's) must merge it
+//     into the index; the cleaner merges it first, on a connection of its
+//     own (gin_clean_pending_list), so in another server process. Searches
+//     read the pending list too, so they find every call at once.
 
 const (
-	// searchIndexLag is how many recorded calls wake the indexer: the
-	// most a search checks past the index, beside what arrives while the
-	// indexer writes (measured: LIKE over 4,000 calls, under 2 ms).
+	// searchIndexLag is how many recorded calls wake the indexer: on
+	// SQLite the most a search checks past the index, beside what arrives
+	// while the indexer writes (measured: LIKE over 4,000 calls, under
+	// 2 ms); on PostgreSQL about 2 MB of the pending list, which a search
+	// reads whole.
 	searchIndexLag = 4096
-	// searchIndexChunk bounds one write of the indexer (about 50 ms of the
-	// writer) when it catches up after a start or a copy.
+	// searchIndexChunk bounds one write of the SQLite indexer (about 50 ms
+	// of the writer) when it catches up after a start or a copy.
 	searchIndexChunk = 8192
-	// searchIndexRetry is how long the indexer waits after a failed write.
+	// searchIndexRetry is how long the indexer waits after a failure.
 	searchIndexRetry = time.Minute
 )
 
-// searchIndexer adds recorded calls to the call_uuid index in the
-// background; nil on PostgreSQL and on read-only stores.
+// searchIndexer keeps the call_uuid index in the background; nil on
+// read-only stores.
 type searchIndexer struct {
 	db *DB
 	// pending counts the calls recorded past the index, roughly: those
-	// this store recorded since it last caught up (another process's,
-	// such as a copy's, are counted when the store opens).
+	// this store recorded since it last caught up (on SQLite, another
+	// process's, such as a copy's, are counted when the store opens).
 	pending atomic.Int64
+	// step indexes some of them and says how many it covered and whether
+	// more are waiting.
+	step    func(ctx context.Context) (n int64, more bool, err error)
 	wake    chan struct{}
 	quit    chan struct{}
 	done    chan struct{}
 	stopped sync.Once
 	// lag is searchIndexLag; tests choose others.
 	lag int64
+	// steps counts the steps that succeeded (tests).
+	steps atomic.Int64
 }
 
-// startSearchIndexer starts the indexer of a writable SQLite store, woken
-// at once if the calls past the index already reach the lag.
+// startSearchIndexer starts the indexer of a writable store; on SQLite it
+// is woken at once if the calls past the index already reach the lag.
 func (db *DB) startSearchIndexer(ctx context.Context, lag int64) error {
-	var behind int64
-	if err := db.read.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM cdrs), 0) - upto FROM cdrs_uuid_search_upto`).
-		Scan(&behind); err != nil {
-		return err
-	}
 	s := &searchIndexer{db: db, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 		lag: lag}
+	var behind int64
+	if db.dialect.name == postgresDialect.name {
+		s.step = s.cleanPending
+	} else {
+		if err := db.read.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(seq) FROM cdrs), 0) - upto FROM cdrs_uuid_search_upto`).
+			Scan(&behind); err != nil {
+			return err
+		}
+		s.step = func(ctx context.Context) (int64, bool, error) {
+			n, err := db.indexCDRSearch(ctx, searchIndexChunk)
+			return n, n == searchIndexChunk, err
+		}
+	}
 	db.search = s
 	go s.run()
 	s.recorded(behind)
 	return nil
+}
+
+// cleanPending merges the GIN index's pending list (PostgreSQL): every
+// call recorded so far, by any instance.
+func (s *searchIndexer) cleanPending(ctx context.Context) (int64, bool, error) {
+	n := s.pending.Load()
+	_, err := s.db.keys.ExecContext(ctx, `SELECT gin_clean_pending_list('cdrs_uuid_trgm'::regclass)`)
+	return n, false, err
 }
 
 // recorded counts n calls just recorded, and wakes the indexer when those
@@ -85,6 +119,12 @@ func (s *searchIndexer) stop() {
 
 func (s *searchIndexer) run() {
 	defer close(s.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.quit
+		cancel()
+	}()
 	for {
 		select {
 		case <-s.quit:
@@ -92,12 +132,12 @@ func (s *searchIndexer) run() {
 		case <-s.wake:
 		}
 		for {
-			n, err := s.db.indexCDRSearch(context.Background(), searchIndexChunk)
+			n, more, err := s.step(ctx)
 			if err != nil {
-				if errors.Is(err, errClosed) {
+				if errors.Is(err, errClosed) || ctx.Err() != nil {
 					return
 				}
-				s.db.log.Warn("cdr search index: the calls recorded since stay searchable by a scan; retrying in a minute", "err", err)
+				s.db.log.Warn("cdr search index: the calls recorded since stay searchable, more slowly; retrying in a minute", "err", err)
 				// Every batch of calls would wake it again at once.
 				select {
 				case <-s.quit:
@@ -106,10 +146,11 @@ func (s *searchIndexer) run() {
 				}
 				break
 			}
-			// Calls another process recorded were not counted here.
+			s.steps.Add(1)
+			// On SQLite, calls another process recorded were not counted.
 			for p := s.pending.Load(); !s.pending.CompareAndSwap(p, max(0, p-n)); p = s.pending.Load() {
 			}
-			if n < searchIndexChunk {
+			if !more {
 				break
 			}
 			select {

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/benchtest"
+	"github.com/partnerd/partnerd/internal/pgtest"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
@@ -39,58 +41,8 @@ func TestCDRSearchBehindIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var uuids []string
-	post := func(n int) {
-		t.Helper()
-		cdrs := s.CDRs("search", len(uuids)/n+1000, n)
-		for i := range cdrs {
-			tag := []string{"alpha", "bravo", "Alphorn"}[len(uuids)%3]
-			cdrs[i].CallUUID = fmt.Sprintf("c%04d-%s-%d", len(uuids), tag, len(uuids)*7919%1000)
-			uuids = append(uuids, cdrs[i].CallUUID)
-		}
-		res, err := db.PostCDRs(ctx, cdrs, make([]*partnerd.Error, len(cdrs)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Status != partnerd.CDRCharged {
-				t.Fatalf("PostCDRs: %+v", r)
-			}
-		}
-	}
-	check := func(stage, term string) {
-		t.Helper()
-		var want []string
-		for _, u := range uuids {
-			if strings.Contains(strings.ToLower(u), strings.ToLower(term)) {
-				want = append(want, u)
-			}
-		}
-		size := "100"
-		f, err := partnerd.CDRParams{Search: &term, Page: partnerd.PageParams{Size: &size}}.Filter(time.Now(), time.UTC)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, total, err := db.ListCDRs(ctx, s.PartnerID, f)
-		if err != nil {
-			t.Fatalf("%s: ListCDRs(search=%q): %v", stage, term, err)
-		}
-		var got []string
-		for _, c := range rows {
-			got = append(got, c.CallUUID)
-		}
-		slices.Sort(got)
-		slices.Sort(want)
-		if !slices.Equal(got, want) || total != len(want) {
-			t.Errorf("%s: search=%q found %d (total %d) %v, want %d %v", stage, term, len(got), total, got, len(want), want)
-		}
-	}
-	checkAll := func(stage string) {
-		t.Helper()
-		for _, term := range []string{"LPH", "bravo", "c00", "-1", "horn-", "zzz"} {
-			check(stage, term)
-		}
-	}
+	c := &searchCalls{t: t, db: db, s: s}
+	post, checkAll := c.post, c.checkAll
 	upto := func() int64 {
 		t.Helper()
 		n, err := db.CDRSearchIndexedUpTo(ctx)
@@ -150,6 +102,7 @@ func TestCDRSearchBehindIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = open(5)
+	c.db = db
 	waitIndexed("reopened")
 	checkAll("reopened")
 	// Six more wake it again; four stay past the mark.
@@ -163,4 +116,116 @@ func TestCDRSearchBehindIndex(t *testing.T) {
 	if n := indexed("bra"); n != 12 {
 		t.Errorf("%d calls of bra in the index, want 12 (each once)", n)
 	}
+}
+
+// searchCalls posts calls with call_uuids made for searching, and checks
+// partner-wide searches against the call_uuids posted.
+type searchCalls struct {
+	t     *testing.T
+	db    *sqlstore.DB
+	s     *benchtest.Switch
+	uuids []string
+}
+
+func (c *searchCalls) post(n int) {
+	c.t.Helper()
+	cdrs := c.s.CDRs("search", len(c.uuids)/n+1000, n)
+	for i := range cdrs {
+		tag := []string{"alpha", "bravo", "Alphorn"}[len(c.uuids)%3]
+		cdrs[i].CallUUID = fmt.Sprintf("c%04d-%s-%d", len(c.uuids), tag, len(c.uuids)*7919%1000)
+		c.uuids = append(c.uuids, cdrs[i].CallUUID)
+	}
+	res, err := c.db.PostCDRs(context.Background(), cdrs, make([]*partnerd.Error, len(cdrs)))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Status != partnerd.CDRCharged {
+			c.t.Fatalf("PostCDRs: %+v", r)
+		}
+	}
+}
+
+// check fails the test unless a partner-wide search for term finds
+// exactly the calls whose call_uuid holds it, ignoring case.
+func (c *searchCalls) check(stage, term string) {
+	c.t.Helper()
+	var want []string
+	for _, u := range c.uuids {
+		if strings.Contains(strings.ToLower(u), strings.ToLower(term)) {
+			want = append(want, u)
+		}
+	}
+	size := "100"
+	f, err := partnerd.CDRParams{Search: &term, Page: partnerd.PageParams{Size: &size}}.Filter(time.Now(), time.UTC)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	rows, total, err := c.db.ListCDRs(context.Background(), c.s.PartnerID, f)
+	if err != nil {
+		c.t.Fatalf("%s: ListCDRs(search=%q): %v", stage, term, err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.CallUUID)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) || total != len(want) {
+		c.t.Errorf("%s: search=%q found %d (total %d) %v, want %d %v", stage, term, len(got), total, got, len(want), want)
+	}
+}
+
+func (c *searchCalls) checkAll(stage string) {
+	c.t.Helper()
+	for _, term := range []string{"LPH", "bravo", "c00", "-1", "horn-", "zzz"} {
+		c.check(stage, term)
+	}
+}
+
+// TestPostgresCDRSearchCleaner: on PostgreSQL the GIN index's pending list
+// may grow to 16 MB (migration 00025) and the store's cleaner merges it
+// once enough calls are recorded; searches find every call, merged or
+// pending.
+func TestPostgresCDRSearchCleaner(t *testing.T) {
+	pgtest.Require(t)
+	ctx := context.Background()
+	src := postgresSource(t)
+	key := testKey(t)
+	db, err := sqlstore.Open(ctx, src, sqlstore.WithSearchIndexLag(sqlstore.Options{SecretKey: key}, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := sql.Open("pgx", src.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var opts string
+	if err := raw.QueryRow(`SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'cdrs_uuid_trgm'`).Scan(&opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(opts, "gin_pending_list_limit=16384") {
+		t.Errorf("cdrs_uuid_trgm options %q, want gin_pending_list_limit=16384", opts)
+	}
+	s, err := benchtest.NewSwitch(ctx, db, raw, true, key, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &searchCalls{t: t, db: db, s: s}
+	c.post(4)
+	c.checkAll("under the lag")
+	if n := db.SearchIndexSteps(); n != 0 {
+		t.Errorf("the cleaner ran %d times for 4 calls, under its lag of 5", n)
+	}
+	c.post(6)
+	for deadline := time.Now().Add(10 * time.Second); db.SearchIndexSteps() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the cleaner did not run within 10 s of 10 calls")
+		}
+	}
+	c.checkAll("cleaned")
+	c.post(3)
+	c.checkAll("cleaned and pending")
 }

@@ -61,7 +61,7 @@ type DB struct {
 	// searches holds a slot for each partner-wide CDR search running
 	// (ListCDRs): half the cores', at least one.
 	searches chan struct{}
-	// search writes the call_uuid index behind the calls (cdrsearch.go).
+	// search keeps the call_uuid index off the writer's path (cdrsearch.go).
 	search *searchIndexer
 
 	// Now returns the current time; tests replace it.
@@ -139,11 +139,9 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("rebuild usage: %w", err)
 	}
-	if db.dialect.name != postgresDialect.name {
-		if err := db.startSearchIndexer(ctx, cmp.Or(opts.searchIndexLag, searchIndexLag)); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("cdr search index: %w", err)
-		}
+	if err := db.startSearchIndexer(ctx, cmp.Or(opts.searchIndexLag, searchIndexLag)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cdr search index: %w", err)
 	}
 	return db, nil
 }
@@ -274,6 +272,8 @@ func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool) erro
 	// the disk: a marker lost in a crash of PostgreSQL belonged to a
 	// request whose transaction that crash ended too, and such a key is
 	// free (API.md §1); the responses themselves commit with the writes.
+	// The call_uuid index's cleaner (cdrsearch.go) uses it too: its work
+	// is the index's alone, which PostgreSQL's recovery restores.
 	k, err := sql.Open("pgx", withSettings(dsn, "synchronous_commit", "off"))
 	if err != nil {
 		w.Close()

@@ -114,3 +114,12 @@ func (db *DB) CDRSearchIndexedUpTo(ctx context.Context) (int64, error) {
 func (db *DB) IndexCDRSearch(ctx context.Context, chunk int64) (int64, error) {
 	return db.indexCDRSearch(ctx, chunk)
 }
+
+// SearchIndexSteps returns how many steps the call_uuid indexer (or
+// cleaner, on PostgreSQL) completed.
+func (db *DB) SearchIndexSteps() int64 {
+	if db.search == nil {
+		return 0
+	}
+	return db.search.steps.Load()
+}

@@ -66,3 +66,13 @@ func BenchmarkPGB7CDRIngest100(b *testing.B) {
 	b.ResetTimer()
 	reportCDRBatches(b, e.dbs[:1], func() { benchCDRs(b, s, e.dbs[:1], switchBenchPosters, switchBenchCDRBatch) })
 }
+
+// BenchmarkPGB7CDRIngest100CallIDs is PGB7 with call_uuids as switches
+// make them (random UUIDs).
+func BenchmarkPGB7CDRIngest100CallIDs(b *testing.B) {
+	e, s := pgSwitchBench(b)
+	s.RandomCallIDs = true
+	defer func() { s.RandomCallIDs = false }()
+	b.ResetTimer()
+	reportCDRBatches(b, e.dbs[:1], func() { benchCDRs(b, s, e.dbs[:1], switchBenchPosters, switchBenchCDRBatch) })
+}
