@@ -87,7 +87,8 @@ func (db *DB) startSearchIndexer(ctx context.Context, lag int64) error {
 }
 
 // cleanPending merges the GIN index's pending list (PostgreSQL): every
-// call recorded so far, by any instance.
+// call recorded so far, by any instance. PostgreSQL lets only the index's
+// owner do it: the role whose migrations made it, partnerd's own.
 func (s *searchIndexer) cleanPending(ctx context.Context) (int64, bool, error) {
 	n := s.pending.Load()
 	_, err := s.db.keys.ExecContext(ctx, `SELECT gin_clean_pending_list('cdrs_uuid_trgm'::regclass)`)
@@ -137,7 +138,7 @@ func (s *searchIndexer) run() {
 				if errors.Is(err, errClosed) || ctx.Err() != nil {
 					return
 				}
-				s.db.log.Warn("cdr search index: the calls recorded since stay searchable, more slowly; retrying in a minute", "err", err)
+				s.db.log.Warn("cdr search index: indexing in the background failed; searches still find every call, more slowly, and CDR batches do the work; retrying in a minute", "err", err)
 				// Every batch of calls would wake it again at once.
 				select {
 				case <-s.quit:
