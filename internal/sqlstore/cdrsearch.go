@@ -138,7 +138,7 @@ func (s *searchIndexer) run() {
 				if errors.Is(err, errClosed) || ctx.Err() != nil {
 					return
 				}
-				s.db.log.Warn("cdr search index: indexing in the background failed; searches still find every call, more slowly, and CDR batches do the work; retrying in a minute", "err", err)
+				s.db.log.Warn("cdr search index: indexing in the background failed; searches still find every call, more slowly; retrying in a minute", "err", err)
 				// Every batch of calls would wake it again at once.
 				select {
 				case <-s.quit:
