@@ -94,7 +94,7 @@ func Dir(prefix string) (string, error) {
 // the server of the admin DSN and opens n stores on it, as n partnerd
 // instances would be: each with its own writer and pools.
 func OpenPostgres(ctx context.Context, admin, name string, n int) (dsn string, dbs []*sqlstore.DB, err error) {
-	dsn, err = pgtest.Recreate(admin, name+"_"+strconv.Itoa(os.Getpid()))
+	dsn, err = recreatePostgres(admin, name+"_"+strconv.Itoa(os.Getpid()))
 	if err != nil {
 		return "", nil, err
 	}
@@ -107,4 +107,36 @@ func OpenPostgres(ctx context.Context, admin, name string, n int) (dsn string, d
 		dbs = append(dbs, db)
 	}
 	return dsn, dbs, nil
+}
+
+// The PostgreSQL databases this process created for its benchmarks, named
+// by its pid, which no later process reuses: DropPostgres drops them.
+var pgCreated struct {
+	sync.Mutex
+	admin, names []string
+}
+
+// recreatePostgres is pgtest.Recreate, remembered for DropPostgres.
+func recreatePostgres(admin, name string) (string, error) {
+	dsn, err := pgtest.Recreate(admin, name)
+	if err == nil {
+		pgCreated.Lock()
+		pgCreated.admin, pgCreated.names = append(pgCreated.admin, admin), append(pgCreated.names, name)
+		pgCreated.Unlock()
+	}
+	return dsn, err
+}
+
+// DropPostgres drops the databases the benchmarks of this process created
+// (a package's TestMain calls it after the run): left behind, one per run,
+// they filled the test cluster, and autovacuum kept visiting them.
+func DropPostgres() error {
+	pgCreated.Lock()
+	defer pgCreated.Unlock()
+	var errs []error
+	for i, name := range pgCreated.names {
+		errs = append(errs, pgtest.Drop(pgCreated.admin[i], name))
+	}
+	pgCreated.admin, pgCreated.names = nil, nil
+	return errors.Join(errs...)
 }

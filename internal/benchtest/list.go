@@ -96,7 +96,7 @@ func SeededPostgres(b *testing.B, s *Seeded, src *sqlstore.DB) *sqlstore.DB {
 
 func copyToPostgres(admin string, s *Seeded, src *sqlstore.DB) (*sqlstore.DB, error) {
 	ctx := context.Background()
-	dsn, err := pgtest.Recreate(admin, "partnerd_benchsearch_"+strconv.Itoa(os.Getpid()))
+	dsn, err := recreatePostgres(admin, "partnerd_benchsearch_"+strconv.Itoa(os.Getpid()))
 	if err != nil {
 		return nil, err
 	}

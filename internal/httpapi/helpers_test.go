@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/benchtest"
 	"github.com/partnerd/partnerd/internal/httpapi"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
@@ -120,6 +121,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, c := range sharedCloses {
 		c()
+	}
+	if err := benchtest.DropPostgres(); err != nil {
+		fmt.Fprintf(os.Stderr, "drop the benchmarks' PostgreSQL databases: %v\n", err)
 	}
 	// Answers read by other means than request (raw connections, other
 	// clients) are held to the document here.

@@ -78,6 +78,12 @@ func Recreate(admin, name string) (string, error) {
 	return u.String(), nil
 }
 
+// Drop drops the database name on the server of the admin DSN, ending
+// its sessions.
+func Drop(admin, name string) error {
+	return exec(admin, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+}
+
 func exec(dsn, stmt string) error {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
