@@ -27,19 +27,9 @@ func TestCDRBatchReads(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		pgtest.Require(t)
-		src := postgresSource(t)
 		key := testKey(t)
-		db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		raw, err := sql.Open("pgx", src.DSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		testCDRBatchReads(t, db, raw, true, key)
+		dbs, raw := openPostgresN(t, postgresSource(t), sqlstore.Options{SecretKey: key}, 1)
+		testCDRBatchReads(t, dbs[0], raw, true, key)
 	})
 }
 
@@ -258,9 +248,16 @@ func testCDRRateDeckReplaced(t *testing.T, dbs []*sqlstore.DB, raw *sql.DB, post
 // instances would, and a plain connection to it; all close with the test.
 func openPostgresInstances(t *testing.T, src sqlstore.Source, key []byte) ([]*sqlstore.DB, *sql.DB) {
 	t.Helper()
+	return openPostgresN(t, src, sqlstore.Options{SecretKey: key}, 2)
+}
+
+// openPostgresN opens n stores on src's database with opts, and a plain
+// connection to it; all close with the test.
+func openPostgresN(t *testing.T, src sqlstore.Source, opts sqlstore.Options, n int) ([]*sqlstore.DB, *sql.DB) {
+	t.Helper()
 	var dbs []*sqlstore.DB
-	for range 2 {
-		db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
+	for range n {
+		db, err := sqlstore.Open(context.Background(), src, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

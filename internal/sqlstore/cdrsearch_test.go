@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -190,18 +189,9 @@ func (c *searchCalls) checkAll(stage string) {
 func TestPostgresCDRSearchCleaner(t *testing.T) {
 	pgtest.Require(t)
 	ctx := context.Background()
-	src := postgresSource(t)
 	key := testKey(t)
-	db, err := sqlstore.Open(ctx, src, sqlstore.WithSearchIndexLag(sqlstore.Options{SecretKey: key}, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	raw, err := sql.Open("pgx", src.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	dbs, raw := openPostgresN(t, postgresSource(t), sqlstore.WithSearchIndexLag(sqlstore.Options{SecretKey: key}, 5), 1)
+	db := dbs[0]
 	var opts string
 	if err := raw.QueryRow(`SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'cdrs_uuid_trgm'`).Scan(&opts); err != nil {
 		t.Fatal(err)
