@@ -113,7 +113,7 @@ func OpenPostgres(ctx context.Context, admin, name string, n int) (dsn string, d
 // by its pid, which no later process reuses: DropPostgres drops them.
 var pgCreated struct {
 	sync.Mutex
-	admin, names []string
+	dbs []struct{ admin, name string }
 }
 
 // recreatePostgres is pgtest.Recreate, remembered for DropPostgres.
@@ -121,7 +121,7 @@ func recreatePostgres(admin, name string) (string, error) {
 	dsn, err := pgtest.Recreate(admin, name)
 	if err == nil {
 		pgCreated.Lock()
-		pgCreated.admin, pgCreated.names = append(pgCreated.admin, admin), append(pgCreated.names, name)
+		pgCreated.dbs = append(pgCreated.dbs, struct{ admin, name string }{admin, name})
 		pgCreated.Unlock()
 	}
 	return dsn, err
@@ -134,9 +134,9 @@ func DropPostgres() error {
 	pgCreated.Lock()
 	defer pgCreated.Unlock()
 	var errs []error
-	for i, name := range pgCreated.names {
-		errs = append(errs, pgtest.Drop(pgCreated.admin[i], name))
+	for _, d := range pgCreated.dbs {
+		errs = append(errs, pgtest.Drop(d.admin, d.name))
 	}
-	pgCreated.admin, pgCreated.names = nil, nil
+	pgCreated.dbs = nil
 	return errors.Join(errs...)
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -51,11 +50,12 @@ type searchIndexer struct {
 	pending atomic.Int64
 	// step indexes some of them and says how many it covered and whether
 	// more are waiting.
-	step    func(ctx context.Context) (n int64, more bool, err error)
-	wake    chan struct{}
-	quit    chan struct{}
-	done    chan struct{}
-	stopped sync.Once
+	step func(ctx context.Context) (n int64, more bool, err error)
+	wake chan struct{}
+	// ctx ends when the store closes (stop); done, when run has returned.
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
 	// lag is searchIndexLag; tests choose others.
 	lag int64
 	// steps counts the steps that succeeded (tests).
@@ -65,8 +65,8 @@ type searchIndexer struct {
 // startSearchIndexer starts the indexer of a writable store; on SQLite it
 // is woken at once if the calls past the index already reach the lag.
 func (db *DB) startSearchIndexer(ctx context.Context, lag int64) error {
-	s := &searchIndexer{db: db, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		lag: lag}
+	s := &searchIndexer{db: db, wake: make(chan struct{}, 1), done: make(chan struct{}), lag: lag}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var behind int64
 	if db.dialect.name == postgresDialect.name {
 		s.step = s.cleanPending
@@ -114,34 +114,28 @@ func (s *searchIndexer) stop() {
 	if s == nil {
 		return
 	}
-	s.stopped.Do(func() { close(s.quit) })
+	s.cancel()
 	<-s.done
 }
 
 func (s *searchIndexer) run() {
 	defer close(s.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-s.quit
-		cancel()
-	}()
 	for {
 		select {
-		case <-s.quit:
+		case <-s.ctx.Done():
 			return
 		case <-s.wake:
 		}
 		for {
-			n, more, err := s.step(ctx)
+			n, more, err := s.step(s.ctx)
 			if err != nil {
-				if errors.Is(err, errClosed) || ctx.Err() != nil {
+				if errors.Is(err, errClosed) || s.ctx.Err() != nil {
 					return
 				}
 				s.db.log.Warn("cdr search index: indexing in the background failed; searches still find every call, more slowly; retrying in a minute", "err", err)
 				// Every batch of calls would wake it again at once.
 				select {
-				case <-s.quit:
+				case <-s.ctx.Done():
 					return
 				case <-time.After(searchIndexRetry):
 				}
@@ -151,13 +145,8 @@ func (s *searchIndexer) run() {
 			// On SQLite, calls another process recorded were not counted.
 			for p := s.pending.Load(); !s.pending.CompareAndSwap(p, max(0, p-n)); p = s.pending.Load() {
 			}
-			if !more {
+			if !more || s.ctx.Err() != nil {
 				break
-			}
-			select {
-			case <-s.quit:
-				return
-			default:
 			}
 		}
 	}
