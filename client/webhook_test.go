@@ -260,6 +260,37 @@ func TestAutoTopupSettings(t *testing.T) {
 		}
 		_, err = c.AutoTopup(ctx, "", "MA_00000000")
 		wantCode(t, "AutoTopup of an unknown customer", err, partnerd.ECAccountNotFound)
+
+		// Off, a fall below the threshold tops up nothing; turned on again
+		// below it, the balance is topped up (once, however often it is set).
+		if _, err := c.Withdraw(ctx, "", partnerd.TransferInput{AuthID: a.AuthID, Amount: 450_00}); err != nil {
+			t.Fatalf("Withdraw: %v", err)
+		}
+		if n, err := e.db.RunAutoTopups(ctx, time.Now()); err != nil || n != 0 {
+			t.Fatalf("RunAutoTopups while off = %d, %v; want none", n, err)
+		}
+		in.TargetBalance = 500_00
+		for range 2 {
+			if _, err := c.SetAutoTopup(ctx, "", a.AuthID, in); err != nil {
+				t.Fatalf("SetAutoTopup below the threshold: %v", err)
+			}
+		}
+		if n, err := e.db.RunAutoTopups(ctx, time.Now()); err != nil || n != 1 {
+			t.Fatalf("RunAutoTopups after turning it on at 50.00 = %d, %v; want 1 top-up", n, err)
+		}
+		if b, err := c.Balance(ctx, a.AuthID); err != nil || b.Balance != 500_00 {
+			t.Errorf("balance after turning it on at 50.00 = %+v, %v; want 500.00", b, err)
+		}
+		// Set again above the threshold: nothing to top up.
+		if _, err := c.SetAutoTopup(ctx, "", a.AuthID, in); err != nil {
+			t.Fatalf("SetAutoTopup above the threshold: %v", err)
+		}
+		if n, err := e.db.RunAutoTopups(ctx, time.Now()); err != nil || n != 0 {
+			t.Fatalf("RunAutoTopups at 500.00 = %d, %v; want none", n, err)
+		}
+		if got, err := c.AutoTopup(ctx, "", a.AuthID); err != nil || got.CountToday != 2 || got.UsedToday != 900_00 {
+			t.Errorf("AutoTopup after both = %+v, %v; want two top-ups of 900.00 today", got, err)
+		}
 	})
 }
 

@@ -33,6 +33,21 @@ func (db *DB) SetAutoTopup(ctx context.Context, partnerID, authID string, in par
 		if err != nil {
 			return nil, err
 		}
+		// Turned on (or kept on) below its threshold, the balance has
+		// crossed it as far as auto top-up is concerned: otherwise a
+		// customer who fell below while it was off would wait at any
+		// balance, down to zero, for a crossing that never comes.
+		if in.Enabled {
+			var balance int64
+			if err := tx.queryRow(readBalance, authID).Scan(&balance); err != nil {
+				return nil, err
+			}
+			if balance < in.Threshold {
+				if err := db.crossTopup(tx, authID, partnerID); err != nil {
+					return nil, err
+				}
+			}
+		}
 		db.audit(tx, partnerID, authID, partnerd.AuditAutoTopupUpdate, authID)
 		return readAutoTopup(tx, authID, now)
 	})

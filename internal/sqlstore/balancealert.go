@@ -197,16 +197,23 @@ func (db *DB) balanceMoved(tx *txn, authID string, before, after int64) error {
 		}
 	}
 	if cfg.topup >= 0 && before >= cfg.topup && after < cfg.topup {
-		// At most one pending crossing per account (a unique index): a
-		// crossing while one waits for its top-up is the same shortfall.
-		_, err := tx.exec(`INSERT INTO autotopup_crossings (id, auth_id, partner_id, state, created_at)
-			VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING`,
-			"atc_"+partnerd.NewTransactionID(db.Now())[4:], authID, cfg.partnerID, db.now().Unix())
-		if err != nil {
-			return err
-		}
-		db.topupWake.wake()
+		return db.crossTopup(tx, authID, cfg.partnerID)
 	}
+	return nil
+}
+
+// crossTopup records a pending auto top-up crossing of the account and
+// wakes the top-ups' sweeper. At most one crossing per account is pending
+// (a unique index): a crossing while one waits for its top-up is the same
+// shortfall.
+func (db *DB) crossTopup(tx *txn, authID, partnerID string) error {
+	_, err := tx.exec(`INSERT INTO autotopup_crossings (id, auth_id, partner_id, state, created_at)
+		VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING`,
+		"atc_"+partnerd.NewTransactionID(db.Now())[4:], authID, partnerID, db.now().Unix())
+	if err != nil {
+		return err
+	}
+	db.topupWake.wake()
 	return nil
 }
 
