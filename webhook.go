@@ -251,6 +251,10 @@ type WebhookService interface {
 	RetryWebhookDelivery(ctx context.Context, partnerID, endpointID string, deliveryID int64) (*WebhookDelivery, error)
 }
 
+// ECEndpointDisabled (409): a test ping was asked of a disabled endpoint,
+// which sends nothing until it is enabled again.
+const ECEndpointDisabled = "endpoint_disabled"
+
 // ErrWebhookEndpointNotFound is the not_found answer for an endpoint id.
 func ErrWebhookEndpointNotFound(id string) error {
 	return Errorf(ECNotFound, "No webhook endpoint %q exists.", id)

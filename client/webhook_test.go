@@ -134,6 +134,16 @@ func TestWebhookEndpoints(t *testing.T) {
 		if err != nil || got.Status != disabled || len(got.EventTypes) != 0 || opt(got.Description) != desc {
 			t.Errorf("UpdateWebhookEndpoint disabling = %+v, %v", got, err)
 		}
+		// A disabled endpoint sends nothing: its test is refused, and
+		// leaves no delivery behind to go out when it is enabled.
+		_, err = c.TestWebhookEndpoint(ctx, "", ep.ID)
+		wantCode(t, "TestWebhookEndpoint of a disabled endpoint", err, partnerd.ECEndpointDisabled)
+		if client.RequestID(err) == "" {
+			t.Errorf("TestWebhookEndpoint of a disabled endpoint: %v, want the server's answer", err)
+		}
+		if _, total, err := c.WebhookDeliveries(ctx, "", ep.ID, partnerd.DeliveryFilter{}); err != nil || total != 0 {
+			t.Errorf("WebhookDeliveries after a refused test = %d, %v; want none", total, err)
+		}
 		enabled := partnerd.WebhookEnabled
 		got, err = c.UpdateWebhookEndpoint(ctx, "", ep.ID, partnerd.WebhookEndpointPatch{Status: &enabled, ClearDescription: true})
 		if err != nil || got.Status != enabled || got.Description != nil {

@@ -18,6 +18,7 @@ var statusOf = map[string]int{
 	partnerd.ECNumberAssigned:      http.StatusConflict,
 	partnerd.ECNumberExists:        http.StatusConflict,
 	partnerd.ECUsernameTaken:       http.StatusConflict,
+	partnerd.ECEndpointDisabled:    http.StatusConflict,
 	partnerd.ECValidation:          http.StatusBadRequest,
 	partnerd.ECInvalidJSON:         http.StatusBadRequest,
 	partnerd.ECInsufficientBalance: http.StatusBadRequest,

@@ -57,6 +57,13 @@ func TestWebhookEndpointsOverHTTP(t *testing.T) {
 	if s := e.get(t, p+"/"+id+"/secret", c); s.body["secret"] != rot.body["secret"] {
 		t.Errorf("secret after rotation = %s", s.raw)
 	}
+	// Disabled, the endpoint sends nothing: its test is refused.
+	if off := e.post(t, p+"/"+id+"/test", c, nil); off.status != 409 || off.body["error"] != "endpoint_disabled" {
+		t.Errorf("test of a disabled endpoint = %d %s, want 409 endpoint_disabled", off.status, off.raw)
+	}
+	if on := e.doJSON(t, http.MethodPatch, p+"/"+id, c, map[string]any{"status": "enabled"}, nil); on.status != 200 || on.body["status"] != "enabled" {
+		t.Errorf("PATCH enabled = %d %s", on.status, on.raw)
+	}
 	ping := e.post(t, p+"/"+id+"/test", c, nil)
 	if ping.status != 200 || ping.body["type"] != "ping" {
 		t.Fatalf("test = %d %s", ping.status, ping.raw)

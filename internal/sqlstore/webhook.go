@@ -282,6 +282,11 @@ func (db *DB) TestWebhookEndpoint(ctx context.Context, partnerID, id string) (_ 
 		if err != nil {
 			return nil, err
 		}
+		if e.Status == partnerd.WebhookDisabled {
+			// Its ping would wait, unsent, until the endpoint is enabled.
+			return nil, partnerd.Errorf(partnerd.ECEndpointDisabled,
+				"Webhook endpoint %s is disabled and sends nothing; enable it (PATCH status \"enabled\") to test it.", e.ID)
+		}
 		ev := &partnerd.Event{ID: partnerd.NewEventID(now), PartnerID: partnerID, Type: partnerd.EventPing,
 			Data: []byte(`{"endpoint_id":"` + e.ID + `"}`), CreatedAt: now}
 		if err := tx.queryRow(`INSERT INTO event_counters (key, last) VALUES (?, 1)
