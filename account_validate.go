@@ -171,15 +171,13 @@ func validateEmail(fe *FieldErrors, email string) string {
 	return strings.ToLower(email)
 }
 
-// validEmail accepts only a bare address (no display name, no angle
-// brackets, no comments) whose domain has at least one dot.
+// validEmail accepts an address net/mail accepts (API.md §3), given bare:
+// no display name, angle brackets, comments or quoting, so that what is
+// stored is the address itself. A domain without a dot (admin@localhost)
+// is such an address.
 func validEmail(s string) bool {
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && strings.Contains(s[at+1:], ".")
+	return err == nil && a.Name == "" && a.Address == s
 }
 
 func validatePassword(fe *FieldErrors, pw string) {

@@ -93,7 +93,7 @@ func TestAccountInputValidate(t *testing.T) {
 		{"email angle brackets", func(in *AccountInput) { in.Email = "<admin@credresolve.com>" }, []fieldCode{{"email", FCInvalidFormat}}},
 		{"email comment", func(in *AccountInput) { in.Email = "admin@credresolve.com (Admin)" }, []fieldCode{{"email", FCInvalidFormat}}},
 		{"email no at", func(in *AccountInput) { in.Email = "admin.credresolve.com" }, []fieldCode{{"email", FCInvalidFormat}}},
-		{"email dotless domain", func(in *AccountInput) { in.Email = "admin@localhost" }, []fieldCode{{"email", FCInvalidFormat}}},
+		{"email dotless domain (net/mail's)", func(in *AccountInput) { in.Email = "admin@localhost" }, nil},
 		{"email two addresses", func(in *AccountInput) { in.Email = "a@b.com, c@d.com" }, []fieldCode{{"email", FCInvalidFormat}}},
 		{"email padded", func(in *AccountInput) { in.Email = "  admin@credresolve.com " }, nil},
 		{"email newline", func(in *AccountInput) { in.Email = "admin@credresolve.com\n" }, []fieldCode{{"email", FCInvalidFormat}}},
