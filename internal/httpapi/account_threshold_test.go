@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/partnerd/partnerd"
@@ -65,6 +66,24 @@ func TestLowBalanceThreshold(t *testing.T) {
 		}
 		if n := lows(own); n != 1 {
 			t.Errorf("own threshold 500.00, balance 450.00: %d balance.low events, want 1", n)
+		}
+		// The alert is news of the withdrawal that raised it, so it comes
+		// after it in the account's sequence (a receiver that drops stale
+		// news by sequence keeps it).
+		var types []string
+		var seqs []int64
+		seqOf := func(ev map[string]any) int64 {
+			n, err := strconv.ParseInt(num(ev["sequence"]), 10, 64)
+			if err != nil {
+				t.Fatalf("event sequence %v: %v", ev["sequence"], err)
+			}
+			return n
+		}
+		for _, ev := range data(t, e.get(t, base+"/events?size=2&account="+own, p)) {
+			types, seqs = append(types, str(ev["type"])), append(seqs, seqOf(ev))
+		}
+		if len(types) != 2 || types[0] != "balance.low" || types[1] != "balance.transferred" || seqs[0] <= seqs[1] {
+			t.Errorf("newest events of the withdrawal: %v, sequences %v; want balance.low after balance.transferred", types, seqs)
 		}
 		if n := lows(dflt); n != 0 {
 			t.Errorf("partner's threshold 100.00, balance 450.00: %d balance.low events, want 0", n)

@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -227,4 +229,23 @@ func fire(tx *txn, authID, column string) (bool, error) {
 	}
 	k, err := res.RowsAffected()
 	return k == 1, err
+}
+
+// alertsLast moves a request's balance alerts after its other events,
+// keeping each group's order. An alert is raised inside the ledger's
+// posting, before the request announces the change that made it (the
+// transfer, the number's charge): it is news of that change, so its
+// sequence comes after the change's, and a receiver that drops stale news
+// by sequence (API.md §8) keeps it.
+func alertsLast(events []pendingEvent) {
+	slices.SortStableFunc(events, func(a, b pendingEvent) int {
+		return cmp.Compare(isAlert(a.typ), isAlert(b.typ))
+	})
+}
+
+func isAlert(typ string) int {
+	if typ == partnerd.EventBalanceLow || typ == partnerd.EventBalanceDepleted {
+		return 1
+	}
+	return 0
 }

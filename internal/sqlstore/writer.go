@@ -456,6 +456,7 @@ func (w *writer) apply(tx *txn, r *writeReq) error {
 		tx.usage, tx.usageWritten = tx.usage[:usageMark], usageWritten
 		return err
 	}
+	alertsLast(tx.outbox[mark:])
 	r.result, r.after = res, after
 	return nil
 }
