@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/partnerd/partnerd"
@@ -178,21 +177,22 @@ func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	body, err := readBody(r)
+	// The body may be left out, as test's and retry's: the old secret
+	// then signs for the default day.
+	body, err := readOptionalBody(r)
 	if err != nil {
 		return err
 	}
-	o, err := decodeObject(body, "expire_old_in_seconds")
+	o, err := decodeOptionalObject(body, "expire_old_in_seconds")
 	if err != nil {
 		return err
 	}
 	overlap := 24 * time.Hour
-	if raw, ok := o.fields["expire_old_in_seconds"]; ok {
-		n, err := strconv.ParseInt(string(raw), 10, 64)
-		if err != nil || n < 0 || n > int64(partnerd.MaxSecretOverlap/time.Second) {
+	if n := o.optInt("expire_old_in_seconds"); n != nil {
+		if *n < 0 || *n > int(partnerd.MaxSecretOverlap/time.Second) {
 			o.errs.Add("expire_old_in_seconds", partnerd.FCOutOfRange, "expire_old_in_seconds must be an integer from 0 to 604800")
 		}
-		overlap = time.Duration(n) * time.Second
+		overlap = time.Duration(*n) * time.Second
 	}
 	if err := o.errs.Err(); err != nil {
 		return err

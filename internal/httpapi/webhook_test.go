@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,6 +132,15 @@ func TestWebhookEndpointsValidate(t *testing.T) {
 	}
 	for _, body := range []map[string]any{{"expire_old_in_seconds": -1}, {"expire_old_in_seconds": 604801}, {"expire_old_in_seconds": "60"}} {
 		wantError(t, e.post(t, p+"/"+id+"/rotate-secret", c, body), http.StatusBadRequest, partnerd.ECValidation)
+	}
+	if r := e.post(t, p+"/"+id+"/rotate-secret", c, map[string]any{"expire_old_in_seconds": "60"}); !slices.Equal(fieldCodes(t, r),
+		[]fieldCode{{"expire_old_in_seconds", partnerd.FCInvalidType}}) {
+		t.Errorf("rotate with a string = %d %s, want invalid_type", r.status, r.raw)
+	}
+	// Its body may be left out, as test's: the old secret signs for a day.
+	before := str(e.get(t, p+"/"+id+"/secret", c).body["secret"])
+	if r := e.post(t, p+"/"+id+"/rotate-secret", c, nil); r.status != http.StatusOK || !reSecret.MatchString(str(r.body["secret"])) || r.body["secret"] == before {
+		t.Errorf("rotate without a body = %d %s, want 200 with a new secret", r.status, r.raw)
 	}
 	wantError(t, e.get(t, p+"/"+id+"/deliveries?status=lost", c), http.StatusBadRequest, partnerd.ECValidation)
 	// Test and retry take no body or an empty object, held to the rules of
