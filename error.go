@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -164,3 +165,17 @@ const (
 	// (an email; the request then fails with email_taken).
 	FCTaken = "taken"
 )
+
+// ParseWholeNumber parses text (a JSON number, or a form's field) as a
+// 32-bit integer field, with the words the API and the console share:
+// out_of_range past 32 bits, invalid_type for anything but digits.
+func ParseWholeNumber(field, text string) (int, *FieldError) {
+	v, err := strconv.ParseInt(text, 10, 32)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, &FieldError{Field: field, Code: FCOutOfRange, Message: field + " is too large"}
+	}
+	if err != nil {
+		return 0, &FieldError{Field: field, Code: FCInvalidType, Message: field + " must be a whole number"}
+	}
+	return int(v), nil
+}

@@ -251,6 +251,16 @@ type WebhookService interface {
 	RetryWebhookDelivery(ctx context.Context, partnerID, endpointID string, deliveryID int64) (*WebhookDelivery, error)
 }
 
+// CheckSecretOverlap is the field error of an expire_old_in_seconds of
+// secs outside 0 to MaxSecretOverlap, or nil.
+func CheckSecretOverlap(secs int) *FieldError {
+	if secs < 0 || time.Duration(secs)*time.Second > MaxSecretOverlap {
+		return &FieldError{Field: "expire_old_in_seconds", Code: FCOutOfRange,
+			Message: "expire_old_in_seconds must be an integer from 0 to 604800"}
+	}
+	return nil
+}
+
 // ECEndpointDisabled (409): a test ping was asked of a disabled endpoint,
 // which sends nothing until it is enabled again.
 const ECEndpointDisabled = "endpoint_disabled"

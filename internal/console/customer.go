@@ -267,11 +267,13 @@ func (s *Server) handleAutoTopupSet(w http.ResponseWriter, r *http.Request, ss *
 	}
 	in := partnerd.AutoTopupInput{Enabled: true, Threshold: money("threshold"), TargetBalance: money("target_balance"),
 		MaxPerDay: money("max_per_day"), MaxPerMonth: money("max_per_month")}
-	count, err := strconv.Atoi(strings.TrimSpace(pf.Get("max_count_per_day")))
-	if err != nil {
-		fe.Add("max_count_per_day", partnerd.FCInvalidFormat, "max_count_per_day must be an integer")
+	if text := strings.TrimSpace(pf.Get("max_count_per_day")); text == "" {
+		fe.Add("max_count_per_day", partnerd.FCRequired, "max_count_per_day is required")
+	} else if count, e := partnerd.ParseWholeNumber("max_count_per_day", text); e != nil {
+		fe = append(fe, *e)
+	} else {
+		in.MaxCountPerDay = count
 	}
-	in.MaxCountPerDay = count
 	// Validate's complaints about the fields that did parse join those
 	// that did not.
 	var pe *partnerd.Error

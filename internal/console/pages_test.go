@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/webhook"
 )
 
 // TestEveryAnswerIsSafe: every console answer (pages, redirects, the 404
@@ -108,13 +110,35 @@ func TestWebhooks(t *testing.T) {
 	wantIn(t, b.get(path), "disabled")
 	badRotate := b.wantStatus(b.submit(path, path+"/rotate-secret", url.Values{"expire_old_in_seconds": {"9999999"}}), http.StatusBadRequest)
 	wantIn(t, badRotate, "expire_old_in_seconds must be an integer from 0 to 604800")
+	for _, v := range []string{"1.5", "abc"} {
+		bad := b.wantStatus(b.submit(path, path+"/rotate-secret", url.Values{"expire_old_in_seconds": {v}}), http.StatusBadRequest)
+		wantIn(t, bad, "expire_old_in_seconds must be a whole number")
+	}
 	b.wantStatus(b.submit(path, path+"/rotate-secret", url.Values{"expire_old_in_seconds": {"60"}}), http.StatusSeeOther)
-	if again, _ := e.db.WebhookEndpointSecret(ctx, p.ID, eps[0].ID); again.Secret == secret.Secret {
+	again, _ := e.db.WebhookEndpointSecret(ctx, p.ID, eps[0].ID)
+	if again.Secret == secret.Secret {
 		t.Errorf("the secret did not change")
 	}
+	// Left empty, as the API's body left out: rotated, the old one signing a day.
+	b.wantStatus(b.submit(path, path+"/rotate-secret", url.Values{"expire_old_in_seconds": {""}}), http.StatusSeeOther)
+	if third, _ := e.db.WebhookEndpointSecret(ctx, p.ID, eps[0].ID); third.Secret == again.Secret {
+		t.Errorf("the secret did not change with the field left empty")
+	}
 	b.wantStatus(b.post(path+"/status", url.Values{"status": {"enabled"}}), http.StatusSeeOther)
+	// A ping to a receiver that fails: its attempt shows the status once,
+	// and how long it took.
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+	defer failing.Close()
+	b.wantStatus(b.post(path, url.Values{"url": {failing.URL + "/in"}, "event_types": {"account.closed"}}), http.StatusSeeOther)
 	b.wantStatus(b.submit(path, path+"/test", nil), http.StatusSeeOther)
-	wantIn(t, b.get(path), "ping")
+	if err := (&webhook.Dispatcher{Queue: e.db, AllowPrivate: true}).RunOnce(ctx); err != nil {
+		t.Fatalf("Dispatcher.RunOnce: %v", err)
+	}
+	tried := b.get(path)
+	wantIn(t, tried, "ping", "HTTP 500, ", " ms</div>")
+	if strings.Contains(tried.body, "HTTP 500HTTP 500") {
+		t.Errorf("the attempt shows its status twice: %s", tried.body)
+	}
 	b.wantStatus(b.post(path+"/delete", url.Values{}), http.StatusSeeOther)
 	b.wantStatus(b.get(path), http.StatusNotFound)
 }

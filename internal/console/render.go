@@ -28,6 +28,7 @@ var funcs = template.FuncMap{
 	"sub1":       func(n int) int { return n - 1 },
 	"num":        formatInt,
 	"deref":      func(s *string) string { return deref(s) },
+	"ms":         func(d time.Duration) string { return formatInt(int(d.Milliseconds())) + " ms" },
 }
 
 func mustParsePages() *pages {

@@ -27,4 +27,10 @@ func TestAutoTopupFormValidatesAsAPI(t *testing.T) {
 	both := b.wantStatus(b.post(path+"/auto-topup", url.Values{"threshold": {"100"}, "target_balance": {"50"}, "max_per_day": {"x"},
 		"max_per_month": {"5000"}, "max_count_per_day": {"3"}}), http.StatusBadRequest)
 	wantIn(t, both, "2 fields are invalid.", "target_balance must be greater than threshold")
+	// A count that is not a whole number, or none, in the API's words.
+	for v, want := range map[string]string{"1.5": "max_count_per_day must be a whole number", "": "max_count_per_day is required"} {
+		bad := b.wantStatus(b.post(path+"/auto-topup", url.Values{"threshold": {"100"}, "target_balance": {"500"}, "max_per_day": {"1000"},
+			"max_per_month": {"5000"}, "max_count_per_day": {v}}), http.StatusBadRequest)
+		wantIn(t, bad, want)
+	}
 }

@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -160,10 +159,17 @@ func (s *Server) handleWebhookStatus(w http.ResponseWriter, r *http.Request, ss 
 
 func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request, ss *session) error {
 	return webhookAction(s, w, r, ss, "rotate", "webhook_rotated", true, func(ctx ctxT, id string) (*partnerd.WebhookEndpoint, error) {
-		secs, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("expire_old_in_seconds")))
-		if err != nil || secs < 0 || time.Duration(secs)*time.Second > partnerd.MaxSecretOverlap {
-			return nil, partnerd.FieldErrors{{Field: "expire_old_in_seconds", Code: partnerd.FCOutOfRange,
-				Message: "expire_old_in_seconds must be an integer from 0 to 604800"}}.Err()
+		// Left empty, the API's default (its body left out): a day.
+		secs := 86400
+		if text := strings.TrimSpace(r.PostForm.Get("expire_old_in_seconds")); text != "" {
+			n, fe := partnerd.ParseWholeNumber("expire_old_in_seconds", text)
+			if fe != nil {
+				return nil, partnerd.FieldErrors{*fe}.Err()
+			}
+			secs = n
+		}
+		if fe := partnerd.CheckSecretOverlap(secs); fe != nil {
+			return nil, partnerd.FieldErrors{*fe}.Err()
 		}
 		return s.c.Webhooks.RotateWebhookSecret(ctx, ss.partner.ID, id, time.Duration(secs)*time.Second)
 	})

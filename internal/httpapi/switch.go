@@ -228,16 +228,11 @@ func (o *object) optInt(name string) *int {
 	if !ok || string(raw) == "null" {
 		return nil
 	}
-	v, err := strconv.ParseInt(string(raw), 10, 32)
-	if errors.Is(err, strconv.ErrRange) {
-		o.errs.Add(name, partnerd.FCOutOfRange, name+" is too large")
+	n, fe := partnerd.ParseWholeNumber(name, string(raw))
+	if fe != nil {
+		o.errs = append(o.errs, *fe)
 		return nil
 	}
-	if err != nil {
-		o.errs.Add(name, partnerd.FCInvalidType, name+" must be a whole number")
-		return nil
-	}
-	n := int(v)
 	return &n
 }
 

@@ -189,8 +189,8 @@ func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request) err
 	}
 	overlap := 24 * time.Hour
 	if n := o.optInt("expire_old_in_seconds"); n != nil {
-		if *n < 0 || *n > int(partnerd.MaxSecretOverlap/time.Second) {
-			o.errs.Add("expire_old_in_seconds", partnerd.FCOutOfRange, "expire_old_in_seconds must be an integer from 0 to 604800")
+		if fe := partnerd.CheckSecretOverlap(*n); fe != nil {
+			o.errs = append(o.errs, *fe)
 		}
 		overlap = time.Duration(*n) * time.Second
 	}
