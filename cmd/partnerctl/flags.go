@@ -93,6 +93,16 @@ func (f *cmdFlags) parse(args []string) ([]string, error) {
 		}
 		return nil, usageError{fmt.Sprintf("want %s (%s), got %d\n\n%s", want, f.args, n, f.usage())}
 	}
+	// A customer's id of the wrong shape names no customer: a usage
+	// error, found before anything is sent, as a malformed event id is.
+	for i, p := range pos {
+		if strings.Trim(words[i], "[]") == "MA_…" && !partnerd.IsAccountID(p) {
+			return nil, usageError{fmt.Sprintf("MA_… %q must be a customer's auth_id, such as MA_48149cf4\n\n%s", p, f.usage())}
+		}
+	}
+	if a := f.Lookup("account"); a != nil && a.Value.String() != "" && !partnerd.IsAccountID(a.Value.String()) {
+		return nil, usageError{fmt.Sprintf("--account %q must be a customer's auth_id, such as MA_48149cf4\n\n%s", a.Value, f.usage())}
+	}
 	if *f.output != "table" && *f.output != "json" {
 		return nil, usageError{fmt.Sprintf("--output %q must be table or json\n\n%s", *f.output, f.usage())}
 	}

@@ -186,6 +186,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"cdrs", "export"}, "--file is required"},
 		{[]string{"cdrs", "list", "--start-date", "yesterday"}, `--start-date "yesterday" must be a day, YYYY-MM-DD`},
 		{[]string{"transactions", "--partner", "--account", "MA_00000000"}, "--partner and --account exclude each other"},
+		// A customer's id of the wrong shape is refused before anything is sent.
+		{[]string{"accounts", "get", "MA_zzz"}, `MA_… "MA_zzz" must be a customer's auth_id`},
+		{[]string{"transfer", "MA_zzz", "1.00"}, `MA_… "MA_zzz" must be a customer's auth_id`},
+		{[]string{"balance", "PA_TQA0LT5Y"}, `MA_… "PA_TQA0LT5Y" must be a customer's auth_id`},
+		{[]string{"transactions", "--account", "MA_zzz"}, `--account "MA_zzz" must be a customer's auth_id`},
 	}
 	for _, tt := range tests {
 		r := s.ctl(t, tt.args...)
