@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/partnerd/partnerd"
+	"github.com/partnerd/partnerd/internal/secret"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
@@ -252,5 +254,67 @@ func TestHealthcheck(t *testing.T) {
 	}
 	if _, _, err := runCmd("healthcheck"); exitCode(err) != 2 {
 		t.Errorf("healthcheck without a URL = %v, want a usage error", err)
+	}
+}
+
+// TestServeWarnsOfOtherRealms: endpoints whose passwords were hashed
+// before --sip-realm changed are named at start, as their phones fail
+// the new realm's challenge until their passwords are set again; a
+// server in their realm says nothing of them.
+func TestServeWarnsOfOtherRealms(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := tempDB(t)
+	if _, stderr, err := runCmd("migrate", "--db", db); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, stderr)
+	}
+	key, err := secret.LoadKey("", db+".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: db}, sqlstore.Options{SecretKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := store.CreatePartner(ctx, partnerd.PartnerInput{Name: "Realms", Email: "ops@realms.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := store.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "Phones", Email: "phones@realms.example",
+		Password: "Str0ng!pass", Phone: "9431538535", Country: "IN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"desk100", "desk101"} {
+		if _, err := store.CreateSIPEndpoint(ctx, p.ID, a.AuthID, partnerd.DefaultSIPRealm,
+			partnerd.SIPEndpointInput{Username: u, Password: "Str0ng!pass"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	warning := func(flags ...string) string {
+		t.Helper()
+		s, err := tryServeWith(t, db, nil, append([]string{"--shutdown-delay", "0s"}, flags...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.stop(t); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(s.stderr.String(), "\n") {
+			if strings.Contains(line, "another realm") {
+				return line
+			}
+		}
+		return ""
+	}
+	if w := warning("--sip-realm", "pbx.example.com"); !strings.Contains(w, `"level":"WARN"`) ||
+		!strings.Contains(w, `"realm":"partnerd.local","endpoints":2,"sip_realm":"pbx.example.com"`) {
+		t.Errorf("serve --sip-realm pbx.example.com over 2 endpoints of partnerd.local: warning %q", w)
+	}
+	if w := warning(); w != "" {
+		t.Errorf("serve in the endpoints' own realm warned: %s", w)
 	}
 }

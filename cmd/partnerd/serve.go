@@ -132,6 +132,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		srv.Close()
 		return err
 	}
+	warnOtherRealms(ctx, db, *cfg.sipRealm, log)
 
 	metrics := httpapi.NewMetrics()
 	metrics.RegisterPools(db.PoolStats())
@@ -252,5 +253,22 @@ func purgeIdempotencyKeys(ctx context.Context, db *sqlstore.DB, log *slog.Logger
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// warnOtherRealms warns of the SIP endpoints whose passwords were hashed
+// in another realm than --sip-realm (set before it changed): the switch
+// challenges phones in the new realm, so those fail until each endpoint
+// gets its password again, hashed in the new realm.
+func warnOtherRealms(ctx context.Context, db *sqlstore.DB, realm string, log *slog.Logger) {
+	others, err := db.SIPRealmsOtherThan(ctx, realm)
+	if err != nil {
+		log.Warn("could not count the SIP endpoints of other realms", slog.String("error", err.Error()))
+		return
+	}
+	for r, n := range others {
+		log.Warn("SIP endpoints hashed in another realm than --sip-realm: their phones fail a switch that challenges in "+
+			"--sip-realm until each endpoint's password is set again (POST /accounts/{id}/sip-endpoints/{endpoint_id}/password)",
+			slog.String("realm", r), slog.Int("endpoints", n), slog.String("sip_realm", realm))
 	}
 }

@@ -339,3 +339,24 @@ func (db *DB) querySIPCredentials(usernames []string) (map[string]sipCredentialR
 	}
 	return found, rows.Err()
 }
+
+// SIPRealmsOtherThan counts the endpoints whose passwords are hashed in
+// another realm than realm, by realm. Their phones authenticate only in
+// the realm their hashes hold, until each password is set again: a
+// server started with a new --sip-realm warns of them.
+func (db *DB) SIPRealmsOtherThan(ctx context.Context, realm string) (map[string]int, error) {
+	out := map[string]int{}
+	err := db.scanRows(ctx, func(rows *sql.Rows) error {
+		var r string
+		var n int
+		if err := rows.Scan(&r, &n); err != nil {
+			return err
+		}
+		out[r] = n
+		return nil
+	}, `SELECT realm, COUNT(*) FROM sip_endpoints WHERE realm <> ? GROUP BY realm`, realm)
+	if err != nil {
+		return nil, fmt.Errorf("count SIP realms: %w", err)
+	}
+	return out, nil
+}
