@@ -314,7 +314,20 @@ func (s *Server) handleCustomerUpdate(w http.ResponseWriter, r *http.Request, ss
 	if pw := pf.Get("password"); pw != "" {
 		u.Password = partnerd.Change{Set: true, Value: &pw}
 	}
+	// Empty: the partner's threshold again (null on PATCH).
+	threshold, bad := thresholdField(pf, ss.partner.Currency)
+	u.LowBalanceThreshold = partnerd.AmountChange{Set: true, Value: threshold}
 	return customerAction(s, w, r, ss, "profile", "updated", false, func(ctx ctxT, id string) (*partnerd.Account, error) {
+		if bad != nil {
+			// Named beside every other bad field: those Check finds, and
+			// those Apply finds on the account as it is.
+			a, err := s.c.Accounts.Account(ctx, ss.partner.ID, id)
+			if err != nil {
+				return nil, err
+			}
+			_, applied := u.Apply(a)
+			return nil, withFieldError(*bad, u.Check(), applied)
+		}
 		return s.c.Lifecycle.UpdateAccount(ctx, ss.partner.ID, id, u)
 	})
 }

@@ -50,6 +50,18 @@ func TestCustomerCreate(t *testing.T) {
 		"name": {"Again"}, "email": {"hostile@customer.example"}, "password": {"SecurePass@123"}, "phone": {"9431538535"}, "country": {"IN"}})
 	b.wantStatus(taken, http.StatusBadRequest)
 	wantIn(t, taken, "hostile@customer.example already")
+
+	// The customer's own low-balance threshold (API.md §8): a bad one is
+	// named beside the other bad fields; a good one is the account's.
+	badThreshold := b.submit("/console/customers", "/console/customers", url.Values{
+		"name": {" "}, "email": {"threshold@customer.example"}, "password": {"SecurePass@123"}, "phone": {"9431538535"},
+		"country": {"IN"}, "low_balance_threshold": {"-5"}})
+	b.wantStatus(badThreshold, http.StatusBadRequest)
+	wantIn(t, badThreshold, "2 fields are invalid.", "name is required", "low_balance_threshold must")
+	own := b.wantStatus(b.submit("/console/customers", "/console/customers", url.Values{
+		"name": {"Own Threshold"}, "email": {"threshold@customer.example"}, "password": {"SecurePass@123"}, "phone": {"9431538535"},
+		"country": {"IN"}, "low_balance_threshold": {"250"}}), http.StatusSeeOther)
+	wantIn(t, b.get(own.header.Get("Location")), `name="low_balance_threshold" type="text" value="250.00"`)
 }
 
 // TestCustomerMoney: transfers and withdrawals move money through the

@@ -1,9 +1,11 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/partnerd/partnerd"
 )
@@ -88,7 +90,12 @@ func (s *Server) handleCustomerCreate(w http.ResponseWriter, r *http.Request, ss
 		Address: opt(pf, "address"), City: opt(pf, "city"), State: opt(pf, "state"), ZipCode: opt(pf, "zip_code"),
 		Timezone: opt(pf, "timezone"), GSTIN: opt(pf, "gstin"), GSTStatus: opt(pf, "gst_status"), AccountType: opt(pf, "account_type"),
 	}
+	threshold, bad := thresholdField(pf, ss.partner.Currency)
+	in.LowBalanceThreshold = threshold
 	a, rp, err := idempotent(s, r, ss.partner.ID, func(ctx ctxT) (*partnerd.Account, error) {
+		if bad != nil {
+			return nil, withFieldError(*bad, in.Validate())
+		}
 		return s.c.Accounts.CreateAccount(ctx, ss.partner.ID, in)
 	})
 	if err != nil {
@@ -115,4 +122,46 @@ func opt(v url.Values, name string) *string {
 		return nil
 	}
 	return &s
+}
+
+// thresholdField reads a form's low_balance_threshold (API.md §8): empty
+// is none (the partner's threshold), else an amount of zero or more,
+// refused in the API's words.
+func thresholdField(pf url.Values, currency string) (*int64, *partnerd.FieldError) {
+	text := strings.TrimSpace(pf.Get("low_balance_threshold"))
+	if text == "" {
+		return nil, nil
+	}
+	v, fe := partnerd.ParseNonNegativeAmount("low_balance_threshold", []byte(strconv.Quote(text)), currency)
+	if fe != nil {
+		return nil, fe
+	}
+	return &v, nil
+}
+
+// withFieldError is the validation_error of bad beside those of errs (the
+// other fields' checks), so a form names every bad field at once.
+func withFieldError(bad partnerd.FieldError, errs ...error) error {
+	fe := partnerd.FieldErrors{bad}
+	for _, err := range errs {
+		var pe *partnerd.Error
+		if !errors.As(err, &pe) {
+			continue
+		}
+		for _, f := range pe.Fields {
+			if !fe.Has(f.Field) {
+				fe = append(fe, f)
+			}
+		}
+	}
+	return fe.Err()
+}
+
+// ownThreshold is the account's own low-balance threshold as the form
+// shows it, or "" when it has the partner's.
+func ownThreshold(a *partnerd.Account) string {
+	if !a.OwnLowBalance {
+		return ""
+	}
+	return partnerd.FormatMinor(a.LowBalanceThreshold, a.Currency)
 }

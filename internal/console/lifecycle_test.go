@@ -83,6 +83,31 @@ func TestCustomerActions(t *testing.T) {
 	if got, _ := e.db.Account(ctx, p.ID, a.AuthID); got.Name != "Renamed Customer" || got.AccountType != "premium" || got.Company == nil {
 		t.Errorf("after the profile edit: %+v", got)
 	}
+	// The customer's own low-balance threshold: set, refused beside
+	// another bad field in the API's words, and emptied back to the
+	// partner's.
+	profile := url.Values{"name": {"Renamed Customer"}, "email": {a.Email}, "phone": {"9431538535"},
+		"timezone": {"Asia/Kolkata"}, "account_type": {"premium"}, "company": {"Acme"}}
+	withThreshold := func(v string) url.Values {
+		f := url.Values{}
+		for k, vs := range profile {
+			f[k] = vs
+		}
+		f.Set("low_balance_threshold", v)
+		return f
+	}
+	b.wantStatus(b.post(path+"/profile", withThreshold("250.5")), http.StatusSeeOther)
+	if got, _ := e.db.Account(ctx, p.ID, a.AuthID); !got.OwnLowBalance || got.LowBalanceThreshold != 250_50 {
+		t.Errorf("threshold after setting 250.5: own %v, %d; want its own 250.50", got.OwnLowBalance, got.LowBalanceThreshold)
+	}
+	wantIn(t, b.get(path), `name="low_balance_threshold" type="text" value="250.50"`)
+	badThreshold := withThreshold("abc")
+	badThreshold.Set("name", " ")
+	wantIn(t, b.wantStatus(b.post(path+"/profile", badThreshold), http.StatusBadRequest), "2 fields are invalid.", "name ", "low_balance_threshold must")
+	b.wantStatus(b.post(path+"/profile", withThreshold("")), http.StatusSeeOther)
+	if got, _ := e.db.Account(ctx, p.ID, a.AuthID); got.OwnLowBalance || got.LowBalanceThreshold != 100_00 {
+		t.Errorf("threshold after emptying it: own %v, %d; want the partner's 100.00", got.OwnLowBalance, got.LowBalanceThreshold)
+	}
 
 	b.wantStatus(b.submit(path, path+"/suspend", url.Values{"reason": {"Unpaid invoice"}}), http.StatusSeeOther)
 	wantIn(t, b.get(path), "suspended", "Unpaid invoice")

@@ -29,6 +29,7 @@ var funcs = template.FuncMap{
 	"num":        formatInt,
 	"deref":      func(s *string) string { return deref(s) },
 	"ms":         func(d time.Duration) string { return formatInt(int(d.Milliseconds())) + " ms" },
+	"threshold":  ownThreshold,
 }
 
 func mustParsePages() *pages {
