@@ -15,7 +15,19 @@ func (o *cdrOp) combiner() combiner { return cdrCombiner{} }
 
 // lockKeys names no wallet: the combined read locks the accounts of every
 // request (those of their authorizations too), in one sorted statement.
-func (o *cdrOp) lockKeys() []string { return nil }
+// lockKeys are the customers the records name (cdrBatch.read locks them
+// again, with those it finds through the calls' authorizations).
+func (o *cdrOp) lockKeys() []string {
+	var ids []string
+	seen := make(map[string]bool)
+	for i := range o.ins {
+		if id := o.ins[i].AccountAuthID; id != nil && o.rejected[i] == nil && !seen[*id] {
+			seen[*id] = true
+			ids = append(ids, *id)
+		}
+	}
+	return ids
+}
 
 func (o *cdrOp) combined() bool { return o.out != nil }
 

@@ -50,8 +50,10 @@ type dialect struct {
 	// statements for their batch ops (transfer_pg.go).
 	batchStatements bool
 	// lockWallets locks the wallets ($1, a sorted array of ids) that a
-	// writer's batch ops name, before the batch grows (see lockFirst).
-	lockWallets string
+	// writer's batch ops name, before the batch grows (see lockFirst);
+	// lockWalletsAtOnce locks those of them no other transaction holds,
+	// without waiting, and returns their ids.
+	lockWallets, lockWalletsAtOnce string
 	// snapshot is the isolation level that gives a read transaction one
 	// consistent view (SQLite's transactions always do).
 	snapshot sql.IsolationLevel
@@ -111,6 +113,7 @@ var postgresDialect = dialect{
 	lockPartners:       `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`,
 	batchStatements:    true,
 	lockWallets:        `SELECT 1 FROM wallets WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+	lockWalletsAtOnce:  `SELECT id FROM wallets WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED`,
 	overridingIdentity: `OVERRIDING SYSTEM VALUE`,
 	resetIdentity:      `SELECT setval(pg_get_serial_sequence('%s', 'seq'), COALESCE((SELECT MAX(seq) FROM %s), 0) + 1, false)`,
 	triggerExistsQuery: `SELECT COUNT(*) FROM pg_trigger WHERE tgname = ? AND NOT tgisinternal`,

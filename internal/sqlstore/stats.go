@@ -10,6 +10,9 @@ type WriterStats struct {
 	Requests int64 // write requests answered by those commits
 	Reruns   int64 // batch passes rolled back to run a failed request in a savepoint
 	Combined int64 // transfers committed by a combined (one-statement) move
+	// Uncombined counts the passes whose combined statements failed (a
+	// deadlock among them), which then ran their requests one by one.
+	Uncombined int64
 }
 
 // WriterStats returns the writer's counts so far. Each count is read
@@ -19,6 +22,7 @@ func (db *DB) WriterStats() WriterStats {
 	s := &db.writer.stats
 	return WriterStats{
 		Commits: s.commits.Load(), Requests: s.requests.Load(), Reruns: s.reruns.Load(), Combined: s.combined.Load(),
+		Uncombined: s.uncombined.Load(),
 	}
 }
 
@@ -26,7 +30,7 @@ func (db *DB) WriterStats() WriterStats {
 func (s WriterStats) Sub(earlier WriterStats) WriterStats {
 	return WriterStats{
 		Commits: s.Commits - earlier.Commits, Requests: s.Requests - earlier.Requests,
-		Reruns: s.Reruns - earlier.Reruns, Combined: s.Combined - earlier.Combined,
+		Reruns: s.Reruns - earlier.Reruns, Combined: s.Combined - earlier.Combined, Uncombined: s.Uncombined - earlier.Uncombined,
 	}
 }
 

@@ -48,7 +48,9 @@ type moveOp struct {
 
 func (m *moveOp) combined() bool      { return m.applied }
 func (m *moveOp) setCombined(ok bool) { m.applied = ok }
-func (m *moveOp) lockKeys() []string  { return []string{m.partnerID} }
+
+// lockKeys: the combined statement moves both wallets.
+func (m *moveOp) lockKeys() []string { return []string{m.partnerID, m.in.AuthID} }
 
 func (m *moveOp) combiner() combiner {
 	if m.db.dialect.batchStatements {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"slices"
 	"sync"
@@ -39,9 +40,11 @@ type batchOp interface {
 	// engine has no combined statement for them. Ops whose combiners are
 	// equal go to one call.
 	combiner() combiner
-	// lockKeys are the wallets the combined statement will lock. On
-	// engines with row locks the writer locks them first, sorted, and then
-	// takes in the requests that arrived while it waited.
+	// lockKeys are the wallets the op will lock, as far as it can name
+	// them before it runs. On engines with row locks the writer locks
+	// those of its batch first, in one sorted statement (one lock order
+	// for every instance), and then takes in the requests that arrived
+	// while it waited, if their wallets can be locked at once.
 	lockKeys() []string
 	// combined reports whether the combiner applied the op in this pass;
 	// apply then only reports the outcome. setCombined(false) forgets an
@@ -89,10 +92,13 @@ type writer struct {
 	outbox   outboxWriter
 	log      *slog.Logger
 	reqs     chan *writeReq
-	quit     chan struct{}
-	done     chan struct{}
-	once     sync.Once
-	stats    writerStats
+	// carry holds the requests a batch took in but left for the next one
+	// (see lockFirst); only the writer goroutine touches it.
+	carry []*writeReq
+	quit  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+	stats writerStats
 	// observe, if set, is told the size of each committed batch.
 	observe atomic.Pointer[func(size int)]
 }
@@ -103,6 +109,8 @@ type writerStats struct {
 	requests atomic.Int64 // requests answered by those commits
 	reruns   atomic.Int64 // passes that rolled back to guard a failed request
 	combined atomic.Int64 // ops committed by a combined statement
+	// uncombined: passes whose combined statements failed
+	uncombined atomic.Int64
 }
 
 type writeReq struct {
@@ -167,6 +175,14 @@ func (w *writer) loop() {
 	defer close(w.done)
 	batch := make([]*writeReq, 0, maxBatch)
 	for {
+		if len(w.carry) > 0 {
+			batch = append(batch[:0], w.carry...)
+			clear(w.carry)
+			w.carry = w.carry[:0]
+			batch = w.run(w.fill(batch))
+			clear(batch)
+			continue
+		}
 		select {
 		case req := <-w.reqs:
 			batch = append(batch[:0], req)
@@ -240,6 +256,7 @@ func (w *writer) run(batch []*writeReq) []*writeReq {
 		case errors.Is(err, errCombine):
 			// A combined statement failed: the requests go one by one.
 			combine = false
+			w.stats.uncombined.Add(1)
 			w.log.Warn("combined writes failed; running them one by one", "err", err)
 			continue
 		case failed >= 0:
@@ -281,26 +298,74 @@ func combinable(r *writeReq, guarded, combine bool) batchOp {
 
 // lockFirst locks the wallets the batch's combinable ops name, sorted (one
 // lock order for every instance), and then takes in the requests that
-// arrived while it waited.
+// arrived while it waited, but only those whose wallets it can lock at
+// once, without waiting: a transaction that waited for a wallet while
+// holding others, in no common order, could deadlock with another
+// instance's, and lose a second to PostgreSQL's deadlock detection. The
+// others wait for the next batch (carry), whose first statement locks
+// their wallets in order.
 func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
+	held := make(map[string]bool)
+	ids := lockKeysOf(batch, held)
+	if len(ids) == 0 {
+		return batch, nil
+	}
+	if _, err := tx.ExecContext(tx.ctx, w.dialect.lockWallets, ids); err != nil {
+		return batch, fmt.Errorf("%w: lock wallets: %w", errCombine, err)
+	}
+	n := len(batch)
+	batch = w.fill(batch)
+	if len(batch) == n {
+		return batch, nil
+	}
+	added := slices.Clone(batch[n:])
+	clear(batch[n:])
+	batch = batch[:n]
+	got := make(map[string]bool)
+	if more := lockKeysOf(added, maps.Clone(held)); len(more) > 0 {
+		err := tx.scanRows(func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			got[id] = true
+			return err
+		}, w.dialect.lockWalletsAtOnce, more)
+		if err != nil {
+			return batch, fmt.Errorf("%w: lock wallets at once: %w", errCombine, err)
+		}
+	}
+	for _, r := range added {
+		b, ok := r.op.(batchOp)
+		join := ok && b.combiner() != nil
+		if join {
+			for _, id := range b.lockKeys() {
+				join = join && (held[id] || got[id])
+			}
+		}
+		if join {
+			batch = append(batch, r)
+		} else {
+			w.carry = append(w.carry, r)
+		}
+	}
+	return batch, nil
+}
+
+// lockKeysOf returns, sorted, the wallets the combinable ops of batch name
+// that are not in held yet, and adds them to held.
+func lockKeysOf(batch []*writeReq, held map[string]bool) []string {
 	var ids []string
 	for _, r := range batch {
 		if b, ok := r.op.(batchOp); ok && b.combiner() != nil {
 			for _, id := range b.lockKeys() {
-				if !slices.Contains(ids, id) {
+				if !held[id] {
+					held[id] = true
 					ids = append(ids, id)
 				}
 			}
 		}
 	}
-	if len(ids) == 0 {
-		return batch, nil
-	}
 	slices.Sort(ids)
-	if _, err := tx.ExecContext(tx.ctx, w.dialect.lockWallets, ids); err != nil {
-		return batch, fmt.Errorf("%w: lock wallets: %w", errCombine, err)
-	}
-	return w.fill(batch), nil
+	return ids
 }
 
 // combineAll applies the combinable ops, one call per combiner, in the
