@@ -49,8 +49,9 @@ type dialect struct {
 	// statement carry a whole batch; resources then offer combined
 	// statements for their batch ops (transfer_pg.go).
 	batchStatements bool
-	// lockWallets locks the wallets ($1, a sorted array of ids) that a
-	// writer's batch ops name, before the batch grows (see lockFirst);
+	// lockWallets locks the wallets ($1, an array of ids in lock order)
+	// that a writer's batch ops name, before the batch grows (see
+	// lockFirst);
 	// lockWalletsAtOnce locks those of them no other transaction holds,
 	// without waiting, and returns their ids.
 	lockWallets, lockWalletsAtOnce string
@@ -104,15 +105,16 @@ var sqliteDialect = dialect{
 }
 
 var postgresDialect = dialect{
-	name:               "postgres",
-	goose:              goose.DialectPostgres,
-	migrations:         "migrations/postgres",
-	dollarParams:       true,
-	snapshot:           sql.LevelRepeatableRead,
-	streamHold:         time.Minute,
-	lockPartners:       `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`,
-	batchStatements:    true,
-	lockWallets:        `SELECT 1 FROM wallets WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+	name:            "postgres",
+	goose:           goose.DialectPostgres,
+	migrations:      "migrations/postgres",
+	dollarParams:    true,
+	snapshot:        sql.LevelRepeatableRead,
+	streamHold:      time.Minute,
+	lockPartners:    `LOCK TABLE partners IN SHARE ROW EXCLUSIVE MODE`,
+	batchStatements: true,
+	lockWallets: `SELECT 1 FROM wallets w JOIN unnest($1::text[]) WITH ORDINALITY AS k(id, ord) ON w.id = k.id
+		ORDER BY k.ord FOR NO KEY UPDATE OF w`,
 	lockWalletsAtOnce:  `SELECT id FROM wallets WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE SKIP LOCKED`,
 	overridingIdentity: `OVERRIDING SYSTEM VALUE`,
 	resetIdentity:      `SELECT setval(pg_get_serial_sequence('%s', 'seq'), COALESCE((SELECT MAX(seq) FROM %s), 0) + 1, false)`,

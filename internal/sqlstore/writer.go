@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -9,8 +10,11 @@ import (
 	"maps"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/partnerd/partnerd"
 )
 
 // maxBatch bounds how many write requests share one database transaction.
@@ -350,8 +354,9 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
 	return batch, nil
 }
 
-// lockKeysOf returns, sorted, the wallets the combinable ops of batch name
-// that are not in held yet, and adds them to held.
+// lockKeysOf returns, in lock order (lockOrder), the wallets the
+// combinable ops of batch name that are not in held yet, and adds them to
+// held.
 func lockKeysOf(batch []*writeReq, held map[string]bool) []string {
 	var ids []string
 	for _, r := range batch {
@@ -364,8 +369,26 @@ func lockKeysOf(batch []*writeReq, held map[string]bool) []string {
 			}
 		}
 	}
-	slices.Sort(ids)
+	slices.SortFunc(ids, lockOrder)
 	return ids
+}
+
+// lockOrder is the order every instance locks wallets in: partners'
+// first, then customers', each by id. The partner's wallet is the one
+// every transfer of a partner takes, so a batch waits for it holding
+// nothing else, and the customers' are free for the batch that holds it
+// (and for the requests that join it while it waited) instead of held
+// by batches queued behind it. (A CDR batch locks its customers by id
+// too, after these: cdrBatch.read.)
+func lockOrder(a, b string) int {
+	return cmp.Or(cmp.Compare(lockRank(a), lockRank(b)), strings.Compare(a, b))
+}
+
+func lockRank(id string) int {
+	if partnerd.IsPartnerID(id) {
+		return 0
+	}
+	return 1
 }
 
 // combineAll applies the combinable ops, one call per combiner, in the
