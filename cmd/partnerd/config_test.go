@@ -188,6 +188,7 @@ func TestServeDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	partnerID, token := mustCredentials(t, s.stdout.String())
+	closes := false // whether the last answer closed its connection
 	get := func(path string) int {
 		req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
 		req.Header.Set("X-Auth-ID", partnerID)
@@ -197,10 +198,11 @@ func TestServeDrains(t *testing.T) {
 			t.Fatalf("GET %s: %v", path, err)
 		}
 		resp.Body.Close()
+		closes = resp.Close
 		return resp.StatusCode
 	}
-	if got := get("/readyz"); got != http.StatusOK {
-		t.Fatalf("GET /readyz = %d, want 200", got)
+	if got := get("/readyz"); got != http.StatusOK || closes {
+		t.Fatalf("GET /readyz = %d (connection closed: %v), want 200 on a kept-alive connection", got, closes)
 	}
 	s.cancel()
 	for !strings.Contains(s.stderr.String(), `"msg":"draining"`) {
@@ -213,8 +215,8 @@ func TestServeDrains(t *testing.T) {
 	if got := get("/readyz"); got != http.StatusServiceUnavailable {
 		t.Errorf("GET /readyz while draining = %d, want 503", got)
 	}
-	if got := get("/api/v1/partner/me"); got != http.StatusOK {
-		t.Errorf("GET /me while draining = %d, want 200", got)
+	if got := get("/api/v1/partner/me"); got != http.StatusOK || !closes {
+		t.Errorf("GET /me while draining = %d (connection closed: %v), want 200 with Connection: close", got, closes)
 	}
 	if err := s.stop(t); err != nil {
 		t.Errorf("run = %v, want nil", err)

@@ -176,8 +176,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-ctx.Done():
 	}
 	// Draining: load balancers see /readyz fail and stop sending requests,
-	// which are all still served until the delay ends.
+	// which are all still served until the delay ends. Each answer closes
+	// its connection, so that clients open new ones, to another instance,
+	// instead of sending on a kept-alive one that the end of the drain
+	// would close under a request.
 	api.Drain()
+	srv.SetKeepAlivesEnabled(false)
 	log.Info("draining", "shutdown_delay", cfg.shutdownDelay.String())
 	select {
 	case err := <-errc:

@@ -75,6 +75,10 @@ func (h *HTTPServer) Shutdown(ctx context.Context) error { return h.srv.Shutdown
 // Close closes every connection at once, as http.Server.Close.
 func (h *HTTPServer) Close() error { return h.srv.Close() }
 
+// SetKeepAlivesEnabled is http.Server's: with false, each answer closes
+// its connection (Connection: close), and idle connections close now.
+func (h *HTTPServer) SetKeepAlivesEnabled(v bool) { h.srv.SetKeepAlivesEnabled(v) }
+
 // Some requests net/http refuses before any handler runs, writing the
 // answer on the connection itself in plain text: a head over
 // MaxHeaderBytes (431), a request line or header it cannot parse (400),
