@@ -210,3 +210,17 @@ func scanAll2(rows *sql.Rows, err error, scan func(*sql.Rows) error) error {
 	}
 	return scanAll(rows, scan)
 }
+
+// readLockKeys names an inbound call's account, its number's holder, so
+// that the writer locks it first with the batch's other wallets (see
+// lockFirst); an outbound call's is lockKeys'.
+func (o *authorizeOp) readLockKeys(tx *txn) ([]string, error) {
+	if o.in.Direction != partnerd.DirectionInbound {
+		return nil, nil
+	}
+	holder, _, err := didHolder(tx, o.in.To)
+	if err != nil || holder == "" {
+		return nil, err
+	}
+	return []string{holder}, nil
+}

@@ -1,6 +1,11 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"database/sql"
+
+	"github.com/partnerd/partnerd"
+)
 
 // Combined CDR batches (see batchOp): the PostCDRs requests of one writer
 // transaction are charged as one batch, so that their reads, their
@@ -65,4 +70,43 @@ func (cdrCombiner) combine(ctx context.Context, q queryer, ops []batchOp) error 
 		o.out, out = out[:len(o.ins):len(o.ins)], out[len(o.ins):]
 	}
 	return nil
+}
+
+// readLockKeys names the accounts of the inbound records that name none:
+// their calls' authorizations' and their numbers' holders (cdrBatch.read
+// and charge find them so), so that the writer locks them first with the
+// batch's other wallets (see lockFirst).
+func (o *cdrOp) readLockKeys(tx *txn) ([]string, error) {
+	var calls, numbers []string
+	for i := range o.ins {
+		in := &o.ins[i]
+		if o.rejected[i] != nil || in.Direction != partnerd.DirectionInbound || in.AccountAuthID != nil {
+			continue
+		}
+		calls = append(calls, in.CallUUID)
+		if n, ok := e164Of(in.ToNumber); ok {
+			numbers = append(numbers, n)
+		}
+	}
+	if len(calls) == 0 {
+		return nil, nil
+	}
+	var ids []string
+	scan := func(rows *sql.Rows) error {
+		var id string
+		err := rows.Scan(&id)
+		ids = append(ids, id)
+		return err
+	}
+	cond, arg := inList(tx.dialect, "call_uuid", calls)
+	if err := tx.scanRows(scan, `SELECT account_auth_id FROM authorizations WHERE account_auth_id IS NOT NULL AND `+cond, arg); err != nil {
+		return nil, err
+	}
+	if len(numbers) > 0 {
+		cond, arg = inList(tx.dialect, "number", numbers)
+		if err := tx.scanRows(scan, `SELECT account_auth_id FROM numbers WHERE account_auth_id IS NOT NULL AND `+cond, arg); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // TestPostgresMixedBatchesNeverDeadlock: transfers, withdrawals,
-// authorizations and CDRs of a few customers, from many clients spread
+// authorizations and CDRs of a few customers (outbound, and inbound to
+// their numbers, whose accounts are read), from many clients spread
 // over three instances, lock their wallets in one order: no batch loses a
 // deadlock (a lost one costs PostgreSQL's deadlock_timeout, a second, and
 // then runs its requests one by one). Every write succeeds and the ledger
@@ -29,6 +30,16 @@ func TestPostgresMixedBatchesNeverDeadlock(t *testing.T) {
 	s, err := benchtest.NewSwitch(ctx, dbs[0], raw, true, key, 6)
 	if err != nil {
 		t.Fatal(err)
+	}
+	dids := make([]string, len(s.Customers))
+	for i, c := range s.Customers {
+		dids[i] = fmt.Sprintf("+9122712600%02d", i)
+		if _, err := dbs[0].AddNumber(ctx, s.PartnerID, partnerd.NumberInput{Number: dids[i], MonthlyCost: 100}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dbs[0].AssignNumber(ctx, s.PartnerID, c, dids[i]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before := make([]sqlstore.WriterStats, len(dbs))
 	for i, db := range dbs {
@@ -46,7 +57,7 @@ func TestPostgresMixedBatchesNeverDeadlock(t *testing.T) {
 				db := dbs[r.IntN(len(dbs))]
 				acct := s.Customers[r.IntN(len(s.Customers))]
 				var err error
-				switch (c + n) % 4 {
+				switch (c + n) % 6 {
 				case 0:
 					_, err = db.Transfer(ctx, s.PartnerID, partnerd.TransferInput{AuthID: acct, Amount: 100})
 				case 1:
@@ -55,15 +66,24 @@ func TestPostgresMixedBatchesNeverDeadlock(t *testing.T) {
 					_, err = db.Authorize(ctx, partnerd.AuthorizeInput{CallUUID: fmt.Sprintf("dl-a-%d-%d", c, n),
 						Direction: partnerd.DirectionOutbound, From: "+919700000001", To: "+918012345678", AccountAuthID: &acct})
 				case 3:
+					_, err = db.Authorize(ctx, partnerd.AuthorizeInput{CallUUID: fmt.Sprintf("dl-i-%d-%d", c, n),
+						Direction: partnerd.DirectionInbound, From: "+919812345678", To: dids[r.IntN(len(dids))]})
+				case 4, 5:
 					start := time.Now().Add(-time.Hour).Truncate(time.Second)
 					answer := start.Add(5 * time.Second)
 					var cdrs []partnerd.CDRInput
 					for k := range 5 {
-						a := s.Customers[r.IntN(len(s.Customers))]
-						cdrs = append(cdrs, partnerd.CDRInput{CallUUID: fmt.Sprintf("dl-c-%d-%d-%d", c, n, k),
-							Direction: partnerd.DirectionOutbound, AccountAuthID: &a, FromNumber: "+919700000001",
+						in := partnerd.CDRInput{CallUUID: fmt.Sprintf("dl-c-%d-%d-%d", c, n, k),
+							Direction: partnerd.DirectionOutbound, FromNumber: "+919700000001",
 							ToNumber: "+918012345678", StartTime: start, AnswerTime: &answer, EndTime: answer.Add(61 * time.Second),
-							DurationSeconds: 66, Billsec: 61})
+							DurationSeconds: 66, Billsec: 61}
+						if k%2 == 0 {
+							a := s.Customers[r.IntN(len(s.Customers))]
+							in.AccountAuthID = &a
+						} else {
+							in.Direction, in.FromNumber, in.ToNumber = partnerd.DirectionInbound, "+919812345678", dids[r.IntN(len(dids))]
+						}
+						cdrs = append(cdrs, in)
 					}
 					var res []partnerd.CDRResult
 					if res, err = db.PostCDRs(ctx, cdrs, make([]*partnerd.Error, len(cdrs))); err == nil {

@@ -310,7 +310,10 @@ func combinable(r *writeReq, guarded, combine bool) batchOp {
 // their wallets in order.
 func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
 	held := make(map[string]bool)
-	ids := lockKeysOf(batch, held)
+	ids, _, err := lockKeysOf(tx, batch, held)
+	if err != nil {
+		return batch, fmt.Errorf("%w: name the wallets to lock: %w", errCombine, err)
+	}
 	if len(ids) == 0 {
 		return batch, nil
 	}
@@ -325,8 +328,12 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
 	added := slices.Clone(batch[n:])
 	clear(batch[n:])
 	batch = batch[:n]
+	more, keys, err := lockKeysOf(tx, added, maps.Clone(held))
+	if err != nil {
+		return batch, fmt.Errorf("%w: name the wallets to lock: %w", errCombine, err)
+	}
 	got := make(map[string]bool)
-	if more := lockKeysOf(added, maps.Clone(held)); len(more) > 0 {
+	if len(more) > 0 {
 		err := tx.scanRows(func(rows *sql.Rows) error {
 			var id string
 			err := rows.Scan(&id)
@@ -337,13 +344,10 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
 			return batch, fmt.Errorf("%w: lock wallets at once: %w", errCombine, err)
 		}
 	}
-	for _, r := range added {
-		b, ok := r.op.(batchOp)
-		join := ok && b.combiner() != nil
-		if join {
-			for _, id := range b.lockKeys() {
-				join = join && (held[id] || got[id])
-			}
+	for i, r := range added {
+		join := keys[i] != nil
+		for _, id := range keys[i] {
+			join = join && (held[id] || got[id])
 		}
 		if join {
 			batch = append(batch, r)
@@ -354,23 +358,53 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
 	return batch, nil
 }
 
-// lockKeysOf returns, in lock order (lockOrder), the wallets the
-// combinable ops of batch name that are not in held yet, and adds them to
-// held.
-func lockKeysOf(batch []*writeReq, held map[string]bool) []string {
+// keyReader is an op that must read to name some of the wallets it will
+// lock (an inbound call's account is its number's holder): lockFirst asks
+// it, in the batch's transaction, before it locks.
+type keyReader interface {
+	readLockKeys(tx *txn) ([]string, error)
+}
+
+// lockKeys returns the wallets r's op will lock, as far as it can name
+// them, or nil when the writer cannot lock them first (an op that is
+// neither combinable nor a keyReader); an op that locks none has an empty
+// slice.
+func lockKeys(tx *txn, r *writeReq) ([]string, error) {
+	var keys []string
+	if b, ok := r.op.(batchOp); ok && b.combiner() != nil {
+		keys = append([]string{}, b.lockKeys()...)
+	}
+	if kr, ok := r.op.(keyReader); ok {
+		more, err := kr.readLockKeys(tx)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(append([]string{}, keys...), more...)
+	}
+	return keys, nil
+}
+
+// lockKeysOf returns, in lock order (lockOrder), the wallets the ops of
+// batch name that are not in held yet, and adds them to held; and each
+// request's own wallets (lockKeys).
+func lockKeysOf(tx *txn, batch []*writeReq, held map[string]bool) ([]string, [][]string, error) {
 	var ids []string
-	for _, r := range batch {
-		if b, ok := r.op.(batchOp); ok && b.combiner() != nil {
-			for _, id := range b.lockKeys() {
-				if !held[id] {
-					held[id] = true
-					ids = append(ids, id)
-				}
+	keys := make([][]string, len(batch))
+	for i, r := range batch {
+		k, err := lockKeys(tx, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys[i] = k
+		for _, id := range k {
+			if !held[id] {
+				held[id] = true
+				ids = append(ids, id)
 			}
 		}
 	}
 	slices.SortFunc(ids, lockOrder)
-	return ids
+	return ids, keys, nil
 }
 
 // lockOrder is the order every instance locks wallets in: partners'
