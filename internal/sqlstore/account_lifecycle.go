@@ -117,7 +117,7 @@ func (db *DB) openToken(a *partnerd.Account, enc []byte) error {
 func (db *DB) CloseAccount(ctx context.Context, partnerID, authID string) (*partnerd.Account, error) {
 	txID := partnerd.NewTransactionID(db.Now())
 	defer db.forgetSIPCredentials() // its endpoints stop authenticating
-	a, err := write(ctx, db, func(tx *txn) (*partnerd.Account, error) {
+	a, err := writeKeyed(ctx, db, theseKeys(partnerID, authID), func(tx *txn) (*partnerd.Account, error) {
 		now := db.now()
 		// The status guard makes the close happen once: of concurrent
 		// closes, on any instance, one finds the account open.

@@ -185,7 +185,15 @@ func (db *DB) TopupsCrossed() <-chan struct{} { return db.topupWake.c() }
 func (db *DB) topUp(ctx context.Context, crossingID string, now time.Time) (bool, error) {
 	txID := partnerd.NewTransactionID(db.Now())
 	at := now.UTC().Truncate(time.Second)
-	return write(ctx, db, func(tx *txn) (bool, error) {
+	wallets := func(tx *txn) ([]string, error) {
+		var authID, partnerID string
+		err := tx.queryRow(`SELECT auth_id, partner_id FROM autotopup_crossings WHERE id = ?`, crossingID).Scan(&authID, &partnerID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return []string{}, nil
+		}
+		return []string{partnerID, authID}, err
+	}
+	return writeKeyed(ctx, db, wallets, func(tx *txn) (bool, error) {
 		var authID, partnerID string
 		err := tx.queryRow(`UPDATE autotopup_crossings SET state = 'pending' WHERE id = ? AND state = 'pending'
 			RETURNING auth_id, partner_id`, crossingID).Scan(&authID, &partnerID)

@@ -382,13 +382,26 @@ func (db *DB) do(ctx context.Context, o op) (any, error) {
 
 // write runs fn as one write (see do) and returns its result.
 func write[T any](ctx context.Context, db *DB, fn func(tx *txn) (T, error)) (T, error) {
-	res, err := db.do(ctx, opFunc(func(tx *txn) (any, error) {
+	return writeKeyed(ctx, db, nil, fn)
+}
+
+// writeKeyed is write for a write that will lock the wallets keys names
+// (reading first, if it must): on engines with row locks the writer locks
+// them first, in order with those of the rest of its batch (see
+// lockFirst), instead of the write taking them as it goes, in no common
+// order, where another instance's batch could hold them.
+func writeKeyed[T any](ctx context.Context, db *DB, keys func(tx *txn) ([]string, error), fn func(tx *txn) (T, error)) (T, error) {
+	var o op = opFunc(func(tx *txn) (any, error) {
 		v, err := fn(tx)
 		if err != nil {
 			return nil, err
 		}
 		return v, nil
-	}))
+	})
+	if keys != nil {
+		o = keyedOp{op: o, keys: keys}
+	}
+	res, err := db.do(ctx, o)
 	if err != nil {
 		var zero T
 		return zero, err
@@ -408,6 +421,19 @@ func (db *DB) update(ctx context.Context, fn func(tx *txn) error) error {
 type opFunc func(tx *txn) (any, error)
 
 func (f opFunc) apply(tx *txn) (any, error) { return f(tx) }
+
+// keyedOp is an op that names its wallets (keyReader), from writeKeyed.
+type keyedOp struct {
+	op
+	keys func(tx *txn) ([]string, error)
+}
+
+func (k keyedOp) readLockKeys(tx *txn) ([]string, error) { return k.keys(tx) }
+
+// theseKeys names wallets known before the write runs.
+func theseKeys(ids ...string) func(*txn) ([]string, error) {
+	return func(*txn) ([]string, error) { return ids, nil }
+}
 
 // queryRow runs a cached prepared query on the read pool.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {

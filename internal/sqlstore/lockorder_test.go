@@ -16,8 +16,9 @@ import (
 )
 
 // TestPostgresMixedBatchesNeverDeadlock: transfers, withdrawals,
-// authorizations and CDRs of a few customers (outbound, and inbound to
-// their numbers, whose accounts are read), from many clients spread
+// authorizations, CDRs (outbound, and inbound to their numbers, whose
+// accounts are read) and number rentals of a few customers, from many
+// clients spread
 // over three instances, lock their wallets in one order: no batch loses a
 // deadlock (a lost one costs PostgreSQL's deadlock_timeout, a second, and
 // then runs its requests one by one). Every write succeeds and the ledger
@@ -41,6 +42,13 @@ func TestPostgresMixedBatchesNeverDeadlock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	pool := make([]string, 300)
+	for i := range pool {
+		pool[i] = fmt.Sprintf("+912271270%03d", i)
+		if _, err := dbs[0].AddNumber(ctx, s.PartnerID, partnerd.NumberInput{Number: pool[i], MonthlyCost: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	before := make([]sqlstore.WriterStats, len(dbs))
 	for i, db := range dbs {
 		before[i] = db.WriterStats()
@@ -57,7 +65,13 @@ func TestPostgresMixedBatchesNeverDeadlock(t *testing.T) {
 				db := dbs[r.IntN(len(dbs))]
 				acct := s.Customers[r.IntN(len(s.Customers))]
 				var err error
-				switch (c + n) % 6 {
+				switch (c + n) % 7 {
+				case 6:
+					// A number assigned: its first month charged.
+					_, err = db.AssignNumber(ctx, s.PartnerID, acct, pool[r.IntN(len(pool))])
+					if partnerd.ErrorCode(err) == partnerd.ECNumberAssigned {
+						err = nil
+					}
 				case 0:
 					_, err = db.Transfer(ctx, s.PartnerID, partnerd.TransferInput{AuthID: acct, Amount: 100})
 				case 1:

@@ -168,7 +168,7 @@ func (db *DB) AssignNumber(ctx context.Context, partnerID, authID, number string
 	now := db.now()
 	txID := partnerd.NewTransactionID(db.Now())
 	idemKey := claimKeyOf(ctx)
-	n, err := write(ctx, db, func(tx *txn) (*partnerd.Number, error) {
+	n, err := writeKeyed(ctx, db, theseKeys(authID), func(tx *txn) (*partnerd.Number, error) {
 		name, _, err := assignable(tx, partnerID, authID)
 		if err != nil {
 			return nil, err

@@ -92,7 +92,15 @@ func (db *DB) dueNumbers(ctx context.Context, now time.Time) ([]string, error) {
 // renewOnce charges the next period of number if it ended by now.
 func (db *DB) renewOnce(ctx context.Context, number string, now time.Time) (renewal, error) {
 	txID := partnerd.NewTransactionID(db.Now())
-	return write(ctx, db, func(tx *txn) (renewal, error) {
+	holder := func(tx *txn) ([]string, error) {
+		var id sql.NullString
+		err := tx.queryRow(`SELECT account_auth_id FROM numbers WHERE number = ?`, number).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && !id.Valid {
+			return []string{}, nil
+		}
+		return []string{id.String}, err
+	}
+	return writeKeyed(ctx, db, holder, func(tx *txn) (renewal, error) {
 		var periods int
 		if err := tx.queryRow(`SELECT periods_paid FROM numbers WHERE number = ?`, number).Scan(&periods); err != nil {
 			return renewal{}, err

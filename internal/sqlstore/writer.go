@@ -307,18 +307,21 @@ func combinable(r *writeReq, guarded, combine bool) batchOp {
 // holding others, in no common order, could deadlock with another
 // instance's, and lose a second to PostgreSQL's deadlock detection. The
 // others wait for the next batch (carry), whose first statement locks
-// their wallets in order.
-func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
+// their wallets in order. Without grow (a rerun) it only locks.
+func (w *writer) lockFirst(tx *txn, batch []*writeReq, grow bool) ([]*writeReq, error) {
 	held := make(map[string]bool)
 	ids, _, err := lockKeysOf(tx, batch, held)
 	if err != nil {
-		return batch, fmt.Errorf("%w: name the wallets to lock: %w", errCombine, err)
+		return batch, fmt.Errorf("name the wallets to lock: %w", err)
 	}
 	if len(ids) == 0 {
 		return batch, nil
 	}
 	if _, err := tx.ExecContext(tx.ctx, w.dialect.lockWallets, ids); err != nil {
-		return batch, fmt.Errorf("%w: lock wallets: %w", errCombine, err)
+		return batch, fmt.Errorf("lock wallets: %w", err)
+	}
+	if !grow {
+		return batch, nil
 	}
 	n := len(batch)
 	batch = w.fill(batch)
@@ -330,7 +333,7 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
 	batch = batch[:n]
 	more, keys, err := lockKeysOf(tx, added, maps.Clone(held))
 	if err != nil {
-		return batch, fmt.Errorf("%w: name the wallets to lock: %w", errCombine, err)
+		return batch, fmt.Errorf("name the wallets to lock: %w", err)
 	}
 	got := make(map[string]bool)
 	if len(more) > 0 {
@@ -341,7 +344,7 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq) ([]*writeReq, error) {
 			return err
 		}, w.dialect.lockWalletsAtOnce, more)
 		if err != nil {
-			return batch, fmt.Errorf("%w: lock wallets at once: %w", errCombine, err)
+			return batch, fmt.Errorf("lock wallets at once: %w", err)
 		}
 	}
 	for i, r := range added {
@@ -463,9 +466,14 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 	tx := &txn{Tx: sqlTx, dialect: w.dialect, prepared: w.prepared, ctx: context.Background()}
 	defer w.prepareMissing(tx)
 	defer tx.closeStmts()
-	if combine && grow && w.dialect.lockWallets != "" {
-		if batch, err = w.lockFirst(tx, batch); err != nil {
+	if w.dialect.lockWallets != "" {
+		// Every pass locks first, a rerun too: its requests take the same
+		// wallets, in the same order as every other batch's.
+		if batch, err = w.lockFirst(tx, batch, combine && grow); err != nil {
 			sqlTx.Rollback()
+			if combine {
+				err = fmt.Errorf("%w: %w", errCombine, err)
+			}
 			return batch, make([]error, len(batch)), -1, err
 		}
 		guard = append(guard, make([]bool, len(batch)-len(guard))...)
