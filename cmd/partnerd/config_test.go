@@ -18,7 +18,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/partnerd/partnerd"
-	"github.com/partnerd/partnerd/internal/secret"
 	"github.com/partnerd/partnerd/internal/sqlstore"
 )
 
@@ -266,27 +265,7 @@ func TestHealthcheck(t *testing.T) {
 func TestServeWarnsOfOtherRealms(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := tempDB(t)
-	if _, stderr, err := runCmd("migrate", "--db", db); err != nil {
-		t.Fatalf("migrate: %v\n%s", err, stderr)
-	}
-	key, err := secret.LoadKey("", db+".key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: db}, sqlstore.Options{SecretKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _, err := store.CreatePartner(ctx, partnerd.PartnerInput{Name: "Realms", Email: "ops@realms.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := store.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "Phones", Email: "phones@realms.example",
-		Password: "Str0ng!pass", Phone: "9431538535", Country: "IN"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, store, p, _, a := storeWithCustomer(t, "realms")
 	for _, u := range []string{"desk100", "desk101"} {
 		if _, err := store.CreateSIPEndpoint(ctx, p.ID, a.AuthID, partnerd.DefaultSIPRealm,
 			partnerd.SIPEndpointInput{Username: u, Password: "Str0ng!pass"}); err != nil {

@@ -285,27 +285,7 @@ func partnerIDs(t *testing.T, store *sqlstore.DB) []string {
 func TestServeRenewsNumbers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := tempDB(t)
-	if _, stderr, err := runCmd("migrate", "--db", db); err != nil {
-		t.Fatalf("migrate: %v\n%s", err, stderr)
-	}
-	key, err := secret.LoadKey("", db+".key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: db}, sqlstore.Options{SecretKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, token, err := store.CreatePartner(ctx, partnerd.PartnerInput{Name: "Sweeper", Email: "ops@sweeper.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := store.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "Renter", Email: "renter@sweeper.example",
-		Password: "Str0ng!pass", Phone: "9431538535", Country: "IN"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, store, p, token, a := storeWithCustomer(t, "sweeper")
 	for _, step := range []func() error{
 		func() error { _, err := store.FundPartner(ctx, p.ID, 100000, nil); return err },
 		func() error {
@@ -357,4 +337,30 @@ func TestServeRenewsNumbers(t *testing.T) {
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve: %v", err)
 	}
+}
+
+// storeWithCustomer migrates a new SQLite database and opens it as a
+// store, with a partner and one customer of it, named after name.
+func storeWithCustomer(t *testing.T, name string) (db string, store *sqlstore.DB, p *partnerd.Partner, token string, a *partnerd.Account) {
+	t.Helper()
+	ctx := context.Background()
+	db = tempDB(t)
+	if _, stderr, err := runCmd("migrate", "--db", db); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, stderr)
+	}
+	key, err := secret.LoadKey("", db+".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if store, err = sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: db}, sqlstore.Options{SecretKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	if p, token, err = store.CreatePartner(ctx, partnerd.PartnerInput{Name: name, Email: "ops@" + name + ".example"}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = store.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "Customer", Email: "customer@" + name + ".example",
+		Password: "Str0ng!pass", Phone: "9431538535", Country: "IN"}); err != nil {
+		t.Fatal(err)
+	}
+	return db, store, p, token, a
 }
