@@ -180,26 +180,25 @@ func (w *writer) loop() {
 	batch := make([]*writeReq, 0, maxBatch)
 	for {
 		if len(w.carry) > 0 {
+			// What the last batch took in but left goes first.
 			batch = append(batch[:0], w.carry...)
 			clear(w.carry)
 			w.carry = w.carry[:0]
-			batch = w.run(w.fill(batch))
-			clear(batch)
-			continue
-		}
-		select {
-		case req := <-w.reqs:
-			batch = append(batch[:0], req)
-			// Callers answered by the previous batch are about to send
-			// their next request: yielding once lets them join this batch
-			// instead of paying for a commit of their own.
-			runtime.Gosched()
-		case <-w.quit:
-			w.drain()
-			for _, st := range w.prepared {
-				st.Close()
+		} else {
+			select {
+			case req := <-w.reqs:
+				batch = append(batch[:0], req)
+				// Callers answered by the previous batch are about to send
+				// their next request: yielding once lets them join this batch
+				// instead of paying for a commit of their own.
+				runtime.Gosched()
+			case <-w.quit:
+				w.drain()
+				for _, st := range w.prepared {
+					st.Close()
+				}
+				return
 			}
-			return
 		}
 		batch = w.run(w.fill(batch))
 		clear(batch)
@@ -373,16 +372,22 @@ type keyReader interface {
 // neither combinable nor a keyReader); an op that locks none has an empty
 // slice.
 func lockKeys(tx *txn, r *writeReq) ([]string, error) {
-	var keys []string
-	if b, ok := r.op.(batchOp); ok && b.combiner() != nil {
-		keys = append([]string{}, b.lockKeys()...)
+	b, combinable := r.op.(batchOp)
+	combinable = combinable && b.combiner() != nil
+	kr, reads := r.op.(keyReader)
+	if !combinable && !reads {
+		return nil, nil
 	}
-	if kr, ok := r.op.(keyReader); ok {
+	keys := []string{}
+	if combinable {
+		keys = append(keys, b.lockKeys()...)
+	}
+	if reads {
 		more, err := kr.readLockKeys(tx)
 		if err != nil {
 			return nil, err
 		}
-		keys = append(append([]string{}, keys...), more...)
+		keys = append(keys, more...)
 	}
 	return keys, nil
 }
