@@ -333,17 +333,20 @@ func readAuthorization(tx *txn, callUUID string) (_ *partnerd.Authorization, end
 func (db *DB) ExpireReservations(ctx context.Context, now time.Time) (rep partnerd.ExpiryReport, err error) {
 	defer wrapErr("expire reservations", &err)
 	for {
-		var due []string
+		var due, accounts []string
 		if err := db.scanRows(ctx, func(rows *sql.Rows) error {
-			var id string
-			err := rows.Scan(&id)
-			due = append(due, id)
+			var id, account string
+			err := rows.Scan(&id, &account)
+			due, accounts = append(due, id), append(accounts, account)
 			return err
-		}, `SELECT call_uuid FROM authorizations
+		}, `SELECT call_uuid, account_auth_id FROM authorizations
 			WHERE released_at IS NULL AND amount > 0 AND expires_at <= ? ORDER BY expires_at LIMIT 500`, now.Unix()); err != nil || len(due) == 0 {
 			return rep, err
 		}
-		got, err := write(ctx, db, func(tx *txn) (partnerd.ExpiryReport, error) {
+		// The reservations' wallets are locked first, in order with the
+		// rest of the writer's batch (writeKeyed), not one by one in the
+		// order the calls expire.
+		got, err := writeKeyed(ctx, db, theseKeys(accounts...), func(tx *txn) (partnerd.ExpiryReport, error) {
 			var r partnerd.ExpiryReport
 			for _, id := range due {
 				amount, ok, err := releaseReservation(tx, id, now)

@@ -17,9 +17,9 @@ import (
 
 // TestPostgresMixedBatchesNeverDeadlock: transfers, withdrawals,
 // authorizations, CDRs (outbound, and inbound to their numbers, whose
-// accounts are read) and number rentals of a few customers, from many
-// clients spread
-// over three instances, lock their wallets in one order: no batch loses a
+// accounts are read), number rentals, the operator's funding and the
+// reservations' expiry sweep, over a few customers, from many clients
+// spread over three instances, lock their wallets in one order: no batch loses a
 // deadlock (a lost one costs PostgreSQL's deadlock_timeout, a second, and
 // then runs its requests one by one). Every write succeeds and the ledger
 // verifies.
@@ -65,7 +65,13 @@ func TestPostgresMixedBatchesNeverDeadlock(t *testing.T) {
 				db := dbs[r.IntN(len(dbs))]
 				acct := s.Customers[r.IntN(len(s.Customers))]
 				var err error
-				switch (c + n) % 7 {
+				switch (c + n) % 9 {
+				case 7:
+					// The operator funds the partner.
+					_, err = db.FundPartner(ctx, s.PartnerID, 100, nil)
+				case 8:
+					// A sweep expires every open reservation.
+					_, err = db.ExpireReservations(ctx, time.Now().Add(24*time.Hour))
 				case 6:
 					// A number assigned: its first month charged.
 					_, err = db.AssignNumber(ctx, s.PartnerID, acct, pool[r.IntN(len(pool))])

@@ -162,7 +162,10 @@ func (db *DB) FundPartner(ctx context.Context, partnerID string, amount int64, d
 	}
 	now := db.now()
 	txID := partnerd.NewTransactionID(db.Now())
-	e, err := write(ctx, db, func(tx *txn) (*partnerd.Entry, error) {
+	// Named first, the partner's wallet is locked in order with the rest of
+	// the writer's batch (writeKeyed), not after the customers' that a
+	// batch on another instance, holding it, may be waiting for.
+	e, err := writeKeyed(ctx, db, theseKeys(partnerID), func(tx *txn) (*partnerd.Entry, error) {
 		e := &partnerd.Entry{
 			TransactionID: txID, AccountAuthID: partnerID, Type: partnerd.TxFund,
 			Amount: amount, Description: description, InitiatedBy: partnerd.InitiatedByOperator, CreatedAt: now,
