@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -63,6 +64,8 @@ type DB struct {
 	searches chan struct{}
 	// search keeps the call_uuid index off the writer's path (cdrsearch.go).
 	search *searchIndexer
+	// outOfRoomAt is when reportOutOfRoom last logged (Unix seconds).
+	outOfRoomAt atomic.Int64
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -381,10 +384,33 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) do(ctx context.Context, o op) (any, error) {
 	res, err := db.writer.do(ctx, o)
 	var pe *partnerd.Error
-	if err != nil && !errors.As(err, &pe) && Unavailable(err) {
+	switch {
+	case err == nil || errors.As(err, &pe):
+	case outOfRoom(err):
+		db.reportOutOfRoom(err)
+		return nil, &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database has no room for this write now; nothing was changed. Retry later.",
+			Err: err, RetryAfter: outOfRoomRetry}
+	case Unavailable(err):
 		return nil, &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is unavailable or busy; retry shortly.", Err: err}
 	}
 	return res, err
+}
+
+// outOfRoomRetry is the Retry-After of a write refused for want of room:
+// room is made by an operator, not in a second.
+const outOfRoomRetry = 30 * time.Second
+
+// reportOutOfRoom tells the operator, at most once a minute, that writes
+// are refused until the database has room again (each refused request
+// is logged too, as a warning).
+func (db *DB) reportOutOfRoom(err error) {
+	now := time.Now().Unix()
+	last := db.outOfRoomAt.Load()
+	if now-last < 60 || !db.outOfRoomAt.CompareAndSwap(last, now) {
+		return
+	}
+	db.log.Error("the database has no room: every write is refused (503) until the operator frees disk space (or memory, or connections on PostgreSQL); nothing is lost, and writes resume by themselves",
+		"err", err)
 }
 
 // write runs fn as one write (see do) and returns its result.

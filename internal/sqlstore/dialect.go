@@ -201,9 +201,13 @@ func isRetryable(err error) bool {
 }
 
 // Unavailable reports whether err, from a store of this package, means the
-// database cannot be reached or is locked by another process beyond the
-// busy timeout: a 503 unavailable to retry, not a 500.
+// database cannot be reached, is locked by another process beyond the
+// busy timeout, or has no room for the write (outOfRoom): a 503
+// unavailable to retry, not a 500.
 func Unavailable(err error) bool {
+	if outOfRoom(err) {
+		return true
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		c := se.Code() & 0xff
@@ -225,4 +229,22 @@ func Unavailable(err error) bool {
 		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0") || pe.Code == "25P03"
 	}
 	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || pgconn.SafeToRetry(err)
+}
+
+// outOfRoom reports that the database refused a write for want of
+// resources the operator must provide: SQLite's disk (or database) is
+// full, or it ran out of memory; PostgreSQL's class 53 (disk full, out of
+// memory, too many connections) and its I/O errors (58030). Nothing was
+// written; the same write succeeds once room is made.
+func outOfRoom(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_FULL || c == sqlite3.SQLITE_NOMEM
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "53") || pe.Code == "58030"
+	}
+	return false
 }

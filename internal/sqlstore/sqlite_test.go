@@ -3,12 +3,16 @@ package sqlstore_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/pgtest"
@@ -171,8 +175,17 @@ func TestSQLitePragmas(t *testing.T) {
 			t.Errorf("PRAGMA %s = %q on the read pool, %q on the writer; want %q", tc.pragma, read, write, tc.want)
 		}
 	}
+	// The writer's page cache holds a batch's dirty pages (db.go); the
+	// readers keep SQLite's default.
+	read, write, err := db.Pragma(context.Background(), "cache_size")
+	if err != nil {
+		t.Fatalf("PRAGMA cache_size: %v", err)
+	}
+	if read != "-2000" || write != "-65536" {
+		t.Errorf("PRAGMA cache_size = %q on the read pool, %q on the writer; want -2000 and -65536", read, write)
+	}
 	// The read pool must not be able to write, even by mistake.
-	read, _, err := db.Pragma(context.Background(), "query_only")
+	read, _, err = db.Pragma(context.Background(), "query_only")
 	if err != nil {
 		t.Fatalf("PRAGMA query_only: %v", err)
 	}
@@ -189,4 +202,80 @@ func TestSQLiteLedger(t *testing.T) {
 	storetest.RunLedger(t, func(t *testing.T) storetest.LedgerStore {
 		return mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
 	})
+}
+
+// TestSQLiteOutOfRoom: a database with no room left (its disk full; here
+// its page count capped, which SQLite refuses the same way) refuses each
+// write as unavailable, to retry later, not as an internal error; nothing
+// of a refused write is kept, and writes resume once there is room.
+func TestSQLiteOutOfRoom(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Full", Email: "ops@full.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FundPartner(ctx, p.ID, 1_000_000, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
+		Name: "Caller", Email: "caller@full.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxPages := func(n string) {
+		t.Helper()
+		if err := db.Update(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "PRAGMA max_page_count = "+n)
+			return err
+		}); err != nil {
+			t.Fatalf("PRAGMA max_page_count = %s: %v", n, err)
+		}
+	}
+	var pages string
+	if _, pages, err = db.Pragma(ctx, "page_count"); err != nil {
+		t.Fatal(err)
+	}
+	maxPages(pages)
+	desc := strings.Repeat("x", 200)
+	var moved int64
+	var refused *partnerd.Error
+	for i := 0; i < 2000 && refused == nil; i++ {
+		_, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100, Description: &desc})
+		switch {
+		case err == nil:
+			moved += 100
+		case errors.As(err, &refused):
+		default:
+			t.Fatalf("transfer %d: %v, want success or a partnerd.Error", i, err)
+		}
+	}
+	if refused == nil {
+		t.Fatal("2,000 transfers fitted in the capped database; want one refused")
+	}
+	if refused.Code != partnerd.ECUnavailable || refused.RetryAfter != 30*time.Second {
+		t.Errorf("refused transfer: %s (Retry-After %v), want %s after 30s", refused.Code, refused.RetryAfter, partnerd.ECUnavailable)
+	}
+	if !sqlstore.Unavailable(refused.Err) {
+		t.Errorf("Unavailable(%v) = false, want true (the API answers 503)", refused.Err)
+	}
+	bal, err := db.AccountBalance(ctx, p.ID, a.AuthID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bal.Balance != moved {
+		t.Errorf("balance %d after the refusal, want %d (the refused transfer kept nothing)", bal.Balance, moved)
+	}
+
+	maxPages("1073741823")
+	if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100}); err != nil {
+		t.Fatalf("transfer once there is room: %v", err)
+	}
+	if bal, err = db.AccountBalance(ctx, p.ID, a.AuthID); err != nil || bal.Balance != moved+100 {
+		t.Errorf("balance %v (%v), want %d", bal, err, moved+100)
+	}
+	if err := db.VerifyLedger(ctx, io.Discard); err != nil {
+		t.Errorf("ledger verify: %v", err)
+	}
 }

@@ -202,9 +202,12 @@ func TestKeyMarkersCommitAsync(t *testing.T) {
 
 // A writer session that PostgreSQL ended for idling in its transaction
 // (25P03) committed nothing: the request is answered 503, to retry, like
-// any connection lost; a constraint's refusal is not.
+// any connection lost, or a server out of disk (53100), memory (53200)
+// or connections (53300), or failing to write (58030); a constraint's
+// refusal is not.
 func TestIdleTimeoutIsUnavailable(t *testing.T) {
-	for code, want := range map[string]bool{"25P03": true, "08006": true, "57P01": true, "23505": false, "40P01": false} {
+	for code, want := range map[string]bool{"25P03": true, "08006": true, "57P01": true, "23505": false, "40P01": false,
+		"53100": true, "53200": true, "53300": true, "58030": true, "58P01": false} {
 		if got := Unavailable(fmt.Errorf("commit: %w", &pgconn.PgError{Code: code})); got != want {
 			t.Errorf("Unavailable(SQLSTATE %s) = %v, want %v", code, got, want)
 		}
