@@ -96,8 +96,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 				slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
 		}
 	}
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	retry := e.RetryAfter
+	if e.Code == partnerd.ECUnavailable && retry == 0 {
+		retry = time.Second // every 503 says when to come back
+	}
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, status, wire.ErrorBody(e, requestID(r.Context())))
 }

@@ -49,10 +49,18 @@ func TestDatabaseUnavailable(t *testing.T) {
 			}
 		}
 	}
+	c, acct := e.mustCustomer(t, "UnavailableWriter")
 	refuse(true)
 	defer refuse(false)
+	// A write (credentials checked a moment ago, so remembered): the
+	// writer's connection was cut.
+	r := e.send(t, http.MethodPost, base+"/accounts/"+acct+"/transfer-balance", c, map[string]any{"amount": 1}, nil)
+	if r.status != http.StatusServiceUnavailable || str(r.body["error"]) != partnerd.ECUnavailable || r.header.Get("Retry-After") == "" {
+		t.Errorf("a transfer with the database refusing connections = %d %s (Retry-After %q), want 503 unavailable with Retry-After",
+			r.status, r.raw, r.header.Get("Retry-After"))
+	}
 	// Credentials the server has not seen: their check needs the database.
-	r := e.send(t, http.MethodGet, base+"/me", creds{"PA_NOTSEEN1", "sk_live_nothing"}, nil, nil)
+	r = e.send(t, http.MethodGet, base+"/me", creds{"PA_NOTSEEN1", "sk_live_nothing"}, nil, nil)
 	if r.status != http.StatusServiceUnavailable || str(r.body["error"]) != partnerd.ECUnavailable || r.header.Get("Retry-After") == "" {
 		t.Errorf("GET /me with the database refusing connections = %d %s (Retry-After %q), want 503 unavailable with Retry-After",
 			r.status, r.raw, r.header.Get("Retry-After"))

@@ -98,6 +98,8 @@ type Options struct {
 	wal *walLimits
 	// searchIndexLag, when set (by the tests), replaces searchIndexLag.
 	searchIndexLag int64
+	// lockLimit, when set (by the tests), replaces writerLockLimit.
+	lockLimit string
 }
 
 // ErrNoDatabase means Options.MustExist found no partnerd database at the
@@ -119,7 +121,7 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 	case src.Driver == "postgres" && opts.ReadOnly:
 		err = db.openPostgresReadOnly(ctx, src.DSN)
 	case src.Driver == "postgres":
-		err = db.openPostgres(ctx, src.DSN, opts.MustExist)
+		err = db.openPostgres(ctx, src.DSN, opts.MustExist, cmp.Or(opts.lockLimit, writerLockLimit))
 	case opts.ReadOnly:
 		err = db.openSQLiteReadOnly(ctx, src.Path)
 	default:
@@ -264,14 +266,14 @@ func (db *DB) useSQLite(ctx context.Context, path string, w, r *sql.DB) error {
 // openPostgres opens the pools on a PostgreSQL database. Each instance has
 // one writer (one connection at a time, batching its concurrent writes);
 // several instances may share the database.
-func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool) error {
+func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool, lockLimit string) error {
 	m, err := migratePostgres(ctx, dsn, mustExist)
 	if err != nil {
 		return err
 	}
 	db.migration = m
-	w, err := sql.Open("pgx", withSettings(withSettings(dsn, "enable_seqscan", "off"),
-		"idle_in_transaction_session_timeout", writerIdleLimit))
+	w, err := sql.Open("pgx", withSettings(withSettings(withSettings(dsn, "enable_seqscan", "off"),
+		"idle_in_transaction_session_timeout", writerIdleLimit), "lock_timeout", lockLimit))
 	if err != nil {
 		return err
 	}
@@ -316,6 +318,17 @@ func (db *DB) openPostgres(ctx context.Context, dsn string, mustExist bool) erro
 // never idles between its statements for more than milliseconds (waiting
 // for a lock is not idle).
 const writerIdleLimit = "30s"
+
+// writerLockLimit bounds how long a writer's statement waits for a row
+// lock (lock_timeout): another instance's batch holds its rows for
+// milliseconds, so a longer wait means a session holding them outside
+// partnerd (an operator's psql) or an instance frozen mid-batch. Without
+// it every write of the instance queued behind the one waiting, for as
+// long as the lock was held, and answers that came after the HTTP
+// server's minute were lost although their writes had committed. With it
+// the batch fails, nothing of it kept, and its requests are 503s to retry
+// (see writer.run).
+const writerLockLimit = "5s"
 
 // withSettings is dsn with a run-time setting for every connection.
 //
@@ -391,7 +404,8 @@ func (db *DB) do(ctx context.Context, o op) (any, error) {
 		return nil, &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database has no room for this write now; nothing was changed. Retry later.",
 			Err: err, RetryAfter: outOfRoomRetry}
 	case Unavailable(err):
-		return nil, &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is unavailable or busy; retry shortly.", Err: err}
+		return nil, &partnerd.Error{Code: partnerd.ECUnavailable, Message: "The database is unavailable or busy; retry shortly.", Err: err,
+			RetryAfter: time.Second}
 	}
 	return res, err
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -225,10 +226,21 @@ func Unavailable(err error) bool {
 		// Class 08: connection exceptions; 57P0x: the server is shutting
 		// down; 25P03: the session sat idle inside its transaction past
 		// the writer's limit (an instance frozen mid-batch), which
-		// PostgreSQL ended without committing anything.
-		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0") || pe.Code == "25P03"
+		// PostgreSQL ended without committing anything; 55P03: a row
+		// lock was held past the writer's lock_timeout (lockTimedOut);
+		// 57014: a statement ran past the database's statement_timeout.
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0") ||
+			pe.Code == "25P03" || pe.Code == "55P03" || pe.Code == "57014"
 	}
-	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || pgconn.SafeToRetry(err)
+	// A connection cut mid-answer (the server killed) reads an unexpected EOF.
+	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || pgconn.SafeToRetry(err) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// lockTimedOut reports that a statement gave up waiting for a row lock
+// (PostgreSQL's lock_timeout, writerLockLimit).
+func lockTimedOut(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "55P03"
 }
 
 // outOfRoom reports that the database refused a write for want of

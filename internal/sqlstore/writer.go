@@ -256,6 +256,10 @@ func (w *writer) run(batch []*writeReq) []*writeReq {
 		batch, errs, failed, err = w.pass(batch, guard, combine, pass == 1)
 		guard = append(guard, make([]bool, len(batch)-len(guard))...)
 		switch {
+		case lockTimedOut(err):
+			// A row stayed locked past the lock limit: run again, the
+			// batch would wait as long again. Its requests are 503s to
+			// retry, nothing of them kept.
 		case errors.Is(err, errCombine):
 			// A combined statement failed: the requests go one by one.
 			combine = false

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/pgtest"
 )
 
@@ -207,9 +209,82 @@ func TestKeyMarkersCommitAsync(t *testing.T) {
 // refusal is not.
 func TestIdleTimeoutIsUnavailable(t *testing.T) {
 	for code, want := range map[string]bool{"25P03": true, "08006": true, "57P01": true, "23505": false, "40P01": false,
-		"53100": true, "53200": true, "53300": true, "58030": true, "58P01": false} {
+		"53100": true, "53200": true, "53300": true, "58030": true, "58P01": false, "55P03": true, "57014": true} {
 		if got := Unavailable(fmt.Errorf("commit: %w", &pgconn.PgError{Code: code})); got != want {
 			t.Errorf("Unavailable(SQLSTATE %s) = %v, want %v", code, got, want)
 		}
+	}
+	// The connection cut mid-answer (PostgreSQL stopped at once).
+	if !Unavailable(fmt.Errorf("claim idempotency key: %w", io.ErrUnexpectedEOF)) {
+		t.Error("Unavailable(unexpected EOF) = false, want true")
+	}
+}
+
+// TestPostgresLockLimit: a wallet row locked outside partnerd (an
+// operator's session) for longer than the writer's lock limit fails the
+// writes that need it as unavailable, keeping nothing of them, instead of
+// holding the instance's writer for as long as the lock is held; once the
+// lock is gone they succeed.
+func TestPostgresLockLimit(t *testing.T) {
+	dsn := pgtest.FreshDSN(t)
+	ctx := context.Background()
+	db, err := Open(ctx, Source{Driver: "postgres", DSN: dsn}, Options{SecretKey: make([]byte, 32), lockLimit: "300ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Locked", Email: "ops@locked.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FundPartner(ctx, p.ID, 10_000, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
+		Name: "Held", Email: "held@locked.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	hold, err := raw.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hold.ExecContext(ctx, `SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE`, a.AuthID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var pe *partnerd.Error
+		if !errors.As(err, &pe) || pe.Code != partnerd.ECUnavailable || pe.RetryAfter <= 0 {
+			t.Errorf("transfer to the locked wallet: %v, want %s with a Retry-After", err, partnerd.ECUnavailable)
+		}
+		t.Logf("refused after %v", time.Since(start).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Error("the transfer to the locked wallet still waits after 10 s; want it refused after the lock limit")
+	}
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if t.Failed() {
+		<-done
+	}
+	if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100}); err != nil {
+		t.Fatalf("transfer once the lock is gone: %v", err)
+	}
+	bal, err := db.AccountBalance(ctx, p.ID, a.AuthID)
+	if err != nil || bal.Balance != 100 {
+		t.Errorf("balance %v (%v), want 100: the refused transfer kept nothing", bal, err)
 	}
 }

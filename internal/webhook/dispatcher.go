@@ -138,10 +138,11 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	tick := time.NewTicker(d.Poll)
 	defer tick.Stop()
 	wake := d.Queue.DeliveriesCommitted()
+	var failing claimFailures
 	for {
 		full, err := d.claimAndSend(ctx)
-		if err != nil && ctx.Err() == nil {
-			d.Log.Error("webhook claim failed", "err", err)
+		if ctx.Err() == nil {
+			failing.note(d.Log, err, time.Now())
 		}
 		if full && err == nil {
 			continue // more may be due right now
@@ -155,6 +156,34 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 	}
 }
+
+// claimFailures keeps a database outage, which fails every poll's claim,
+// from logging an error a second: the first failure is logged, then at
+// most one a minute with how many failed meanwhile, and the recovery.
+type claimFailures struct {
+	n, unlogged int
+	logged      time.Time
+}
+
+func (f *claimFailures) note(log *slog.Logger, err error, now time.Time) {
+	switch {
+	case err == nil && f.n > 0:
+		log.Info("webhook claims work again", "failed_claims", f.n)
+		*f = claimFailures{}
+	case err == nil:
+	case f.n == 0 || now.Sub(f.logged) >= claimFailureLogEvery:
+		f.n++
+		log.Error("webhook claim failed; deliveries wait (retrying every poll)", "err", err, "failed_claims", f.n,
+			"unlogged_since_last", f.unlogged)
+		f.logged, f.unlogged = now, 0
+	default:
+		f.n++
+		f.unlogged++
+	}
+}
+
+// claimFailureLogEvery spaces the errors of a claim that keeps failing.
+const claimFailureLogEvery = time.Minute
 
 // RunOnce claims what is due now, sends it and records the outcomes
 // before it returns: one step of Run, for tests driving the clock.
