@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/partnerd/partnerd"
 )
@@ -243,7 +244,7 @@ func (w *writer) drain() {
 // may take in more requests (see pass); run returns the batch it answered.
 func (w *writer) run(batch []*writeReq) []*writeReq {
 	guard := make([]bool, len(batch))
-	combine := true
+	combine, skipBusy := true, false
 	for pass := 1; ; pass++ {
 		if pass == maxPasses {
 			for i := range guard {
@@ -253,13 +254,22 @@ func (w *writer) run(batch []*writeReq) []*writeReq {
 		var errs []error
 		var failed int
 		var err error
-		batch, errs, failed, err = w.pass(batch, guard, combine, pass == 1)
+		batch, errs, failed, err = w.pass(batch, guard, combine, pass == 1, skipBusy)
+		// The pass may have refused some requests (skipBusy), moving the
+		// guards of those it kept to the front, or taken in more.
+		guard = guard[:min(len(guard), len(batch))]
 		guard = append(guard, make([]bool, len(batch)-len(guard))...)
 		switch {
+		case lockTimedOut(err) && !skipBusy:
+			// A wallet stayed locked past the lock limit (a session
+			// outside partnerd, an instance frozen mid-batch): the batch
+			// runs again without waiting for wallets, and refuses at once
+			// the requests whose wallets are still locked (lockFirst).
+			skipBusy = true
+			w.log.Warn("a wallet stayed locked past the writer's lock limit; refusing the requests that need it", "err", err)
+			continue
 		case lockTimedOut(err):
-			// A row stayed locked past the lock limit: run again, the
-			// batch would wait as long again. Its requests are 503s to
-			// retry, nothing of them kept.
+			// Again: its requests are 503s to retry, nothing of them kept.
 		case errors.Is(err, errCombine):
 			// A combined statement failed: the requests go one by one.
 			combine = false
@@ -310,45 +320,53 @@ func combinable(r *writeReq, guarded, combine bool) batchOp {
 // holding others, in no common order, could deadlock with another
 // instance's, and lose a second to PostgreSQL's deadlock detection. The
 // others wait for the next batch (carry), whose first statement locks
-// their wallets in order. Without grow (a rerun) it only locks.
-func (w *writer) lockFirst(tx *txn, batch []*writeReq, grow bool) ([]*writeReq, error) {
+// their wallets in order. Without grow (a rerun) it only locks. With
+// skipBusy (a rerun after a lock wait timed out) it waits for no wallet:
+// busy marks the requests whose wallets another transaction still holds,
+// for the pass to refuse.
+func (w *writer) lockFirst(tx *txn, batch []*writeReq, grow, skipBusy bool) (_ []*writeReq, busy []bool, _ error) {
 	held := make(map[string]bool)
-	ids, _, err := lockKeysOf(tx, batch, held)
+	ids, keys, err := lockKeysOf(tx, batch, held)
 	if err != nil {
-		return batch, fmt.Errorf("name the wallets to lock: %w", err)
+		return batch, nil, fmt.Errorf("name the wallets to lock: %w", err)
 	}
 	if len(ids) == 0 {
-		return batch, nil
+		return batch, nil, nil
+	}
+	if skipBusy {
+		got, err := w.lockAtOnce(tx, ids)
+		if err != nil {
+			return batch, nil, err
+		}
+		busy = make([]bool, len(batch))
+		for i := range batch {
+			for _, id := range keys[i] {
+				busy[i] = busy[i] || !got[id]
+			}
+		}
+		return batch, busy, nil
 	}
 	if _, err := tx.ExecContext(tx.ctx, w.dialect.lockWallets, ids); err != nil {
-		return batch, fmt.Errorf("lock wallets: %w", err)
+		return batch, nil, fmt.Errorf("lock wallets: %w", err)
 	}
 	if !grow {
-		return batch, nil
+		return batch, nil, nil
 	}
 	n := len(batch)
 	batch = w.fill(batch)
 	if len(batch) == n {
-		return batch, nil
+		return batch, nil, nil
 	}
 	added := slices.Clone(batch[n:])
 	clear(batch[n:])
 	batch = batch[:n]
 	more, keys, err := lockKeysOf(tx, added, maps.Clone(held))
 	if err != nil {
-		return batch, fmt.Errorf("name the wallets to lock: %w", err)
+		return batch, nil, fmt.Errorf("name the wallets to lock: %w", err)
 	}
-	got := make(map[string]bool)
-	if len(more) > 0 {
-		err := tx.scanRows(func(rows *sql.Rows) error {
-			var id string
-			err := rows.Scan(&id)
-			got[id] = true
-			return err
-		}, w.dialect.lockWalletsAtOnce, more)
-		if err != nil {
-			return batch, fmt.Errorf("lock wallets at once: %w", err)
-		}
+	got, err := w.lockAtOnce(tx, more)
+	if err != nil {
+		return batch, nil, err
 	}
 	for i, r := range added {
 		join := keys[i] != nil
@@ -361,7 +379,33 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq, grow bool) ([]*writeReq, 
 			w.carry = append(w.carry, r)
 		}
 	}
-	return batch, nil
+	return batch, nil, nil
+}
+
+// lockAtOnce locks those of the wallets ids (in lock order) that no other
+// transaction holds, without waiting, and returns them.
+func (w *writer) lockAtOnce(tx *txn, ids []string) (map[string]bool, error) {
+	got := make(map[string]bool)
+	if len(ids) == 0 {
+		return got, nil
+	}
+	err := tx.scanRows(func(rows *sql.Rows) error {
+		var id string
+		err := rows.Scan(&id)
+		got[id] = true
+		return err
+	}, w.dialect.lockWalletsAtOnce, ids)
+	if err != nil {
+		return nil, fmt.Errorf("lock wallets at once: %w", err)
+	}
+	return got, nil
+}
+
+// walletBusy refuses a request whose wallet another transaction held
+// past the writer's lock limit (see run): nothing of it was written.
+func walletBusy() error {
+	return &partnerd.Error{Code: partnerd.ECUnavailable, RetryAfter: time.Second,
+		Message: "A wallet this request needs is held by another transaction for longer than the database's lock limit; nothing was changed. Retry shortly."}
 }
 
 // keyReader is an op that must read to name some of the wallets it will
@@ -467,7 +511,7 @@ func combineAll(ctx context.Context, q queryer, ops []batchOp) error {
 // lockFirst), which waits while another instance's batch holds one: under
 // contention batches grow instead of queueing for one commit each. It
 // returns the batch it ran.
-func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []*writeReq, errs []error, failed int, err error) {
+func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow, skipBusy bool) (_ []*writeReq, errs []error, failed int, err error) {
 	sqlTx, err := w.db.BeginTx(context.Background(), nil)
 	if err != nil {
 		return batch, make([]error, len(batch)), -1, fmt.Errorf("begin: %w", err)
@@ -478,12 +522,28 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow bool) (_ []
 	if w.dialect.lockWallets != "" {
 		// Every pass locks first, a rerun too: its requests take the same
 		// wallets, in the same order as every other batch's.
-		if batch, err = w.lockFirst(tx, batch, combine && grow); err != nil {
+		var busy []bool
+		if batch, busy, err = w.lockFirst(tx, batch, combine && grow, skipBusy); err != nil {
 			sqlTx.Rollback()
 			if combine {
 				err = fmt.Errorf("%w: %w", errCombine, err)
 			}
 			return batch, make([]error, len(batch)), -1, err
+		}
+		if busy != nil {
+			// Refused now, they leave the batch; the guards of those that
+			// stay move with them (run's guard shares this array).
+			n := 0
+			for i, r := range batch {
+				if busy[i] {
+					r.err <- walletBusy()
+					continue
+				}
+				batch[n], guard[n] = r, guard[i]
+				n++
+			}
+			clear(batch[n:])
+			batch, guard = batch[:n], guard[:n]
 		}
 		guard = append(guard, make([]bool, len(batch)-len(guard))...)
 	}

@@ -223,8 +223,9 @@ func TestIdleTimeoutIsUnavailable(t *testing.T) {
 // TestPostgresLockLimit: a wallet row locked outside partnerd (an
 // operator's session) for longer than the writer's lock limit fails the
 // writes that need it as unavailable, keeping nothing of them, instead of
-// holding the instance's writer for as long as the lock is held; once the
-// lock is gone they succeed.
+// holding the instance's writer for as long as the lock is held; the
+// other writes of their batch go through; once the lock is gone they
+// succeed too.
 func TestPostgresLockLimit(t *testing.T) {
 	dsn := pgtest.FreshDSN(t)
 	ctx := context.Background()
@@ -240,11 +241,14 @@ func TestPostgresLockLimit(t *testing.T) {
 	if _, err := db.FundPartner(ctx, p.ID, 10_000, nil); err != nil {
 		t.Fatal(err)
 	}
-	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
-		Name: "Held", Email: "held@locked.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
-	})
-	if err != nil {
-		t.Fatal(err)
+	var accts [2]string
+	for i := range accts {
+		a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{Name: "Held", Email: fmt.Sprintf("held%d@locked.example", i),
+			Password: "SecurePass@123", Phone: "9431538535", Country: "IN"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		accts[i] = a.AuthID
 	}
 	raw, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -255,36 +259,51 @@ func TestPostgresLockLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hold.ExecContext(ctx, `SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE`, a.AuthID); err != nil {
+	defer hold.Rollback()
+	if _, err := hold.ExecContext(ctx, `SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE`, accts[0]); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
+	// Both transfers in one batch: the first's wallet is held.
+	queued := holdWriter(t, db)
+	var errs [2]error
+	var wg sync.WaitGroup
 	start := time.Now()
-	go func() {
-		_, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100})
-		done <- err
-	}()
+	for i, a := range accts {
+		wg.Go(func() {
+			_, errs[i] = db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a, Amount: 100})
+		})
+	}
+	queued(2)
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
 	select {
-	case err := <-done:
-		var pe *partnerd.Error
-		if !errors.As(err, &pe) || pe.Code != partnerd.ECUnavailable || pe.RetryAfter <= 0 {
-			t.Errorf("transfer to the locked wallet: %v, want %s with a Retry-After", err, partnerd.ECUnavailable)
-		}
-		t.Logf("refused after %v", time.Since(start).Round(time.Millisecond))
+	case <-finished:
+		t.Logf("answered after %v", time.Since(start).Round(time.Millisecond))
 	case <-time.After(10 * time.Second):
-		t.Error("the transfer to the locked wallet still waits after 10 s; want it refused after the lock limit")
+		hold.Rollback()
+		<-finished
+		t.Fatal("the transfers still waited after 10 s; want them answered after the lock limit")
+	}
+	var pe *partnerd.Error
+	if !errors.As(errs[0], &pe) || pe.Code != partnerd.ECUnavailable || pe.RetryAfter <= 0 {
+		t.Errorf("transfer to the locked wallet: %v, want %s with a Retry-After", errs[0], partnerd.ECUnavailable)
+	}
+	if errs[1] != nil {
+		t.Errorf("transfer to a free wallet in the same batch: %v, want success", errs[1])
 	}
 	if err := hold.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if t.Failed() {
-		<-done
-	}
-	if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100}); err != nil {
+	if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: accts[0], Amount: 100}); err != nil {
 		t.Fatalf("transfer once the lock is gone: %v", err)
 	}
-	bal, err := db.AccountBalance(ctx, p.ID, a.AuthID)
-	if err != nil || bal.Balance != 100 {
-		t.Errorf("balance %v (%v), want 100: the refused transfer kept nothing", bal, err)
+	for _, a := range accts {
+		bal, err := db.AccountBalance(ctx, p.ID, a)
+		if err != nil || bal.Balance != 100 {
+			t.Errorf("balance of %s %v (%v), want 100: the refused transfer kept nothing", a, bal, err)
+		}
+	}
+	if err := db.VerifyLedger(ctx, io.Discard); err != nil {
+		t.Errorf("ledger verify: %v", err)
 	}
 }
