@@ -20,6 +20,7 @@ func newConsole(db *sqlstore.DB, realm string, log *slog.Logger, forget func(par
 	return console.New(console.Config{
 		Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Numbers: db, SIP: db, CDRs: db, Overview: db,
 		Webhooks: db, AutoTopups: db, Idempotency: db, Console: db, Audit: db, SIPRealm: realm, Logger: log, ForgetCredentials: forget,
+		Unavailable: sqlstore.Unavailable,
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,8 +34,6 @@ type env struct {
 // "postgres") and serves each, API and console, on its own listener.
 func newEnv(t testing.TB, driver string, n int) *env {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
 	var src sqlstore.Source
 	switch driver {
 	case "postgres":
@@ -42,11 +41,20 @@ func newEnv(t testing.TB, driver string, n int) *env {
 	default:
 		src = sqlstore.Source{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "p.db")}
 	}
+	return newEnvOn(t, src, n, nil)
+}
+
+// newEnvOn is newEnv on the database src, logging to log (nowhere if nil)
+// and telling a database out of reach as partnerd serve does.
+func newEnvOn(t testing.TB, src sqlstore.Source, n int, log *slog.Logger) *env {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
 	e := &env{}
 	for range n {
 		db, err := sqlstore.Open(context.Background(), src, sqlstore.Options{SecretKey: key})
 		if err != nil {
-			t.Fatalf("Open(%s): %v", driver, err)
+			t.Fatalf("Open(%s): %v", src.Driver, err)
 		}
 		t.Cleanup(func() { db.Close() })
 		if e.db == nil {
@@ -55,13 +63,13 @@ func newEnv(t testing.TB, driver string, n int) *env {
 		var api *httpapi.Server
 		c := console.New(console.Config{
 			Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Numbers: db, SIP: db, CDRs: db, Overview: db,
-			Webhooks: db, AutoTopups: db, Idempotency: db, Console: db, Audit: db,
-			ForgetCredentials: func(id string) { api.ForgetCredentials(id) },
+			Webhooks: db, AutoTopups: db, Idempotency: db, Console: db, Audit: db, Logger: log,
+			Unavailable: sqlstore.Unavailable, ForgetCredentials: func(id string) { api.ForgetCredentials(id) },
 		})
 		api = httpapi.NewServer(httpapi.Config{
 			Accounts: db, Lifecycle: db, Partners: db, Ledger: db, Idempotency: db, Numbers: db, Rates: db,
 			Switches: db, SIP: db, Calls: db, CDRs: db, Overview: db, Events: db, Webhooks: db, AutoTopups: db,
-			Ping: db.Ping, Console: c,
+			Ping: db.Ping, Console: c, Logger: log, Unavailable: sqlstore.Unavailable,
 		})
 		srv := httptest.NewServer(api)
 		t.Cleanup(srv.Close)

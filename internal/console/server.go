@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,10 @@ type Config struct {
 	Logger   *slog.Logger
 	// Now is the clock of charts and filters; time.Now if nil.
 	Now func() time.Time
+	// Unavailable, if set, reports a store error that means the database
+	// is out of reach, busy or full (sqlstore.Unavailable): a 503 page to
+	// retry, not a 500.
+	Unavailable func(error) bool
 	// ForgetCredentials, if set, is told the partner whose credentials
 	// (its token, or its customers' tokens and statuses) a console action
 	// changed, so that the API on this instance refuses old ones at once
@@ -134,8 +139,21 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 			s.renderError(w, r, http.StatusBadRequest, errorText(pe))
 			return
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelError, "console", slog.String("request_id", w.Header().Get("X-Request-Id")),
-			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		// The route's pattern, not the path: a setup link's path is its
+		// one-time token, which no log may hold.
+		attrs := []slog.Attr{slog.String("request_id", w.Header().Get("X-Request-Id")),
+			slog.String("route", r.Pattern), slog.String("error", err.Error())}
+		if partnerd.ErrorCode(err) == partnerd.ECUnavailable || (s.c.Unavailable != nil && s.c.Unavailable(err)) {
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "console", attrs...)
+			retry := time.Second
+			if pe != nil && pe.RetryAfter > retry {
+				retry = pe.RetryAfter
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(int(retry/time.Second)))
+			s.renderError(w, r, http.StatusServiceUnavailable, "The database is busy, out of reach or full, so nothing was changed. Try again in a moment.")
+			return
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelError, "console", attrs...)
 		s.renderError(w, r, http.StatusInternalServerError, "Something went wrong on our side. Request id: "+w.Header().Get("X-Request-Id"))
 	})
 }
