@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -66,6 +67,8 @@ type DB struct {
 	search *searchIndexer
 	// outOfRoomAt is when reportOutOfRoom last logged (Unix seconds).
 	outOfRoomAt atomic.Int64
+	// files guards a writable SQLite store's -wal and -shm (walguard.go).
+	files *filesGuard
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -148,6 +151,12 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("cdr search index: %w", err)
 	}
+	if src.Driver != "postgres" {
+		if err := db.guardFiles(ctx, src.Path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("watch the database's files: %w", err)
+		}
+	}
 	return db, nil
 }
 
@@ -210,6 +219,18 @@ func (db *DB) openSQLite(ctx context.Context, path string, opts Options) error {
 		default:
 			return fmt.Errorf("create %s: %w", path, err)
 		}
+	}
+	// SQLite opens a file it may not write read-only, without a word:
+	// every write would then fail until a restart.
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		f, err := os.OpenFile(name, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) && name != path {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("open %s for writing: %w (partnerd writes its database, and the -wal and -shm files beside it, as the user it runs as)", name, err)
+		}
+		f.Close()
 	}
 	wal := defaultWALLimits
 	if opts.wal != nil {
@@ -368,6 +389,7 @@ func wrapErr(op string, err *error) {
 
 // Close stops the writer and closes the database.
 func (db *DB) Close() error {
+	db.files.close()
 	db.search.stop()
 	db.writer.close()
 	db.readStmts.close()

@@ -212,7 +212,8 @@ func Unavailable(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		c := se.Code() & 0xff
-		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+		// SQLITE_READONLY: the file was made read-only under the store.
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED || c == sqlite3.SQLITE_READONLY
 	}
 	// No connection could be made, whatever the server said why (down,
 	// not accepting connections, too many of them).

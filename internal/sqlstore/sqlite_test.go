@@ -279,3 +279,72 @@ func TestSQLiteOutOfRoom(t *testing.T) {
 		t.Errorf("ledger verify: %v", err)
 	}
 }
+
+// TestSQLiteFilesRemoved: the -wal and -shm files removed while the store
+// runs (what a clean-up script or a restore of the database file alone
+// does) hold every transaction committed since the last checkpoint. The
+// store refuses the next write as unavailable, keeping nothing of it, and
+// saves what the old WAL held into the database file, so that the file
+// alone, as a crash would leave it, has every acknowledged write; and
+// with no write to come, it does so by itself within seconds.
+func TestSQLiteFilesRemoved(t *testing.T) {
+	for _, idle := range []bool{false, true} {
+		t.Run(map[bool]string{false: "next write", true: "idle"}[idle], func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "p.db")
+			key := testKey(t)
+			db := mustOpen(t, path, key)
+			p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Removed", Email: "ops@removed.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.FundPartner(ctx, p.ID, 10_000, nil); err != nil {
+				t.Fatal(err)
+			}
+			a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
+				Name: "Caller", Email: "caller@removed.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100}); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{"-wal", "-shm"} {
+				if err := os.Remove(path + f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if idle {
+				time.Sleep(3 * time.Second) // the guard looks once a second
+			} else {
+				_, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100})
+				var pe *partnerd.Error
+				if !errors.As(err, &pe) || pe.Code != partnerd.ECUnavailable {
+					t.Fatalf("transfer after the files went: %v, want %s", err, partnerd.ECUnavailable)
+				}
+			}
+			// What a kill -9 now would leave: the database file alone.
+			crashed := filepath.Join(t.TempDir(), "crashed.db")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(crashed, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			after := mustOpen(t, crashed, key)
+			bal, err := after.AccountBalance(ctx, p.ID, a.AuthID)
+			if err != nil {
+				t.Fatalf("the database file alone: %v", err)
+			}
+			if bal.Balance != 100 {
+				t.Errorf("balance in the database file alone = %d, want 100 (the acknowledged transfer)", bal.Balance)
+			}
+			if err := after.VerifyLedger(ctx, io.Discard); err != nil {
+				t.Errorf("ledger verify: %v", err)
+			}
+		})
+	}
+}

@@ -106,6 +106,10 @@ type writer struct {
 	stats writerStats
 	// observe, if set, is told the size of each committed batch.
 	observe atomic.Pointer[func(size int)]
+	// files, if set (SQLite), refuses a commit once the database's files
+	// are no longer those opened, and then saves what the old ones hold
+	// (walguard.go).
+	files atomic.Pointer[filesGuard]
 }
 
 // writerStats counts what the writer did since it started.
@@ -616,6 +620,13 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow, skipBusy b
 	if w.outbox != nil && len(tx.outbox) > 0 {
 		if afterOutbox, err = w.outbox(tx); err != nil {
 			return abort("write events", err)
+		}
+	}
+	if g := w.files.Load(); g != nil {
+		if err := g.check(); err != nil {
+			sqlTx.Rollback()
+			g.save(w)
+			return batch, errs, -1, err
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
