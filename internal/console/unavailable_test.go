@@ -3,7 +3,6 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -23,16 +22,6 @@ import (
 // link works.
 func TestConsoleDatabaseUnavailable(t *testing.T) {
 	dsn := pgtest.FreshDSN(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := strings.TrimPrefix(u.Path, "/")
-	admin, err := sql.Open("pgx", pgtest.Require(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
 	var logs syncBuffer
 	e := newEnvOn(t, sqlstore.Source{Driver: "postgres", DSN: dsn}, 1, slog.New(slog.NewJSONHandler(&logs, nil)))
 	p, _, _ := e.mustPartner(t, "Refused")
@@ -44,19 +33,7 @@ func TestConsoleDatabaseUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refuse := func(refused bool) {
-		t.Helper()
-		if _, err := admin.Exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS ` + map[bool]string{true: "false", false: "true"}[refused]); err != nil {
-			t.Fatal(err)
-		}
-		if refused {
-			if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	refuse(true)
-	defer refuse(false)
+	pgtest.Refuse(t, dsn, true)
 	b := e.browser(t, 0)
 	form := url.Values{"password": {partnerPassword}, "password_again": {partnerPassword}}
 	for _, pg := range []*page{
@@ -73,7 +50,7 @@ func TestConsoleDatabaseUnavailable(t *testing.T) {
 	} else if !strings.Contains(l, `"route":"POST /console/setup/{token}"`) {
 		t.Errorf("the log does not say which page failed:\n%s", l)
 	}
-	refuse(false)
+	pgtest.Refuse(t, dsn, false)
 	b.wantStatus(b.post("/console/setup/"+setup, form), http.StatusSeeOther)
 }
 

@@ -1,10 +1,7 @@
 package httpapi_test
 
 import (
-	"database/sql"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/partnerd/partnerd"
@@ -18,16 +15,6 @@ import (
 func TestDatabaseUnavailable(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.FreshDSN(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := strings.TrimPrefix(u.Path, "/")
-	admin, err := sql.Open("pgx", pgtest.Require(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
 	src := sqlstore.Source{Driver: "postgres", DSN: dsn}
 	e, closeEnv, err := openEnvWith(t.TempDir(), envOptions{src: &src})
 	if err != nil {
@@ -38,20 +25,8 @@ func TestDatabaseUnavailable(t *testing.T) {
 	if r := e.get(t, base+"/me", p); r.status != http.StatusOK {
 		t.Fatalf("GET /me = %d %s", r.status, r.raw)
 	}
-	refuse := func(refused bool) {
-		t.Helper()
-		if _, err := admin.Exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS ` + map[bool]string{true: "false", false: "true"}[refused]); err != nil {
-			t.Fatal(err)
-		}
-		if refused {
-			if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	c, acct := e.mustCustomer(t, "UnavailableWriter")
-	refuse(true)
-	defer refuse(false)
+	pgtest.Refuse(t, dsn, true)
 	// A write (credentials checked a moment ago, so remembered): the
 	// writer's connection was cut.
 	r := e.send(t, http.MethodPost, base+"/accounts/"+acct+"/transfer-balance", c, map[string]any{"amount": 1}, nil)
@@ -65,7 +40,7 @@ func TestDatabaseUnavailable(t *testing.T) {
 		t.Errorf("GET /me with the database refusing connections = %d %s (Retry-After %q), want 503 unavailable with Retry-After",
 			r.status, r.raw, r.header.Get("Retry-After"))
 	}
-	refuse(false)
+	pgtest.Refuse(t, dsn, false)
 	if r := e.get(t, base+"/me", p); r.status != http.StatusOK {
 		t.Errorf("GET /me once the database is back = %d %s", r.status, r.raw)
 	}

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,4 +95,28 @@ func exec(dsn, stmt string) error {
 	defer cancel()
 	_, err = db.ExecContext(ctx, stmt)
 	return err
+}
+
+// Refuse makes the database of dsn (one of FreshDSN's) refuse new
+// connections and ends the sessions it has, as a server out of reach
+// would, or (refused false) takes connections again. The test's cleanup
+// takes them again whatever happened.
+func Refuse(t testing.TB, dsn string, refused bool) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	admin := Require(t)
+	allow := map[bool]string{true: "false", false: "true"}[refused]
+	if err := exec(admin, `ALTER DATABASE `+name+` ALLOW_CONNECTIONS `+allow); err != nil {
+		t.Fatal(err)
+	}
+	if refused {
+		t.Cleanup(func() { exec(admin, `ALTER DATABASE `+name+` ALLOW_CONNECTIONS true`) })
+		if err := exec(admin, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '`+name+`'`); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
