@@ -160,6 +160,24 @@ func Open(ctx context.Context, src Source, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// writable refuses a database that this process may not write, or whose
+// -wal or -shm file it may not write, before SQLite opens anything: SQLite
+// would open it read-only without a word, and every write would fail until
+// a restart (and the files it made meanwhile would be this user's).
+func writable(path string) error {
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		f, err := os.OpenFile(name, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) && name != path {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("open %s for writing: %w (partnerd writes its database, and the -wal and -shm files beside it, as the user it runs as)", name, err)
+		}
+		f.Close()
+	}
+	return nil
+}
+
 // sqlitePragmas apply to every connection. WAL lets readers run beside the
 // one writer; synchronous=FULL makes every acknowledged commit survive power
 // loss; busy_timeout covers other processes (operator commands) that take
@@ -195,6 +213,9 @@ var defaultWALLimits = walLimits{checkpointPages: 8000, sizeLimit: 64 << 20}
 func (db *DB) openSQLite(ctx context.Context, path string, opts Options) error {
 	file := "file:" + (&url.URL{Path: path}).EscapedPath()
 	if opts.MustExist {
+		if err := writable(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 		if err := probeSQLite(ctx, file, path); err != nil {
 			return err
 		}
@@ -213,24 +234,15 @@ func (db *DB) openSQLite(ctx context.Context, path string, opts Options) error {
 				return fmt.Errorf("create %s: %w", path, err)
 			}
 		case errors.Is(err, os.ErrExist):
+			if err := writable(path); err != nil {
+				return err
+			}
 			if err := refuseForeign(ctx, file, path); err != nil {
 				return err
 			}
 		default:
 			return fmt.Errorf("create %s: %w", path, err)
 		}
-	}
-	// SQLite opens a file it may not write read-only, without a word:
-	// every write would then fail until a restart.
-	for _, name := range []string{path, path + "-wal", path + "-shm"} {
-		f, err := os.OpenFile(name, os.O_RDWR, 0)
-		if errors.Is(err, fs.ErrNotExist) && name != path {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("open %s for writing: %w (partnerd writes its database, and the -wal and -shm files beside it, as the user it runs as)", name, err)
-		}
-		f.Close()
 	}
 	wal := defaultWALLimits
 	if opts.wal != nil {

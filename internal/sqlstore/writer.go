@@ -106,6 +106,11 @@ type writer struct {
 	stats writerStats
 	// observe, if set, is told the size of each committed batch.
 	observe atomic.Pointer[func(size int)]
+	// busy holds the wallets a lock wait timed out on, until when the
+	// batches that name them lock without waiting (lockFirst), so that
+	// each does not wait the lock limit again; only the writer goroutine
+	// touches it.
+	busy map[string]time.Time
 	// files, if set (SQLite), refuses a commit once the database's files
 	// are no longer those opened, and then saves what the old ones hold
 	// (walguard.go).
@@ -120,6 +125,8 @@ type writerStats struct {
 	combined atomic.Int64 // ops committed by a combined statement
 	// uncombined: passes whose combined statements failed
 	uncombined atomic.Int64
+	// lockTimeouts: passes that waited the lock limit in vain
+	lockTimeouts atomic.Int64
 }
 
 type writeReq struct {
@@ -263,6 +270,9 @@ func (w *writer) run(batch []*writeReq) []*writeReq {
 		// guards of those it kept to the front, or taken in more.
 		guard = guard[:min(len(guard), len(batch))]
 		guard = append(guard, make([]bool, len(batch)-len(guard))...)
+		if lockTimedOut(err) {
+			w.stats.lockTimeouts.Add(1)
+		}
 		switch {
 		case lockTimedOut(err) && !skipBusy:
 			// A wallet stayed locked past the lock limit (a session
@@ -337,10 +347,21 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq, grow, skipBusy bool) (_ [
 	if len(ids) == 0 {
 		return batch, nil, nil
 	}
-	if skipBusy {
+	if skipBusy || w.anyBusy(ids) {
 		got, err := w.lockAtOnce(tx, ids)
 		if err != nil {
 			return batch, nil, err
+		}
+		until := time.Now().Add(busyFor)
+		for _, id := range ids {
+			if got[id] {
+				delete(w.busy, id)
+			} else {
+				if w.busy == nil {
+					w.busy = make(map[string]time.Time)
+				}
+				w.busy[id] = until
+			}
 		}
 		busy = make([]bool, len(batch))
 		for i := range batch {
@@ -384,6 +405,32 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq, grow, skipBusy bool) (_ [
 		}
 	}
 	return batch, nil, nil
+}
+
+// busyFor is how long a wallet found held past the lock limit is taken
+// for busy: the batches that name it meanwhile refuse its requests at
+// once instead of each waiting the limit (the writer's other requests
+// would wait with them); the first after it waits again.
+const busyFor = 5 * time.Second
+
+// anyBusy reports whether one of the wallets ids is taken for busy.
+func (w *writer) anyBusy(ids []string) bool {
+	if len(w.busy) == 0 {
+		return false
+	}
+	now := time.Now()
+	found := false
+	for id, until := range w.busy {
+		if now.After(until) {
+			delete(w.busy, id)
+		}
+	}
+	for _, id := range ids {
+		if _, ok := w.busy[id]; ok {
+			found = true
+		}
+	}
+	return found
 }
 
 // lockAtOnce locks those of the wallets ids (in lock order) that no other

@@ -291,16 +291,32 @@ func TestPostgresLockLimit(t *testing.T) {
 	if errs[1] != nil {
 		t.Errorf("transfer to a free wallet in the same batch: %v, want success", errs[1])
 	}
+	// The next batch that names the held wallet refuses its request
+	// without waiting the limit again, so the others do not wait either.
+	queued = holdWriter(t, db)
+	for i, a := range accts {
+		wg.Go(func() {
+			_, errs[i] = db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a, Amount: 100})
+		})
+	}
+	queued(2)
+	wg.Wait()
+	if partnerd.ErrorCode(errs[0]) != partnerd.ECUnavailable || errs[1] != nil {
+		t.Errorf("the next batch: %v and %v, want %s and success", errs[0], errs[1], partnerd.ECUnavailable)
+	}
+	if n := db.writer.stats.lockTimeouts.Load(); n != 1 {
+		t.Errorf("%d lock waits timed out, want 1 (the next batch took the held wallet for busy)", n)
+	}
 	if err := hold.Rollback(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: accts[0], Amount: 100}); err != nil {
 		t.Fatalf("transfer once the lock is gone: %v", err)
 	}
-	for _, a := range accts {
+	for i, a := range accts {
 		bal, err := db.AccountBalance(ctx, p.ID, a)
-		if err != nil || bal.Balance != 100 {
-			t.Errorf("balance of %s %v (%v), want 100: the refused transfer kept nothing", a, bal, err)
+		if want := []int64{100, 200}[i]; err != nil || bal.Balance != want {
+			t.Errorf("balance of %s %v (%v), want %d: the refused transfers kept nothing", a, bal, err, want)
 		}
 	}
 	if err := db.VerifyLedger(ctx, io.Discard); err != nil {

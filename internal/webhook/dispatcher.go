@@ -158,24 +158,27 @@ func (d *Dispatcher) Run(ctx context.Context) {
 }
 
 // claimFailures keeps a database outage, which fails every poll's claim,
-// from logging an error a second: the first failure is logged, then at
-// most one a minute with how many failed meanwhile, and the recovery.
+// from logging an error a second: a failure is logged at most once a
+// minute, with how many failed meanwhile, and the recovery after a logged
+// failure once (claims that fail and succeed by turns log no more).
 type claimFailures struct {
 	n, unlogged int
 	logged      time.Time
+	// told: a failure was logged since the last recovery was.
+	told bool
 }
 
 func (f *claimFailures) note(log *slog.Logger, err error, now time.Time) {
 	switch {
-	case err == nil && f.n > 0:
+	case err == nil && f.told:
 		log.Info("webhook claims work again", "failed_claims", f.n)
-		*f = claimFailures{}
+		f.n, f.unlogged, f.told = 0, 0, false
 	case err == nil:
-	case f.n == 0 || now.Sub(f.logged) >= claimFailureLogEvery:
+	case f.logged.IsZero() || now.Sub(f.logged) >= claimFailureLogEvery:
 		f.n++
 		log.Error("webhook claim failed; deliveries wait (retrying every poll)", "err", err, "failed_claims", f.n,
 			"unlogged_since_last", f.unlogged)
-		f.logged, f.unlogged = now, 0
+		f.logged, f.unlogged, f.told = now, 0, true
 	default:
 		f.n++
 		f.unlogged++
