@@ -408,9 +408,11 @@ func (w *writer) lockFirst(tx *txn, batch []*writeReq, grow, skipBusy bool) (_ [
 }
 
 // busyFor is how long a wallet found held past the lock limit is taken
-// for busy: the batches that name it meanwhile refuse its requests at
-// once instead of each waiting the limit (the writer's other requests
-// would wait with them); the first after it waits again.
+// for busy: the batches that name it meanwhile lock it without waiting
+// and refuse its requests if it is still held (taking it for busy that
+// much longer), instead of each waiting the limit with the writer's
+// other requests; once nothing asked for it that long, it is waited for
+// again.
 const busyFor = 5 * time.Second
 
 // anyBusy reports whether one of the wallets ids is taken for busy.
