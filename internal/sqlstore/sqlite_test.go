@@ -348,3 +348,16 @@ func TestSQLiteFilesRemoved(t *testing.T) {
 		})
 	}
 }
+
+// A store may be closed twice (cleanups of a test and of its helper).
+func TestSQLiteCloseTwice(t *testing.T) {
+	db, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "p.db")},
+		sqlstore.Options{SecretKey: testKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+}

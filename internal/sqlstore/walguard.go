@@ -32,10 +32,11 @@ type filesGuard struct {
 	path     string
 	wal, shm os.FileInfo
 	// gone is set once either file is found missing or replaced.
-	gone   atomic.Bool
-	rescue sync.Once
-	stop   chan struct{}
-	done   chan struct{}
+	gone    atomic.Bool
+	rescue  sync.Once
+	stopped sync.Once
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // filesCheckEvery is how often the guard looks when no write does.
@@ -124,10 +125,11 @@ func (g *filesGuard) watch() {
 }
 
 // close stops the guard: a store that closes removes the files itself.
+// A store may be closed twice.
 func (g *filesGuard) close() {
 	if g == nil {
 		return
 	}
-	close(g.stop)
+	g.stopped.Do(func() { close(g.stop) })
 	<-g.done
 }
