@@ -359,8 +359,8 @@ const writerIdleLimit = "30s"
 // it every write of the instance queued behind the one waiting, for as
 // long as the lock was held, and answers that came after the HTTP
 // server's minute were lost although their writes had committed. With it
-// the batch fails, nothing of it kept, and its requests are 503s to retry
-// (see writer.run).
+// the requests that need the held wallet are 503s to retry, nothing of
+// them kept, and the rest of their batch commits (see writer.run).
 const writerLockLimit = "5s"
 
 // withSettings is dsn with a run-time setting for every connection.

@@ -211,17 +211,8 @@ func TestSQLiteLedger(t *testing.T) {
 func TestSQLiteOutOfRoom(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t, filepath.Join(t.TempDir(), "p.db"), testKey(t))
-	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Full", Email: "ops@full.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.FundPartner(ctx, p.ID, 1_000_000, nil); err != nil {
-		t.Fatal(err)
-	}
-	a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
-		Name: "Caller", Email: "caller@full.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
-	})
-	if err != nil {
+	p, a := mustMovedMoney(t, db) // 300.00 moved
+	if _, err := db.FundPartner(ctx, p, 1_000_000, nil); err != nil {
 		t.Fatal(err)
 	}
 	maxPages := func(n string) {
@@ -233,16 +224,16 @@ func TestSQLiteOutOfRoom(t *testing.T) {
 			t.Fatalf("PRAGMA max_page_count = %s: %v", n, err)
 		}
 	}
-	var pages string
-	if _, pages, err = db.Pragma(ctx, "page_count"); err != nil {
+	_, pages, err := db.Pragma(ctx, "page_count")
+	if err != nil {
 		t.Fatal(err)
 	}
 	maxPages(pages)
 	desc := strings.Repeat("x", 200)
-	var moved int64
+	moved := int64(30000)
 	var refused *partnerd.Error
 	for i := 0; i < 2000 && refused == nil; i++ {
-		_, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100, Description: &desc})
+		_, err := db.Transfer(ctx, p, partnerd.TransferInput{AuthID: a, Amount: 100, Description: &desc})
 		switch {
 		case err == nil:
 			moved += 100
@@ -260,20 +251,16 @@ func TestSQLiteOutOfRoom(t *testing.T) {
 	if !sqlstore.Unavailable(refused.Err) {
 		t.Errorf("Unavailable(%v) = false, want true (the API answers 503)", refused.Err)
 	}
-	bal, err := db.AccountBalance(ctx, p.ID, a.AuthID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bal.Balance != moved {
-		t.Errorf("balance %d after the refusal, want %d (the refused transfer kept nothing)", bal.Balance, moved)
+	if bal, _ := mustBalance(t, db, p, a); bal != moved {
+		t.Errorf("balance %d after the refusal, want %d (the refused transfer kept nothing)", bal, moved)
 	}
 
 	maxPages("1073741823")
-	if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100}); err != nil {
+	if _, err := db.Transfer(ctx, p, partnerd.TransferInput{AuthID: a, Amount: 100}); err != nil {
 		t.Fatalf("transfer once there is room: %v", err)
 	}
-	if bal, err = db.AccountBalance(ctx, p.ID, a.AuthID); err != nil || bal.Balance != moved+100 {
-		t.Errorf("balance %v (%v), want %d", bal, err, moved+100)
+	if bal, _ := mustBalance(t, db, p, a); bal != moved+100 {
+		t.Errorf("balance %d once there is room, want %d", bal, moved+100)
 	}
 	if err := db.VerifyLedger(ctx, io.Discard); err != nil {
 		t.Errorf("ledger verify: %v", err)
@@ -295,22 +282,7 @@ func TestSQLiteFilesRemoved(t *testing.T) {
 			path := filepath.Join(dir, "p.db")
 			key := testKey(t)
 			db := mustOpen(t, path, key)
-			p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "Removed", Email: "ops@removed.example"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.FundPartner(ctx, p.ID, 10_000, nil); err != nil {
-				t.Fatal(err)
-			}
-			a, err := db.CreateAccount(ctx, p.ID, partnerd.AccountInput{
-				Name: "Caller", Email: "caller@removed.example", Password: "SecurePass@123", Phone: "9431538535", Country: "IN",
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100}); err != nil {
-				t.Fatal(err)
-			}
+			p, a := mustMovedMoney(t, db) // 300.00 acknowledged
 			for _, f := range []string{"-wal", "-shm"} {
 				if err := os.Remove(path + f); err != nil {
 					t.Fatal(err)
@@ -319,7 +291,7 @@ func TestSQLiteFilesRemoved(t *testing.T) {
 			if idle {
 				time.Sleep(3 * time.Second) // the guard looks once a second
 			} else {
-				_, err := db.Transfer(ctx, p.ID, partnerd.TransferInput{AuthID: a.AuthID, Amount: 100})
+				_, err := db.Transfer(ctx, p, partnerd.TransferInput{AuthID: a, Amount: 100})
 				var pe *partnerd.Error
 				if !errors.As(err, &pe) || pe.Code != partnerd.ECUnavailable {
 					t.Fatalf("transfer after the files went: %v, want %s", err, partnerd.ECUnavailable)
@@ -335,12 +307,12 @@ func TestSQLiteFilesRemoved(t *testing.T) {
 				t.Fatal(err)
 			}
 			after := mustOpen(t, crashed, key)
-			bal, err := after.AccountBalance(ctx, p.ID, a.AuthID)
+			bal, err := after.AccountBalance(ctx, p, a)
 			if err != nil {
 				t.Fatalf("the database file alone: %v", err)
 			}
-			if bal.Balance != 100 {
-				t.Errorf("balance in the database file alone = %d, want 100 (the acknowledged transfer)", bal.Balance)
+			if bal.Balance != 30000 {
+				t.Errorf("balance in the database file alone = %d, want 30000 (the acknowledged transfer)", bal.Balance)
 			}
 			if err := after.VerifyLedger(ctx, io.Discard); err != nil {
 				t.Errorf("ledger verify: %v", err)

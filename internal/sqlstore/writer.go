@@ -421,7 +421,6 @@ func (w *writer) anyBusy(ids []string) bool {
 		return false
 	}
 	now := time.Now()
-	found := false
 	for id, until := range w.busy {
 		if now.After(until) {
 			delete(w.busy, id)
@@ -429,10 +428,10 @@ func (w *writer) anyBusy(ids []string) bool {
 	}
 	for _, id := range ids {
 		if _, ok := w.busy[id]; ok {
-			found = true
+			return true
 		}
 	}
-	return found
+	return false
 }
 
 // lockAtOnce locks those of the wallets ids (in lock order) that no other
