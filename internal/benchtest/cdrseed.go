@@ -190,8 +190,21 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 		dayKind
 		billsec int
 	}
+	type dayNumber struct {
+		dayKind
+		number string
+	}
 	causeCounts := map[dayCause]int64{}
 	billsecCounts := map[dayBillsec]int64{}
+	numberCounts := map[dayNumber]*[2]int64{}
+	count := func(k dayNumber, side int) {
+		n := numberCounts[k]
+		if n == nil {
+			n = &[2]int64{}
+			numberCounts[k] = n
+		}
+		n[side]++
+	}
 	start := now - 30*86400
 	const batch = 50_000
 	for lo := 0; lo < CDRsEach; lo += batch {
@@ -259,6 +272,8 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 			a[1] += cost
 			causeCounts[dayCause{dayKind{day, dir}, cause}]++
 			billsecCounts[dayBillsec{dayKind{day, dir}, billsec}]++
+			count(dayNumber{dayKind{day, dir}, from}, 0)
+			count(dayNumber{dayKind{day, dir}, to}, 1)
 		}
 		st.Close()
 		if err := tx.Commit(); err != nil {
@@ -292,6 +307,12 @@ func seedCDRRows(ctx context.Context, raw *sql.DB, partnerID string, ids, number
 	for k, n := range billsecCounts {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily_billsec (partner_id, day, kind, billsec, calls)
 			VALUES (?, ?, ?, ?, ?)`, partnerID, k.day, k.kind, k.billsec, n); err != nil {
+			return err
+		}
+	}
+	for k, n := range numberCounts {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily_number (partner_id, number, day, kind, from_calls, to_calls)
+			VALUES (?, ?, ?, ?, ?, ?)`, partnerID, k.number, k.day, k.kind, n[0], n[1]); err != nil {
 			return err
 		}
 	}

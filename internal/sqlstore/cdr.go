@@ -430,7 +430,8 @@ func (o *cdrOp) charge(tx *txn, in *partnerd.CDRInput, r *partnerd.CDRResult, b 
 	}
 	b.stats.addCall(acct.partnerID, authID, partnerd.LocalDay(in.StartTime, acct.loc), partnerd.LocalDay(o.now, acct.loc),
 		in.Direction, partnerd.CallStatus(in.Billsec, in.HangupCause), in.DurationSeconds, cost, charged)
-	b.stats.addCallFilters(acct.partnerID, partnerd.LocalDay(in.StartTime, acct.loc), in.Direction, in.HangupCause, in.Billsec)
+	b.stats.addCallFilters(acct.partnerID, partnerd.LocalDay(in.StartTime, acct.loc), in.Direction, in.FromNumber, in.ToNumber,
+		in.HangupCause, in.Billsec)
 	b.rows = append(b.rows, cdrRow{in: in, partnerID: acct.partnerID, authID: authID, prefix: rate.Prefix,
 		currency: acct.currency, perMinute: rate.PerMinute, cost: cost, unbill: cost - charged, txID: txID})
 	return nil, nil

@@ -51,6 +51,8 @@ func benchCDRList(b *testing.B, s *benchtest.SeededCDRs, db *sqlstore.DB) {
 		{"partner/answered", false, partnerd.CDRParams{Status: ptr("answered")}},
 		{"partner/busy", false, partnerd.CDRParams{Status: ptr("busy")}},
 		{"partner/to_number", false, partnerd.CDRParams{ToNumber: ptr(s.Numbers[42])}},
+		// The trunk's caller ID, exactly: three calls in four.
+		{"partner/from_number_common", false, partnerd.CDRParams{FromNumber: ptr("+919876543210")}},
 		{"partner/hangup", false, partnerd.CDRParams{HangupCause: ptr("USER_BUSY")}},
 		{"partner/min_duration", false, partnerd.CDRParams{MinDuration: ptr("300")}},
 		{"partner/search", false, partnerd.CDRParams{Search: ptr("5550042")}},

@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/partnerd/partnerd"
 )
@@ -14,10 +16,10 @@ import (
 // month of rows: every charge adds its call to the counts of its day
 // (in the partner's zone), direction, status (usage_daily), hangup cause
 // and whether it was answered (usage_daily_cause, 00020 and 00021) and
-// billed seconds (usage_daily_billsec, 00020), in the charge's
-// transaction. A list whose days are whole days and whose other filters
-// one of these tables answers sums a few hundred rows; any other list
-// counts its rows.
+// billed seconds (usage_daily_billsec, 00020), and its numbers, as caller
+// and as callee (usage_daily_number, 00026), in the charge's transaction.
+// A list whose days are whole days and whose other filters one of these
+// tables answers sums a few hundred rows; any other list counts its rows.
 
 type causeKey struct {
 	partnerID string
@@ -38,13 +40,34 @@ type billsecKey struct {
 	billsec   int64
 }
 
+type numberKey struct {
+	partnerID string
+	number    string
+	day       int64
+	kind      string
+}
+
+// numberCounts are a number's calls as caller and as callee.
+type numberCounts struct {
+	from, to int64
+}
+
 // addCallFilters counts one call of a partner that started on day in the
-// counts the CDR lists' hangup_cause and duration filters read.
-func (b *usageBatch) addCallFilters(partnerID string, day int64, direction string, hangupCause *string, billsec int) {
+// counts the CDR lists' hangup_cause, duration and number filters read.
+func (b *usageBatch) addCallFilters(partnerID string, day int64, direction, from, to string, hangupCause *string, billsec int) {
 	if b.causes == nil {
 		b.causes = make(map[causeKey]causeCounts)
 		b.billsec = make(map[billsecKey]int64)
+		b.numbers = make(map[numberKey]numberCounts)
 	}
+	k := numberKey{partnerID, from, day, direction}
+	n := b.numbers[k]
+	n.from++
+	b.numbers[k] = n
+	k.number = to
+	n = b.numbers[k]
+	n.to++
+	b.numbers[k] = n
 	cause := ""
 	if hangupCause != nil {
 		cause = *hangupCause
@@ -70,8 +93,12 @@ func (b *usageBatch) writeFilterCounts(tx *txn) error {
 		return cmp.Or(strings.Compare(x.partnerID, y.partnerID), cmp.Compare(x.day, y.day),
 			strings.Compare(x.kind, y.kind), cmp.Compare(x.billsec, y.billsec))
 	})
+	numbers := slices.SortedFunc(maps.Keys(b.numbers), func(x, y numberKey) int {
+		return cmp.Or(strings.Compare(x.partnerID, y.partnerID), strings.Compare(x.number, y.number),
+			cmp.Compare(x.day, y.day), strings.Compare(x.kind, y.kind))
+	})
 	if tx.dialect.dollarParams {
-		return b.writeFilterCountsPG(tx, causes, secs)
+		return b.writeFilterCountsPG(tx, causes, secs, numbers)
 	}
 	rows := make([][]any, len(causes))
 	for i, k := range causes {
@@ -85,15 +112,23 @@ func (b *usageBatch) writeFilterCounts(tx *txn) error {
 	for i, k := range secs {
 		rows[i] = []any{k.partnerID, k.day, k.kind, k.billsec, b.billsec[k]}
 	}
-	return addCounts(tx, "usage_daily_billsec", "partner_id, day, kind, billsec", []string{"calls"}, rows)
+	if err := addCounts(tx, "usage_daily_billsec", "partner_id, day, kind, billsec", []string{"calls"}, rows); err != nil {
+		return err
+	}
+	rows = make([][]any, len(numbers))
+	for i, k := range numbers {
+		n := b.numbers[k]
+		rows[i] = []any{k.partnerID, k.number, k.day, k.kind, n.from, n.to}
+	}
+	return addCounts(tx, "usage_daily_number", "partner_id, number, day, kind", []string{"from_calls", "to_calls"}, rows)
 }
 
-// writeFilterCountsPG adds the sorted counts to both tables in one
+// writeFilterCountsPG adds the sorted counts to the three tables in one
 // statement over arrays (unnest keeps their order, so rows are locked in
 // key order): one round trip, where addCounts' chunks of multi-row VALUES
 // took several per batch (1.0-1.4 ms of a 100-call batch's ~10 ms).
-func (b *usageBatch) writeFilterCountsPG(tx *txn, causes []causeKey, secs []billsecKey) error {
-	if len(causes) == 0 && len(secs) == 0 {
+func (b *usageBatch) writeFilterCountsPG(tx *txn, causes []causeKey, secs []billsecKey, numbers []numberKey) error {
+	if len(causes) == 0 && len(secs) == 0 && len(numbers) == 0 {
 		return nil
 	}
 	cp, cd, ck, cc, cn, ca := make([]string, len(causes)), make([]int64, len(causes)), make([]string, len(causes)),
@@ -107,15 +142,26 @@ func (b *usageBatch) writeFilterCountsPG(tx *txn, causes []causeKey, secs []bill
 	for i, k := range secs {
 		sp[i], sd[i], sk[i], sb[i], sn[i] = k.partnerID, k.day, k.kind, k.billsec, b.billsec[k]
 	}
+	np, nn, nd, nk, nf, nt := make([]string, len(numbers)), make([]string, len(numbers)), make([]int64, len(numbers)),
+		make([]string, len(numbers)), make([]int64, len(numbers)), make([]int64, len(numbers))
+	for i, k := range numbers {
+		c := b.numbers[k]
+		np[i], nn[i], nd[i], nk[i], nf[i], nt[i] = k.partnerID, k.number, k.day, k.kind, c.from, c.to
+	}
 	_, err := tx.exec(`WITH causes AS (
 			INSERT INTO usage_daily_cause (partner_id, day, kind, hangup_cause, calls, answered)
 			SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])
 			ON CONFLICT (partner_id, day, kind, hangup_cause) DO UPDATE SET calls = usage_daily_cause.calls + excluded.calls,
-				answered = usage_daily_cause.answered + excluded.answered)
-		INSERT INTO usage_daily_billsec (partner_id, day, kind, billsec, calls)
-		SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])
-		ON CONFLICT (partner_id, day, kind, billsec) DO UPDATE SET calls = usage_daily_billsec.calls + excluded.calls`,
-		cp, cd, ck, cc, cn, ca, sp, sd, sk, sb, sn)
+				answered = usage_daily_cause.answered + excluded.answered),
+		secs AS (
+			INSERT INTO usage_daily_billsec (partner_id, day, kind, billsec, calls)
+			SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])
+			ON CONFLICT (partner_id, day, kind, billsec) DO UPDATE SET calls = usage_daily_billsec.calls + excluded.calls)
+		INSERT INTO usage_daily_number (partner_id, number, day, kind, from_calls, to_calls)
+		SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])
+		ON CONFLICT (partner_id, number, day, kind) DO UPDATE SET from_calls = usage_daily_number.from_calls + excluded.from_calls,
+			to_calls = usage_daily_number.to_calls + excluded.to_calls`,
+		cp, cd, ck, cc, cn, ca, sp, sd, sk, sb, sn, np, nn, nd, nk, nf, nt)
 	return err
 }
 
@@ -223,4 +269,116 @@ func (db *DB) usageCount(ctx context.Context, partnerID string, f partnerd.CDRFi
 	}
 	err = db.queryRow(ctx, query, args...).Scan(&n)
 	return n, err == nil, err
+}
+
+// searchCountReadLimit bounds the calls a search's count reads one by one
+// (searchCount): those whose numbers both hold the term, and the
+// candidates of its call_uuid index.
+const searchCountReadLimit = 50_000
+
+// numberCount is the number of the partner's calls that f selects, from
+// the number counts (usage_daily_number), when they answer f (ok false
+// otherwise): f's days are whole days, as for usageCount, and f filters
+// on nothing else but its direction and one number, caller or callee, or
+// a search (searchCount).
+func (db *DB) numberCount(ctx context.Context, partnerID string, f partnerd.CDRFilter, force bool) (n int, ok bool, err error) {
+	if f.From.IsZero() || f.To.IsZero() || f.Status != "" || f.HangupCause != "" || f.MinBillsec != nil || f.MaxBillsec != nil ||
+		f.FromNumber != "" && (f.ToNumber != "" || f.Search != "") || f.ToNumber != "" && f.Search != "" {
+		return 0, false, nil
+	}
+	where, args := `partner_id = ? AND day >= ? AND day < ?`,
+		[]any{partnerID, partnerd.LocalDay(f.From, f.From.Location()), partnerd.LocalDay(f.To, f.To.Location())}
+	if f.Direction != "" {
+		where += ` AND kind = ?`
+		args = append(args, f.Direction)
+	}
+	switch {
+	case f.FromNumber != "":
+		err = db.queryRow(ctx, `SELECT COALESCE(SUM(from_calls), 0) FROM usage_daily_number WHERE `+where+` AND number = ?`,
+			append(args, f.FromNumber)...).Scan(&n)
+	case f.ToNumber != "":
+		err = db.queryRow(ctx, `SELECT COALESCE(SUM(to_calls), 0) FROM usage_daily_number WHERE `+where+` AND number = ?`,
+			append(args, f.ToNumber)...).Scan(&n)
+	case utf8.RuneCountInString(f.Search) >= minTrigram:
+		return db.searchCount(ctx, partnerID, f, where, args, force)
+	default:
+		return 0, false, nil
+	}
+	return n, err == nil, err
+}
+
+// searchCount counts the calls of a search of 3+ characters that many
+// calls match, in one snapshot: the calls of the numbers that hold the
+// term as caller and as callee, summed from the number counts (where and
+// args select their days and direction), less those where both numbers
+// hold it, counted through the index of the side with fewer calls, plus
+// those where only the call_uuid holds it, counted through its trigram
+// index. Unless force, ok is false when the numbers' calls are few
+// enough for listSearchHits to read (it reads them all, over every day);
+// it is false too when the calls it would read one by one are more than
+// searchCountReadLimit.
+func (db *DB) searchCount(ctx context.Context, partnerID string, f partnerd.CDRFilter, where string, args []any, force bool) (int, bool, error) {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: db.dialect.snapshot})
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback()
+	count := func(dst []*int, query string, args ...any) error {
+		to := make([]any, len(dst))
+		for i := range dst {
+			to[i] = dst[i]
+		}
+		return tx.QueryRowContext(ctx, db.dialect.rebind(query), args...).Scan(to...)
+	}
+	like, op := "%"+escapeLike(f.Search)+"%", db.likeFor(f.Search)
+	numbers := `SELECT number FROM cdr_numbers WHERE partner_id = ? AND number ` + op + ` ? ESCAPE '\'`
+	var from, to int
+	if err := count([]*int{&from, &to}, `SELECT COALESCE(SUM(from_calls), 0), COALESCE(SUM(to_calls), 0) FROM usage_daily_number
+		WHERE `+where+` AND number IN (`+numbers+`)`, append(slices.Clone(args), partnerID, like)...); err != nil {
+		return 0, false, err
+	}
+	if !force && from+to <= db.searchHitsLimit || min(from, to) > searchCountReadLimit {
+		return 0, false, nil
+	}
+	// The calls' own conditions: the span, and the direction.
+	calls, callArgs := `c.partner_id = ? AND c.start_time >= ? AND c.start_time < ?`, []any{partnerID, f.From.Unix(), f.To.Unix()}
+	if f.Direction != "" {
+		calls += ` AND c.direction = ?`
+		callArgs = append(callArgs, f.Direction)
+	}
+	var both int
+	if min(from, to) > 0 {
+		side, other, index := "to_number", "from_number", "cdrs_partner_to"
+		if from < to {
+			side, other, index = "from_number", "to_number", "cdrs_partner_from"
+		}
+		indexed := ""
+		if db.dialect.name != postgresDialect.name {
+			indexed = ` INDEXED BY ` + index
+		}
+		if err := count([]*int{&both}, `SELECT COUNT(*) FROM cdrs c`+indexed+` WHERE `+calls+` AND c.`+side+` IN (`+numbers+`)
+			AND c.`+other+` `+op+` ? ESCAPE '\'`, append(slices.Clone(callArgs), partnerID, like, like)...); err != nil {
+			return 0, false, err
+		}
+	}
+	// The calls of the call_uuids that may hold the term (every
+	// partner's), as searchHits finds them, up to the limit.
+	candidates, candidateArgs := `SELECT seq FROM cdrs WHERE lower(call_uuid) LIKE lower(?)`, []any{like}
+	if db.dialect.name != postgresDialect.name {
+		candidates = `SELECT rowid AS seq FROM cdrs_uuid_search WHERE cdrs_uuid_search MATCH ?
+			UNION ALL SELECT seq FROM cdrs INDEXED BY cdrs_partner_seq
+				WHERE partner_id = ? AND seq > (SELECT upto FROM cdrs_uuid_search_upto) AND call_uuid LIKE ? ESCAPE '\'`
+		candidateArgs = []any{trigramQuery(f.Search), partnerID, like}
+	}
+	var read, uuids int
+	if err := count([]*int{&read, &uuids}, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN `+calls+` AND c.call_uuid `+op+` ? ESCAPE '\'
+			AND NOT (c.from_number `+op+` ? ESCAPE '\' OR c.to_number `+op+` ? ESCAPE '\') THEN 1 ELSE 0 END), 0)
+		FROM (`+candidates+` LIMIT ?) h JOIN cdrs c ON c.seq = h.seq`,
+		append(append(slices.Clone(callArgs), like, like, like), append(candidateArgs, searchCountReadLimit+1)...)...); err != nil {
+		return 0, false, err
+	}
+	if read > searchCountReadLimit {
+		return 0, false, nil
+	}
+	return from + to - both + uuids, true, nil
 }

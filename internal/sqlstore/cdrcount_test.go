@@ -90,7 +90,7 @@ func checkCountsRebuiltOnOpen(t *testing.T, open func() *sqlstore.DB) {
 	}
 	// The database as a release before 00020 left it: calls, no counts.
 	if err := db.Update(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM usage_daily_cause`, `DELETE FROM usage_daily_billsec`,
+		for _, q := range []string{`DELETE FROM usage_daily_cause`, `DELETE FROM usage_daily_billsec`, `DELETE FROM usage_daily_number`,
 			`INSERT INTO meta (name, value) VALUES ('rebuild_usage', '00020')`} {
 			if _, err := tx.Exec(q); err != nil {
 				return err

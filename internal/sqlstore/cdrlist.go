@@ -84,17 +84,8 @@ func (db *DB) ListAccountCDRs(ctx context.Context, partnerID, authID string, f p
 // newest first.
 func (db *DB) ListCDRs(ctx context.Context, partnerID string, f partnerd.CDRFilter) (_ []*partnerd.CDR, _ int, err error) {
 	defer wrapErr("list CDRs", &err)
-	// A partner's calls run to millions: its usage aggregates give the
-	// total of the common lists without counting rows.
-	total, ok, err := db.usageCount(ctx, partnerID, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	if !ok {
-		total = -1
-	}
 	if f.Search != "" {
-		// A term many calls hold reads and counts a month of them (a
+		// A term many calls hold may read and count a month of them (a
 		// fraction of a second per million): such searches take turns,
 		// so that several at once keep neither every core nor every read
 		// connection from the switch's requests and the cheap lists.
@@ -104,6 +95,18 @@ func (db *DB) ListCDRs(ctx context.Context, partnerID string, f partnerd.CDRFilt
 		case <-ctx.Done():
 			return nil, 0, ctx.Err()
 		}
+	}
+	// A partner's calls run to millions: its usage aggregates give the
+	// total of the common lists without counting rows.
+	total, ok, err := db.usageCount(ctx, partnerID, f)
+	if err == nil && !ok {
+		total, ok, err = db.numberCount(ctx, partnerID, f, false)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if !ok {
+		total = -1
 	}
 	return db.listCDRs(ctx, partnerCalls(partnerID), f, total)
 }
@@ -243,9 +246,18 @@ func (db *DB) likeFor(term string) string {
 // newest first: by the order they were recorded (seq), which is total.
 // total, when not -1, is their number, known without counting.
 func (db *DB) listCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilter, total int) ([]*partnerd.CDR, int, error) {
-	if scope.partnerWide && utf8.RuneCountInString(f.Search) >= minTrigram {
+	if scope.partnerWide && total < 0 && utf8.RuneCountInString(f.Search) >= minTrigram {
 		if out, total, ok, err := db.listSearchHits(ctx, scope, f); ok || err != nil {
 			return out, total, err
+		}
+		// More candidates over every day than it reads: the number
+		// counts may still give the span's total.
+		n, ok, err := db.numberCount(ctx, scope.args[0].(string), f, true)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			total = n
 		}
 	}
 	where, args := db.cdrWhere(scope, f)

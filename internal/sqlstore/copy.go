@@ -36,6 +36,7 @@ var copyTables = []struct {
 	{"usage_account_totals", "partner_id, day, account_auth_id", false, false},
 	{"usage_daily_cause", "partner_id, day, kind, hangup_cause", false, false},
 	{"usage_daily_billsec", "partner_id, day, kind, billsec", false, false},
+	{"usage_daily_number", "partner_id, number, day, kind", false, false},
 	{"events", "seq", true, false},
 	{"event_counters", "key", false, false},
 	{"webhook_endpoints", "seq", true, false},

@@ -167,6 +167,19 @@ func checkOverview(t *testing.T, db *sqlstore.DB) {
 				posted = append(posted, in)
 			}
 		}
+		if step == 39 {
+			// A call whose caller and callee both hold a term ("555"),
+			// and one whose call_uuid alone holds it: a search's total
+			// counts each once (searchCount).
+			start := now.Add(-2 * time.Hour)
+			cause := "NO_ANSWER"
+			for k, n := range [][2]string{{"+14155550123", "+14155550100"}, {"+919876543210", "+442071234567"}} {
+				batch = append(batch, partnerd.CDRInput{CallUUID: fmt.Sprintf("ov-x555-%d", k), Direction: partnerd.DirectionOutbound,
+					AccountAuthID: &customers[1].authID, FromNumber: n[0], ToNumber: n[1], StartTime: start, EndTime: start.Add(9 * time.Second),
+					DurationSeconds: 9, HangupCause: &cause})
+				posted = append(posted, batch[len(batch)-1])
+			}
+		}
 		if step%6 == 5 {
 			// A CDR days late: its day is in the usage snapshots already.
 			start := now.Add(-time.Duration(2+rng.IntN(4)) * 24 * time.Hour)
@@ -466,6 +479,14 @@ func checkCDRCounts(t *testing.T, db *sqlstore.DB, partnerID string, cdrs []over
 		// LIKE's wildcards and FTS5's quote are plain characters.
 		{Search: str("ov_1")}, {Search: str("5%5")}, {Search: str(`ov"1`)}, {Search: str(`\\`)},
 		{Search: str("555"), Status: str("answered"), Direction: str("outbound")},
+		// A search with a direction, and the numbers alone, from the
+		// number counts (00026); with more, the rows are counted.
+		{Search: str("555"), Direction: str("outbound")}, {Search: str("+91"), Direction: str("inbound")}, {Search: str("415")},
+		{FromNumber: str("+919876543210")}, {FromNumber: str("+14155550100"), Direction: str("inbound")},
+		{ToNumber: str("+14155550100")}, {ToNumber: str("+442071234567"), Direction: str("outbound")},
+		{ToNumber: str("+912271264201")}, {FromNumber: str("+10000000000")}, {ToNumber: str("+14155550100"), Direction: str("inbound")},
+		{FromNumber: str("+919876543210"), ToNumber: str("+14155550100")}, {FromNumber: str("+919876543210"), Status: str("busy")},
+		{ToNumber: str("+14155550100"), Search: str("555")},
 	}
 	// A partner-wide search reads its candidates through indexes, or, with
 	// more than the limit (here any), the calls in recording order.
@@ -534,7 +555,8 @@ func describeParams(q partnerd.CDRParams) string {
 		name string
 		v    *string
 	}{{"call_direction", q.Direction}, {"status", q.Status}, {"hangup_cause", q.HangupCause},
-		{"min_duration", q.MinDuration}, {"max_duration", q.MaxDuration}, {"search", q.Search}} {
+		{"min_duration", q.MinDuration}, {"max_duration", q.MaxDuration}, {"search", q.Search},
+		{"from_number", q.FromNumber}, {"to_number", q.ToNumber}} {
 		if p.v != nil {
 			out += p.name + "=" + *p.v + " "
 		}
@@ -557,6 +579,8 @@ func cdrMatches(c overviewCDR, f partnerd.CDRFilter) bool {
 		f.HangupCause != "" && cause != f.HangupCause,
 		f.MinBillsec != nil && c.billsec < *f.MinBillsec,
 		f.MaxBillsec != nil && c.billsec > *f.MaxBillsec,
+		f.FromNumber != "" && c.from != f.FromNumber,
+		f.ToNumber != "" && c.to != f.ToNumber,
 		term != "" && !strings.Contains(strings.ToLower(c.from), term) && !strings.Contains(strings.ToLower(c.to), term) &&
 			!strings.Contains(strings.ToLower(c.uuid), term):
 		return false

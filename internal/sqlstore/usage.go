@@ -51,6 +51,7 @@ type usageBatch struct {
 	// The CDR lists' filter counts (cdrcount.go).
 	causes  map[causeKey]causeCounts
 	billsec map[billsecKey]int64
+	numbers map[numberKey]numberCounts
 }
 
 // addCall counts one call of a customer on the day it started (day), and
@@ -162,6 +163,7 @@ func (b *usageBatch) merge(o *usageBatch) {
 	if len(o.causes) > 0 && b.causes == nil {
 		b.causes = make(map[causeKey]causeCounts)
 		b.billsec = make(map[billsecKey]int64)
+		b.numbers = make(map[numberKey]numberCounts)
 	}
 	for k, c := range o.causes {
 		sum := b.causes[k]
@@ -171,6 +173,12 @@ func (b *usageBatch) merge(o *usageBatch) {
 	}
 	for k, n := range o.billsec {
 		b.billsec[k] += n
+	}
+	for k, c := range o.numbers {
+		sum := b.numbers[k]
+		sum.from += c.from
+		sum.to += c.to
+		b.numbers[k] = sum
 	}
 }
 
@@ -431,26 +439,27 @@ func rebuildUsage(tx *txn, partnerID string, loc *time.Location) error {
 	if err := dropUsageSnapshots(tx, partnerID, nil); err != nil {
 		return err
 	}
-	for _, table := range []string{"usage_daily", "usage_daily_account", "usage_daily_cause", "usage_daily_billsec"} {
+	for _, table := range []string{"usage_daily", "usage_daily_account", "usage_daily_cause", "usage_daily_billsec", "usage_daily_number"} {
 		if _, err := tx.exec(`DELETE FROM `+table+` WHERE partner_id = ?`, partnerID); err != nil {
 			return err
 		}
 	}
 	var b usageBatch
 	if err := tx.scanRows(func(rows *sql.Rows) error {
-		var authID, direction string
+		var authID, direction, from, to string
 		var start, charged, cost, unbilled int64
 		var billsec, duration int
 		var cause *string
-		if err := rows.Scan(&authID, &direction, &start, &billsec, &cause, &duration, &cost, &unbilled, &charged); err != nil {
+		if err := rows.Scan(&authID, &direction, &start, &billsec, &cause, &duration, &cost, &unbilled, &charged, &from, &to); err != nil {
 			return err
 		}
 		day := partnerd.LocalDay(time.Unix(start, 0), loc)
 		b.addCall(partnerID, authID, day, partnerd.LocalDay(time.Unix(charged, 0), loc), direction,
 			partnerd.CallStatus(billsec, cause), duration, cost, cost-unbilled)
-		b.addCallFilters(partnerID, day, direction, cause, billsec)
+		b.addCallFilters(partnerID, day, direction, from, to, cause, billsec)
 		return nil
-	}, `SELECT account_auth_id, direction, start_time, billsec, hangup_cause, duration_seconds, cost, unbilled_amount, created_at
+	}, `SELECT account_auth_id, direction, start_time, billsec, hangup_cause, duration_seconds, cost, unbilled_amount, created_at,
+			from_number, to_number
 		FROM cdrs WHERE partner_id = ?`, partnerID); err != nil {
 		return err
 	}
