@@ -140,15 +140,17 @@ func (s cdrScope) newestFirst() string {
 }
 
 // inRecordingOrder is the scope as the rows of a page or an export read
-// it. On PostgreSQL, a partner's calls without an exact number (whose
-// index gives their order) are selected by a range of one partner:
-// with an equality the planner drops the partner from the order and
-// walks the primary key (seq) backwards, past every other partner's
+// it. On PostgreSQL, a partner's calls are selected by a range of one
+// partner: with an equality the planner drops the partner from the order
+// and walks the primary key (seq) backwards, past every other partner's
 // calls recorded since (about 1 s for a partner whose last call is a
 // million calls ago), where (partner_id, seq) reads only the partner's
-// (3 ms for page 100).
-func (db *DB) inRecordingOrder(s cdrScope, f partnerd.CDRFilter) cdrScope {
-	if !s.partnerWide || db.dialect.name != postgresDialect.name || f.FromNumber != "" || f.ToNumber != "" {
+// (3 ms for page 100). An exact number's index, (partner_id, number,
+// seq), gives the same order under the range: the planner reads it for
+// a number of few calls, and (partner_id, seq) for one on most of them
+// (a trunk's caller ID: 200 ms -> 2 ms for page 100).
+func (db *DB) inRecordingOrder(s cdrScope) cdrScope {
+	if !s.partnerWide || db.dialect.name != postgresDialect.name {
 		return s
 	}
 	return cdrScope{where: `c.partner_id >= ? AND c.partner_id <= ?`, args: []any{s.args[0], s.args[0]}, partnerWide: true}
@@ -274,7 +276,7 @@ func (db *DB) listCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilter
 	if total == 0 || f.Page.Offset() >= total {
 		return []*partnerd.CDR{}, total, nil
 	}
-	scope = db.inRecordingOrder(scope, f)
+	scope = db.inRecordingOrder(scope)
 	where, args = db.cdrWhere(scope, f)
 	if scope.partnerWide {
 		where = db.byRecording(where)
@@ -444,7 +446,7 @@ func (db *DB) CDRsSeq(ctx context.Context, partnerID string, f partnerd.CDRFilte
 // streamCDRs yields the calls of scope that f selects as they arrive; a
 // consumer that stops early (a client gone) cancels the query.
 func (db *DB) streamCDRs(ctx context.Context, scope cdrScope, f partnerd.CDRFilter, yield func(*partnerd.CDR, error) bool) {
-	scope = db.inRecordingOrder(scope, f)
+	scope = db.inRecordingOrder(scope)
 	where, args := db.cdrWhere(scope, f)
 	if scope.partnerWide {
 		where = db.byRecording(where)
