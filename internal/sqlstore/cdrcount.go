@@ -213,12 +213,7 @@ func (db *DB) usageCount(ctx context.Context, partnerID string, f partnerd.CDRFi
 	if _, known := cdrStatusSQL[f.Status]; f.Status != "" && !known {
 		return 0, false, nil
 	}
-	where, args := `partner_id = ? AND day >= ? AND day < ?`,
-		[]any{partnerID, partnerd.LocalDay(f.From, f.From.Location()), partnerd.LocalDay(f.To, f.To.Location())}
-	if f.Direction != "" {
-		where += ` AND kind = ?`
-		args = append(args, f.Direction)
-	}
+	where, args := countedDays(partnerID, f)
 	seconds := f.MinBillsec != nil || f.MaxBillsec != nil
 	if seconds && f.Status != "" && f.Status != partnerd.CallAnswered {
 		// A call that was not answered billed 0 seconds: the bounds
@@ -286,25 +281,32 @@ func (db *DB) numberCount(ctx context.Context, partnerID string, f partnerd.CDRF
 		f.FromNumber != "" && (f.ToNumber != "" || f.Search != "") || f.ToNumber != "" && f.Search != "" {
 		return 0, false, nil
 	}
+	where, args := countedDays(partnerID, f)
+	column, number := "from_calls", f.FromNumber
+	switch {
+	case f.FromNumber != "":
+	case f.ToNumber != "":
+		column, number = "to_calls", f.ToNumber
+	case utf8.RuneCountInString(f.Search) >= minTrigram:
+		return db.searchCount(ctx, partnerID, f, where, args, force)
+	default:
+		return 0, false, nil
+	}
+	err = db.queryRow(ctx, `SELECT COALESCE(SUM(`+column+`), 0) FROM usage_daily_number WHERE `+where+` AND number = ?`,
+		append(args, number)...).Scan(&n)
+	return n, err == nil, err
+}
+
+// countedDays is the condition, and its arguments, that selects the rows
+// of a partner's per-day counts for f's days and direction.
+func countedDays(partnerID string, f partnerd.CDRFilter) (string, []any) {
 	where, args := `partner_id = ? AND day >= ? AND day < ?`,
 		[]any{partnerID, partnerd.LocalDay(f.From, f.From.Location()), partnerd.LocalDay(f.To, f.To.Location())}
 	if f.Direction != "" {
 		where += ` AND kind = ?`
 		args = append(args, f.Direction)
 	}
-	switch {
-	case f.FromNumber != "":
-		err = db.queryRow(ctx, `SELECT COALESCE(SUM(from_calls), 0) FROM usage_daily_number WHERE `+where+` AND number = ?`,
-			append(args, f.FromNumber)...).Scan(&n)
-	case f.ToNumber != "":
-		err = db.queryRow(ctx, `SELECT COALESCE(SUM(to_calls), 0) FROM usage_daily_number WHERE `+where+` AND number = ?`,
-			append(args, f.ToNumber)...).Scan(&n)
-	case utf8.RuneCountInString(f.Search) >= minTrigram:
-		return db.searchCount(ctx, partnerID, f, where, args, force)
-	default:
-		return 0, false, nil
-	}
-	return n, err == nil, err
+	return where, args
 }
 
 // searchCount counts the calls of a search of 3+ characters that many
