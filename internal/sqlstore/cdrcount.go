@@ -325,29 +325,21 @@ func (db *DB) searchCount(ctx context.Context, partnerID string, f partnerd.CDRF
 		return 0, false, err
 	}
 	defer tx.Rollback()
-	count := func(dst []*int, query string, args ...any) error {
-		to := make([]any, len(dst))
-		for i := range dst {
-			to[i] = dst[i]
-		}
-		return tx.QueryRowContext(ctx, db.dialect.rebind(query), args...).Scan(to...)
+	row := func(query string, args ...any) *sql.Row {
+		return tx.QueryRowContext(ctx, db.dialect.rebind(query), args...)
 	}
 	like, op := "%"+escapeLike(f.Search)+"%", db.likeFor(f.Search)
 	numbers := `SELECT number FROM cdr_numbers WHERE partner_id = ? AND number ` + op + ` ? ESCAPE '\'`
 	var from, to int
-	if err := count([]*int{&from, &to}, `SELECT COALESCE(SUM(from_calls), 0), COALESCE(SUM(to_calls), 0) FROM usage_daily_number
-		WHERE `+where+` AND number IN (`+numbers+`)`, append(slices.Clone(args), partnerID, like)...); err != nil {
+	if err := row(`SELECT COALESCE(SUM(from_calls), 0), COALESCE(SUM(to_calls), 0) FROM usage_daily_number
+		WHERE `+where+` AND number IN (`+numbers+`)`, append(slices.Clone(args), partnerID, like)...).Scan(&from, &to); err != nil {
 		return 0, false, err
 	}
 	if !force && from+to <= db.searchHitsLimit || min(from, to) > searchCountReadLimit {
 		return 0, false, nil
 	}
-	// The calls' own conditions: the span, and the direction.
-	calls, callArgs := `c.partner_id = ? AND c.start_time >= ? AND c.start_time < ?`, []any{partnerID, f.From.Unix(), f.To.Unix()}
-	if f.Direction != "" {
-		calls += ` AND c.direction = ?`
-		callArgs = append(callArgs, f.Direction)
-	}
+	// The calls' own conditions: the partner, the span and the direction.
+	calls, callArgs := db.cdrWhere(partnerCalls(partnerID), partnerd.CDRFilter{From: f.From, To: f.To, Direction: f.Direction})
 	var both int
 	if min(from, to) > 0 {
 		side, other, index := "to_number", "from_number", "cdrs_partner_to"
@@ -358,25 +350,19 @@ func (db *DB) searchCount(ctx context.Context, partnerID string, f partnerd.CDRF
 		if db.dialect.name != postgresDialect.name {
 			indexed = ` INDEXED BY ` + index
 		}
-		if err := count([]*int{&both}, `SELECT COUNT(*) FROM cdrs c`+indexed+` WHERE `+calls+` AND c.`+side+` IN (`+numbers+`)
-			AND c.`+other+` `+op+` ? ESCAPE '\'`, append(slices.Clone(callArgs), partnerID, like, like)...); err != nil {
+		if err := row(`SELECT COUNT(*) FROM cdrs c`+indexed+` WHERE `+calls+` AND c.`+side+` IN (`+numbers+`)
+			AND c.`+other+` `+op+` ? ESCAPE '\'`, append(slices.Clone(callArgs), partnerID, like, like)...).Scan(&both); err != nil {
 			return 0, false, err
 		}
 	}
-	// The calls of the call_uuids that may hold the term (every
-	// partner's), as searchHits finds them, up to the limit.
-	candidates, candidateArgs := `SELECT seq FROM cdrs WHERE lower(call_uuid) LIKE lower(?)`, []any{like}
-	if db.dialect.name != postgresDialect.name {
-		candidates = `SELECT rowid AS seq FROM cdrs_uuid_search WHERE cdrs_uuid_search MATCH ?
-			UNION ALL SELECT seq FROM cdrs INDEXED BY cdrs_partner_seq
-				WHERE partner_id = ? AND seq > (SELECT upto FROM cdrs_uuid_search_upto) AND call_uuid LIKE ? ESCAPE '\'`
-		candidateArgs = []any{trigramQuery(f.Search), partnerID, like}
-	}
+	// The calls of the call_uuids that may hold the term, as searchHits
+	// finds them, up to the limit.
+	candidates, candidateArgs := db.uuidCandidates(partnerID, f.Search)
 	var read, uuids int
-	if err := count([]*int{&read, &uuids}, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN `+calls+` AND c.call_uuid `+op+` ? ESCAPE '\'
+	if err := row(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN `+calls+` AND c.call_uuid `+op+` ? ESCAPE '\'
 			AND NOT (c.from_number `+op+` ? ESCAPE '\' OR c.to_number `+op+` ? ESCAPE '\') THEN 1 ELSE 0 END), 0)
 		FROM (`+candidates+` LIMIT ?) h JOIN cdrs c ON c.seq = h.seq`,
-		append(append(slices.Clone(callArgs), like, like, like), append(candidateArgs, searchCountReadLimit+1)...)...); err != nil {
+		append(append(slices.Clone(callArgs), like, like, like), append(candidateArgs, searchCountReadLimit+1)...)...).Scan(&read, &uuids); err != nil {
 		return 0, false, err
 	}
 	if read > searchCountReadLimit {

@@ -318,26 +318,39 @@ func (db *DB) searchHits(partnerID, term string) (string, []any) {
 	like := "%" + escapeLike(term) + "%"
 	numbers := `SELECT number FROM cdr_numbers WHERE partner_id = ? AND number ` + db.likeFor(term) + ` ? ESCAPE '\'`
 	args := []any{partnerID, partnerID, like, partnerID, partnerID, like}
+	uuids, uuidArgs := db.uuidCandidates(partnerID, term)
 	// UNION ALL: with UNION, SQLite merges the three in seq order, read
 	// from the partner's seq index past every call (0.5 s).
+	if db.dialect.name == postgresDialect.name {
+		return `SELECT seq FROM cdrs WHERE partner_id = ? AND from_number IN (` + numbers + `)
+			UNION ALL SELECT seq FROM cdrs WHERE partner_id = ? AND to_number IN (` + numbers + `)
+			UNION ALL ` + uuids, append(args, uuidArgs...)
+	}
+	// SQLite's planner is held to the number indexes.
+	return `SELECT seq FROM cdrs INDEXED BY cdrs_partner_from WHERE partner_id = ? AND from_number IN (` + numbers + `)
+		UNION ALL SELECT seq FROM cdrs INDEXED BY cdrs_partner_to WHERE partner_id = ? AND to_number IN (` + numbers + `)
+		UNION ALL ` + uuids, append(args, uuidArgs...)
+}
+
+// uuidCandidates returns a query of the seq of every call whose call_uuid
+// may hold term (3+ characters), and its arguments: through the call_uuid
+// trigram index, so of every partner (the caller checks its own).
+func (db *DB) uuidCandidates(partnerID, term string) (string, []any) {
+	like := "%" + escapeLike(term) + "%"
 	if db.dialect.name == postgresDialect.name {
 		// The index holds lower(call_uuid) (00023); the same lower() of
 		// the pattern keeps every call whose call_uuid holds the term. No
 		// ESCAPE clause: backslash is PostgreSQL's default, and the clause
 		// would hide the pattern from the index.
-		return `SELECT seq FROM cdrs WHERE partner_id = ? AND from_number IN (` + numbers + `)
-			UNION ALL SELECT seq FROM cdrs WHERE partner_id = ? AND to_number IN (` + numbers + `)
-			UNION ALL SELECT seq FROM cdrs WHERE lower(call_uuid) LIKE lower(?)`, append(args, like)
+		return `SELECT seq FROM cdrs WHERE lower(call_uuid) LIKE lower(?)`, []any{like}
 	}
-	// SQLite's planner is held to the number indexes. The call_uuid index
-	// holds the calls up to its mark (cdrsearch.go); the few after it are
-	// checked one by one, in the same statement, so of the same snapshot.
-	return `SELECT seq FROM cdrs INDEXED BY cdrs_partner_from WHERE partner_id = ? AND from_number IN (` + numbers + `)
-		UNION ALL SELECT seq FROM cdrs INDEXED BY cdrs_partner_to WHERE partner_id = ? AND to_number IN (` + numbers + `)
-		UNION ALL SELECT rowid FROM cdrs_uuid_search WHERE cdrs_uuid_search MATCH ?
+	// The index holds the calls up to its mark (cdrsearch.go); the few
+	// after it are checked one by one, in the same statement, so of the
+	// same snapshot.
+	return `SELECT rowid AS seq FROM cdrs_uuid_search WHERE cdrs_uuid_search MATCH ?
 		UNION ALL SELECT seq FROM cdrs INDEXED BY cdrs_partner_seq
 			WHERE partner_id = ? AND seq > (SELECT upto FROM cdrs_uuid_search_upto) AND call_uuid LIKE ? ESCAPE '\'`,
-		append(args, trigramQuery(term), partnerID, like)
+		[]any{trigramQuery(term), partnerID, like}
 }
 
 // trigramQuery is the FTS5 query of the rows that hold every trigram of
