@@ -12,7 +12,9 @@ import (
 // the batch's ledger rows, wallet sums and call records are written at
 // its end in multi-row statements, a few per table instead of one or two
 // per record (measured: the statements' own cost, not SQLite's work,
-// was most of the writer's time per record).
+// was most of the writer's time per record). Each says OR FAIL: without
+// a statement journal (migration 00027), since a failure rolls back the
+// whole batch, or the request's savepoint, never the statement alone.
 
 // flushSQLite writes the batch's deferred charges (their ledger
 // transactions and entries, then each wallet's sum, guarded as post's
@@ -41,11 +43,11 @@ func (b *cdrBatch) flushSQLite(tx *txn, now int64) error {
 			addSum(sums, c.authID, -c.amount)
 			addSum(sums, c.usageID, c.amount)
 		}
-		if _, err := tx.execRows(`INSERT INTO ledger_transactions (id, partner_id, kind, description, initiated_by, reference,
+		if _, err := tx.execRows(`INSERT OR FAIL INTO ledger_transactions (id, partner_id, kind, description, initiated_by, reference,
 			idempotency_key, created_at)`, 8, "", txArgs); err != nil {
 			return fmt.Errorf("call charges: %w", err)
 		}
-		if _, err := tx.execRows(`INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
+		if _, err := tx.execRows(`INSERT OR FAIL INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
 			balance_before, balance_after, created_at)`, 9, "", entryArgs); err != nil {
 			return fmt.Errorf("call charges' entries: %w", err)
 		}
@@ -60,7 +62,7 @@ func (b *cdrBatch) flushSQLite(tx *txn, now int64) error {
 		}
 		// column1..4 are the VALUES' wallet, sum, count of entries and
 		// time; the guard is post's debit's, for the sum.
-		k, err := tx.execRows(`UPDATE wallets SET balance = balance + v.column2, updated_at = v.column4,
+		k, err := tx.execRows(`UPDATE OR FAIL wallets SET balance = balance + v.column2, updated_at = v.column4,
 			entry_count = entry_count + v.column3 FROM (`, 4,
 			`) AS v WHERE wallets.id = v.column1 AND (wallets.kind = 'system' OR wallets.balance - wallets.reserved + v.column2 >= 0)`,
 			args)
@@ -86,7 +88,7 @@ func (b *cdrBatch) flushSQLite(tx *txn, now int64) error {
 			in.StartTime.Unix(), answer, in.EndTime.Unix(), in.DurationSeconds, in.Billsec, in.HangupCause, in.SIPResponseCode,
 			in.TrunkID, in.Context, r.prefix, r.perMinute, r.cost, r.unbill, r.currency, r.txID, now)
 	}
-	if _, err := tx.execRows(`INSERT INTO cdrs (call_uuid, partner_id, account_auth_id, direction, from_number, to_number,
+	if _, err := tx.execRows(`INSERT OR FAIL INTO cdrs (call_uuid, partner_id, account_auth_id, direction, from_number, to_number,
 			start_time, answer_time, end_time, duration_seconds, billsec, hangup_cause, sip_response_code, trunk_id, context,
 			prefix, rate_per_minute, cost, unbilled_amount, currency, transaction_id, created_at)`, 22, "", args); err != nil {
 		return fmt.Errorf("call records: %w", err)

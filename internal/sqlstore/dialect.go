@@ -77,6 +77,11 @@ type dialect struct {
 	// minute.
 	streamHold  time.Duration
 	exportChunk int
+	// orFail is the conflict clause of a multi-row INSERT or UPDATE
+	// that the writer's batch rolls back whole on any failure: on
+	// SQLite "OR FAIL", which spares the statement the journal of pages
+	// it would need to undo itself half-way (migration 00027).
+	orFail string
 }
 
 var sqliteDialect = dialect{
@@ -88,6 +93,7 @@ var sqliteDialect = dialect{
 	tableExistsQuery:   `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 	caseFreeLike:       "LIKE",
 	exportChunk:        1000,
+	orFail:             "OR FAIL ",
 	ledgerTriggers: []string{"ledger_transactions_no_update", "ledger_transactions_no_delete",
 		"ledger_entries_no_update", "ledger_entries_no_delete", "wallets_no_delete", "wallets_no_new_id",
 		"accounts_no_delete"},
@@ -175,6 +181,20 @@ func (d dialect) rebind(query string) string {
 		b.WriteByte(query[i])
 	}
 	return b.String()
+}
+
+// isConstraintViolation reports whether err is the failure of a
+// constraint of any kind.
+func isConstraintViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "23")
+	}
+	return false
 }
 
 // isUniqueViolation reports whether err is a unique-constraint failure.

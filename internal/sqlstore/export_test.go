@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/partnerd/partnerd/internal/secret"
 )
 
@@ -122,4 +124,24 @@ func (db *DB) SearchIndexSteps() int64 {
 		return 0
 	}
 	return db.search.steps.Load()
+}
+
+// MigrateSQLiteDownTo takes the SQLite database at path back to version,
+// with the embedded migrations' Down sections.
+func MigrateSQLiteDownTo(ctx context.Context, path string, version int64) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fsys, err := fs.Sub(migrations, sqliteDialect.migrations)
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(sqliteDialect.goose, db, fsys)
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
 }

@@ -73,13 +73,13 @@ func (db *DB) post(tx *txn, t ledgerTx, idemKey *string, postings []posting) ([]
 		afters[i] = after
 	}
 	// All entries in one statement (one round trip on PostgreSQL), in
-	// posting order.
+	// posting order; a failure fails the request (see dialect.orFail).
 	args := make([]any, 0, 9*len(postings))
 	for i, p := range postings {
 		args = append(args, t.id, p.walletID, p.partnerID, p.walletKind, p.typ, p.amount, afters[i]-p.amount, afters[i], now)
 	}
 	row := "(" + placeholders(9) + ")"
-	if _, err := tx.exec(`INSERT INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
+	if _, err := tx.exec(`INSERT `+tx.dialect.orFail+`INTO ledger_entries (transaction_id, wallet_id, partner_id, wallet_kind, type, amount,
 			balance_before, balance_after, created_at) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(postings)), ", "),
 		args...); err != nil {
 		return nil, err

@@ -212,7 +212,7 @@ func (w *writer) loop() {
 				return
 			}
 		}
-		batch = w.run(w.fill(batch))
+		batch = w.run(w.fill(batch), true)
 		clear(batch)
 	}
 }
@@ -251,9 +251,10 @@ func (w *writer) drain() {
 // failure may have left partial effects, and the batch runs again with
 // that request inside a savepoint, so it rolls back alone. After
 // maxPasses-1 such failures every request of the batch gets a savepoint.
-// Callers are answered once, after the pass that commits. The first pass
-// may take in more requests (see pass); run returns the batch it answered.
-func (w *writer) run(batch []*writeReq) []*writeReq {
+// Callers are answered once, after the pass that commits. With grow the
+// first pass may take in more requests (see pass); run returns the batch
+// it answered.
+func (w *writer) run(batch []*writeReq, grow bool) []*writeReq {
 	guard := make([]bool, len(batch))
 	combine, skipBusy := true, false
 	for pass := 1; ; pass++ {
@@ -265,7 +266,7 @@ func (w *writer) run(batch []*writeReq) []*writeReq {
 		var errs []error
 		var failed int
 		var err error
-		batch, errs, failed, err = w.pass(batch, guard, combine, pass == 1, skipBusy)
+		batch, errs, failed, err = w.pass(batch, guard, combine, grow && pass == 1, skipBusy)
 		// The pass may have refused some requests (skipBusy), moving the
 		// guards of those it kept to the front, or taken in more.
 		guard = guard[:min(len(guard), len(batch))]
@@ -294,6 +295,17 @@ func (w *writer) run(batch []*writeReq) []*writeReq {
 			guard[failed] = true
 			w.stats.reruns.Add(1)
 			continue
+		case errors.Is(err, errCommitRefused) && len(batch) > 1:
+			// A check deferred to the commit refused it (on SQLite the
+			// foreign keys of ledger entries and call records, migration
+			// 00027), and nothing of the pass was kept. No savepoint can
+			// tell which request was at fault: each runs again in a
+			// transaction of its own, so only that one fails.
+			w.stats.reruns.Add(1)
+			for _, r := range batch {
+				w.run([]*writeReq{r}, false)
+			}
+			return batch
 		}
 		for i, r := range batch {
 			if errs[i] == nil {
@@ -312,6 +324,10 @@ const maxPasses = 3
 // errCombine marks a failure of a combined statement (or of the locks
 // taken for it): nothing of the pass is kept.
 var errCombine = errors.New("combined writes")
+
+// errCommitRefused marks a commit that a constraint refused: nothing of
+// the pass is kept.
+var errCommitRefused = errors.New("refused by a constraint")
 
 // combinable returns the batch op of r that this pass may combine, if any.
 func combinable(r *writeReq, guarded, combine bool) batchOp {
@@ -678,6 +694,9 @@ func (w *writer) pass(batch []*writeReq, guard []bool, combine, grow, skipBusy b
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
+		if isConstraintViolation(err) {
+			err = fmt.Errorf("%w: %w", errCommitRefused, err)
+		}
 		return batch, errs, -1, fmt.Errorf("commit: %w", err)
 	}
 	if afterOutbox != nil {
