@@ -145,3 +145,15 @@ func MigrateSQLiteDownTo(ctx context.Context, path string, version int64) error 
 	_, err = p.DownTo(ctx, version)
 	return err
 }
+
+// UpdateExec runs fn in one write transaction of the writer, whose exec
+// runs a statement as the store's own writes do (prepared once per
+// connection).
+func (db *DB) UpdateExec(ctx context.Context, fn func(exec func(query string, args ...any) error) error) error {
+	return db.update(ctx, func(tx *txn) error {
+		return fn(func(query string, args ...any) error {
+			_, err := tx.exec(query, args...)
+			return err
+		})
+	})
+}
