@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +66,9 @@ type DB struct {
 	searches chan struct{}
 	// search keeps the call_uuid index off the writer's path (cdrsearch.go).
 	search *searchIndexer
+	// checkpoint copies SQLite's WAL into the database off the writer's
+	// commits (checkpoint.go); nil on PostgreSQL and read-only stores.
+	checkpoint *checkpointer
 	// outOfRoomAt is when reportOutOfRoom last logged (Unix seconds).
 	outOfRoomAt atomic.Int64
 	// files guards a writable SQLite store's -wal and -shm (walguard.go).
@@ -185,12 +189,14 @@ func writable(path string) error {
 // savepoint journals of a batch in memory instead of spilling them to temp
 // files (measured: about 16 writes per transfer, 10-20 % of the writer's CPU).
 // wal_autocheckpoint=8000 (32 MB of WAL, against 1,000 pages by default)
-// has the writer copy the WAL into the database every few dozen batches
-// of call records instead of every one or two: a batch of 100 CDRs of
-// many customers writes some 350 pages, mostly index leaves of those
-// customers (their CDRs', their ledger entries'), which later batches
-// write again, and a checkpoint writes each page once however often the
-// WAL holds it (measured: CDR ingest 10,200-10,700 -> 11,300-12,800/s,
+// is the threshold at which a connection that commits copies the WAL into
+// the database: an operator command's; the server's writer does it only
+// at 4x that, its checkpointer copying the WAL beside it every second
+// (checkpoint.go). A checkpoint writes each page once however often the
+// WAL holds it, and batches of call records of many customers rewrite the
+// same index leaves (some 350 pages a batch of 100): a larger WAL copies
+// them fewer times (measured with the writer checkpointing at 8000 pages
+// instead of 1,000: CDR ingest 10,200-10,700 -> 11,300-12,800/s,
 // transfers and authorizations unchanged or faster, authorize p99 lower).
 // journal_size_limit: a checkpoint cannot finish while a reader still
 // needs the WAL's frames (a long CSV export), so the WAL grows meanwhile
@@ -258,7 +264,9 @@ func (db *DB) openSQLite(ctx context.Context, path string, opts Options) error {
 	// pread 11 % of the CDR benchmark's CPU, 1.5 % after; CDR ingest +10 %
 	// in alternating runs). The readers keep the default: a CSV export
 	// streams through its pages once.
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=cache_size(-65536)")
+	backstop := fmt.Sprintf("wal_autocheckpoint(%d)", checkpointBackstop*wal.checkpointPages)
+	w, err := sql.Open("sqlite", strings.Replace(base, fmt.Sprintf("wal_autocheckpoint(%d)", wal.checkpointPages), backstop, 1)+
+		"&_txlock=immediate&_pragma=cache_size(-65536)")
 	if err != nil {
 		return err
 	}
@@ -280,7 +288,18 @@ func (db *DB) openSQLite(ctx context.Context, path string, opts Options) error {
 	// Eight connections for queries, and those AccountBalance keeps.
 	r.SetMaxOpenConns(8 + sqliteBalanceConns)
 	r.SetMaxIdleConns(8 + sqliteBalanceConns)
-	return db.useSQLite(ctx, path, w, r)
+	ck, err := startCheckpointer(base)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return err
+	}
+	if err := db.useSQLite(ctx, path, w, r); err != nil {
+		ck.stop()
+		return err
+	}
+	db.checkpoint = ck
+	return nil
 }
 
 // useSQLite finishes opening path with its writer w and readers r: the
@@ -404,11 +423,12 @@ func (db *DB) Close() error {
 	db.files.close()
 	db.search.stop()
 	db.writer.close()
+	cerr := db.checkpoint.stop()
 	db.readStmts.close()
 	if db.sqliteBalances != nil {
 		db.sqliteBalances.close()
 	}
-	err := errors.Join(db.read.Close(), db.write.Close())
+	err := errors.Join(cerr, db.read.Close(), db.write.Close())
 	if db.keys != nil {
 		err = errors.Join(err, db.keys.Close())
 	}

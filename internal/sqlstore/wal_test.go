@@ -69,9 +69,14 @@ func TestSQLiteWALShrinksAfterLongReader(t *testing.T) {
 	if err := rtx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	// The next commits checkpoint the whole WAL (it is past its threshold),
-	// then start it over.
-	fund(20)
+	// The next checkpoint (the store's checkpointer, or the writer past
+	// its threshold) copies the whole WAL, and the next commit starts it
+	// over, cut back to the limit.
+	deadline := time.Now().Add(10 * time.Second)
+	for walSize() > limit && time.Now().Before(deadline) {
+		fund(1)
+		time.Sleep(20 * time.Millisecond)
+	}
 	if got := walSize(); got > limit {
 		t.Errorf("WAL is %d bytes after the reader ended (it grew to %d meanwhile); want at most the limit, %d", got, grown, limit)
 	}
@@ -186,5 +191,42 @@ func TestExportAcrossQueries(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The WAL is copied into the database beside the writer (checkpoint.go),
+// not by the commit that takes it past its threshold: with a threshold
+// the writer never reaches, the WAL still starts over between bursts of
+// writes instead of growing by each of them.
+func TestSQLiteCheckpointsBesideTheWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "p.db")
+	const limit = 256 << 10
+	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: path},
+		sqlstore.WithWALLimits(sqlstore.Options{SecretKey: testKey(t)}, 1_000_000, limit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "WAL", Email: "wal@example.com", Currency: "INR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var largest int64
+	for range 6 {
+		for range 5 {
+			if _, err := db.FundPartner(ctx, p.ID, 100, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		largest = max(largest, fi.Size())
+		time.Sleep(1300 * time.Millisecond) // a checkpoint's turn
+	}
+	if largest > limit {
+		t.Errorf("the WAL reached %d bytes over 30 commits in bursts of 5; want at most %d", largest, limit)
 	}
 }
