@@ -19,18 +19,8 @@ import (
 // limit, not stay at its largest size on disk for ever.
 func TestSQLiteWALShrinksAfterLongReader(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "p.db")
 	const limit = 256 << 10
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: path},
-		sqlstore.WithWALLimits(sqlstore.Options{SecretKey: testKey(t)}, 50, limit))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "WAL", Email: "wal@example.com", Currency: "INR"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path, p := openWALStore(t, 50, limit)
 	walSize := func() int64 {
 		t.Helper()
 		fi, err := os.Stat(path + "-wal")
@@ -200,18 +190,8 @@ func TestExportAcrossQueries(t *testing.T) {
 // writes instead of growing by each of them.
 func TestSQLiteCheckpointsBesideTheWriter(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "p.db")
 	const limit = 256 << 10
-	db, err := sqlstore.Open(ctx, sqlstore.Source{Driver: "sqlite", Path: path},
-		sqlstore.WithWALLimits(sqlstore.Options{SecretKey: testKey(t)}, 1_000_000, limit))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, _, err := db.CreatePartner(ctx, partnerd.PartnerInput{Name: "WAL", Email: "wal@example.com", Currency: "INR"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path, p := openWALStore(t, 1_000_000, limit)
 	var largest int64
 	for range 6 {
 		for range 5 {
@@ -229,4 +209,23 @@ func TestSQLiteCheckpointsBesideTheWriter(t *testing.T) {
 	if largest > limit {
 		t.Errorf("the WAL reached %d bytes over 30 commits in bursts of 5; want at most %d", largest, limit)
 	}
+}
+
+// openWALStore opens a store on a new SQLite file with the given WAL
+// checkpoint threshold (pages) and size limit (bytes), closed when the
+// test ends, and creates a partner in it.
+func openWALStore(t *testing.T, checkpointPages, sizeLimit int) (*sqlstore.DB, string, *partnerd.Partner) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "p.db")
+	db, err := sqlstore.Open(context.Background(), sqlstore.Source{Driver: "sqlite", Path: path},
+		sqlstore.WithWALLimits(sqlstore.Options{SecretKey: testKey(t)}, checkpointPages, sizeLimit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	p, _, err := db.CreatePartner(context.Background(), partnerd.PartnerInput{Name: "WAL", Email: "wal@example.com", Currency: "INR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, path, p
 }
