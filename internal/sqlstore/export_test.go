@@ -10,6 +10,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"github.com/partnerd/partnerd"
 	"github.com/partnerd/partnerd/internal/secret"
 )
 
@@ -146,14 +147,29 @@ func MigrateSQLiteDownTo(ctx context.Context, path string, version int64) error 
 	return err
 }
 
-// UpdateExec runs fn in one write transaction of the writer, whose exec
-// runs a statement as the store's own writes do (prepared once per
-// connection).
-func (db *DB) UpdateExec(ctx context.Context, fn func(exec func(query string, args ...any) error) error) error {
+// FlushCallsForBench writes, in one writer transaction and with the CDR
+// path's own statements (flushSQLite), the rows that path stores for each
+// call of ins: its record, its ledger transaction of cost from the
+// customer to the usage wallet, its two entries and the wallets' sums; afters[i]
+// is the customer's balance after call i. Nothing is rated, read first,
+// counted or indexed for search.
+func (db *DB) FlushCallsForBench(ctx context.Context, partnerID, currency string, ins []partnerd.CDRInput,
+	cost int64, afters []int64) error {
 	return db.update(ctx, func(tx *txn) error {
-		return fn(func(query string, args ...any) error {
-			_, err := tx.exec(query, args...)
+		now := time.Now()
+		usageID, err := systemWallet(tx, "usage", currency, now)
+		if err != nil {
 			return err
-		})
+		}
+		b := &cdrBatch{}
+		for i := range ins {
+			in := &ins[i]
+			id := partnerd.NewTransactionID(now)
+			b.charges = append(b.charges, cdrCharge{txID: id, partnerID: partnerID, description: callDescription(in),
+				reference: in.CallUUID, authID: *in.AccountAuthID, usageID: usageID, amount: cost, after: afters[i]})
+			b.rows = append(b.rows, cdrRow{in: in, partnerID: partnerID, authID: *in.AccountAuthID, currency: currency,
+				cost: cost, txID: &id})
+		}
+		return b.flushSQLite(tx, now.Unix())
 	})
 }
